@@ -8,7 +8,7 @@ use pipewright::model::*;
 ///
 /// # Errors
 /// Never for these names; the signature lets `?` carry builder errors.
-pub fn app() -> Result<App, BuildError> {
+pub(crate) fn app() -> Result<App, BuildError> {
     let mut app = App::new("web")?;
     let repo = app.add(Repository::builder().name("web-frontend").build()?);
     let bucket = app.add(

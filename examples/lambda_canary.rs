@@ -7,7 +7,7 @@ use pipewright::model::*;
 ///
 /// # Errors
 /// Never for these names; the signature lets `?` carry builder errors.
-pub fn app() -> Result<App, BuildError> {
+pub(crate) fn app() -> Result<App, BuildError> {
     let mut app = App::new("orders")?;
     let repo = app.add(Repository::builder().name("orders-service").build()?);
     let bucket = app.add(

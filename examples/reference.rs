@@ -10,7 +10,7 @@ use pipewright::model::*;
 ///
 /// # Errors
 /// When a name built from `prefix` breaks an AWS rule.
-pub fn add_reference(app: &mut App, prefix: &str) -> Result<(), BuildError> {
+pub(crate) fn add_reference(app: &mut App, prefix: &str) -> Result<(), BuildError> {
     let repo = app.add(
         Repository::builder()
             .name(format!("{prefix}-api"))
@@ -82,7 +82,7 @@ pub fn add_reference(app: &mut App, prefix: &str) -> Result<(), BuildError> {
 ///
 /// # Errors
 /// Never for these names; the signature lets `?` carry builder errors.
-pub fn app() -> Result<App, BuildError> {
+pub(crate) fn app() -> Result<App, BuildError> {
     let mut app = App::new("shop")?;
     add_reference(&mut app, "shop")?;
     Ok(app)
