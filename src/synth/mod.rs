@@ -186,11 +186,7 @@ pub fn synthesize(app: &App) -> Result<Vec<Template>, SynthError> {
     Ok(templates)
 }
 
-fn assemble(
-    app: &App,
-    rendered: &[Rendered],
-    members: &[usize],
-) -> cfn::Template {
+fn assemble(app: &App, rendered: &[Rendered], members: &[usize]) -> cfn::Template {
     let mut resources = BTreeMap::new();
     let mut outputs = BTreeMap::new();
     for &i in members {
@@ -230,6 +226,18 @@ fn outputs(d: &crate::model::DesiredResource<'_>) -> Vec<(String, cfn::Output)> 
         )],
         _ => Vec::new(),
     }
+}
+
+/// The CloudFormation `Properties` of one desired resource, exactly as a template holds them:
+/// intrinsics (`Ref`, `Fn::GetAtt`, `Fn::Sub`) are left in place for the reconcile engine to
+/// resolve against a concrete account, so that plans use CloudFormation's property names.
+#[must_use]
+pub fn properties(
+    app: &crate::model::AppName,
+    d: &crate::model::DesiredResource<'_>,
+) -> serde_json::Value {
+    // Serializing plain structs, strings and string-keyed maps cannot fail.
+    serde_json::to_value(template::render(app, d).properties).unwrap_or_default()
 }
 
 /// Renders the pipeline graph of a valid app.
