@@ -47,6 +47,7 @@ pub struct Call {
 #[derive(Debug, Clone)]
 pub struct Failure {
     op: Option<Operation>,
+    mutations: bool,
     target: Option<(ResourceKind, String)>,
     nth: Option<usize>,
     remaining: usize,
@@ -60,6 +61,7 @@ impl Failure {
     pub fn new(error: ProviderError) -> Self {
         Self {
             op: None,
+            mutations: false,
             target: None,
             nth: None,
             remaining: 1,
@@ -72,6 +74,13 @@ impl Failure {
     #[must_use]
     pub fn on(mut self, op: Operation) -> Self {
         self.op = Some(op);
+        self
+    }
+
+    /// Only calls that change something match: create, update and delete.
+    #[must_use]
+    pub fn mutations(mut self) -> Self {
+        self.mutations = true;
         self
     }
 
@@ -98,6 +107,7 @@ impl Failure {
 
     fn matches(&self, op: Operation, kind: Option<ResourceKind>, name: &str) -> bool {
         self.op.is_none_or(|o| o == op)
+            && (!self.mutations || op.mutates())
             && self
                 .target
                 .as_ref()
