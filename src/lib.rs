@@ -24,10 +24,11 @@
 //!
 //! Layers: [`model`] (pure types and the desired-state expansion) → [`validate`] (every rule AWS
 //! would reject, all at once) → [`synth`] (CloudFormation template and pipeline graph), with
-//! [`cli`] as the front end every program built on the library gets.
-//! [`provider`] reads and changes AWS resources for the reconcile engine.
+//! [`cli`] as the front end every program built on the library gets. [`engine`] reconciles AWS with
+//! the model through a [`provider`].
 
 pub mod cli;
+pub mod engine;
 pub mod model;
 pub mod provider;
 pub mod synth;

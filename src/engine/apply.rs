@@ -1,0 +1,735 @@
+//! The executor: runs a plan through a provider with bounded concurrency, reporting progress
+//! as events and ending with a report of what was done, what failed and what was skipped.
+//!
+//! A resource starts as soon as everything it depends on is done (so the time taken follows
+//! the depth of the dependency graph, not the number of resources), with at most
+//! [`ApplyOptions::concurrency`] provider calls in flight. When a resource fails, the resources
+//! that depend on it are skipped while independent ones carry on. Deletes (pruned resources,
+//! the old half of a create-then-delete replacement, everything in a destroy plan) run after
+//! every create and update succeeded, users before what they use.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tokio::task::JoinSet;
+
+use super::EngineError;
+use super::diff::{Change, ReplaceStrategy};
+use super::plan::{Mode, Plan, delete_rank, plan_destroy};
+use super::resolve::ResolvedApp;
+use crate::model::ResourceKind;
+use crate::provider::api::{
+    ErrorClass, FieldChange, Operation, Provider, ProviderError, Resource, kind_word,
+    serialize_kind,
+};
+
+/// How long to keep retrying calls that fail "not authorized" just after a role change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// The most time spent retrying one call (about two minutes by default: how long IAM
+    /// changes take to reach every service).
+    pub budget: Duration,
+    /// The first delay, doubled after each attempt.
+    pub first_delay: Duration,
+    /// The longest delay between two attempts.
+    pub max_delay: Duration,
+    /// The most attempts of one call, whatever the delays.
+    pub max_attempts: u32,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            budget: Duration::from_secs(120),
+            first_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(15),
+            max_attempts: 40,
+        }
+    }
+}
+
+/// Receives progress events; called from the executor's tasks, so it must be quick.
+pub type EventSink = Arc<dyn Fn(&Event) + Send + Sync>;
+
+/// How to apply a plan.
+#[derive(Clone)]
+#[must_use]
+pub struct ApplyOptions {
+    concurrency: usize,
+    prune: bool,
+    retry: RetryPolicy,
+    events: Option<EventSink>,
+}
+
+impl fmt::Debug for ApplyOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApplyOptions")
+            .field("concurrency", &self.concurrency)
+            .field("prune", &self.prune)
+            .field("retry", &self.retry)
+            .field("events", &self.events.is_some())
+            .finish()
+    }
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        Self {
+            concurrency: 8,
+            prune: false,
+            retry: RetryPolicy::default(),
+            events: None,
+        }
+    }
+}
+
+impl ApplyOptions {
+    /// The most provider calls in flight at once (default 8; 0 counts as 1).
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// Whether to delete what the app owns but the model no longer has (default no).
+    pub fn prune(mut self, prune: bool) -> Self {
+        self.prune = prune;
+        self
+    }
+
+    /// How to retry calls failing just after a role change.
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Where progress events go.
+    pub fn on_event(mut self, sink: impl Fn(&Event) + Send + Sync + 'static) -> Self {
+        self.events = Some(Arc::new(sink));
+        self
+    }
+
+    /// The configured concurrency.
+    #[must_use]
+    pub fn concurrency_limit(&self) -> usize {
+        self.concurrency
+    }
+
+    fn emit(&self, event: Event) {
+        if let Some(sink) = &self.events {
+            sink(&event);
+        }
+    }
+}
+
+/// Progress of an apply or destroy.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// A provider call started.
+    Started {
+        /// Logical id.
+        id: String,
+        /// Kind.
+        #[serde(serialize_with = "serialize_kind")]
+        kind: ResourceKind,
+        /// Physical name.
+        physical_name: String,
+        /// The call.
+        operation: Operation,
+    },
+    /// A call failed in a way expected to clear and will be tried again.
+    Retrying {
+        /// Logical id.
+        id: String,
+        /// Kind.
+        #[serde(serialize_with = "serialize_kind")]
+        kind: ResourceKind,
+        /// Physical name.
+        physical_name: String,
+        /// The call.
+        operation: Operation,
+        /// The attempt that failed, from 1.
+        attempt: u32,
+        /// How long until the next attempt, in milliseconds.
+        delay_ms: u64,
+        /// The error.
+        error: ProviderError,
+    },
+    /// A call succeeded.
+    Succeeded {
+        /// Logical id.
+        id: String,
+        /// Kind.
+        #[serde(serialize_with = "serialize_kind")]
+        kind: ResourceKind,
+        /// Physical name.
+        physical_name: String,
+        /// The call.
+        operation: Operation,
+        /// How long it took, retries included, in milliseconds.
+        elapsed_ms: u64,
+    },
+    /// A call failed for good.
+    Failed {
+        /// Logical id.
+        id: String,
+        /// Kind.
+        #[serde(serialize_with = "serialize_kind")]
+        kind: ResourceKind,
+        /// Physical name.
+        physical_name: String,
+        /// The call.
+        operation: Operation,
+        /// The error.
+        error: ProviderError,
+    },
+    /// A resource was not touched because of another one.
+    Skipped {
+        /// Logical id.
+        id: String,
+        /// Kind.
+        #[serde(serialize_with = "serialize_kind")]
+        kind: ResourceKind,
+        /// Physical name.
+        physical_name: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// How one resource ended.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Status {
+    /// Its change was made.
+    Done,
+    /// A call failed.
+    Failed {
+        /// The call.
+        operation: Operation,
+        /// The error, with the AWS code and message.
+        error: ProviderError,
+    },
+    /// Not attempted because of another resource.
+    Skipped {
+        /// Why.
+        reason: String,
+    },
+    /// In conflict: it exists but is not the app's, and was left untouched.
+    Conflict {
+        /// What is there and how to adopt it.
+        message: String,
+    },
+    /// Deliberately left in place.
+    Kept {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// The outcome of one resource of the plan.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Outcome {
+    /// Logical id.
+    pub id: String,
+    /// Kind.
+    #[serde(serialize_with = "serialize_kind")]
+    pub kind: ResourceKind,
+    /// Physical name.
+    pub physical_name: String,
+    /// The planned change: `create`, `update`, `replace`, `delete` or `conflict`.
+    pub change: &'static str,
+    /// How it ended.
+    pub status: Status,
+    /// Time spent on it, in milliseconds.
+    pub elapsed_ms: u64,
+}
+
+/// What an apply or destroy did. Every resource the plan changes appears once (the old half
+/// of a create-then-delete replacement as a second `delete` outcome).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// One entry per planned change, in plan order.
+    pub outcomes: Vec<Outcome>,
+    /// Wall-clock time, in milliseconds.
+    pub elapsed_ms: u64,
+}
+
+impl Report {
+    /// Whether AWS now matches the plan: nothing failed, was skipped or is in conflict.
+    #[must_use]
+    pub fn succeeded(&self) -> bool {
+        self.outcomes
+            .iter()
+            .all(|o| matches!(o.status, Status::Done | Status::Kept { .. }))
+    }
+
+    /// The outcomes with the given status kind (`"done"`, `"failed"`, `"skipped"`,
+    /// `"conflict"`, `"kept"`).
+    pub fn with_status<'a>(&'a self, status: &'a str) -> impl Iterator<Item = &'a Outcome> + 'a {
+        self.outcomes
+            .iter()
+            .filter(move |o| status_word(&o.status) == status)
+    }
+}
+
+fn status_word(s: &Status) -> &'static str {
+    match s {
+        Status::Done => "done",
+        Status::Failed { .. } => "failed",
+        Status::Skipped { .. } => "skipped",
+        Status::Conflict { .. } => "conflict",
+        Status::Kept { .. } => "kept",
+    }
+}
+
+impl fmt::Display for Report {
+    /// `5 done, 1 failed, 2 skipped` (conflicts and kept resources when there are any).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = |s| self.with_status(s).count();
+        write!(
+            f,
+            "{} done, {} failed, {} skipped",
+            n("done"),
+            n("failed"),
+            n("skipped")
+        )?;
+        for (word, count) in [("in conflict", n("conflict")), ("kept", n("kept"))] {
+            if count > 0 {
+                write!(f, ", {count} {word}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One provider call of a node.
+#[derive(Debug, Clone)]
+enum Step {
+    Create(Resource),
+    Update(Resource, Vec<FieldChange>),
+    Delete(ResourceKind, String),
+}
+
+impl Step {
+    fn operation(&self) -> Operation {
+        match self {
+            Self::Create(_) => Operation::Create,
+            Self::Update(..) => Operation::Update,
+            Self::Delete(..) => Operation::Delete,
+        }
+    }
+}
+
+/// One unit of scheduling: a resource's calls, run in order.
+#[derive(Debug, Clone)]
+struct Node {
+    /// Its entry in the outcomes.
+    outcome: usize,
+    /// Its calls; none for a node that only blocks its dependents (a conflict).
+    steps: Vec<Step>,
+    /// Nodes that must succeed first.
+    deps: Vec<usize>,
+}
+
+/// A node's task result: its index, the failing call if any, the time it took.
+type Finished = (usize, Result<(), (Operation, ProviderError)>, Duration);
+
+/// Where a node is in the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Waiting,
+    Running,
+    Succeeded,
+    /// Failed, skipped or in conflict: its dependents are skipped.
+    Blocked,
+}
+
+/// Runs one call, retrying eventual-consistency failures within the policy.
+async fn call(
+    provider: &dyn Provider,
+    step: &Step,
+    who: (&str, ResourceKind, &str),
+    options: &ApplyOptions,
+) -> Result<(), ProviderError> {
+    let (id, kind, name) = who;
+    let operation = step.operation();
+    options.emit(Event::Started {
+        id: id.to_owned(),
+        kind,
+        physical_name: name.to_owned(),
+        operation,
+    });
+    let start = Instant::now();
+    let mut delay = options.retry.first_delay;
+    let mut attempt = 1;
+    let result = loop {
+        let r = match step {
+            Step::Create(r) => provider.create(r).await,
+            Step::Update(r, fields) => provider.update(r, fields).await,
+            Step::Delete(kind, name) => match provider.delete(*kind, name).await {
+                // Gone already is what a delete wants.
+                Err(e) if e.class == ErrorClass::NotFound => Ok(()),
+                other => other,
+            },
+        };
+        match r {
+            Err(e)
+                if e.is_retryable()
+                    && attempt < options.retry.max_attempts
+                    && start.elapsed() + delay <= options.retry.budget =>
+            {
+                options.emit(Event::Retrying {
+                    id: id.to_owned(),
+                    kind,
+                    physical_name: name.to_owned(),
+                    operation,
+                    attempt,
+                    delay_ms: millis(delay),
+                    error: e,
+                });
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(options.retry.max_delay);
+                attempt += 1;
+            }
+            other => break other,
+        }
+    };
+    match &result {
+        Ok(()) => options.emit(Event::Succeeded {
+            id: id.to_owned(),
+            kind,
+            physical_name: name.to_owned(),
+            operation,
+            elapsed_ms: millis(start.elapsed()),
+        }),
+        Err(e) => options.emit(Event::Failed {
+            id: id.to_owned(),
+            kind,
+            physical_name: name.to_owned(),
+            operation,
+            error: e.clone(),
+        }),
+    }
+    result
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Runs nodes in dependency order with at most `concurrency` in flight; fills their outcomes.
+async fn run(
+    nodes: &[Node],
+    outcomes: &mut [Outcome],
+    provider: &Arc<dyn Provider>,
+    options: &ApplyOptions,
+) {
+    let mut state: Vec<State> = nodes
+        .iter()
+        .map(
+            |n| match (&outcomes[n.outcome].status, n.steps.is_empty()) {
+                (_, false) => State::Waiting,
+                (
+                    Status::Conflict { .. } | Status::Failed { .. } | Status::Skipped { .. },
+                    true,
+                ) => State::Blocked,
+                (_, true) => State::Succeeded,
+            },
+        )
+        .collect();
+    let mut set: JoinSet<Finished> = JoinSet::new();
+    loop {
+        // Settle skips (they cascade) and start what is ready, until nothing moves.
+        let mut moved = true;
+        while moved {
+            moved = false;
+            for i in 0..nodes.len() {
+                if state[i] != State::Waiting {
+                    continue;
+                }
+                if let Some(&d) = nodes[i].deps.iter().find(|&&d| state[d] == State::Blocked) {
+                    let dep = &outcomes[nodes[d].outcome];
+                    let why = match dep.status {
+                        Status::Failed { .. } => "failed",
+                        Status::Conflict { .. } => "is in conflict",
+                        _ => "was skipped",
+                    };
+                    let reason = format!(
+                        "depends on {} \"{}\", which {why}",
+                        kind_word(dep.kind),
+                        dep.physical_name
+                    );
+                    let o = &mut outcomes[nodes[i].outcome];
+                    options.emit(Event::Skipped {
+                        id: o.id.clone(),
+                        kind: o.kind,
+                        physical_name: o.physical_name.clone(),
+                        reason: reason.clone(),
+                    });
+                    o.status = Status::Skipped { reason };
+                    state[i] = State::Blocked;
+                    moved = true;
+                    continue;
+                }
+                let ready = nodes[i].deps.iter().all(|&d| state[d] == State::Succeeded);
+                if ready && set.len() < options.concurrency {
+                    state[i] = State::Running;
+                    moved = true;
+                    let o = &outcomes[nodes[i].outcome];
+                    let (id, kind, name) = (o.id.clone(), o.kind, o.physical_name.clone());
+                    let steps = nodes[i].steps.clone();
+                    let p = Arc::clone(provider);
+                    let opts = options.clone();
+                    set.spawn(async move {
+                        let start = Instant::now();
+                        for step in &steps {
+                            let who = (id.as_str(), kind, name.as_str());
+                            if let Err(e) = call(p.as_ref(), step, who, &opts).await {
+                                return (i, Err((step.operation(), e)), start.elapsed());
+                            }
+                        }
+                        (i, Ok(()), start.elapsed())
+                    });
+                }
+            }
+        }
+        let Some(joined) = set.join_next().await else {
+            break;
+        };
+        // A task that panicked (a provider bug) stays `Running` and is reported below.
+        if let Ok((i, result, elapsed)) = joined {
+            let o = &mut outcomes[nodes[i].outcome];
+            o.elapsed_ms += millis(elapsed);
+            match result {
+                Ok(()) => {
+                    o.status = Status::Done;
+                    state[i] = State::Succeeded;
+                }
+                Err((operation, error)) => {
+                    o.status = Status::Failed { operation, error };
+                    state[i] = State::Blocked;
+                }
+            }
+        }
+    }
+    for (i, node) in nodes.iter().enumerate() {
+        let o = &mut outcomes[node.outcome];
+        match state[i] {
+            State::Running => {
+                o.status = Status::Failed {
+                    operation: node.steps.first().map_or(Operation::Read, Step::operation),
+                    error: ProviderError::other("InternalError", "the provider call panicked"),
+                };
+            }
+            // Only reachable when a dependency panicked or the graph has a cycle.
+            State::Waiting => {
+                o.status = Status::Skipped {
+                    reason: "a resource it depends on did not finish".into(),
+                };
+            }
+            State::Succeeded | State::Blocked => {}
+        }
+    }
+}
+
+/// A delete waiting for phase two, with what orders it against the others.
+struct Delete {
+    node: Node,
+    rank: usize,
+    in_model: bool,
+    id: String,
+    depends_on: Vec<String>,
+}
+
+/// Applies a plan: creates, updates and replaces in dependency order, then (with
+/// [`ApplyOptions::prune`], or always for a destroy plan) deletes. Never fails as a whole: the
+/// [`Report`] says what happened to each resource; apply again to finish after a failure.
+pub async fn apply(plan: &Plan, provider: &Arc<dyn Provider>, options: &ApplyOptions) -> Report {
+    let started = Instant::now();
+    let mut outcomes: Vec<Outcome> = Vec::new();
+    let mut first: Vec<Node> = Vec::new();
+    let mut first_deps: Vec<&[String]> = Vec::new();
+    let mut deletes: Vec<Delete> = Vec::new();
+    let mut node_of_id: BTreeMap<&str, usize> = BTreeMap::new();
+    for c in &plan.changes {
+        let outcome = Outcome {
+            id: c.id.clone(),
+            kind: c.kind,
+            physical_name: c.physical_name.clone(),
+            change: c.change.word(),
+            status: Status::Done,
+            elapsed_ms: 0,
+        };
+        let at = outcomes.len();
+        let mut old_name = None;
+        let steps = match (&c.change, c.resource.clone()) {
+            (Change::NoOp, _) => continue,
+            (Change::Conflict { .. }, _) => Vec::new(),
+            (Change::Delete, _) => {
+                let mut outcome = outcome;
+                if plan.mode == Mode::Apply && !options.prune {
+                    outcome.status = Status::Kept {
+                        reason: "the model no longer has it; apply with prune to delete it".into(),
+                    };
+                } else {
+                    deletes.push(Delete {
+                        node: Node {
+                            outcome: at,
+                            steps: vec![Step::Delete(c.kind, c.physical_name.clone())],
+                            deps: Vec::new(),
+                        },
+                        rank: delete_rank(c.kind),
+                        in_model: c.in_model,
+                        id: c.id.clone(),
+                        depends_on: c.depends_on.clone(),
+                    });
+                }
+                outcomes.push(outcome);
+                continue;
+            }
+            (Change::Create, Some(r)) => vec![Step::Create(r)],
+            (Change::Update { fields }, Some(r)) => vec![Step::Update(r, fields.clone())],
+            (Change::Replace { strategy, .. }, Some(r)) => match strategy {
+                ReplaceStrategy::DeleteThenCreate => vec![
+                    Step::Delete(c.kind, c.physical_name.clone()),
+                    Step::Create(r),
+                ],
+                ReplaceStrategy::CreateThenDelete { old_name: old } => {
+                    old_name = Some(old.clone());
+                    vec![Step::Create(r)]
+                }
+            },
+            // The planner always attaches the desired resource to these changes.
+            (_, None) => {
+                let mut outcome = outcome;
+                outcome.status = Status::Skipped {
+                    reason: "the plan has no desired state for it".into(),
+                };
+                outcomes.push(outcome);
+                continue;
+            }
+        };
+        let mut outcome = outcome;
+        if let Change::Conflict { message } = &c.change {
+            outcome.status = Status::Conflict {
+                message: message.clone(),
+            };
+        }
+        node_of_id.insert(c.id.as_str(), first.len());
+        first.push(Node {
+            outcome: at,
+            steps,
+            deps: Vec::new(),
+        });
+        first_deps.push(&c.depends_on);
+        outcomes.push(outcome);
+        if let Some(old) = old_name {
+            deletes.push(Delete {
+                node: Node {
+                    outcome: outcomes.len(),
+                    steps: vec![Step::Delete(c.kind, old.clone())],
+                    deps: Vec::new(),
+                },
+                rank: delete_rank(c.kind),
+                in_model: false,
+                id: c.id.clone(),
+                depends_on: Vec::new(),
+            });
+            outcomes.push(Outcome {
+                id: c.id.clone(),
+                kind: c.kind,
+                physical_name: old,
+                change: "delete",
+                status: Status::Done,
+                elapsed_ms: 0,
+            });
+        }
+    }
+    for (node, deps) in first.iter_mut().zip(&first_deps) {
+        node.deps = deps
+            .iter()
+            .filter_map(|d| node_of_id.get(d.as_str()).copied())
+            .collect();
+    }
+    run(&first, &mut outcomes, provider, options).await;
+
+    // Deletes wait for every create and update: something kept may use a resource being
+    // deleted until its own update has moved it over.
+    let blocked = first.iter().any(|n| {
+        !matches!(
+            outcomes[n.outcome].status,
+            Status::Done | Status::Conflict { .. }
+        )
+    });
+    // Users are deleted before what they use: exactly by the model's dependencies when both
+    // are in the model, else by kind.
+    let second: Vec<Node> = deletes
+        .iter()
+        .enumerate()
+        .map(|(i, d)| Node {
+            deps: deletes
+                .iter()
+                .enumerate()
+                .filter(|&(j, other)| {
+                    j != i
+                        && if d.in_model && other.in_model {
+                            other.depends_on.contains(&d.id)
+                        } else {
+                            other.rank < d.rank
+                        }
+                })
+                .map(|(j, _)| j)
+                .collect(),
+            ..d.node.clone()
+        })
+        .collect();
+    if blocked {
+        for node in &second {
+            let o = &mut outcomes[node.outcome];
+            let reason = "not run because an earlier change did not succeed".to_owned();
+            options.emit(Event::Skipped {
+                id: o.id.clone(),
+                kind: o.kind,
+                physical_name: o.physical_name.clone(),
+                reason: reason.clone(),
+            });
+            o.status = Status::Skipped { reason };
+        }
+    } else {
+        run(&second, &mut outcomes, provider, options).await;
+    }
+    for r in &plan.retained {
+        outcomes.push(Outcome {
+            id: r.id.clone(),
+            kind: r.kind,
+            physical_name: r.physical_name.clone(),
+            change: "delete",
+            status: Status::Kept {
+                reason: "the model marks it to be retained on destroy".into(),
+            },
+            elapsed_ms: 0,
+        });
+    }
+    Report {
+        outcomes,
+        elapsed_ms: millis(started.elapsed()),
+    }
+}
+
+/// Deletes everything the app owns: [`plan_destroy`] then [`apply`].
+///
+/// # Errors
+/// When reading what the app owns fails; failures of deletes are in the report.
+pub async fn destroy(
+    app: &str,
+    desired: Option<&ResolvedApp>,
+    provider: &Arc<dyn Provider>,
+    options: &ApplyOptions,
+) -> Result<Report, EngineError> {
+    let plan = plan_destroy(app, desired, provider, options.concurrency).await?;
+    Ok(apply(&plan, provider, options).await)
+}

@@ -1,0 +1,604 @@
+//! The diff: a pure function from one desired resource and what AWS has to the change that
+//! reconciles them.
+//!
+//! Both sides are first normalized per kind: lists AWS treats as sets (tags, IAM actions,
+//! event pattern values, …) are sorted and deduplicated, and an IAM statement's single action
+//! or resource becomes a one-element list. Then:
+//!
+//! - a field the model does not set is AWS's to fill in (a server-side default), not drift,
+//!   except inside the properties listed as *exact* for the kind, where the model describes the
+//!   whole value (a role's policies, a pipeline's stages, a bucket's lifecycle rules);
+//! - a changed field under one of the kind's create-only properties (CloudFormation's
+//!   `createOnlyProperties`) forces a replacement.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::model::ResourceKind;
+use crate::provider::api::{
+    FieldChange, Observed, Resource, TAG_APP, TAG_ID, kind_word, pointer_token,
+};
+
+/// What reconciling one resource takes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Change {
+    /// Nothing: AWS matches the model.
+    NoOp,
+    /// The resource does not exist: create it.
+    Create,
+    /// Change these fields in place.
+    Update {
+        /// The fields that differ, old → new.
+        fields: Vec<FieldChange>,
+    },
+    /// A create-only field changed: a new resource replaces the old one.
+    Replace {
+        /// The create-only property that forces it, as a JSON pointer such as `/ComputePlatform`.
+        forced_by: String,
+        /// In which order the old resource goes and the new one comes.
+        strategy: ReplaceStrategy,
+        /// Every field that differs.
+        fields: Vec<FieldChange>,
+    },
+    /// The app owns the resource but the model no longer has it: delete it (with `--prune`).
+    Delete,
+    /// A resource with the wanted name exists but is not the app's: it is never touched.
+    Conflict {
+        /// What is there and how to adopt it.
+        message: String,
+    },
+}
+
+impl Change {
+    /// Whether applying it changes AWS (conflicts and no-ops do not).
+    #[must_use]
+    pub fn is_change(&self) -> bool {
+        matches!(
+            self,
+            Self::Create | Self::Update { .. } | Self::Replace { .. } | Self::Delete
+        )
+    }
+
+    /// A short lower-case word: `create`, `update`, `replace`, `delete`, `no-op`, `conflict`.
+    #[must_use]
+    pub fn word(&self) -> &'static str {
+        match self {
+            Self::NoOp => "no-op",
+            Self::Create => "create",
+            Self::Update { .. } => "update",
+            Self::Replace { .. } => "replace",
+            Self::Delete => "delete",
+            Self::Conflict { .. } => "conflict",
+        }
+    }
+}
+
+/// How a replacement runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "order", rename_all = "snake_case")]
+pub enum ReplaceStrategy {
+    /// The new resource has the old one's name, so the old one is deleted first: the resource
+    /// is briefly missing.
+    DeleteThenCreate,
+    /// The new resource has another name: it is created first and the old one deleted once
+    /// everything that used it has moved over.
+    CreateThenDelete {
+        /// The old resource's physical name.
+        old_name: String,
+    },
+}
+
+/// How the diff treats each kind's properties.
+#[derive(Debug, Clone, Copy)]
+pub struct KindRules {
+    /// Create-only properties: a change to one forces a replacement.
+    pub create_only: &'static [&'static str],
+    /// Lists compared as sets; `*` matches one step, `**` any number of steps.
+    pub sets: &'static [&'static str],
+    /// Properties the model describes entirely: fields inside them that the model does not set
+    /// must be absent, so they are not taken for server-side defaults.
+    pub exact: &'static [&'static str],
+}
+
+/// The rules of a kind (from the CloudFormation registry schemas).
+#[must_use]
+pub fn rules(kind: ResourceKind) -> KindRules {
+    match kind {
+        ResourceKind::Repository => KindRules {
+            create_only: &[],
+            sets: &["/Tags"],
+            exact: &["/RepositoryDescription"],
+        },
+        ResourceKind::Bucket => KindRules {
+            create_only: &["/BucketName"],
+            sets: &[
+                "/Tags",
+                "/LifecycleConfiguration/Rules",
+                "/BucketEncryption/ServerSideEncryptionConfiguration",
+            ],
+            exact: &[
+                "/BucketEncryption",
+                "/PublicAccessBlockConfiguration",
+                "/VersioningConfiguration",
+                "/LifecycleConfiguration",
+                "/LoggingConfiguration",
+            ],
+        },
+        ResourceKind::BucketPolicy => KindRules {
+            create_only: &["/Bucket"],
+            sets: &[
+                "/PolicyDocument/Statement",
+                "/PolicyDocument/Statement/*/Action",
+                "/PolicyDocument/Statement/*/Resource",
+                "/PolicyDocument/Statement/*/Condition/*/*",
+            ],
+            exact: &["/PolicyDocument"],
+        },
+        ResourceKind::Project => KindRules {
+            create_only: &["/Name"],
+            sets: &[
+                "/Tags",
+                "/Cache/Modes",
+                "/VpcConfig/Subnets",
+                "/VpcConfig/SecurityGroupIds",
+            ],
+            exact: &[
+                "/Description",
+                "/Cache",
+                "/VpcConfig",
+                "/Source/BuildSpec",
+                "/Source/Location",
+                "/Environment/EnvironmentVariables",
+                "/EncryptionKey",
+            ],
+        },
+        ResourceKind::Application => KindRules {
+            create_only: &["/ApplicationName", "/ComputePlatform"],
+            sets: &["/Tags"],
+            exact: &[],
+        },
+        ResourceKind::DeploymentConfig => KindRules {
+            create_only: &[
+                "/DeploymentConfigName",
+                "/ComputePlatform",
+                "/MinimumHealthyHosts",
+                "/TrafficRoutingConfig",
+                "/ZonalConfig",
+            ],
+            sets: &[],
+            exact: &["/MinimumHealthyHosts", "/TrafficRoutingConfig"],
+        },
+        ResourceKind::DeploymentGroup => KindRules {
+            create_only: &["/DeploymentGroupName", "/ApplicationName"],
+            sets: &[
+                "/Tags",
+                "/Ec2TagFilters",
+                "/OnPremisesInstanceTagFilters",
+                "/AutoScalingGroups",
+                "/ECSServices",
+                "/AutoRollbackConfiguration/Events",
+                "/AlarmConfiguration/Alarms",
+            ],
+            exact: &[
+                "/Ec2TagFilters",
+                "/OnPremisesInstanceTagFilters",
+                "/AutoScalingGroups",
+                "/ECSServices",
+                "/LoadBalancerInfo",
+                "/BlueGreenDeploymentConfiguration",
+                "/AlarmConfiguration",
+                "/AutoRollbackConfiguration",
+            ],
+        },
+        ResourceKind::Pipeline => KindRules {
+            create_only: &["/Name"],
+            sets: &["/Tags"],
+            exact: &[
+                "/ArtifactStore",
+                "/Stages",
+                "/Variables",
+                "/DisableInboundStageTransitions",
+            ],
+        },
+        ResourceKind::Role => KindRules {
+            create_only: &["/RoleName", "/Path"],
+            sets: &[
+                "/Tags",
+                "/Policies",
+                "/AssumeRolePolicyDocument/Statement",
+                "/AssumeRolePolicyDocument/Statement/*/Action",
+                "/Policies/*/PolicyDocument/Statement",
+                "/Policies/*/PolicyDocument/Statement/*/Action",
+                "/Policies/*/PolicyDocument/Statement/*/Resource",
+                "/Policies/*/PolicyDocument/Statement/*/Condition/*/*",
+            ],
+            exact: &["/Description", "/AssumeRolePolicyDocument", "/Policies"],
+        },
+        ResourceKind::EventRule => KindRules {
+            create_only: &["/Name"],
+            sets: &["/Tags", "/Targets", "/EventPattern/**"],
+            exact: &["/Description", "/EventPattern", "/Targets"],
+        },
+    }
+}
+
+fn tokens(pattern: &str) -> Vec<&str> {
+    pattern.split('/').skip(1).collect()
+}
+
+/// Sorts (and deduplicates) every list at a set path. With `wrap`, a single string, number or
+/// boolean there becomes a one-element list (IAM allows `"Action": "s3:*"` for `["s3:*"]`).
+fn sort_sets(v: &mut Value, pattern: &[&str], wrap: bool) {
+    match pattern.split_first() {
+        None => match v {
+            Value::Array(a) => {
+                // serde_json's maps are ordered, so the serialized form is canonical.
+                a.sort_by_cached_key(|x| x.to_string());
+                a.dedup();
+            }
+            Value::String(_) | Value::Number(_) | Value::Bool(_) if wrap => {
+                *v = Value::Array(vec![v.take()]);
+            }
+            _ => {}
+        },
+        Some((&"**", rest)) => {
+            sort_sets(v, rest, wrap);
+            match v {
+                Value::Object(m) => m.values_mut().for_each(|c| sort_sets(c, pattern, wrap)),
+                Value::Array(a) => a.iter_mut().for_each(|c| sort_sets(c, pattern, wrap)),
+                _ => {}
+            }
+        }
+        Some((&"*", rest)) => match v {
+            Value::Object(m) => m.values_mut().for_each(|c| sort_sets(c, rest, wrap)),
+            Value::Array(a) => a.iter_mut().for_each(|c| sort_sets(c, rest, wrap)),
+            _ => {}
+        },
+        Some((key, rest)) => {
+            if let Some(c) = v.get_mut(*key) {
+                sort_sets(c, rest, wrap);
+            }
+        }
+    }
+}
+
+/// Normalizes properties of `kind` in place: sets sorted, innermost first.
+pub fn normalize(kind: ResourceKind, properties: &mut Value) {
+    let mut sets: Vec<Vec<&str>> = rules(kind).sets.iter().map(|p| tokens(p)).collect();
+    // Inner lists first, so that sorting an outer list sees its elements in canonical form.
+    sets.sort_by_key(|t| std::cmp::Reverse(t.len()));
+    for t in &sets {
+        // Under `**` every list is a set but scalars are values, not one-element sets.
+        let wrap = !t.contains(&"**");
+        sort_sets(properties, t, wrap);
+    }
+}
+
+fn is_under(path: &str, prefix: &str) -> bool {
+    path == prefix
+        || path
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
+fn matches_pattern(pattern: &[&str], path: &[&str]) -> bool {
+    match (pattern.split_first(), path.split_first()) {
+        (None, None) => true,
+        (Some((&"**", rest)), _) => {
+            matches_pattern(rest, path)
+                || path
+                    .split_first()
+                    .is_some_and(|(_, p)| matches_pattern(pattern, p))
+        }
+        (Some((p, prest)), Some((x, xrest))) => {
+            (*p == "*" || p == x) && matches_pattern(prest, xrest)
+        }
+        _ => false,
+    }
+}
+
+struct Comparer {
+    rules: KindRules,
+    out: Vec<FieldChange>,
+}
+
+impl Comparer {
+    fn is_set(&self, path: &str) -> bool {
+        let p = tokens(path);
+        self.rules
+            .sets
+            .iter()
+            .any(|s| matches_pattern(&tokens(s), &p))
+    }
+
+    fn is_exact(&self, path: &str) -> bool {
+        self.rules.exact.iter().any(|e| is_under(path, e))
+    }
+
+    fn change(&mut self, path: &str, old: Option<&Value>, new: Option<&Value>) {
+        self.out.push(FieldChange {
+            path: path.to_owned(),
+            old: old.cloned(),
+            new: new.cloned(),
+        });
+    }
+
+    fn compare(&mut self, path: &str, want: &Value, have: &Value) {
+        match (want, have) {
+            (Value::Object(w), Value::Object(h)) => {
+                for (k, wv) in w {
+                    let sub = format!("{path}/{}", pointer_token(k));
+                    match h.get(k) {
+                        Some(hv) => self.compare(&sub, wv, hv),
+                        None => self.change(&sub, None, Some(wv)),
+                    }
+                }
+                for (k, hv) in h {
+                    let sub = format!("{path}/{}", pointer_token(k));
+                    if !w.contains_key(k) && self.is_exact(&sub) {
+                        self.change(&sub, Some(hv), None);
+                    }
+                }
+            }
+            (Value::Array(w), Value::Array(h)) if w.len() == h.len() && !self.is_set(path) => {
+                for (i, (wv, hv)) in w.iter().zip(h).enumerate() {
+                    self.compare(&format!("{path}/{i}"), wv, hv);
+                }
+            }
+            _ if want != have => self.change(path, Some(have), Some(want)),
+            _ => {}
+        }
+    }
+}
+
+/// The fields that differ between normalized desired and observed properties.
+#[must_use]
+pub fn changed_fields(kind: ResourceKind, desired: &Value, observed: &Value) -> Vec<FieldChange> {
+    let (mut want, mut have) = (desired.clone(), observed.clone());
+    normalize(kind, &mut want);
+    normalize(kind, &mut have);
+    let mut c = Comparer {
+        rules: rules(kind),
+        out: Vec::new(),
+    };
+    c.compare("", &want, &have);
+    c.out
+}
+
+/// The change that brings `observed` (what AWS has under the resource's name, if anything) to
+/// `desired`, for the app named `app`. Pure: no I/O.
+///
+/// A resource of a kind that carries tags is the app's only when its `pipewright:app` tag
+/// names the app; otherwise the result is [`Change::Conflict`]. The kinds that cannot carry
+/// tags (bucket policies, deployment configurations) are taken to be the app's.
+#[must_use]
+pub fn diff(desired: &Resource, observed: Option<&Observed>, app: &str) -> Change {
+    let Some(observed) = observed else {
+        return Change::Create;
+    };
+    if desired.kind.taggable() {
+        let adopt = format!(
+            "to adopt it, tag it {TAG_APP}={app} and {TAG_ID}={}",
+            desired.id
+        );
+        let what = format!("{} \"{}\"", kind_word(desired.kind), desired.physical_name);
+        match &observed.owner {
+            None => {
+                return Change::Conflict {
+                    message: format!(
+                        "{what} exists but does not carry the tags of pipewright app \"{app}\", so it is left untouched; {adopt}"
+                    ),
+                };
+            }
+            Some(owner) if owner.app != app => {
+                return Change::Conflict {
+                    message: format!(
+                        "{what} belongs to pipewright app \"{}\", so it is left untouched; {adopt}",
+                        owner.app
+                    ),
+                };
+            }
+            Some(_) => {}
+        }
+    }
+    let fields = changed_fields(desired.kind, &desired.properties, &observed.properties);
+    if fields.is_empty() {
+        return Change::NoOp;
+    }
+    let forced = rules(desired.kind).create_only.iter().find_map(|c| {
+        fields
+            .iter()
+            .any(|f| is_under(&f.path, c))
+            .then(|| (*c).to_owned())
+    });
+    match forced {
+        Some(forced_by) => Change::Replace {
+            forced_by,
+            strategy: ReplaceStrategy::DeleteThenCreate,
+            fields,
+        },
+        None => Change::Update { fields },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn tags(app: &str, id: &str) -> Value {
+        json!([{"Key": TAG_ID, "Value": id}, {"Key": TAG_APP, "Value": app}])
+    }
+
+    fn resource(kind: ResourceKind, props: Value) -> Resource {
+        Resource {
+            id: "Thing".into(),
+            kind,
+            physical_name: "thing".into(),
+            properties: props,
+        }
+    }
+
+    fn project(timeout: u32) -> Resource {
+        resource(
+            ResourceKind::Project,
+            json!({
+                "Name": "thing",
+                "TimeoutInMinutes": timeout,
+                "Environment": {"ComputeType": "BUILD_GENERAL1_SMALL"},
+                "Tags": tags("shop", "Thing"),
+            }),
+        )
+    }
+
+    #[test]
+    fn missing_resources_are_created_and_equal_ones_left_alone() {
+        let p = project(30);
+        assert_eq!(diff(&p, None, "shop"), Change::Create);
+        let seen = Observed::new(p.properties.clone());
+        assert_eq!(diff(&p, Some(&seen), "shop"), Change::NoOp);
+    }
+
+    #[test]
+    fn changed_fields_are_updates_with_old_and_new() {
+        let seen = Observed::new(project(30).properties);
+        let Change::Update { fields } = diff(&project(45), Some(&seen), "shop") else {
+            panic!("an update");
+        };
+        assert_eq!(
+            fields,
+            vec![FieldChange {
+                path: "/TimeoutInMinutes".into(),
+                old: Some(json!(30)),
+                new: Some(json!(45)),
+            }]
+        );
+    }
+
+    #[test]
+    fn server_defaults_are_not_drift_but_exact_properties_are() {
+        let mut seen = project(30).properties;
+        seen["QueuedTimeoutInMinutes"] = json!(480);
+        seen["Environment"]["ImagePullCredentialsType"] = json!("CODEBUILD");
+        assert_eq!(
+            diff(&project(30), Some(&Observed::new(seen.clone())), "shop"),
+            Change::NoOp
+        );
+        seen["Description"] = json!("changed in the console");
+        let Change::Update { fields } = diff(&project(30), Some(&Observed::new(seen)), "shop")
+        else {
+            panic!("an update");
+        };
+        assert_eq!(fields[0].path, "/Description");
+        assert_eq!(fields[0].new, None);
+    }
+
+    #[test]
+    fn sets_compare_in_any_order_and_single_actions_as_lists() {
+        let want = resource(
+            ResourceKind::Role,
+            json!({
+                "RoleName": "thing",
+                "Policies": [{"PolicyName": "p", "PolicyDocument": {"Statement": [
+                    {"Action": ["s3:GetObject", "s3:PutObject"], "Resource": ["a", "b"]},
+                    {"Action": ["codebuild:StartBuild"], "Resource": ["c"]},
+                ]}}],
+                "Tags": tags("shop", "Thing"),
+            }),
+        );
+        let seen = Observed::new(json!({
+            "RoleName": "thing",
+            "Policies": [{"PolicyName": "p", "PolicyDocument": {"Statement": [
+                {"Action": "codebuild:StartBuild", "Resource": "c"},
+                {"Action": ["s3:PutObject", "s3:GetObject"], "Resource": ["b", "a", "a"]},
+            ]}}],
+            "Tags": tags("shop", "Thing").as_array().unwrap().iter().rev().cloned().collect::<Vec<_>>(),
+        }));
+        assert_eq!(diff(&want, Some(&seen), "shop"), Change::NoOp);
+    }
+
+    #[test]
+    fn ordered_lists_report_the_element_that_changed() {
+        let want = resource(
+            ResourceKind::Pipeline,
+            json!({"Name": "thing", "Stages": [{"Name": "A"}, {"Name": "B"}], "Tags": tags("shop", "Thing")}),
+        );
+        let seen = Observed::new(
+            json!({"Name": "thing", "Stages": [{"Name": "A"}, {"Name": "C", "Extra": 1}], "Tags": tags("shop", "Thing")}),
+        );
+        let Change::Update { fields } = diff(&want, Some(&seen), "shop") else {
+            panic!("an update");
+        };
+        let paths: Vec<&str> = fields.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["/Stages/1/Name", "/Stages/1/Extra"]);
+    }
+
+    #[test]
+    fn create_only_fields_force_a_replacement_naming_them() {
+        let want = resource(
+            ResourceKind::Application,
+            json!({"ApplicationName": "thing", "ComputePlatform": "Lambda", "Tags": tags("shop", "Thing")}),
+        );
+        let seen = Observed::new(
+            json!({"ApplicationName": "thing", "ComputePlatform": "Server", "Tags": tags("shop", "Thing")}),
+        );
+        match diff(&want, Some(&seen), "shop") {
+            Change::Replace {
+                forced_by,
+                strategy,
+                ..
+            } => {
+                assert_eq!(forced_by, "/ComputePlatform");
+                assert_eq!(strategy, ReplaceStrategy::DeleteThenCreate);
+            }
+            other => panic!("a replacement, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn resources_without_our_tags_are_conflicts_that_say_how_to_adopt() {
+        let want = project(30);
+        let mut theirs = want.properties.clone();
+        theirs["Tags"] = json!([]);
+        let Change::Conflict { message } = diff(&want, Some(&Observed::new(theirs)), "shop") else {
+            panic!("a conflict");
+        };
+        assert_eq!(
+            message,
+            "project \"thing\" exists but does not carry the tags of pipewright app \"shop\", so it is left untouched; to adopt it, tag it pipewright:app=shop and pipewright:id=Thing"
+        );
+        let other = Observed::new(json!({"Tags": tags("blog", "Thing")}));
+        let Change::Conflict { message } = diff(&want, Some(&other), "shop") else {
+            panic!("a conflict");
+        };
+        assert!(message.starts_with("project \"thing\" belongs to pipewright app \"blog\""));
+    }
+
+    #[test]
+    fn untaggable_kinds_are_ours_by_name() {
+        let want = resource(
+            ResourceKind::BucketPolicy,
+            json!({"Bucket": "thing", "PolicyDocument": {"Statement": [{"Action": "s3:*"}]}}),
+        );
+        let seen = Observed::new(
+            json!({"Bucket": "thing", "PolicyDocument": {"Statement": [{"Action": ["s3:*"]}]}}),
+        );
+        assert_eq!(diff(&want, Some(&seen), "shop"), Change::NoOp);
+    }
+
+    #[test]
+    fn event_patterns_are_sets_at_every_depth() {
+        let want = resource(
+            ResourceKind::EventRule,
+            json!({"Name": "thing", "EventPattern": {"detail": {"event": ["a", "b"]}}, "Tags": tags("shop", "Thing")}),
+        );
+        let seen = Observed::new(
+            json!({"Name": "thing", "EventPattern": {"detail": {"event": ["b", "a"]}}, "Tags": tags("shop", "Thing")}),
+        );
+        assert_eq!(diff(&want, Some(&seen), "shop"), Change::NoOp);
+        assert!(matches_pattern(&["a", "**"], &["a", "b", "c"]));
+        assert!(matches_pattern(&["a", "**"], &["a"]));
+        assert!(!matches_pattern(&["a", "*"], &["a", "b", "c"]));
+    }
+}

@@ -1,0 +1,85 @@
+//! The reconcile engine: make AWS match the model, with AWS itself as the only state.
+//!
+//! 1. [`resolve`] turns the model's desired state into concrete, comparable resources for one
+//!    account and region.
+//! 2. [`plan`] reads each of them through a [`Provider`](crate::provider::api::Provider) and
+//!    lists what the app owns; [`diff`] (pure) decides each resource's [`Change`].
+//! 3. [`apply`] runs the plan with bounded concurrency and reports progress as [`Event`]s;
+//!    [`destroy`] deletes everything the app owns.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use pipewright::engine::{self, ApplyOptions, Env};
+//! use pipewright::model::*;
+//! use pipewright::provider::{api::Provider, fake::FakeProvider};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut app = App::new("shop")?;
+//! app.add(Repository::builder().name("shop-api").build()?);
+//! let desired = engine::resolve(&app.desired(), &Env::new("aws", "eu-west-1", "123456789012"))?;
+//! let provider: Arc<dyn Provider> = Arc::new(FakeProvider::new());
+//!
+//! let plan = engine::plan(&desired, &provider, 8).await?;
+//! assert_eq!(plan.summary.to_string(), "1 to create, 0 to update, 0 to replace, 0 to delete");
+//! let report = engine::apply(&plan, &provider, &ApplyOptions::default()).await;
+//! assert!(report.succeeded());
+//! assert!(engine::plan(&desired, &provider, 8).await?.is_empty());
+//! # Ok(())
+//! # }
+//! ```
+
+mod apply;
+mod diff;
+mod plan;
+mod resolve;
+
+pub use apply::{
+    ApplyOptions, Event, EventSink, Outcome, Report, RetryPolicy, Status, apply, destroy,
+};
+pub use diff::{Change, KindRules, ReplaceStrategy, changed_fields, diff, normalize, rules};
+pub use plan::{
+    FORMAT_VERSION, Mode, ObservedMap, Plan, PlannedChange, Retained, Summary, build_destroy_plan,
+    build_plan, delete_rank, plan, plan_destroy, waves,
+};
+pub use resolve::{Env, ResolveError, ResolvedApp, ResolvedResource, resolve};
+
+use crate::model::ResourceKind;
+use crate::provider::api::{ProviderError, kind_word};
+
+/// Why the engine could not plan.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The desired state refers to something that cannot be resolved.
+    #[error(transparent)]
+    Resolve(#[from] ResolveError),
+    /// Reading a resource failed.
+    #[error("reading {} \"{name}\" failed", kind_word(*kind))]
+    Read {
+        /// Its kind.
+        kind: ResourceKind,
+        /// Its physical name.
+        name: String,
+        /// The provider's error.
+        #[source]
+        source: ProviderError,
+    },
+    /// Listing what the app owns failed.
+    #[error("listing the resources of app \"{app}\" failed")]
+    List {
+        /// The app.
+        app: String,
+        /// The provider's error.
+        #[source]
+        source: ProviderError,
+    },
+    /// Dependencies form a cycle (the model never produces one).
+    #[error("resources depend on each other in a cycle: {}", ids.join(", "))]
+    Cycle {
+        /// The resources on or behind the cycle.
+        ids: Vec<String>,
+    },
+    /// A reading task ended abnormally.
+    #[error("a reading task ended abnormally: {0}")]
+    Task(String),
+}

@@ -1,0 +1,99 @@
+//! Engine tier: plan, apply and destroy of the examples' apps against the in-memory fake
+//! provider, scenario by scenario, and the engine's laws as property tests.
+
+mod examples;
+mod laws;
+mod scenarios;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use pipewright::engine::{self, ApplyOptions, Env, Event, Plan, ResolvedApp, RetryPolicy};
+use pipewright::model::{App, ResourceKind};
+use pipewright::provider::api::{Operation, Provider};
+use pipewright::provider::fake::FakeProvider;
+
+#[path = "../../examples/reference.rs"]
+#[allow(dead_code)]
+pub(crate) mod reference;
+
+#[path = "../../examples/ecs_blue_green.rs"]
+#[allow(dead_code)]
+pub(crate) mod ecs_blue_green;
+
+#[path = "../../examples/lambda_canary.rs"]
+#[allow(dead_code)]
+pub(crate) mod lambda_canary;
+
+#[path = "../../examples/multi_env.rs"]
+#[allow(dead_code)]
+pub(crate) mod multi_env;
+
+/// The account every test plans for.
+pub(crate) fn env() -> Env {
+    Env::new("aws", "eu-west-1", "123456789012")
+}
+
+/// Every example's app, by name.
+pub(crate) fn examples() -> Vec<(&'static str, App)> {
+    vec![
+        ("reference", reference::app().expect("the example builds")),
+        (
+            "ecs_blue_green",
+            ecs_blue_green::app().expect("the example builds"),
+        ),
+        (
+            "lambda_canary",
+            lambda_canary::app().expect("the example builds"),
+        ),
+        ("multi_env", multi_env::app().expect("the example builds")),
+    ]
+}
+
+/// The app's desired state, resolved for [`env`].
+pub(crate) fn resolved(app: &App) -> ResolvedApp {
+    engine::resolve(&app.desired(), &env()).expect("the examples resolve")
+}
+
+/// A fresh fake, also as the trait object the engine takes.
+pub(crate) fn fake() -> (Arc<FakeProvider>, Arc<dyn Provider>) {
+    let fake = Arc::new(FakeProvider::new());
+    let provider: Arc<dyn Provider> = fake.clone();
+    (fake, provider)
+}
+
+/// Options whose retries take milliseconds.
+pub(crate) fn fast() -> ApplyOptions {
+    ApplyOptions::default().retry(RetryPolicy {
+        budget: Duration::from_millis(200),
+        first_delay: Duration::from_millis(1),
+        max_delay: Duration::from_millis(8),
+        max_attempts: 10,
+    })
+}
+
+/// Options that also collect every event.
+pub(crate) fn recording() -> (ApplyOptions, Arc<Mutex<Vec<Event>>>) {
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let options = fast().on_event(move |e| sink.lock().expect("not poisoned").push(e.clone()));
+    (options, events)
+}
+
+pub(crate) async fn plan(desired: &ResolvedApp, provider: &Arc<dyn Provider>) -> Plan {
+    engine::plan(desired, provider, 8)
+        .await
+        .expect("the fake answers")
+}
+
+/// The position of the first call of `op` on a resource in the fake's log.
+pub(crate) fn position(
+    fake: &FakeProvider,
+    op: Operation,
+    kind: ResourceKind,
+    name: &str,
+) -> Option<usize> {
+    fake.calls()
+        .iter()
+        .position(|c| c.op == op && c.kind == Some(kind) && c.name == name)
+}

@@ -1,0 +1,287 @@
+//! The reconcile scenarios of the issue, on the reference app and the fake: in-place update,
+//! replacement, drift, prune, rename, conflict, bounded concurrency.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use pipewright::engine::{self, Change, ReplaceStrategy, ResolvedApp, Status};
+use pipewright::model::ResourceKind;
+use pipewright::provider::api::{FieldChange, Operation, Provider};
+use pipewright::provider::fake::FakeProvider;
+
+use crate::{fake, fast, plan, position, resolved};
+
+fn reference() -> ResolvedApp {
+    resolved(&crate::reference::app().expect("the example builds"))
+}
+
+fn index(desired: &ResolvedApp, kind: ResourceKind) -> usize {
+    desired
+        .resources
+        .iter()
+        .position(|r| r.resource.kind == kind)
+        .expect("the reference has one of each kind it uses")
+}
+
+async fn applied(
+    desired: &ResolvedApp,
+) -> (std::sync::Arc<FakeProvider>, std::sync::Arc<dyn Provider>) {
+    let (fake, provider) = fake();
+    let report = engine::apply(&plan(desired, &provider).await, &provider, &fast()).await;
+    assert!(report.succeeded(), "{report}");
+    (fake, provider)
+}
+
+#[tokio::test]
+async fn a_changed_field_updates_only_that_field_in_place() {
+    let mut desired = reference();
+    let (_, provider) = applied(&desired).await;
+    let p = index(&desired, ResourceKind::Project);
+    desired.resources[p].resource.properties["TimeoutInMinutes"] = json!(45);
+    let plan = plan(&desired, &provider).await;
+    assert_eq!(plan.summary.update, 1);
+    assert_eq!(
+        plan.summary.to_string(),
+        "0 to create, 1 to update, 0 to replace, 0 to delete"
+    );
+    let change = plan
+        .changes
+        .iter()
+        .find(|c| c.change.is_change())
+        .expect("one change");
+    assert_eq!(
+        change.change,
+        Change::Update {
+            fields: vec![FieldChange {
+                path: "/TimeoutInMinutes".into(),
+                old: Some(json!(30)),
+                new: Some(json!(45)),
+            }]
+        }
+    );
+    assert!(engine::apply(&plan, &provider, &fast()).await.succeeded());
+    assert!(crate::plan(&desired, &provider).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_create_only_change_replaces_the_resource_and_what_lives_in_it() {
+    let mut desired = reference();
+    let (fake, provider) = applied(&desired).await;
+    let a = index(&desired, ResourceKind::Application);
+    desired.resources[a].resource.properties["ComputePlatform"] = json!("Lambda");
+    let plan = plan(&desired, &provider).await;
+    assert_eq!(plan.summary.replace, 2, "{:#?}", plan.changes);
+    let app_change = plan
+        .changes
+        .iter()
+        .find(|c| c.kind == ResourceKind::Application)
+        .expect("planned");
+    let Change::Replace {
+        forced_by,
+        strategy,
+        ..
+    } = &app_change.change
+    else {
+        panic!("a replacement: {:?}", app_change.change);
+    };
+    assert_eq!(forced_by, "/ComputePlatform");
+    assert_eq!(*strategy, ReplaceStrategy::DeleteThenCreate);
+    let json = plan.to_json();
+    assert!(json.contains("\"order\": \"delete_then_create\""), "{json}");
+
+    fake.reset_calls();
+    assert!(engine::apply(&plan, &provider, &fast()).await.succeeded());
+    let name = &app_change.physical_name;
+    let deleted = position(&fake, Operation::Delete, ResourceKind::Application, name);
+    let created = position(&fake, Operation::Create, ResourceKind::Application, name);
+    assert!(deleted < created);
+    assert!(crate::plan(&desired, &provider).await.is_empty());
+}
+
+#[tokio::test]
+async fn out_of_band_changes_show_as_drift_and_apply_repairs_them() {
+    let desired = reference();
+    let (fake, provider) = applied(&desired).await;
+    let p = &desired.resources[index(&desired, ResourceKind::Project)].resource;
+    assert!(fake.set_field(
+        p.kind,
+        &p.physical_name,
+        "/Environment/ComputeType",
+        Some(json!("BUILD_GENERAL1_2XLARGE")),
+    ));
+    // A field AWS fills in by itself is not drift.
+    fake.set_field(
+        p.kind,
+        &p.physical_name,
+        "/BadgeEnabled",
+        Some(json!(false)),
+    );
+    let drift = plan(&desired, &provider).await;
+    let Change::Update { fields } = &drift
+        .changes
+        .iter()
+        .find(|c| c.id == p.id)
+        .expect("planned")
+        .change
+    else {
+        panic!("drift is an update");
+    };
+    assert_eq!(fields.len(), 1);
+    assert_eq!(fields[0].path, "/Environment/ComputeType");
+    assert_eq!(fields[0].old, Some(json!("BUILD_GENERAL1_2XLARGE")));
+    assert!(engine::apply(&drift, &provider, &fast()).await.succeeded());
+    assert!(crate::plan(&desired, &provider).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_resource_removed_from_the_model_is_deleted_only_with_prune() {
+    let mut desired = reference();
+    let (fake, provider) = applied(&desired).await;
+    let rule = desired
+        .resources
+        .iter()
+        .position(|r| r.resource.kind == ResourceKind::EventRule)
+        .map(|i| desired.resources.remove(i).resource)
+        .expect("the reference detects changes with a rule");
+    let plan = plan(&desired, &provider).await;
+    assert_eq!(plan.summary.delete, 1);
+    assert_eq!(
+        plan.changes.last().map(|c| &c.change),
+        Some(&Change::Delete)
+    );
+
+    let kept = engine::apply(&plan, &provider, &fast()).await;
+    assert!(kept.succeeded());
+    assert_eq!(kept.with_status("kept").count(), 1);
+    assert!(fake.get(rule.kind, &rule.physical_name).is_some());
+
+    let pruned = engine::apply(&plan, &provider, &fast().prune(true)).await;
+    assert!(pruned.succeeded(), "{pruned}");
+    assert!(fake.get(rule.kind, &rule.physical_name).is_none());
+    assert!(crate::plan(&desired, &provider).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_renamed_resource_is_created_before_the_old_one_goes() {
+    let mut desired = reference();
+    let (fake, provider) = applied(&desired).await;
+    let p = index(&desired, ResourceKind::Project);
+    let old = desired.resources[p].resource.physical_name.clone();
+    desired.resources[p].resource.physical_name = "shop-build-2".into();
+    desired.resources[p].resource.properties["Name"] = json!("shop-build-2");
+    let plan = plan(&desired, &provider).await;
+    let change = &plan
+        .changes
+        .iter()
+        .find(|c| c.kind == ResourceKind::Project)
+        .expect("planned")
+        .change;
+    assert_eq!(
+        change,
+        &Change::Replace {
+            forced_by: "/Name".into(),
+            strategy: ReplaceStrategy::CreateThenDelete {
+                old_name: old.clone()
+            },
+            fields: Vec::new(),
+        }
+    );
+    fake.reset_calls();
+    let report = engine::apply(&plan, &provider, &fast()).await;
+    assert!(report.succeeded(), "{report}");
+    let created = position(
+        &fake,
+        Operation::Create,
+        ResourceKind::Project,
+        "shop-build-2",
+    );
+    let deleted = position(&fake, Operation::Delete, ResourceKind::Project, &old);
+    assert!(created.is_some() && created < deleted);
+    assert!(fake.get(ResourceKind::Project, &old).is_none());
+}
+
+#[tokio::test]
+async fn a_same_named_resource_that_is_not_ours_is_a_conflict_left_untouched() {
+    let desired = reference();
+    let bucket = &desired.resources[index(&desired, ResourceKind::Bucket)].resource;
+    let (fake, provider) = fake();
+    let theirs =
+        json!({"BucketName": bucket.physical_name, "Tags": [{"Key": "owner", "Value": "someone"}]});
+    fake.insert_foreign(bucket.kind, &bucket.physical_name, theirs.clone());
+
+    let plan = plan(&desired, &provider).await;
+    assert_eq!(plan.summary.conflict, 2, "the bucket and its policy");
+    assert!(plan.summary.to_string().ends_with(", 2 conflicts"));
+    let Change::Conflict { message } = &plan
+        .changes
+        .iter()
+        .find(|c| c.id == bucket.id)
+        .expect("planned")
+        .change
+    else {
+        panic!("a conflict");
+    };
+    assert!(
+        message.ends_with(&format!(
+            "to adopt it, tag it pipewright:app=shop and pipewright:id={}",
+            bucket.id
+        )),
+        "{message}"
+    );
+
+    let report = engine::apply(&plan, &provider, &fast()).await;
+    assert!(!report.succeeded());
+    assert_eq!(fake.get(bucket.kind, &bucket.physical_name), Some(theirs));
+    assert!(
+        fake.get(ResourceKind::BucketPolicy, &bucket.physical_name)
+            .is_none()
+    );
+    // What uses the bucket waits; what does not goes ahead.
+    let pipeline = report
+        .outcomes
+        .iter()
+        .find(|o| o.kind == ResourceKind::Pipeline)
+        .expect("reported");
+    assert!(
+        matches!(&pipeline.status, Status::Skipped { reason } if reason.contains("is in conflict"))
+    );
+    let repo = report
+        .outcomes
+        .iter()
+        .find(|o| o.kind == ResourceKind::Repository)
+        .expect("reported");
+    assert_eq!(repo.status, Status::Done);
+    // Destroy never touches it either.
+    engine::destroy(&desired.app, Some(&desired), &provider, &fast())
+        .await
+        .expect("the fake answers");
+    assert!(fake.get(bucket.kind, &bucket.physical_name).is_some());
+}
+
+#[tokio::test]
+async fn concurrency_is_bounded_and_independent_resources_overlap() {
+    let mut app = pipewright::model::App::new("shop").expect("a valid name");
+    for i in 0..6 {
+        crate::reference::add_reference(&mut app, &format!("shop{i}")).expect("valid names");
+    }
+    let desired = resolved(&app);
+    for limit in [1, 3, 8] {
+        let fake = std::sync::Arc::new(FakeProvider::new().latency(Duration::from_millis(2)));
+        let provider: std::sync::Arc<dyn Provider> = fake.clone();
+        let plan = plan(&desired, &provider).await;
+        let report = engine::apply(&plan, &provider, &fast().concurrency(limit)).await;
+        assert!(report.succeeded());
+        assert!(fake.max_in_flight() <= limit.max(8), "reads use 8");
+        fake.reset_calls();
+    }
+    let fake = std::sync::Arc::new(FakeProvider::new().latency(Duration::from_millis(2)));
+    let provider: std::sync::Arc<dyn Provider> = fake.clone();
+    let plan = engine::plan(&desired, &provider, 3)
+        .await
+        .expect("the fake answers");
+    assert!(fake.max_in_flight() <= 3);
+    let report = engine::apply(&plan, &provider, &fast().concurrency(3)).await;
+    assert!(report.succeeded());
+    assert_eq!(fake.max_in_flight(), 3);
+}
