@@ -1,0 +1,128 @@
+//! CodeCommit repositories with their description, encryption key and tags
+//! (`AWS::CodeCommit::Repository`).
+
+use std::collections::HashMap;
+
+use aws_sdk_codecommit::Client;
+use serde_json::{Map, Value, json};
+
+use super::common::{absent, gone, sdk_error, str_prop, tag_delta, tags_of, tags_value, touched};
+use crate::provider::api::{FieldChange, Observed, ProviderError, Resource};
+
+/// The repository's ARN, which tagging calls need.
+async fn arn(cc: &Client, name: &str) -> Result<String, ProviderError> {
+    let out = cc
+        .get_repository()
+        .repository_name(name)
+        .send()
+        .await
+        .map_err(sdk_error)?;
+    Ok(out
+        .repository_metadata()
+        .and_then(|m| m.arn())
+        .unwrap_or_default()
+        .to_owned())
+}
+
+/// Reads a repository and its tags; `None` when it does not exist.
+pub(crate) async fn read(cc: &Client, name: &str) -> Result<Option<Observed>, ProviderError> {
+    let out = match cc.get_repository().repository_name(name).send().await {
+        Ok(out) => out,
+        Err(e) => return absent(sdk_error(e)),
+    };
+    let Some(m) = out.repository_metadata() else {
+        return Ok(None);
+    };
+    let mut p = Map::new();
+    p.insert(
+        "RepositoryName".into(),
+        json!(m.repository_name().unwrap_or(name)),
+    );
+    if let Some(d) = m.repository_description().filter(|d| !d.is_empty()) {
+        p.insert("RepositoryDescription".into(), json!(d));
+    }
+    if let Some(k) = m.kms_key_id() {
+        p.insert("KmsKeyId".into(), json!(k));
+    }
+    let tags = match m.arn() {
+        Some(arn) => cc
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .map_err(sdk_error)?
+            .tags()
+            .cloned()
+            .unwrap_or_default(),
+        None => HashMap::new(),
+    };
+    p.insert("Tags".into(), tags_value(tags));
+    Ok(Some(Observed::new(Value::Object(p))))
+}
+
+/// Creates a repository with its description, key and tags.
+pub(crate) async fn create(cc: &Client, r: &Resource) -> Result<(), ProviderError> {
+    let p = &r.properties;
+    cc.create_repository()
+        .repository_name(&r.physical_name)
+        .set_repository_description(str_prop(p, "RepositoryDescription").map(str::to_owned))
+        .set_kms_key_id(str_prop(p, "KmsKeyId").map(str::to_owned))
+        .set_tags(Some(tags_of(p).into_iter().collect()))
+        .send()
+        .await
+        .map_err(sdk_error)
+        .map(|_| ())
+}
+
+/// Changes the description, key and tags that differ.
+pub(crate) async fn update(
+    cc: &Client,
+    r: &Resource,
+    fields: &[FieldChange],
+) -> Result<(), ProviderError> {
+    let (name, p) = (r.physical_name.as_str(), &r.properties);
+    if touched(fields, "RepositoryDescription") {
+        cc.update_repository_description()
+            .repository_name(name)
+            .repository_description(str_prop(p, "RepositoryDescription").unwrap_or_default())
+            .send()
+            .await
+            .map_err(sdk_error)?;
+    }
+    if let Some(key) = str_prop(p, "KmsKeyId").filter(|_| touched(fields, "KmsKeyId")) {
+        cc.update_repository_encryption_key()
+            .repository_name(name)
+            .kms_key_id(key)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+    }
+    if let Some((set, remove)) = tag_delta(fields) {
+        let arn = arn(cc, name).await?;
+        if !set.is_empty() {
+            cc.tag_resource()
+                .resource_arn(&arn)
+                .set_tags(Some(set.into_iter().collect()))
+                .send()
+                .await
+                .map_err(sdk_error)?;
+        }
+        if !remove.is_empty() {
+            cc.untag_resource()
+                .resource_arn(&arn)
+                .set_tag_keys(Some(remove))
+                .send()
+                .await
+                .map_err(sdk_error)?;
+        }
+    }
+    Ok(())
+}
+
+/// Deletes a repository; gone already is success.
+pub(crate) async fn delete(cc: &Client, name: &str) -> Result<(), ProviderError> {
+    match cc.delete_repository().repository_name(name).send().await {
+        Ok(_) => Ok(()),
+        Err(e) => gone(sdk_error(e)),
+    }
+}

@@ -1,0 +1,282 @@
+//! What every AWS service module shares: turning SDK errors into [`ProviderError`]s, decoding
+//! IAM documents, and reading tags and fields out of CloudFormation-shaped properties.
+
+use std::error::Error as StdError;
+
+use aws_sdk_iam::config::http::HttpResponse;
+use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use serde_json::{Value, json};
+
+use crate::provider::api::{ErrorClass, FieldChange, ProviderError};
+
+/// Error codes that mean "no such resource", across the services pipewright uses.
+const NOT_FOUND: &[&str] = &[
+    "NoSuchEntity",
+    "NoSuchBucket",
+    "NotFound",
+    "NoSuchBucketPolicy",
+    "NoSuchLifecycleConfiguration",
+    "NoSuchTagSet",
+    "NoSuchPublicAccessBlockConfiguration",
+    "ServerSideEncryptionConfigurationNotFoundError",
+    "OwnershipControlsNotFoundError",
+    "RepositoryDoesNotExistException",
+    "ResourceNotFoundException",
+    "ApplicationDoesNotExistException",
+    "DeploymentConfigDoesNotExistException",
+    "DeploymentGroupDoesNotExistException",
+    "PipelineNotFoundException",
+];
+
+/// Error codes of throttling that outlasted the SDK's own retries.
+const THROTTLED: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "SlowDown",
+];
+
+/// Error codes under which services report that they cannot use a role yet.
+const ROLE_NOT_READY: &[&str] = &[
+    "InvalidStructureException",
+    "InvalidInputException",
+    "InvalidRoleException",
+    "AccessDeniedException",
+    "AccessDenied",
+    "ValidationException",
+];
+
+/// How the engine should treat an AWS error. A service that cannot assume a role just created
+/// or changed ("not authorized to perform: sts:AssumeRole", "cannot be assumed") is retryable:
+/// IAM changes take seconds to reach every service.
+#[must_use]
+pub(crate) fn classify(code: &str, message: &str) -> ErrorClass {
+    let m = message.to_ascii_lowercase();
+    if NOT_FOUND.contains(&code) {
+        ErrorClass::NotFound
+    } else if THROTTLED.contains(&code) {
+        ErrorClass::Throttled
+    } else if ROLE_NOT_READY.contains(&code)
+        && (m.contains("assumerole") || m.contains("assume role") || m.contains("be assumed"))
+    {
+        ErrorClass::Retryable
+    } else {
+        ErrorClass::Other
+    }
+}
+
+/// An SDK error as a classified [`ProviderError`]: the service's code and message, or for a
+/// failure without a response (network, timeout) the whole error chain.
+pub(crate) fn sdk_error<E>(err: SdkError<E, HttpResponse>) -> ProviderError
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+{
+    match err.code() {
+        Some(code) => {
+            let message = err.message().unwrap_or_default().to_owned();
+            ProviderError::new(classify(code, &message), code, message)
+        }
+        None => {
+            // A 404 without a body (S3's HeadBucket) is the only code-less "not found".
+            let status = err.raw_response().map(|r| r.status().as_u16());
+            let message = DisplayErrorContext(&err).to_string();
+            if status == Some(404) {
+                ProviderError::new(ErrorClass::NotFound, "NotFound", message)
+            } else {
+                ProviderError::other("RequestFailed", message)
+            }
+        }
+    }
+}
+
+/// `Ok(None)` for a "not found" error, the error otherwise.
+pub(crate) fn absent<T>(e: ProviderError) -> Result<Option<T>, ProviderError> {
+    if e.class == ErrorClass::NotFound {
+        Ok(None)
+    } else {
+        Err(e)
+    }
+}
+
+/// `Ok(())` for a "not found" error (what a delete wants), the error otherwise.
+pub(crate) fn gone(e: ProviderError) -> Result<(), ProviderError> {
+    absent::<()>(e).map(|_| ())
+}
+
+/// A request the SDK refused to build (a required field missing): a bug on our side.
+pub(crate) fn build_error(e: impl std::fmt::Display) -> ProviderError {
+    ProviderError::other("InvalidRequest", e.to_string())
+}
+
+/// Decodes `%XX` escapes (IAM returns policy documents URL-encoded); `+` stays as is, since
+/// IAM encodes spaces as `%20`.
+#[must_use]
+pub(crate) fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                let (h, l) = (hex(h).unwrap_or(0), hex(l).unwrap_or(0));
+                // Two hex digits always fit in a byte.
+                out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A JSON document as AWS returns it (IAM's URL-encoded, or plain), parsed.
+///
+/// # Errors
+/// When the document is not JSON.
+pub(crate) fn json_document(raw: &str) -> Result<Value, ProviderError> {
+    let text = if raw.trim_start().starts_with('{') {
+        raw.to_owned()
+    } else {
+        percent_decode(raw)
+    };
+    serde_json::from_str(&text)
+        .map_err(|e| ProviderError::other("InvalidPolicyDocument", format!("{e}: {text}")))
+}
+
+/// The `Tags` of CloudFormation-shaped properties as (key, value) pairs.
+#[must_use]
+pub(crate) fn tags_of(properties: &Value) -> Vec<(String, String)> {
+    properties
+        .get("Tags")
+        .and_then(Value::as_array)
+        .map(|tags| {
+            tags.iter()
+                .filter_map(|t| {
+                    Some((
+                        t.get("Key")?.as_str()?.to_owned(),
+                        t.get("Value")?.as_str()?.to_owned(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// (key, value) pairs as a CloudFormation `Tags` list, sorted by key, AWS's own `aws:` tags
+/// left out (nobody can set or remove them).
+#[must_use]
+pub(crate) fn tags_value<K: AsRef<str>, V: AsRef<str>>(
+    pairs: impl IntoIterator<Item = (K, V)>,
+) -> Value {
+    let mut tags: Vec<(String, String)> = pairs
+        .into_iter()
+        .map(|(k, v)| (k.as_ref().to_owned(), v.as_ref().to_owned()))
+        .filter(|(k, _)| !k.starts_with("aws:"))
+        .collect();
+    tags.sort();
+    Value::Array(
+        tags.into_iter()
+            .map(|(k, v)| json!({"Key": k, "Value": v}))
+            .collect(),
+    )
+}
+
+/// Tags to set (key, value) and tag keys to remove.
+pub(crate) type TagDelta = (Vec<(String, String)>, Vec<String>);
+
+/// What a change of `/Tags` takes: the tags to set and the keys to remove.
+#[must_use]
+pub(crate) fn tag_delta(fields: &[FieldChange]) -> Option<TagDelta> {
+    let f = fields.iter().find(|f| f.path == "/Tags")?;
+    let as_props = |v: &Option<Value>| json!({"Tags": v.clone().unwrap_or(Value::Null)});
+    let old = tags_of(&as_props(&f.old));
+    let new = tags_of(&as_props(&f.new));
+    let set: Vec<(String, String)> = new.iter().filter(|t| !old.contains(t)).cloned().collect();
+    let remove: Vec<String> = old
+        .iter()
+        .filter(|(k, _)| !new.iter().any(|(n, _)| n == k))
+        .map(|(k, _)| k.clone())
+        .collect();
+    Some((set, remove))
+}
+
+/// Whether any changed field lies under the top-level property `name`.
+#[must_use]
+pub(crate) fn touched(fields: &[FieldChange], name: &str) -> bool {
+    let prefix = format!("/{name}");
+    fields
+        .iter()
+        .any(|f| f.path == prefix || f.path.starts_with(&format!("{prefix}/")))
+}
+
+/// A string property.
+#[must_use]
+pub(crate) fn str_prop<'a>(properties: &'a Value, name: &str) -> Option<&'a str> {
+    properties.get(name).and_then(Value::as_str)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_role_propagation_as_retryable_only() {
+        assert_eq!(
+            classify(
+                "InvalidStructureException",
+                "CodePipeline is not authorized to perform AssumeRole on role arn:aws:iam::1:role/x"
+            ),
+            ErrorClass::Retryable
+        );
+        assert_eq!(
+            classify(
+                "InvalidInputException",
+                "CodeBuild is not authorized to perform: sts:AssumeRole on arn:aws:iam::1:role/x"
+            ),
+            ErrorClass::Retryable
+        );
+        assert_eq!(
+            classify("AccessDenied", "user is not allowed to s3:CreateBucket"),
+            ErrorClass::Other
+        );
+        assert_eq!(classify("NoSuchEntity", "role x"), ErrorClass::NotFound);
+        assert_eq!(
+            classify("ThrottlingException", "rate"),
+            ErrorClass::Throttled
+        );
+    }
+
+    #[test]
+    fn decodes_url_encoded_policy_documents() {
+        let raw = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D";
+        assert_eq!(
+            json_document(raw).unwrap(),
+            json!({"Version": "2012-10-17", "Statement": []})
+        );
+        assert_eq!(json_document("{\"A\": 1}").unwrap(), json!({"A": 1}));
+        assert_eq!(percent_decode("a%2Fb%zz+c"), "a/b%zz+c");
+    }
+
+    #[test]
+    fn tags_round_trip_and_deltas_name_what_to_set_and_remove() {
+        let v = tags_value([("b", "2"), ("a", "1"), ("aws:cloudformation:stack-id", "x")]);
+        assert_eq!(
+            v,
+            json!([{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "2"}])
+        );
+        assert_eq!(tags_of(&json!({"Tags": v.clone()})).len(), 2);
+        let change = FieldChange {
+            path: "/Tags".into(),
+            old: Some(v),
+            new: Some(json!([{"Key": "a", "Value": "9"}, {"Key": "c", "Value": "3"}])),
+        };
+        let (set, remove) = tag_delta(&[change]).unwrap();
+        assert_eq!(set, [("a".into(), "9".into()), ("c".into(), "3".into())]);
+        assert_eq!(remove, ["b"]);
+    }
+}

@@ -1,0 +1,222 @@
+//! EventBridge rules on the default bus with their targets and tags (`AWS::Events::Rule`).
+
+use aws_sdk_eventbridge::Client;
+use aws_sdk_eventbridge::types::{RuleState, Tag, Target};
+use serde_json::{Map, Value, json};
+
+use super::common::{
+    absent, build_error, gone, json_document, sdk_error, str_prop, tag_delta, tags_of, tags_value,
+};
+use crate::provider::api::{FieldChange, Observed, ProviderError, Resource};
+
+/// The rule's targets: (id, arn, role arn).
+fn targets(p: &Value) -> Result<Vec<Target>, ProviderError> {
+    p.get("Targets")
+        .and_then(Value::as_array)
+        .map(|ts| {
+            ts.iter()
+                .map(|t| {
+                    Target::builder()
+                        .id(t["Id"].as_str().unwrap_or_default())
+                        .arn(t["Arn"].as_str().unwrap_or_default())
+                        .set_role_arn(t["RoleArn"].as_str().map(str::to_owned))
+                        .build()
+                        .map_err(build_error)
+                })
+                .collect()
+        })
+        .unwrap_or_else(|| Ok(Vec::new()))
+}
+
+fn tags(pairs: Vec<(String, String)>) -> Result<Vec<Tag>, ProviderError> {
+    pairs
+        .into_iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(build_error))
+        .collect()
+}
+
+/// Reads a rule, its targets and its tags; `None` when it does not exist.
+pub(crate) async fn read(eb: &Client, name: &str) -> Result<Option<Observed>, ProviderError> {
+    let rule = match eb.describe_rule().name(name).send().await {
+        Ok(r) => r,
+        Err(e) => return absent(sdk_error(e)),
+    };
+    let mut p = Map::new();
+    p.insert("Name".into(), json!(rule.name().unwrap_or(name)));
+    if let Some(d) = rule.description().filter(|d| !d.is_empty()) {
+        p.insert("Description".into(), json!(d));
+    }
+    if let Some(s) = rule.state() {
+        p.insert("State".into(), json!(s.as_str()));
+    }
+    if let Some(pattern) = rule.event_pattern() {
+        p.insert("EventPattern".into(), json_document(pattern)?);
+    }
+    let listed = eb
+        .list_targets_by_rule()
+        .rule(name)
+        .send()
+        .await
+        .map_err(sdk_error)?;
+    let targets: Vec<Value> = listed
+        .targets()
+        .iter()
+        .map(|t| {
+            let mut m = Map::new();
+            m.insert("Arn".into(), json!(t.arn()));
+            m.insert("Id".into(), json!(t.id()));
+            if let Some(role) = t.role_arn() {
+                m.insert("RoleArn".into(), json!(role));
+            }
+            Value::Object(m)
+        })
+        .collect();
+    p.insert("Targets".into(), Value::Array(targets));
+    let tags = match rule.arn() {
+        Some(arn) => eb
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .map_err(sdk_error)?
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_owned(), t.value().to_owned()))
+            .collect(),
+        None => Vec::new(),
+    };
+    p.insert("Tags".into(), tags_value(tags));
+    Ok(Some(Observed::new(Value::Object(p))))
+}
+
+/// Puts the rule (create and update alike: `PutRule` is an upsert), returning its ARN.
+async fn put_rule(eb: &Client, r: &Resource, with_tags: bool) -> Result<String, ProviderError> {
+    let p = &r.properties;
+    let out = eb
+        .put_rule()
+        .name(&r.physical_name)
+        .set_description(str_prop(p, "Description").map(str::to_owned))
+        .set_state(str_prop(p, "State").map(RuleState::from))
+        .set_event_pattern(p.get("EventPattern").map(Value::to_string))
+        .set_tags(with_tags.then(|| tags(tags_of(p))).transpose()?)
+        .send()
+        .await
+        .map_err(sdk_error)?;
+    Ok(out.rule_arn().unwrap_or_default().to_owned())
+}
+
+async fn put_targets(eb: &Client, r: &Resource) -> Result<(), ProviderError> {
+    let ts = targets(&r.properties)?;
+    if ts.is_empty() {
+        return Ok(());
+    }
+    let out = eb
+        .put_targets()
+        .rule(&r.physical_name)
+        .set_targets(Some(ts))
+        .send()
+        .await
+        .map_err(sdk_error)?;
+    match out.failed_entries().first() {
+        None => Ok(()),
+        Some(f) => Err(ProviderError::other(
+            f.error_code().unwrap_or("PutTargetsFailed"),
+            f.error_message().unwrap_or_default(),
+        )),
+    }
+}
+
+/// Creates a rule with its tags, then its targets.
+pub(crate) async fn create(eb: &Client, r: &Resource) -> Result<(), ProviderError> {
+    put_rule(eb, r, true).await?;
+    put_targets(eb, r).await
+}
+
+/// Puts the rule and its targets again, removes targets the model no longer has, and changes
+/// the tags that differ.
+pub(crate) async fn update(
+    eb: &Client,
+    r: &Resource,
+    fields: &[FieldChange],
+) -> Result<(), ProviderError> {
+    let arn = put_rule(eb, r, false).await?;
+    put_targets(eb, r).await?;
+    let wanted: Vec<String> = targets(&r.properties)?
+        .iter()
+        .map(|t| t.id().to_owned())
+        .collect();
+    let listed = eb
+        .list_targets_by_rule()
+        .rule(&r.physical_name)
+        .send()
+        .await
+        .map_err(sdk_error)?;
+    let stale: Vec<String> = listed
+        .targets()
+        .iter()
+        .map(|t| t.id().to_owned())
+        .filter(|id| !wanted.contains(id))
+        .collect();
+    if !stale.is_empty() {
+        eb.remove_targets()
+            .rule(&r.physical_name)
+            .set_ids(Some(stale))
+            .send()
+            .await
+            .map_err(sdk_error)?;
+    }
+    if let Some((set, remove)) = tag_delta(fields) {
+        if !set.is_empty() {
+            eb.tag_resource()
+                .resource_arn(&arn)
+                .set_tags(Some(tags(set)?))
+                .send()
+                .await
+                .map_err(sdk_error)?;
+        }
+        if !remove.is_empty() {
+            eb.untag_resource()
+                .resource_arn(&arn)
+                .set_tag_keys(Some(remove))
+                .send()
+                .await
+                .map_err(sdk_error)?;
+        }
+    }
+    Ok(())
+}
+
+/// Removes a rule's targets, then the rule; gone already is success.
+pub(crate) async fn delete(eb: &Client, name: &str) -> Result<(), ProviderError> {
+    let listed = match eb.list_targets_by_rule().rule(name).send().await {
+        Ok(l) => l,
+        Err(e) => return gone(sdk_error(e)),
+    };
+    let ids: Vec<String> = listed.targets().iter().map(|t| t.id().to_owned()).collect();
+    if !ids.is_empty() {
+        eb.remove_targets()
+            .rule(name)
+            .set_ids(Some(ids))
+            .send()
+            .await
+            .map_err(sdk_error)?;
+    }
+    match eb.delete_rule().name(name).send().await {
+        Ok(_) => Ok(()),
+        Err(e) => gone(sdk_error(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_map_to_sdk_targets() {
+        let p = json!({"Targets": [{"Arn": "arn:aws:codepipeline:eu-west-1:1:shop", "Id": "Pipeline", "RoleArn": "arn:aws:iam::1:role/r"}]});
+        let ts = targets(&p).unwrap();
+        assert_eq!(ts[0].id(), "Pipeline");
+        assert_eq!(ts[0].role_arn(), Some("arn:aws:iam::1:role/r"));
+        assert!(targets(&json!({})).unwrap().is_empty());
+    }
+}

@@ -1,0 +1,294 @@
+//! IAM roles with their trust policy, inline policies and tags (`AWS::IAM::Role`).
+
+use aws_sdk_iam::Client;
+use aws_sdk_iam::types::{Role, Tag};
+use serde_json::{Map, Value, json};
+
+use super::common::{
+    absent, build_error, gone, json_document, sdk_error, str_prop, tag_delta, tags_of, tags_value,
+    touched,
+};
+use crate::provider::api::{FieldChange, Observed, ProviderError, Resource};
+
+/// The most pages of inline policies read (IAM allows far fewer policies than this covers).
+const MAX_PAGES: usize = 100;
+
+/// The properties of a role as the engine compares them.
+fn properties(role: &Role, policies: Vec<(String, Value)>) -> Result<Value, ProviderError> {
+    let mut p = Map::new();
+    p.insert("RoleName".into(), json!(role.role_name()));
+    p.insert("Path".into(), json!(role.path()));
+    if let Some(d) = role.description().filter(|d| !d.is_empty()) {
+        p.insert("Description".into(), json!(d));
+    }
+    if let Some(doc) = role.assume_role_policy_document() {
+        p.insert("AssumeRolePolicyDocument".into(), json_document(doc)?);
+    }
+    if let Some(s) = role.max_session_duration() {
+        p.insert("MaxSessionDuration".into(), json!(s));
+    }
+    if !policies.is_empty() {
+        p.insert(
+            "Policies".into(),
+            Value::Array(
+                policies
+                    .into_iter()
+                    .map(|(name, doc)| json!({"PolicyName": name, "PolicyDocument": doc}))
+                    .collect(),
+            ),
+        );
+    }
+    p.insert(
+        "Tags".into(),
+        tags_value(role.tags().iter().map(|t| (t.key(), t.value()))),
+    );
+    Ok(Value::Object(p))
+}
+
+/// The inline policies of desired properties: (name, document as JSON text).
+fn inline_policies(properties: &Value) -> Vec<(String, String)> {
+    properties
+        .get("Policies")
+        .and_then(Value::as_array)
+        .map(|ps| {
+            ps.iter()
+                .filter_map(|p| {
+                    Some((
+                        p.get("PolicyName")?.as_str()?.to_owned(),
+                        p.get("PolicyDocument")?.to_string(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn tags(pairs: &[(String, String)]) -> Result<Vec<Tag>, ProviderError> {
+    pairs
+        .iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(build_error))
+        .collect()
+}
+
+async fn policy_names(iam: &Client, name: &str) -> Result<Vec<String>, ProviderError> {
+    let mut names = Vec::new();
+    let mut marker = None;
+    for _ in 0..MAX_PAGES {
+        let page = iam
+            .list_role_policies()
+            .role_name(name)
+            .set_marker(marker)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        names.extend(page.policy_names().iter().cloned());
+        marker = page.marker().map(str::to_owned);
+        if !page.is_truncated() || marker.is_none() {
+            break;
+        }
+    }
+    Ok(names)
+}
+
+/// Reads a role, its inline policies and its tags; `None` when it does not exist.
+pub(crate) async fn read(iam: &Client, name: &str) -> Result<Option<Observed>, ProviderError> {
+    let role = match iam.get_role().role_name(name).send().await {
+        Ok(out) => match out.role() {
+            Some(r) => r.clone(),
+            None => return Ok(None),
+        },
+        Err(e) => return absent(sdk_error(e)),
+    };
+    let mut policies = Vec::new();
+    for policy in policy_names(iam, name).await? {
+        let out = iam
+            .get_role_policy()
+            .role_name(name)
+            .policy_name(&policy)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        policies.push((policy, json_document(out.policy_document())?));
+    }
+    Ok(Some(Observed::new(properties(&role, policies)?)))
+}
+
+async fn put_policies(iam: &Client, name: &str, properties: &Value) -> Result<(), ProviderError> {
+    for (policy, document) in inline_policies(properties) {
+        iam.put_role_policy()
+            .role_name(name)
+            .policy_name(policy)
+            .policy_document(document)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+    }
+    Ok(())
+}
+
+/// Creates a role with its trust policy, description and tags, then its inline policies.
+pub(crate) async fn create(iam: &Client, r: &Resource) -> Result<(), ProviderError> {
+    let p = &r.properties;
+    let trust = p
+        .get("AssumeRolePolicyDocument")
+        .map(Value::to_string)
+        .unwrap_or_default();
+    iam.create_role()
+        .role_name(&r.physical_name)
+        .set_path(str_prop(p, "Path").map(str::to_owned))
+        .set_description(str_prop(p, "Description").map(str::to_owned))
+        .assume_role_policy_document(trust)
+        .set_tags(Some(tags(&tags_of(p))?))
+        .send()
+        .await
+        .map_err(sdk_error)?;
+    put_policies(iam, &r.physical_name, p).await
+}
+
+/// Changes the trust policy, description, inline policies and tags that differ.
+pub(crate) async fn update(
+    iam: &Client,
+    r: &Resource,
+    fields: &[FieldChange],
+) -> Result<(), ProviderError> {
+    let (name, p) = (r.physical_name.as_str(), &r.properties);
+    if touched(fields, "AssumeRolePolicyDocument") {
+        let trust = p
+            .get("AssumeRolePolicyDocument")
+            .map(Value::to_string)
+            .unwrap_or_default();
+        iam.update_assume_role_policy()
+            .role_name(name)
+            .policy_document(trust)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+    }
+    if touched(fields, "Description") {
+        iam.update_role()
+            .role_name(name)
+            .description(str_prop(p, "Description").unwrap_or_default())
+            .send()
+            .await
+            .map_err(sdk_error)?;
+    }
+    if touched(fields, "Policies") {
+        put_policies(iam, name, p).await?;
+        let wanted: Vec<String> = inline_policies(p).into_iter().map(|(n, _)| n).collect();
+        for old in policy_names(iam, name).await? {
+            if !wanted.contains(&old) {
+                iam.delete_role_policy()
+                    .role_name(name)
+                    .policy_name(old)
+                    .send()
+                    .await
+                    .map_err(sdk_error)?;
+            }
+        }
+    }
+    if let Some((set, remove)) = tag_delta(fields) {
+        if !set.is_empty() {
+            iam.tag_role()
+                .role_name(name)
+                .set_tags(Some(tags(&set)?))
+                .send()
+                .await
+                .map_err(sdk_error)?;
+        }
+        if !remove.is_empty() {
+            iam.untag_role()
+                .role_name(name)
+                .set_tag_keys(Some(remove))
+                .send()
+                .await
+                .map_err(sdk_error)?;
+        }
+    }
+    Ok(())
+}
+
+/// Deletes a role: its inline policies first, managed policies detached; gone already is
+/// success.
+pub(crate) async fn delete(iam: &Client, name: &str) -> Result<(), ProviderError> {
+    let policies = match policy_names(iam, name).await {
+        Ok(p) => p,
+        Err(e) => return gone(e),
+    };
+    for policy in policies {
+        if let Err(e) = iam
+            .delete_role_policy()
+            .role_name(name)
+            .policy_name(policy)
+            .send()
+            .await
+        {
+            gone(sdk_error(e))?;
+        }
+    }
+    let attached = iam
+        .list_attached_role_policies()
+        .role_name(name)
+        .send()
+        .await
+        .map_err(sdk_error);
+    if let Ok(out) = attached {
+        for p in out.attached_policies() {
+            if let Some(arn) = p.policy_arn() {
+                iam.detach_role_policy()
+                    .role_name(name)
+                    .policy_arn(arn)
+                    .send()
+                    .await
+                    .map_err(sdk_error)?;
+            }
+        }
+    }
+    match iam.delete_role().role_name(name).send().await {
+        Ok(_) => Ok(()),
+        Err(e) => gone(sdk_error(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_role_reads_back_in_the_shape_synthesis_writes() {
+        let role = Role::builder()
+            .path("/")
+            .role_name("shop-pipeline-shop")
+            .role_id("AROA")
+            .arn("arn:aws:iam::123456789012:role/shop-pipeline-shop")
+            .create_date(aws_sdk_iam::primitives::DateTime::from_secs(0))
+            .assume_role_policy_document(
+                "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D",
+            )
+            .description("pipewright pipeline role")
+            .tags(
+                Tag::builder()
+                    .key("pipewright:app")
+                    .value("shop")
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap();
+        let doc = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow"}]});
+        let p = properties(&role, vec![("least-privilege".into(), doc.clone())]).unwrap();
+        assert_eq!(p["RoleName"], "shop-pipeline-shop");
+        assert_eq!(p["AssumeRolePolicyDocument"]["Version"], "2012-10-17");
+        assert_eq!(
+            p["Policies"][0],
+            json!({"PolicyName": "least-privilege", "PolicyDocument": doc})
+        );
+        assert_eq!(
+            p["Tags"],
+            json!([{"Key": "pipewright:app", "Value": "shop"}])
+        );
+        assert_eq!(
+            inline_policies(&p),
+            [("least-privilege".to_owned(), doc.to_string())]
+        );
+    }
+}
