@@ -7,7 +7,7 @@ use aws_sdk_resourcegroupstagging::types::TagFilter;
 
 use super::Clients;
 use super::common::sdk_error;
-use super::{codecommit, codedeploy, eventbridge, iam, s3};
+use super::{codebuild, codecommit, codedeploy, eventbridge, iam, s3};
 use crate::model::ResourceKind;
 use crate::provider::api::{
     BoxFuture, FieldChange, Observed, Owned, Provider, ProviderError, Resource, TAG_APP, TAG_ID,
@@ -198,9 +198,8 @@ impl Provider for AwsProvider {
                 ResourceKind::DeploymentConfig => {
                     codedeploy::read_config(&c.codedeploy, physical_name).await
                 }
-                ResourceKind::Project | ResourceKind::DeploymentGroup | ResourceKind::Pipeline => {
-                    Err(unsupported(kind))
-                }
+                ResourceKind::Project => codebuild::read(&c.codebuild, physical_name).await,
+                ResourceKind::DeploymentGroup | ResourceKind::Pipeline => Err(unsupported(kind)),
             }
         })
     }
@@ -210,6 +209,7 @@ impl Provider for AwsProvider {
         Box::pin(async move {
             match r.kind {
                 ResourceKind::Repository => codecommit::create(&c.codecommit, r).await,
+                ResourceKind::Project => codebuild::create(&c.codebuild, r).await,
                 ResourceKind::Bucket => s3::create(&c.s3, self.region(), r).await,
                 ResourceKind::BucketPolicy => s3::put_policy(&c.s3, r).await,
                 ResourceKind::Role => iam::create(&c.iam, r).await,
@@ -230,6 +230,7 @@ impl Provider for AwsProvider {
         Box::pin(async move {
             match r.kind {
                 ResourceKind::Repository => codecommit::update(&c.codecommit, r, fields).await,
+                ResourceKind::Project => codebuild::update(&c.codebuild, r, fields).await,
                 ResourceKind::Bucket => s3::update(&c.s3, r, fields).await,
                 ResourceKind::BucketPolicy => s3::put_policy(&c.s3, r).await,
                 ResourceKind::Role => iam::update(&c.iam, r, fields).await,
@@ -253,6 +254,7 @@ impl Provider for AwsProvider {
         Box::pin(async move {
             match kind {
                 ResourceKind::Repository => codecommit::delete(&c.codecommit, physical_name).await,
+                ResourceKind::Project => codebuild::delete(&c.codebuild, physical_name).await,
                 ResourceKind::Bucket => s3::delete(&c.s3, physical_name).await,
                 ResourceKind::BucketPolicy => s3::delete_policy(&c.s3, physical_name).await,
                 ResourceKind::Role => iam::delete(&c.iam, physical_name).await,
