@@ -1,10 +1,16 @@
-//! CodeDeploy applications (`AWS::CodeDeploy::Application`) and custom deployment
-//! configurations (`AWS::CodeDeploy::DeploymentConfig`, immutable: a change is a replacement).
+//! CodeDeploy applications (`AWS::CodeDeploy::Application`), custom deployment configurations
+//! (`AWS::CodeDeploy::DeploymentConfig`, immutable: a change is a replacement) and deployment
+//! groups (`AWS::CodeDeploy::DeploymentGroup`, addressed as `<application>/<group>`).
 
 use aws_sdk_codedeploy::Client;
 use aws_sdk_codedeploy::types::{
-    ComputePlatform, MinimumHealthyHosts, MinimumHealthyHostsType, Tag, TimeBasedCanary,
-    TimeBasedLinear, TrafficRoutingConfig, TrafficRoutingType,
+    Alarm, AlarmConfiguration, AutoRollbackConfiguration, AutoRollbackEvent,
+    BlueGreenDeploymentConfiguration, BlueInstanceTerminationOption, ComputePlatform,
+    DeploymentGroupInfo, DeploymentOption, DeploymentReadyAction, DeploymentReadyOption,
+    DeploymentStyle, DeploymentType, Ec2TagFilter, Ec2TagFilterType, EcsService, InstanceAction,
+    LoadBalancerInfo, MinimumHealthyHosts, MinimumHealthyHostsType, Tag, TagFilter, TagFilterType,
+    TargetGroupInfo, TargetGroupPairInfo, TimeBasedCanary, TimeBasedLinear, TrafficRoute,
+    TrafficRoutingConfig, TrafficRoutingType,
 };
 use serde_json::{Map, Value, json};
 
@@ -71,7 +77,8 @@ pub(crate) async fn create_application(cd: &Client, r: &Resource) -> Result<(), 
         .map(|_| ())
 }
 
-/// Changes an application's tags (its name and platform are create-only).
+/// Changes the tags of an application or deployment group, by ARN (an application's name and
+/// platform are create-only).
 pub(crate) async fn update_application(
     cd: &Client,
     arn: &str,
@@ -227,6 +234,499 @@ pub(crate) async fn delete_config(cd: &Client, name: &str) -> Result<(), Provide
     }
 }
 
+/// Splits a deployment group's address into application and group names.
+fn split(address: &str) -> Result<(&str, &str), ProviderError> {
+    address.split_once('/').ok_or_else(|| {
+        ProviderError::other(
+            "InvalidAddress",
+            format!("deployment group address \"{address}\" is not <application>/<group>"),
+        )
+    })
+}
+
+fn names(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.get("Name").and_then(Value::as_str).or_else(|| x.as_str()))
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn filters<T>(
+    v: Option<&Value>,
+    f: impl Fn(Option<String>, Option<String>, Option<&str>) -> T,
+) -> Vec<T> {
+    v.and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .map(|t| {
+                    f(
+                        t["Key"].as_str().map(str::to_owned),
+                        t["Value"].as_str().map(str::to_owned),
+                        t["Type"].as_str(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn filter_value(key: Option<&str>, value: Option<&str>, kind: Option<&str>) -> Value {
+    let mut m = Map::new();
+    if let Some(k) = key.filter(|k| !k.is_empty()) {
+        m.insert("Key".into(), json!(k));
+    }
+    if let Some(v) = value.filter(|v| !v.is_empty()) {
+        m.insert("Value".into(), json!(v));
+    }
+    if let Some(t) = kind {
+        m.insert("Type".into(), json!(t));
+    }
+    Value::Object(m)
+}
+
+/// The properties of a group in the shape synthesis writes; what AWS reports for a feature that
+/// is off (no alarms, rollback disabled, blue/green settings of a Lambda group) reads as off.
+fn group_properties(g: &DeploymentGroupInfo) -> Value {
+    let mut p = Map::new();
+    p.insert("ApplicationName".into(), json!(g.application_name()));
+    p.insert(
+        "DeploymentGroupName".into(),
+        json!(g.deployment_group_name()),
+    );
+    if let Some(r) = g.service_role_arn() {
+        p.insert("ServiceRoleArn".into(), json!(r));
+    }
+    if let Some(c) = g.deployment_config_name() {
+        p.insert("DeploymentConfigName".into(), json!(c));
+    }
+    if let Some(s) = g.deployment_style() {
+        p.insert(
+            "DeploymentStyle".into(),
+            json!({
+                "DeploymentType": s.deployment_type().map(DeploymentType::as_str),
+                "DeploymentOption": s.deployment_option().map(DeploymentOption::as_str),
+            }),
+        );
+    }
+    let ec2: Vec<Value> = g
+        .ec2_tag_filters()
+        .iter()
+        .map(|t| filter_value(t.key(), t.value(), t.r#type().map(Ec2TagFilterType::as_str)))
+        .collect();
+    if !ec2.is_empty() {
+        p.insert("Ec2TagFilters".into(), Value::Array(ec2));
+    }
+    let on_premises: Vec<Value> = g
+        .on_premises_instance_tag_filters()
+        .iter()
+        .map(|t| filter_value(t.key(), t.value(), t.r#type().map(TagFilterType::as_str)))
+        .collect();
+    if !on_premises.is_empty() {
+        p.insert(
+            "OnPremisesInstanceTagFilters".into(),
+            Value::Array(on_premises),
+        );
+    }
+    let groups: Vec<&str> = g
+        .auto_scaling_groups()
+        .iter()
+        .filter_map(|a| a.name())
+        .collect();
+    if !groups.is_empty() {
+        p.insert("AutoScalingGroups".into(), json!(groups));
+    }
+    let ecs: Vec<Value> = g
+        .ecs_services()
+        .iter()
+        .map(|e| json!({"ClusterName": e.cluster_name(), "ServiceName": e.service_name()}))
+        .collect();
+    if !ecs.is_empty() {
+        p.insert("ECSServices".into(), Value::Array(ecs));
+    }
+    if let Some(lb) = g.load_balancer_info() {
+        let mut m = Map::new();
+        let groups: Vec<Value> = lb
+            .target_group_info_list()
+            .iter()
+            .map(|t| json!({"Name": t.name()}))
+            .collect();
+        if !groups.is_empty() {
+            m.insert("TargetGroupInfoList".into(), Value::Array(groups));
+        }
+        let pairs: Vec<Value> = lb
+            .target_group_pair_info_list()
+            .iter()
+            .map(|pair| {
+                let mut x = Map::new();
+                x.insert(
+                    "TargetGroups".into(),
+                    Value::Array(
+                        pair.target_groups()
+                            .iter()
+                            .map(|t| json!({"Name": t.name()}))
+                            .collect(),
+                    ),
+                );
+                if let Some(r) = pair.prod_traffic_route() {
+                    x.insert(
+                        "ProdTrafficRoute".into(),
+                        json!({"ListenerArns": r.listener_arns()}),
+                    );
+                }
+                if let Some(r) = pair
+                    .test_traffic_route()
+                    .filter(|r| !r.listener_arns().is_empty())
+                {
+                    x.insert(
+                        "TestTrafficRoute".into(),
+                        json!({"ListenerArns": r.listener_arns()}),
+                    );
+                }
+                Value::Object(x)
+            })
+            .collect();
+        if !pairs.is_empty() {
+            m.insert("TargetGroupPairInfoList".into(), Value::Array(pairs));
+        }
+        if !m.is_empty() {
+            p.insert("LoadBalancerInfo".into(), Value::Object(m));
+        }
+    }
+    let ecs_platform = g.compute_platform() == Some(&ComputePlatform::Ecs);
+    if let Some(bg) = g
+        .blue_green_deployment_configuration()
+        .filter(|_| ecs_platform)
+    {
+        let mut m = Map::new();
+        if let Some(r) = bg.deployment_ready_option() {
+            m.insert(
+                "DeploymentReadyOption".into(),
+                json!({
+                    "ActionOnTimeout": r.action_on_timeout().map(DeploymentReadyAction::as_str),
+                    "WaitTimeInMinutes": r.wait_time_in_minutes(),
+                }),
+            );
+        }
+        if let Some(t) = bg.terminate_blue_instances_on_deployment_success() {
+            m.insert(
+                "TerminateBlueInstancesOnDeploymentSuccess".into(),
+                json!({
+                    "Action": t.action().map(InstanceAction::as_str),
+                    "TerminationWaitTimeInMinutes": t.termination_wait_time_in_minutes(),
+                }),
+            );
+        }
+        p.insert("BlueGreenDeploymentConfiguration".into(), Value::Object(m));
+    }
+    let rollback = match g.auto_rollback_configuration().filter(|r| r.enabled()) {
+        Some(r) => json!({
+            "Enabled": true,
+            "Events": r.events().iter().map(AutoRollbackEvent::as_str).collect::<Vec<_>>(),
+        }),
+        None => json!({"Enabled": false}),
+    };
+    p.insert("AutoRollbackConfiguration".into(), rollback);
+    if let Some(a) = g
+        .alarm_configuration()
+        .filter(|a| a.enabled() || !a.alarms().is_empty())
+    {
+        let alarms: Vec<Value> = a
+            .alarms()
+            .iter()
+            .map(|x| json!({"Name": x.name()}))
+            .collect();
+        p.insert(
+            "AlarmConfiguration".into(),
+            json!({"Enabled": a.enabled(), "Alarms": alarms}),
+        );
+    }
+    Value::Object(p)
+}
+
+/// Reads a deployment group by address and its tags; `None` when it (or its application)
+/// does not exist. `arn` is the group's ARN, which the tagging call needs.
+pub(crate) async fn read_group(
+    cd: &Client,
+    address: &str,
+    arn: &str,
+) -> Result<Option<Observed>, ProviderError> {
+    let (application, group) = split(address)?;
+    let out = match cd
+        .get_deployment_group()
+        .application_name(application)
+        .deployment_group_name(group)
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e) => return absent(sdk_error(e)),
+    };
+    let Some(info) = out.deployment_group_info() else {
+        return Ok(None);
+    };
+    let mut p = group_properties(info);
+    let tags = cd
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(sdk_error)?;
+    p["Tags"] = tags_value(
+        tags.tags()
+            .iter()
+            .map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default())),
+    );
+    Ok(Some(Observed::new(p)))
+}
+
+/// Everything but the names, as the SDK wants it.
+struct GroupParts {
+    style: DeploymentStyle,
+    ec2: Vec<Ec2TagFilter>,
+    on_premises: Vec<TagFilter>,
+    auto_scaling: Vec<String>,
+    ecs: Vec<EcsService>,
+    load_balancer: Option<LoadBalancerInfo>,
+    blue_green: Option<BlueGreenDeploymentConfiguration>,
+    rollback: AutoRollbackConfiguration,
+    alarms: AlarmConfiguration,
+}
+
+fn group_parts(p: &Value) -> GroupParts {
+    let style = DeploymentStyle::builder()
+        .set_deployment_type(
+            p.pointer("/DeploymentStyle/DeploymentType")
+                .and_then(Value::as_str)
+                .map(DeploymentType::from),
+        )
+        .set_deployment_option(
+            p.pointer("/DeploymentStyle/DeploymentOption")
+                .and_then(Value::as_str)
+                .map(DeploymentOption::from),
+        )
+        .build();
+    let ec2 = filters(p.get("Ec2TagFilters"), |k, v, t| {
+        Ec2TagFilter::builder()
+            .set_key(k)
+            .set_value(v)
+            .set_type(t.map(Ec2TagFilterType::from))
+            .build()
+    });
+    let on_premises = filters(p.get("OnPremisesInstanceTagFilters"), |k, v, t| {
+        TagFilter::builder()
+            .set_key(k)
+            .set_value(v)
+            .set_type(t.map(TagFilterType::from))
+            .build()
+    });
+    let auto_scaling = names(p.get("AutoScalingGroups").unwrap_or(&Value::Null));
+    let ecs = p
+        .get("ECSServices")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .map(|e| {
+                    EcsService::builder()
+                        .set_cluster_name(e["ClusterName"].as_str().map(str::to_owned))
+                        .set_service_name(e["ServiceName"].as_str().map(str::to_owned))
+                        .build()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let target = |n: String| TargetGroupInfo::builder().name(n).build();
+    let route = |v: &Value| {
+        TrafficRoute::builder()
+            .set_listener_arns(Some(
+                v["ListenerArns"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            ))
+            .build()
+    };
+    let load_balancer = p.get("LoadBalancerInfo").map(|lb| {
+        let pairs = lb["TargetGroupPairInfoList"].as_array().map(|a| {
+            a.iter()
+                .map(|pair| {
+                    TargetGroupPairInfo::builder()
+                        .set_target_groups(Some(
+                            names(&pair["TargetGroups"])
+                                .into_iter()
+                                .map(target)
+                                .collect(),
+                        ))
+                        .set_prod_traffic_route(pair.get("ProdTrafficRoute").map(route))
+                        .set_test_traffic_route(pair.get("TestTrafficRoute").map(route))
+                        .build()
+                })
+                .collect()
+        });
+        LoadBalancerInfo::builder()
+            .set_target_group_info_list(Some(
+                names(&lb["TargetGroupInfoList"])
+                    .into_iter()
+                    .map(target)
+                    .collect(),
+            ))
+            .set_target_group_pair_info_list(pairs)
+            .build()
+    });
+    let blue_green = p.get("BlueGreenDeploymentConfiguration").map(|bg| {
+        let ready = bg.get("DeploymentReadyOption").map(|r| {
+            DeploymentReadyOption::builder()
+                .set_action_on_timeout(
+                    r["ActionOnTimeout"]
+                        .as_str()
+                        .map(DeploymentReadyAction::from),
+                )
+                .set_wait_time_in_minutes(int_opt(r, "/WaitTimeInMinutes"))
+                .build()
+        });
+        let terminate = bg
+            .get("TerminateBlueInstancesOnDeploymentSuccess")
+            .map(|t| {
+                BlueInstanceTerminationOption::builder()
+                    .set_action(t["Action"].as_str().map(InstanceAction::from))
+                    .set_termination_wait_time_in_minutes(int_opt(
+                        t,
+                        "/TerminationWaitTimeInMinutes",
+                    ))
+                    .build()
+            });
+        BlueGreenDeploymentConfiguration::builder()
+            .set_deployment_ready_option(ready)
+            .set_terminate_blue_instances_on_deployment_success(terminate)
+            .build()
+    });
+    let rb = p.get("AutoRollbackConfiguration");
+    let rollback = AutoRollbackConfiguration::builder()
+        .enabled(rb.and_then(|r| r["Enabled"].as_bool()).unwrap_or(false))
+        .set_events(rb.and_then(|r| r["Events"].as_array()).map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(AutoRollbackEvent::from)
+                .collect()
+        }))
+        .build();
+    // No alarms is an explicit "off", so that removing the last alarm takes effect.
+    let alarms = match p.get("AlarmConfiguration") {
+        Some(a) => AlarmConfiguration::builder()
+            .enabled(a["Enabled"].as_bool().unwrap_or(true))
+            .set_alarms(Some(
+                names(&a["Alarms"])
+                    .into_iter()
+                    .map(|n| Alarm::builder().name(n).build())
+                    .collect(),
+            ))
+            .build(),
+        None => AlarmConfiguration::builder()
+            .enabled(false)
+            .set_alarms(Some(Vec::new()))
+            .build(),
+    };
+    GroupParts {
+        style,
+        ec2,
+        on_premises,
+        auto_scaling,
+        ecs,
+        load_balancer,
+        blue_green,
+        rollback,
+        alarms,
+    }
+}
+
+fn int_opt(v: &Value, path: &str) -> Option<i32> {
+    v.pointer(path)
+        .and_then(Value::as_i64)
+        .and_then(|n| i32::try_from(n).ok())
+}
+
+/// Creates a deployment group with its tags.
+pub(crate) async fn create_group(cd: &Client, r: &Resource) -> Result<(), ProviderError> {
+    let (application, group) = split(&r.physical_name)?;
+    let p = &r.properties;
+    let x = group_parts(p);
+    cd.create_deployment_group()
+        .application_name(application)
+        .deployment_group_name(group)
+        .service_role_arn(str_prop(p, "ServiceRoleArn").unwrap_or_default())
+        .set_deployment_config_name(str_prop(p, "DeploymentConfigName").map(str::to_owned))
+        .deployment_style(x.style)
+        .set_ec2_tag_filters(Some(x.ec2))
+        .set_on_premises_instance_tag_filters(Some(x.on_premises))
+        .set_auto_scaling_groups(Some(x.auto_scaling))
+        .set_ecs_services((!x.ecs.is_empty()).then_some(x.ecs))
+        .set_load_balancer_info(x.load_balancer)
+        .set_blue_green_deployment_configuration(x.blue_green)
+        .auto_rollback_configuration(x.rollback)
+        .alarm_configuration(x.alarms)
+        .set_tags(Some(tags(tags_of(p))))
+        .send()
+        .await
+        .map_err(sdk_error)
+        .map(|_| ())
+}
+
+/// Brings a deployment group to `r` (`UpdateDeploymentGroup` with every setting, empty lists
+/// clearing what the model no longer has), then its tags.
+pub(crate) async fn update_group(
+    cd: &Client,
+    r: &Resource,
+    arn: &str,
+    fields: &[FieldChange],
+) -> Result<(), ProviderError> {
+    let (application, group) = split(&r.physical_name)?;
+    let p = &r.properties;
+    if fields.iter().any(|f| f.path != "/Tags") {
+        let x = group_parts(p);
+        cd.update_deployment_group()
+            .application_name(application)
+            .current_deployment_group_name(group)
+            .service_role_arn(str_prop(p, "ServiceRoleArn").unwrap_or_default())
+            .set_deployment_config_name(str_prop(p, "DeploymentConfigName").map(str::to_owned))
+            .deployment_style(x.style)
+            .set_ec2_tag_filters(Some(x.ec2))
+            .set_on_premises_instance_tag_filters(Some(x.on_premises))
+            .set_auto_scaling_groups(Some(x.auto_scaling))
+            .set_ecs_services((!x.ecs.is_empty()).then_some(x.ecs))
+            .set_load_balancer_info(x.load_balancer)
+            .set_blue_green_deployment_configuration(x.blue_green)
+            .auto_rollback_configuration(x.rollback)
+            .alarm_configuration(x.alarms)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+    }
+    update_application(cd, arn, fields).await
+}
+
+/// Deletes a deployment group; gone already (or its application gone) is success.
+pub(crate) async fn delete_group(cd: &Client, address: &str) -> Result<(), ProviderError> {
+    let (application, group) = split(address)?;
+    match cd
+        .delete_deployment_group()
+        .application_name(application)
+        .deployment_group_name(group)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) => gone(sdk_error(e)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,5 +763,33 @@ mod tests {
                 "TrafficRoutingConfig": {"Type": "TimeBasedCanary", "TimeBasedCanary": {"CanaryPercentage": 10, "CanaryInterval": 5}},
             })
         );
+    }
+
+    #[test]
+    fn a_group_round_trips_through_the_sdk_types() {
+        let want = json!({
+            "ApplicationName": "shop",
+            "DeploymentGroupName": "production",
+            "ServiceRoleArn": "arn:aws:iam::123456789012:role/shop-deploy-shop",
+            "DeploymentConfigName": "CodeDeployDefault.OneAtATime",
+            "DeploymentStyle": {"DeploymentType": "IN_PLACE", "DeploymentOption": "WITHOUT_TRAFFIC_CONTROL"},
+            "Ec2TagFilters": [{"Key": "Name", "Value": "shop-web", "Type": "KEY_AND_VALUE"}],
+            "AutoRollbackConfiguration": {"Enabled": true, "Events": ["DEPLOYMENT_FAILURE"]},
+        });
+        let x = group_parts(&want);
+        let info = DeploymentGroupInfo::builder()
+            .application_name("shop")
+            .deployment_group_name("production")
+            .service_role_arn("arn:aws:iam::123456789012:role/shop-deploy-shop")
+            .deployment_config_name("CodeDeployDefault.OneAtATime")
+            .deployment_style(x.style)
+            .set_ec2_tag_filters(Some(x.ec2))
+            .auto_rollback_configuration(x.rollback)
+            .alarm_configuration(x.alarms)
+            .compute_platform(ComputePlatform::Server)
+            .build();
+        assert_eq!(group_properties(&info), want);
+        assert_eq!(split("shop/production").unwrap(), ("shop", "production"));
+        assert!(split("production").is_err());
     }
 }

@@ -73,6 +73,15 @@ impl AwsProvider {
         )
     }
 
+    fn group_arn(&self, address: &str) -> String {
+        format!(
+            "arn:{}:codedeploy:{}:{}:deploymentgroup:{address}",
+            self.partition,
+            self.region(),
+            self.account
+        )
+    }
+
     async fn owned_roles(&self, app: &str) -> Result<Vec<Owned>, ProviderError> {
         // Derived role names start with the app's name; only those candidates' tags are read.
         let prefix = format!("{app}-");
@@ -199,7 +208,11 @@ impl Provider for AwsProvider {
                     codedeploy::read_config(&c.codedeploy, physical_name).await
                 }
                 ResourceKind::Project => codebuild::read(&c.codebuild, physical_name).await,
-                ResourceKind::DeploymentGroup | ResourceKind::Pipeline => Err(unsupported(kind)),
+                ResourceKind::DeploymentGroup => {
+                    let arn = self.group_arn(physical_name);
+                    codedeploy::read_group(&c.codedeploy, physical_name, &arn).await
+                }
+                ResourceKind::Pipeline => Err(unsupported(kind)),
             }
         })
     }
@@ -216,6 +229,7 @@ impl Provider for AwsProvider {
                 ResourceKind::EventRule => eventbridge::create(&c.eventbridge, r).await,
                 ResourceKind::Application => codedeploy::create_application(&c.codedeploy, r).await,
                 ResourceKind::DeploymentConfig => codedeploy::create_config(&c.codedeploy, r).await,
+                ResourceKind::DeploymentGroup => codedeploy::create_group(&c.codedeploy, r).await,
                 kind => Err(unsupported(kind)),
             }
         })
@@ -238,6 +252,10 @@ impl Provider for AwsProvider {
                 ResourceKind::Application => {
                     let arn = self.application_arn(&r.physical_name);
                     codedeploy::update_application(&c.codedeploy, &arn, fields).await
+                }
+                ResourceKind::DeploymentGroup => {
+                    let arn = self.group_arn(&r.physical_name);
+                    codedeploy::update_group(&c.codedeploy, r, &arn, fields).await
                 }
                 // Every field of a deployment configuration is create-only: the engine replaces.
                 kind => Err(unsupported(kind)),
@@ -264,6 +282,9 @@ impl Provider for AwsProvider {
                 }
                 ResourceKind::DeploymentConfig => {
                     codedeploy::delete_config(&c.codedeploy, physical_name).await
+                }
+                ResourceKind::DeploymentGroup => {
+                    codedeploy::delete_group(&c.codedeploy, physical_name).await
                 }
                 kind => Err(unsupported(kind)),
             }
