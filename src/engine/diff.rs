@@ -99,6 +99,9 @@ pub struct KindRules {
     /// Properties the model describes entirely: fields inside them that the model does not set
     /// must be absent, so they are not taken for server-side defaults.
     pub exact: &'static [&'static str],
+    /// Values AWS keeps as strings whatever the template gave (CodePipeline's action
+    /// configuration turns `false` into `"false"`): booleans and numbers there compare as text.
+    pub strings: &'static [&'static str],
 }
 
 /// The rules of a kind (from the CloudFormation registry schemas).
@@ -109,6 +112,7 @@ pub fn rules(kind: ResourceKind) -> KindRules {
             create_only: &[],
             sets: &["/Tags"],
             exact: &["/RepositoryDescription"],
+            strings: &[],
         },
         ResourceKind::Bucket => KindRules {
             create_only: &["/BucketName"],
@@ -124,6 +128,7 @@ pub fn rules(kind: ResourceKind) -> KindRules {
                 "/LifecycleConfiguration",
                 "/LoggingConfiguration",
             ],
+            strings: &[],
         },
         ResourceKind::BucketPolicy => KindRules {
             create_only: &["/Bucket"],
@@ -134,6 +139,7 @@ pub fn rules(kind: ResourceKind) -> KindRules {
                 "/PolicyDocument/Statement/*/Condition/*/*",
             ],
             exact: &["/PolicyDocument"],
+            strings: &[],
         },
         ResourceKind::Project => KindRules {
             create_only: &["/Name"],
@@ -152,11 +158,13 @@ pub fn rules(kind: ResourceKind) -> KindRules {
                 "/Environment/EnvironmentVariables",
                 "/EncryptionKey",
             ],
+            strings: &[],
         },
         ResourceKind::Application => KindRules {
             create_only: &["/ApplicationName", "/ComputePlatform"],
             sets: &["/Tags"],
             exact: &[],
+            strings: &[],
         },
         ResourceKind::DeploymentConfig => KindRules {
             create_only: &[
@@ -168,6 +176,7 @@ pub fn rules(kind: ResourceKind) -> KindRules {
             ],
             sets: &[],
             exact: &["/MinimumHealthyHosts", "/TrafficRoutingConfig"],
+            strings: &[],
         },
         ResourceKind::DeploymentGroup => KindRules {
             create_only: &["/DeploymentGroupName", "/ApplicationName"],
@@ -190,6 +199,7 @@ pub fn rules(kind: ResourceKind) -> KindRules {
                 "/AlarmConfiguration",
                 "/AutoRollbackConfiguration",
             ],
+            strings: &[],
         },
         ResourceKind::Pipeline => KindRules {
             create_only: &["/Name"],
@@ -200,6 +210,7 @@ pub fn rules(kind: ResourceKind) -> KindRules {
                 "/Variables",
                 "/DisableInboundStageTransitions",
             ],
+            strings: &["/Stages/*/Actions/*/Configuration/*"],
         },
         ResourceKind::Role => KindRules {
             create_only: &["/RoleName", "/Path"],
@@ -214,11 +225,13 @@ pub fn rules(kind: ResourceKind) -> KindRules {
                 "/Policies/*/PolicyDocument/Statement/*/Condition/*/*",
             ],
             exact: &["/Description", "/AssumeRolePolicyDocument", "/Policies"],
+            strings: &[],
         },
         ResourceKind::EventRule => KindRules {
             create_only: &["/Name"],
             sets: &["/Tags", "/Targets", "/EventPattern/**"],
             exact: &["/Description", "/EventPattern", "/Targets"],
+            strings: &[],
         },
     }
 }
@@ -263,8 +276,33 @@ fn sort_sets(v: &mut Value, pattern: &[&str], wrap: bool) {
     }
 }
 
-/// Normalizes properties of `kind` in place: sets sorted, innermost first.
+/// Turns booleans and numbers at a path into strings.
+fn stringify(v: &mut Value, pattern: &[&str]) {
+    match pattern.split_first() {
+        None => {
+            if v.is_boolean() || v.is_number() {
+                *v = Value::String(v.to_string());
+            }
+        }
+        Some((&"*", rest)) => match v {
+            Value::Object(m) => m.values_mut().for_each(|c| stringify(c, rest)),
+            Value::Array(a) => a.iter_mut().for_each(|c| stringify(c, rest)),
+            _ => {}
+        },
+        Some((key, rest)) => {
+            if let Some(c) = v.get_mut(*key) {
+                stringify(c, rest);
+            }
+        }
+    }
+}
+
+/// Normalizes properties of `kind` in place: values AWS keeps as text turned into text, sets
+/// sorted (innermost first).
 pub fn normalize(kind: ResourceKind, properties: &mut Value) {
+    for p in rules(kind).strings {
+        stringify(properties, &tokens(p));
+    }
     let mut sets: Vec<Vec<&str>> = rules(kind).sets.iter().map(|p| tokens(p)).collect();
     // Inner lists first, so that sorting an outer list sees its elements in canonical form.
     sets.sort_by_key(|t| std::cmp::Reverse(t.len()));
@@ -583,6 +621,18 @@ mod tests {
         );
         let seen = Observed::new(
             json!({"Bucket": "thing", "PolicyDocument": {"Statement": [{"Action": ["s3:*"]}]}}),
+        );
+        assert_eq!(diff(&want, Some(&seen), "shop"), Change::NoOp);
+    }
+
+    #[test]
+    fn action_configuration_compares_as_text() {
+        let want = resource(
+            ResourceKind::Pipeline,
+            json!({"Name": "thing", "Stages": [{"Actions": [{"Configuration": {"PollForSourceChanges": false, "N": 1}}]}], "Tags": tags("shop", "Thing")}),
+        );
+        let seen = Observed::new(
+            json!({"Name": "thing", "Stages": [{"Actions": [{"Configuration": {"PollForSourceChanges": "false", "N": "1"}}]}], "Tags": tags("shop", "Thing")}),
         );
         assert_eq!(diff(&want, Some(&seen), "shop"), Change::NoOp);
     }
