@@ -7,11 +7,10 @@ use aws_sdk_resourcegroupstagging::types::TagFilter;
 
 use super::Clients;
 use super::common::sdk_error;
-use super::{codebuild, codecommit, codedeploy, eventbridge, iam, s3};
+use super::{codebuild, codecommit, codedeploy, codepipeline, eventbridge, iam, s3};
 use crate::model::ResourceKind;
 use crate::provider::api::{
     BoxFuture, FieldChange, Observed, Owned, Provider, ProviderError, Resource, TAG_APP, TAG_ID,
-    kind_word,
 };
 
 /// The most pages read from a listing API (100 resources a page or more).
@@ -76,6 +75,15 @@ impl AwsProvider {
     fn group_arn(&self, address: &str) -> String {
         format!(
             "arn:{}:codedeploy:{}:{}:deploymentgroup:{address}",
+            self.partition,
+            self.region(),
+            self.account
+        )
+    }
+
+    fn pipeline_arn(&self, name: &str) -> String {
+        format!(
+            "arn:{}:codepipeline:{}:{}:{name}",
             self.partition,
             self.region(),
             self.account
@@ -176,16 +184,6 @@ pub(crate) fn owned_from_arn(arn: &str, id: String) -> Option<Owned> {
     })
 }
 
-fn unsupported(kind: ResourceKind) -> ProviderError {
-    ProviderError::other(
-        "Unsupported",
-        format!(
-            "pipewright cannot manage {} resources through the AWS API yet",
-            kind_word(kind)
-        ),
-    )
-}
-
 impl Provider for AwsProvider {
     fn read<'a>(
         &'a self,
@@ -212,7 +210,10 @@ impl Provider for AwsProvider {
                     let arn = self.group_arn(physical_name);
                     codedeploy::read_group(&c.codedeploy, physical_name, &arn).await
                 }
-                ResourceKind::Pipeline => Err(unsupported(kind)),
+                ResourceKind::Pipeline => {
+                    let arn = self.pipeline_arn(physical_name);
+                    codepipeline::read(&c.codepipeline, physical_name, &arn).await
+                }
             }
         })
     }
@@ -230,7 +231,7 @@ impl Provider for AwsProvider {
                 ResourceKind::Application => codedeploy::create_application(&c.codedeploy, r).await,
                 ResourceKind::DeploymentConfig => codedeploy::create_config(&c.codedeploy, r).await,
                 ResourceKind::DeploymentGroup => codedeploy::create_group(&c.codedeploy, r).await,
-                kind => Err(unsupported(kind)),
+                ResourceKind::Pipeline => codepipeline::create(&c.codepipeline, r).await,
             }
         })
     }
@@ -257,8 +258,19 @@ impl Provider for AwsProvider {
                     let arn = self.group_arn(&r.physical_name);
                     codedeploy::update_group(&c.codedeploy, r, &arn, fields).await
                 }
-                // Every field of a deployment configuration is create-only: the engine replaces.
-                kind => Err(unsupported(kind)),
+                ResourceKind::Pipeline => {
+                    let arn = self.pipeline_arn(&r.physical_name);
+                    codepipeline::update(&c.codepipeline, r, &arn, fields).await
+                }
+                // Every field of a deployment configuration is create-only: the engine replaces
+                // it rather than updating it.
+                ResourceKind::DeploymentConfig => Err(ProviderError::other(
+                    "Immutable",
+                    format!(
+                        "deployment config \"{}\" cannot change in place; it is replaced",
+                        r.physical_name
+                    ),
+                )),
             }
         })
     }
@@ -286,7 +298,9 @@ impl Provider for AwsProvider {
                 ResourceKind::DeploymentGroup => {
                     codedeploy::delete_group(&c.codedeploy, physical_name).await
                 }
-                kind => Err(unsupported(kind)),
+                ResourceKind::Pipeline => {
+                    codepipeline::delete(&c.codepipeline, physical_name).await
+                }
             }
         })
     }
