@@ -107,6 +107,35 @@ impl fmt::Display for Summary {
 }
 
 /// A plan: ordered changes and their summary. Serialize it for `plan --json`.
+///
+/// # JSON form (`format_version` 1)
+///
+/// ```json
+/// {
+///   "format_version": 1,
+///   "mode": "apply",                      // or "destroy"
+///   "app": "shop",
+///   "summary": {"create": 2, "update": 1, "replace": 1, "delete": 0, "conflict": 0, "no_op": 8},
+///   "changes": [
+///     {
+///       "id": "ProjectShopBuild",           // logical id, the pipewright:id tag
+///       "kind": "AWS::CodeBuild::Project",  // CloudFormation type
+///       "physical_name": "shop-build",      // deployment groups: "<application>/<group>"
+///       "wave": 1,                          // runs after every earlier wave
+///       "depends_on": ["BuildRoleShopBuild"],
+///       "action": "update",                 // create | update | replace | delete | no_op | conflict
+///       "fields": [{"path": "/TimeoutInMinutes", "old": 30, "new": 45}]
+///     }
+///   ],
+///   "retained": []                        // destroy only: what is kept
+/// }
+/// ```
+///
+/// `replace` adds `forced_by` (the create-only property, a JSON pointer), `strategy`
+/// (`{"order": "delete_then_create"}` or `{"order": "create_then_delete", "old_name": …}`) and
+/// `fields`; `create` and `replace` add `properties` (what will be created); `conflict` adds
+/// `message` (what is there and how to adopt it). Field paths are JSON pointers into the
+/// resource's CloudFormation properties; `old`/`new` are absent when the field is.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Plan {
     /// [`FORMAT_VERSION`].
@@ -129,6 +158,14 @@ impl Plan {
     #[must_use]
     pub fn is_empty(&self) -> bool {
         !self.changes.iter().any(|c| c.change.is_change())
+    }
+
+    /// The resources that exist but differ from the model (updates and replacements): what
+    /// `drift` reports.
+    pub fn drifted(&self) -> impl Iterator<Item = &PlannedChange> {
+        self.changes
+            .iter()
+            .filter(|c| matches!(c.change, Change::Update { .. } | Change::Replace { .. }))
     }
 
     /// Whether some resource is in conflict.

@@ -135,8 +135,10 @@ pub struct FieldChange {
     /// A JSON pointer such as `/Environment/ComputeType`.
     pub path: String,
     /// The value AWS has, `None` when the field is absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub old: Option<Value>,
     /// The value the model wants, `None` when the field must be removed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub new: Option<Value>,
 }
 

@@ -118,6 +118,7 @@ async fn out_of_band_changes_show_as_drift_and_apply_repairs_them() {
         Some(json!(false)),
     );
     let drift = plan(&desired, &provider).await;
+    assert_eq!(drift.drifted().count(), 1);
     let Change::Update { fields } = &drift
         .changes
         .iter()
