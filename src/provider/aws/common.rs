@@ -58,7 +58,9 @@ pub(crate) fn classify(code: &str, message: &str) -> ErrorClass {
     } else if THROTTLED.contains(&code) {
         ErrorClass::Throttled
     } else if ROLE_NOT_READY.contains(&code)
-        && (m.contains("assumerole") || m.contains("assume role") || m.contains("be assumed"))
+        && ["assumerole", "assume role", "assume the role", "be assumed"]
+            .iter()
+            .any(|needle| m.contains(needle))
     {
         ErrorClass::Retryable
     } else {
@@ -237,6 +239,13 @@ mod tests {
             classify(
                 "InvalidInputException",
                 "CodeBuild is not authorized to perform: sts:AssumeRole on arn:aws:iam::1:role/x"
+            ),
+            ErrorClass::Retryable
+        );
+        assert_eq!(
+            classify(
+                "InvalidRoleException",
+                "AWS CodeDeploy does not have the permissions required to assume the role arn:aws:iam::1:role/x"
             ),
             ErrorClass::Retryable
         );
