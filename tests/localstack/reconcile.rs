@@ -1,0 +1,237 @@
+//! The reconcile engine against the emulator, through the AWS provider: apply from nothing,
+//! converge, update in place, repair drift, replace, leave an unowned resource alone, prune,
+//! destroy, and find nothing owned afterwards.
+
+use std::sync::Arc;
+
+use serde_json::json;
+
+use pipewright::engine::{self, ApplyOptions, Change, Env, ReplaceStrategy, ResolvedApp};
+use pipewright::model::{App, ResourceKind};
+use pipewright::provider::api::Provider;
+use pipewright::provider::aws::AwsProvider;
+
+use crate::harness::{clients, unique};
+
+#[path = "../../examples/reference.rs"]
+#[allow(dead_code)]
+mod reference;
+
+async fn provider() -> (Arc<dyn Provider>, Env, pipewright::provider::aws::Clients) {
+    let c = clients().await;
+    let aws = AwsProvider::new(c.clone()).await.expect("sts answers");
+    let env = Env::new(aws.partition(), aws.region(), aws.account());
+    (Arc::new(aws), env, c)
+}
+
+/// A reference pipeline whose every name is unique to this test.
+fn app(prefix: &str) -> App {
+    let mut app = App::new(prefix).expect("a valid app name");
+    reference::add_reference(&mut app, prefix).expect("valid names");
+    app
+}
+
+fn index(desired: &ResolvedApp, kind: ResourceKind) -> usize {
+    desired
+        .resources
+        .iter()
+        .position(|r| r.resource.kind == kind)
+        .expect("the reference has one")
+}
+
+async fn plan(desired: &ResolvedApp, provider: &Arc<dyn Provider>) -> engine::Plan {
+    engine::plan(desired, provider, 8)
+        .await
+        .expect("reads succeed")
+}
+
+async fn apply(plan: &engine::Plan, provider: &Arc<dyn Provider>, prune: bool) {
+    let report = engine::apply(plan, provider, &ApplyOptions::default().prune(prune)).await;
+    assert!(report.succeeded(), "{report}: {:#?}", report.outcomes);
+}
+
+#[tokio::test]
+async fn reference_lifecycle_converges_and_leaves_nothing_behind() {
+    let (provider, env, c) = provider().await;
+    let prefix = unique("rc");
+    let mut desired = engine::resolve(&app(&prefix).desired(), &env).expect("resolves");
+
+    // From nothing, then nothing left to do.
+    let first = plan(&desired, &provider).await;
+    assert_eq!(first.summary.create, desired.resources.len());
+    apply(&first, &provider, false).await;
+    assert!(plan(&desired, &provider).await.is_empty());
+
+    // A field that updates in place: only that field changes.
+    let p = index(&desired, ResourceKind::Project);
+    desired.resources[p].resource.properties["TimeoutInMinutes"] = json!(45);
+    let update = plan(&desired, &provider).await;
+    assert_eq!(update.summary.update, 1, "{:#?}", update.changes);
+    let changed: Vec<_> = update.drifted().collect();
+    let Change::Update { fields } = &changed[0].change else {
+        panic!("an update");
+    };
+    assert_eq!(fields.len(), 1);
+    assert_eq!(fields[0].path, "/TimeoutInMinutes");
+    apply(&update, &provider, false).await;
+    assert!(plan(&desired, &provider).await.is_empty());
+
+    // Changed out of band: drift names the field, apply repairs it.
+    let project = desired.resources[p].resource.physical_name.clone();
+    c.codebuild
+        .update_project()
+        .name(&project)
+        .timeout_in_minutes(90)
+        .send()
+        .await
+        .expect("out-of-band change");
+    let drift = plan(&desired, &provider).await;
+    let drifted: Vec<_> = drift.drifted().collect();
+    assert_eq!(drifted.len(), 1);
+    assert_eq!(
+        drifted[0].change,
+        Change::Update {
+            fields: vec![pipewright::provider::api::FieldChange {
+                path: "/TimeoutInMinutes".into(),
+                old: Some(json!(90)),
+                new: Some(json!(45)),
+            }]
+        }
+    );
+    apply(&drift, &provider, false).await;
+    assert!(plan(&desired, &provider).await.is_empty());
+
+    // A create-only field: the rule's name. The new rule comes before the old one goes.
+    let r = index(&desired, ResourceKind::EventRule);
+    let old_rule = desired.resources[r].resource.physical_name.clone();
+    let new_rule = format!("{old_rule}-2");
+    desired.resources[r].resource.physical_name = new_rule.clone();
+    desired.resources[r].resource.properties["Name"] = json!(new_rule);
+    let replace = plan(&desired, &provider).await;
+    assert_eq!(replace.summary.replace, 1, "{:#?}", replace.changes);
+    assert!(replace.changes.iter().any(|c| matches!(
+        &c.change,
+        Change::Replace { strategy: ReplaceStrategy::CreateThenDelete { old_name }, .. } if *old_name == old_rule
+    )));
+    apply(&replace, &provider, false).await;
+    let kind = ResourceKind::EventRule;
+    assert!(
+        provider
+            .read(kind, &old_rule)
+            .await
+            .expect("reads")
+            .is_none()
+    );
+    assert!(
+        provider
+            .read(kind, &new_rule)
+            .await
+            .expect("reads")
+            .is_some()
+    );
+    assert!(plan(&desired, &provider).await.is_empty());
+
+    // Removed from the model: planned as a delete, deleted only with prune.
+    let removed = desired.resources.remove(r).resource;
+    let prune = plan(&desired, &provider).await;
+    assert_eq!(prune.summary.delete, 1);
+    apply(&prune, &provider, false).await;
+    assert!(
+        provider
+            .read(kind, &removed.physical_name)
+            .await
+            .expect("reads")
+            .is_some()
+    );
+    apply(&prune, &provider, true).await;
+    assert!(
+        provider
+            .read(kind, &removed.physical_name)
+            .await
+            .expect("reads")
+            .is_none()
+    );
+    assert!(plan(&desired, &provider).await.is_empty());
+
+    // Destroy: nothing the app owns remains, by tags or by name.
+    let report = engine::destroy(
+        &desired.app,
+        Some(&desired),
+        &provider,
+        &ApplyOptions::default(),
+    )
+    .await
+    .expect("listing succeeds");
+    assert!(report.succeeded(), "{report}");
+    assert!(
+        provider
+            .list_owned(&desired.app)
+            .await
+            .expect("lists")
+            .is_empty()
+    );
+    for r in &desired.resources {
+        let seen = provider
+            .read(r.resource.kind, &r.resource.physical_name)
+            .await
+            .expect("reads");
+        assert!(
+            seen.is_none(),
+            "{} {} remains",
+            r.resource.id,
+            r.resource.physical_name
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_same_named_bucket_that_is_not_ours_is_left_untouched() {
+    let (provider, env, c) = provider().await;
+    let prefix = unique("cf");
+    let desired = engine::resolve(&app(&prefix).desired(), &env).expect("resolves");
+    let bucket = desired.resources[index(&desired, ResourceKind::Bucket)]
+        .resource
+        .physical_name
+        .clone();
+    c.s3.create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("someone else's bucket");
+
+    let plan = plan(&desired, &provider).await;
+    assert_eq!(plan.summary.conflict, 2, "the bucket and its policy");
+    let report = engine::apply(&plan, &provider, &ApplyOptions::default()).await;
+    assert!(!report.succeeded());
+    let tags = c.s3.get_bucket_tagging().bucket(&bucket).send().await;
+    assert!(tags.is_err(), "still untagged");
+    let policy = c.s3.get_bucket_policy().bucket(&bucket).send().await;
+    assert!(policy.is_err(), "still without a policy");
+
+    let report = engine::destroy(
+        &desired.app,
+        Some(&desired),
+        &provider,
+        &ApplyOptions::default(),
+    )
+    .await
+    .expect("listing succeeds");
+    assert!(report.succeeded(), "{report}");
+    c.s3.head_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("destroy leaves it too");
+    c.s3.delete_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("clean up");
+    assert!(
+        provider
+            .list_owned(&desired.app)
+            .await
+            .expect("lists")
+            .is_empty()
+    );
+}
