@@ -173,4 +173,24 @@ proptest! {
             Ok(())
         })?;
     }
+
+    #[test]
+    fn destroy_with_random_failures_converges_on_rerun(desired in app(), seed in any::<u64>()) {
+        runtime().block_on(async {
+            let (fake, provider) = crate::fake();
+            let plan = engine::plan(&desired, &provider, 4).await.expect("the fake answers");
+            engine::apply(&plan, &provider, &crate::fast()).await;
+            fake.fail_randomly(0.3, seed, ProviderError::other("InternalFailure", "try again"));
+            engine::destroy(&desired.app, Some(&desired), &provider, &crate::fast())
+                .await
+                .expect("listing does not fail");
+            fake.clear_failures();
+            let report = engine::destroy(&desired.app, Some(&desired), &provider, &crate::fast())
+                .await
+                .expect("the fake answers");
+            prop_assert!(report.succeeded(), "{}", report);
+            prop_assert!(fake.resources().is_empty());
+            Ok(())
+        })?;
+    }
 }

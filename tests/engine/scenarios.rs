@@ -286,3 +286,43 @@ async fn concurrency_is_bounded_and_independent_resources_overlap() {
     assert!(report.succeeded());
     assert_eq!(fake.max_in_flight(), 3);
 }
+
+#[tokio::test]
+async fn a_failed_delete_skips_what_it_uses_while_other_pipelines_go() {
+    let mut app = pipewright::model::App::new("shop").expect("a valid name");
+    for prefix in ["one", "two"] {
+        crate::reference::add_reference(&mut app, prefix).expect("valid names");
+    }
+    let desired = resolved(&app);
+    let (fake, provider) = applied(&desired).await;
+    fake.inject(
+        pipewright::provider::fake::Failure::new(pipewright::provider::api::ProviderError::other(
+            "InternalFailure",
+            "try again",
+        ))
+        .on(Operation::Delete)
+        .resource(ResourceKind::Pipeline, "one"),
+    );
+    let report = engine::destroy(&desired.app, Some(&desired), &provider, &fast())
+        .await
+        .expect("the fake answers");
+    assert!(!report.succeeded());
+    assert_eq!(report.with_status("failed").count(), 1);
+    let skipped: Vec<&str> = report
+        .with_status("skipped")
+        .map(|o| o.physical_name.as_str())
+        .collect();
+    assert!(skipped.contains(&"one-artifacts-0001"), "{skipped:?}");
+    assert!(skipped.iter().all(|n| !n.starts_with("two")), "{skipped:?}");
+    assert!(fake.get(ResourceKind::Pipeline, "two").is_none());
+    assert!(
+        fake.get(ResourceKind::Bucket, "two-artifacts-0001")
+            .is_none()
+    );
+
+    let rerun = engine::destroy(&desired.app, Some(&desired), &provider, &fast())
+        .await
+        .expect("the fake answers");
+    assert!(rerun.succeeded(), "{rerun}");
+    assert!(fake.resources().is_empty());
+}
