@@ -146,16 +146,17 @@ pub fn synthesize(app: &App) -> Result<Vec<Template>, SynthError> {
         count += n;
         outs += o;
     }
-    // Then split any template over the byte limit, by whole groups.
+    // Then split any template over the byte limit, by whole groups. Resources move into their
+    // template (no copies: a thousand pipelines are twelve thousand resources).
     let group_of: Vec<usize> = (0..desired.resources.len())
         .map(|i| find(&mut parent, i))
         .collect();
+    let mut slots: Vec<Option<Rendered>> = rendered.into_iter().map(Some).collect();
     let mut templates: Vec<cfn::Template> = Vec::new();
     let mut queue: Vec<Vec<usize>> = packs.into_iter().rev().collect();
     while let Some(pack) = queue.pop() {
-        let t = assemble(app, &rendered, &pack);
-        let bytes = t.to_json().len();
-        if bytes <= MAX_BYTES {
+        let mut t = assemble(app, &mut slots, &pack);
+        if t.to_json().len() <= MAX_BYTES {
             templates.push(t);
             continue;
         }
@@ -163,9 +164,16 @@ pub fn synthesize(app: &App) -> Result<Vec<Template>, SynthError> {
         roots.dedup();
         if roots.len() < 2 {
             return Err(SynthError::GroupTooLarge {
-                first: rendered[pack[0]].0.clone(),
+                first: desired.resources[pack[0]].id.clone(),
                 resources: pack.len(),
             });
+        }
+        for &i in &pack {
+            let id = &desired.resources[i].id;
+            if let Some(r) = t.resources.remove(id.as_str()) {
+                let outputs = outputs(&desired.resources[i]);
+                slots[i] = Some((id.clone(), r, outputs));
+            }
         }
         let half = roots[roots.len() / 2];
         let (a, b): (Vec<usize>, Vec<usize>) = pack.iter().partition(|&&i| group_of[i] < half);
@@ -186,13 +194,14 @@ pub fn synthesize(app: &App) -> Result<Vec<Template>, SynthError> {
     Ok(templates)
 }
 
-fn assemble(app: &App, rendered: &[Rendered], members: &[usize]) -> cfn::Template {
+fn assemble(app: &App, slots: &mut [Option<Rendered>], members: &[usize]) -> cfn::Template {
     let mut resources = BTreeMap::new();
     let mut outputs = BTreeMap::new();
     for &i in members {
-        let (id, r, o) = &rendered[i];
-        resources.insert(id.to_string(), r.clone());
-        outputs.extend(o.iter().cloned());
+        if let Some((id, r, o)) = slots[i].take() {
+            resources.insert(id.to_string(), r);
+            outputs.extend(o);
+        }
     }
     cfn::Template {
         name: app.name().to_string(),

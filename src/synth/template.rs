@@ -246,9 +246,7 @@ pub(crate) fn render(app: &AppName, d: &DesiredResource<'_>) -> CfnResource {
                 BuildSpec::Inline(spec) => {
                     source.insert("BuildSpec", Expr::Str(spec.render()));
                 }
-                BuildSpec::File(path)
-                    if path != "buildspec.yml" || p.source == BuildSource::None =>
-                {
+                BuildSpec::File(path) if path != "buildspec.yml" => {
                     source.insert("BuildSpec", Expr::Str(path.clone()));
                 }
                 BuildSpec::File(_) => {}

@@ -263,14 +263,20 @@ impl Checker<'_> {
             );
         }
         self.env_vars(&format!("{at}.environment.variables"), &env.variables);
-        if let BuildSpec::File(path) = &p.buildspec
-            && path.is_empty()
-        {
-            self.push(
-                format!("{at}.buildspec"),
-                path,
-                "a buildspec path cannot be empty",
-            );
+        if let BuildSpec::File(path) = &p.buildspec {
+            if path.is_empty() {
+                self.push(
+                    format!("{at}.buildspec"),
+                    path,
+                    "a buildspec path cannot be empty",
+                );
+            } else if p.source == BuildSource::None {
+                self.push(
+                    format!("{at}.buildspec"),
+                    path,
+                    "a project without source needs an inline buildspec",
+                );
+            }
         }
         if let BuildSource::CodeCommit { repository } = &p.source {
             self.reference(
@@ -481,21 +487,11 @@ impl Checker<'_> {
     }
 
     fn pipeline(&mut self, at: &str, p: &Pipeline) {
-        if self.reference(
+        self.reference(
             format!("{at}.artifact_store"),
             &p.artifact_store,
             NodeKind::Bucket,
-        ) && let Some(b) = self.app.resolve(&p.artifact_store).and_then(|n| match n {
-            Node::Bucket(b) => Some(b),
-            _ => None,
-        }) && b.name.as_str().len() > 63
-        {
-            self.push(
-                format!("{at}.artifact_store"),
-                &b.name,
-                "3 to 63 characters",
-            );
-        }
+        );
         if p.stages.len() < 2 {
             self.push(
                 format!("{at}.stages"),

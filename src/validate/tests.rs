@@ -620,3 +620,29 @@ fn every_violation_is_reported_at_once() {
     let err = validate(&fx().app).map(|()| "ok");
     assert_eq!(err, Ok("ok"));
 }
+
+#[test]
+fn a_project_without_source_needs_an_inline_buildspec() {
+    let mut app = App::new("shop").unwrap();
+    app.add(
+        BuildProject::builder()
+            .name("p1")
+            .no_source()
+            .build()
+            .unwrap(),
+    );
+    app.add(
+        BuildProject::builder()
+            .name("p2")
+            .no_source()
+            .buildspec(Spec::new().build(["make"]))
+            .build()
+            .unwrap(),
+    );
+    assert_eq!(
+        msgs(&app),
+        [
+            "project[p1].buildspec \"buildspec.yml\": a project without source needs an inline buildspec"
+        ]
+    );
+}
