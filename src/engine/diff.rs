@@ -40,6 +40,10 @@ pub enum Change {
         strategy: ReplaceStrategy,
         /// Every field that differs.
         fields: Vec<FieldChange>,
+        /// The logical id of the resource this one lives in, when it is replaced only because
+        /// that one is (a deployment group of a replaced application).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        parent: Option<String>,
     },
     /// The app owns the resource but the model no longer has it: delete it (with `--prune`).
     Delete,
@@ -455,6 +459,7 @@ pub fn diff(desired: &Resource, observed: Option<&Observed>, app: &str) -> Chang
             forced_by,
             strategy: ReplaceStrategy::DeleteThenCreate,
             fields,
+            parent: None,
         },
         None => Change::Update { fields },
     }

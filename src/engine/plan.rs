@@ -133,7 +133,8 @@ impl fmt::Display for Summary {
 ///
 /// `replace` adds `forced_by` (the create-only property, a JSON pointer), `strategy`
 /// (`{"order": "delete_then_create"}` or `{"order": "create_then_delete", "old_name": …}`) and
-/// `fields`; `create` and `replace` add `properties` (what will be created); `conflict` adds
+/// `fields` (and `parent`, the logical id of the resource it lives in, when it is replaced only
+/// because that one is); `create` and `replace` add `properties` (what will be created); `conflict` adds
 /// `message` (what is there and how to adopt it). Field paths are JSON pointers into the
 /// resource's CloudFormation properties; `old`/`new` are absent when the field is.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -179,6 +180,101 @@ impl Plan {
     pub fn to_json(&self) -> String {
         // Plain structs, strings and values: serializing to a String cannot fail.
         serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+/// A JSON value on one line, cut to `max` characters.
+fn brief(v: Option<&Value>, max: usize) -> String {
+    let Some(v) = v else {
+        return "(none)".into();
+    };
+    let text = v.to_string();
+    if text.chars().count() <= max {
+        return text;
+    }
+    let cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    format!("{cut}…")
+}
+
+impl fmt::Display for Plan {
+    /// The plan for people: one line per change (no-ops left out), the changed fields of
+    /// updates and replacements indented under it, then the summary line. Values are shown as
+    /// compact JSON cut to 100 characters; the JSON form has them whole.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_empty() && self.summary.conflict == 0 {
+            writeln!(f, "no changes: AWS matches the model")?;
+        }
+        for c in &self.changes {
+            let what = format!("{} \"{}\" ({})", kind_word(c.kind), c.physical_name, c.id);
+            let fields = match &c.change {
+                Change::NoOp => continue,
+                Change::Create => {
+                    writeln!(f, "+ create {what}")?;
+                    &[][..]
+                }
+                Change::Update { fields } => {
+                    writeln!(f, "~ update {what}")?;
+                    fields.as_slice()
+                }
+                Change::Replace {
+                    forced_by,
+                    strategy,
+                    fields,
+                    parent,
+                } => {
+                    let how = match strategy {
+                        ReplaceStrategy::DeleteThenCreate => {
+                            "deleted, then created again under the same name".to_owned()
+                        }
+                        ReplaceStrategy::CreateThenDelete { old_name } => {
+                            format!("created, then the old \"{old_name}\" deleted")
+                        }
+                    };
+                    match parent {
+                        Some(p) => writeln!(
+                            f,
+                            "± replace {what}: it lives in {p}, which is replaced; {how}"
+                        )?,
+                        None => writeln!(
+                            f,
+                            "± replace {what}: {forced_by} cannot change in place; {how}"
+                        )?,
+                    }
+                    fields.as_slice()
+                }
+                Change::Delete => {
+                    let why = match self.mode {
+                        Mode::Apply => ": no longer in the model (deleted only with prune)",
+                        Mode::Destroy => "",
+                    };
+                    writeln!(f, "- delete {what}{why}")?;
+                    &[][..]
+                }
+                Change::Conflict { message } => {
+                    writeln!(f, "! conflict: {message}")?;
+                    &[][..]
+                }
+            };
+            for field in fields {
+                writeln!(
+                    f,
+                    "    {}: {} → {}",
+                    field.path,
+                    brief(field.old.as_ref(), 100),
+                    brief(field.new.as_ref(), 100)
+                )?;
+            }
+        }
+        for r in &self.retained {
+            writeln!(
+                f,
+                "= keep {} \"{}\" ({}): retained on destroy",
+                kind_word(r.kind),
+                r.physical_name,
+                r.id
+            )?;
+        }
+        write!(f, "{}", self.summary)
     }
 }
 
@@ -374,6 +470,7 @@ pub fn build_plan(
                     forced_by: forced_by.into(),
                     strategy: ReplaceStrategy::DeleteThenCreate,
                     fields,
+                    parent: Some(changes[p].id.clone()),
                 };
             }
             _ => {}
@@ -404,6 +501,7 @@ pub fn build_plan(
                     old_name: old.physical_name.clone(),
                 },
                 fields: Vec::new(),
+                parent: None,
             };
         }
     }

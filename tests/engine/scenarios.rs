@@ -186,6 +186,7 @@ async fn a_renamed_resource_is_created_before_the_old_one_goes() {
                 old_name: old.clone()
             },
             fields: Vec::new(),
+            parent: None,
         }
     );
     fake.reset_calls();
@@ -325,4 +326,31 @@ async fn a_failed_delete_skips_what_it_uses_while_other_pipelines_go() {
         .expect("the fake answers");
     assert!(rerun.succeeded(), "{rerun}");
     assert!(fake.resources().is_empty());
+}
+
+#[tokio::test]
+async fn the_plan_reads_as_one_line_per_change_with_the_fields_under_it() {
+    let mut desired = reference();
+    let (_, provider) = applied(&desired).await;
+    let p = index(&desired, ResourceKind::Project);
+    desired.resources[p].resource.properties["TimeoutInMinutes"] = json!(45);
+    let a = index(&desired, ResourceKind::Application);
+    desired.resources[a].resource.properties["ComputePlatform"] = json!("Lambda");
+    desired
+        .resources
+        .retain(|r| r.resource.kind != ResourceKind::EventRule);
+    let plan = plan(&desired, &provider).await;
+    insta::assert_snapshot!("reference.plan.txt", plan.to_string());
+    let destroy = engine::plan_destroy(&desired.app, Some(&desired), &provider, 8)
+        .await
+        .expect("the fake answers");
+    insta::assert_snapshot!("reference.destroy.txt", destroy.to_string());
+    let (_, empty) = crate::fake();
+    let nothing = engine::plan_destroy("shop", None, &empty, 8)
+        .await
+        .expect("the fake answers");
+    assert_eq!(
+        nothing.to_string(),
+        "no changes: AWS matches the model\n0 to create, 0 to update, 0 to replace, 0 to delete"
+    );
 }
