@@ -235,3 +235,92 @@ async fn a_same_named_bucket_that_is_not_ours_is_left_untouched() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn every_kind_updates_in_place_and_converges() {
+    let (provider, env, _) = provider().await;
+    let prefix = unique("up");
+    let mut desired = engine::resolve(&app(&prefix).desired(), &env).expect("resolves");
+    apply(&plan(&desired, &provider).await, &provider, false).await;
+
+    let tagged = |desired: &mut ResolvedApp, add: bool| {
+        for r in &mut desired.resources {
+            if let Some(tags) = r
+                .resource
+                .properties
+                .get_mut("Tags")
+                .and_then(|t| t.as_array_mut())
+            {
+                if add {
+                    tags.push(json!({"Key": "team", "Value": "payments"}));
+                } else {
+                    tags.retain(|t| t["Key"] != "team");
+                }
+            }
+        }
+    };
+    let taggable = desired
+        .resources
+        .iter()
+        .filter(|r| r.resource.kind.taggable())
+        .count();
+    for add in [true, false] {
+        tagged(&mut desired, add);
+        let tags = plan(&desired, &provider).await;
+        assert_eq!(tags.summary.update, taggable, "{tags}");
+        apply(&tags, &provider, false).await;
+        assert!(plan(&desired, &provider).await.is_empty());
+    }
+
+    for r in &mut desired.resources {
+        let p = &mut r.resource.properties;
+        match r.resource.kind {
+            ResourceKind::Repository | ResourceKind::Project | ResourceKind::EventRule => {
+                let key = if r.resource.kind == ResourceKind::Repository {
+                    "RepositoryDescription"
+                } else {
+                    "Description"
+                };
+                p[key] = json!("changed");
+            }
+            ResourceKind::Role => {
+                if let Some(st) = p
+                    .pointer_mut("/Policies/0/PolicyDocument/Statement")
+                    .and_then(|s| s.as_array_mut())
+                {
+                    st.push(json!({"Sid": "Extra", "Effect": "Allow", "Action": ["s3:ListAllMyBuckets"], "Resource": ["*"]}));
+                }
+            }
+            ResourceKind::Bucket => {
+                if let Some(m) = p.as_object_mut() {
+                    m.remove("LifecycleConfiguration");
+                }
+            }
+            ResourceKind::Pipeline => {
+                p["Stages"][2]["Actions"][0]["Configuration"]["CustomData"] = json!("changed");
+            }
+            _ => {}
+        }
+    }
+    let fields = plan(&desired, &provider).await;
+    assert!(fields.summary.update >= 8, "{fields}");
+    apply(&fields, &provider, false).await;
+    assert!(plan(&desired, &provider).await.is_empty());
+
+    let report = engine::destroy(
+        &desired.app,
+        Some(&desired),
+        &provider,
+        &ApplyOptions::default(),
+    )
+    .await
+    .expect("listing succeeds");
+    assert!(report.succeeded(), "{report}");
+    assert!(
+        provider
+            .list_owned(&desired.app)
+            .await
+            .expect("lists")
+            .is_empty()
+    );
+}
