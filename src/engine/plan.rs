@@ -617,13 +617,22 @@ type Read = (
     Result<Option<Observed>, ProviderError>,
 );
 
-/// Reads every desired resource (at most `concurrency` reads at once) and what the app owns.
+/// Lists what the app owns, then reads every desired resource (at most `concurrency` reads at
+/// once).
 async fn observe(
     desired: &ResolvedApp,
     provider: &Arc<dyn Provider>,
     concurrency: usize,
     only_untaggable: bool,
 ) -> Result<(ObservedMap, Vec<Owned>), EngineError> {
+    // Listing first lets a provider answer the reads from what it learned listing.
+    let owned = provider
+        .list_owned(&desired.app)
+        .await
+        .map_err(|source| EngineError::List {
+            app: desired.app.clone(),
+            source,
+        })?;
     let mut keys: Vec<(ResourceKind, String)> = desired
         .resources
         .iter()
@@ -656,13 +665,6 @@ async fn observe(
             Err(e) => return Err(read_error(key, e)),
         }
     }
-    let owned = provider
-        .list_owned(&desired.app)
-        .await
-        .map_err(|source| EngineError::List {
-            app: desired.app.clone(),
-            source,
-        })?;
     Ok((observed, owned))
 }
 
