@@ -1,7 +1,8 @@
 //! [`AwsProvider`]: the [`Provider`] trait on the AWS SDK, each kind handed to its service's
 //! module, and what an app owns found through the tagging API (and IAM for roles).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
 
 use aws_sdk_resourcegroupstagging::types::TagFilter;
 
@@ -17,11 +18,16 @@ use crate::provider::api::{
 const MAX_PAGES: usize = 1000;
 
 /// The AWS provider: every SDK client plus the partition and account ARNs are rendered in.
+///
+/// Listing what an app owns also reads its roles' inline policies in bulk; reads of those
+/// roles in the same plan use them instead of one call per policy. A change to a role through
+/// this provider forgets what was read in bulk about it.
 #[derive(Debug, Clone)]
 pub struct AwsProvider {
     clients: Clients,
     partition: String,
     account: String,
+    role_policies: Arc<Mutex<HashMap<String, iam::InlinePolicies>>>,
 }
 
 impl AwsProvider {
@@ -42,6 +48,7 @@ impl AwsProvider {
             account: me.account().unwrap_or_default().to_owned(),
             partition,
             clients,
+            role_policies: Arc::default(),
         })
     }
 
@@ -90,55 +97,28 @@ impl AwsProvider {
         )
     }
 
+    fn policies(&self) -> std::sync::MutexGuard<'_, HashMap<String, iam::InlinePolicies>> {
+        // The map holds plain data: a panic elsewhere cannot leave it inconsistent.
+        self.role_policies
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     async fn owned_roles(&self, app: &str) -> Result<Vec<Owned>, ProviderError> {
-        // Derived role names start with the app's name; only those candidates' tags are read.
-        let prefix = format!("{app}-");
-        let mut out = Vec::new();
-        let mut marker = None;
-        for _ in 0..MAX_PAGES {
-            let page = self
-                .clients
-                .iam
-                .list_roles()
-                .set_marker(marker)
-                .send()
-                .await
-                .map_err(sdk_error)?;
-            for role in page.roles() {
-                let name = role.role_name();
-                if !name.starts_with(&prefix) {
-                    continue;
+        let roles = iam::owned_roles(&self.clients.iam, app).await?;
+        let mut known = self.policies();
+        known.clear();
+        Ok(roles
+            .into_iter()
+            .map(|(name, id, policies)| {
+                known.insert(name.clone(), policies);
+                Owned {
+                    kind: ResourceKind::Role,
+                    physical_name: name,
+                    id,
                 }
-                let tags = self
-                    .clients
-                    .iam
-                    .list_role_tags()
-                    .role_name(name)
-                    .send()
-                    .await
-                    .map_err(sdk_error)?;
-                let tag = |k: &str| {
-                    tags.tags()
-                        .iter()
-                        .find(|t| t.key() == k)
-                        .map(|t| t.value().to_owned())
-                };
-                if tag(TAG_APP).as_deref() == Some(app)
-                    && let Some(id) = tag(TAG_ID)
-                {
-                    out.push(Owned {
-                        kind: ResourceKind::Role,
-                        physical_name: name.to_owned(),
-                        id,
-                    });
-                }
-            }
-            marker = page.marker().map(str::to_owned);
-            if !page.is_truncated() || marker.is_none() {
-                break;
-            }
-        }
-        Ok(out)
+            })
+            .collect())
     }
 }
 
@@ -196,7 +176,10 @@ impl Provider for AwsProvider {
                 ResourceKind::Repository => codecommit::read(&c.codecommit, physical_name).await,
                 ResourceKind::Bucket => s3::read(&c.s3, physical_name).await,
                 ResourceKind::BucketPolicy => s3::read_policy(&c.s3, physical_name).await,
-                ResourceKind::Role => iam::read(&c.iam, physical_name).await,
+                ResourceKind::Role => {
+                    let known = self.policies().get(physical_name).cloned();
+                    iam::read(&c.iam, physical_name, known).await
+                }
                 ResourceKind::EventRule => eventbridge::read(&c.eventbridge, physical_name).await,
                 ResourceKind::Application => {
                     let arn = self.application_arn(physical_name);
@@ -226,7 +209,10 @@ impl Provider for AwsProvider {
                 ResourceKind::Project => codebuild::create(&c.codebuild, r).await,
                 ResourceKind::Bucket => s3::create(&c.s3, self.region(), r).await,
                 ResourceKind::BucketPolicy => s3::put_policy(&c.s3, r).await,
-                ResourceKind::Role => iam::create(&c.iam, r).await,
+                ResourceKind::Role => {
+                    self.policies().remove(&r.physical_name);
+                    iam::create(&c.iam, r).await
+                }
                 ResourceKind::EventRule => eventbridge::create(&c.eventbridge, r).await,
                 ResourceKind::Application => codedeploy::create_application(&c.codedeploy, r).await,
                 ResourceKind::DeploymentConfig => codedeploy::create_config(&c.codedeploy, r).await,
@@ -248,7 +234,10 @@ impl Provider for AwsProvider {
                 ResourceKind::Project => codebuild::update(&c.codebuild, r, fields).await,
                 ResourceKind::Bucket => s3::update(&c.s3, r, fields).await,
                 ResourceKind::BucketPolicy => s3::put_policy(&c.s3, r).await,
-                ResourceKind::Role => iam::update(&c.iam, r, fields).await,
+                ResourceKind::Role => {
+                    self.policies().remove(&r.physical_name);
+                    iam::update(&c.iam, r, fields).await
+                }
                 ResourceKind::EventRule => eventbridge::update(&c.eventbridge, r, fields).await,
                 ResourceKind::Application => {
                     let arn = self.application_arn(&r.physical_name);
@@ -287,7 +276,10 @@ impl Provider for AwsProvider {
                 ResourceKind::Project => codebuild::delete(&c.codebuild, physical_name).await,
                 ResourceKind::Bucket => s3::delete(&c.s3, physical_name).await,
                 ResourceKind::BucketPolicy => s3::delete_policy(&c.s3, physical_name).await,
-                ResourceKind::Role => iam::delete(&c.iam, physical_name).await,
+                ResourceKind::Role => {
+                    self.policies().remove(physical_name);
+                    iam::delete(&c.iam, physical_name).await
+                }
                 ResourceKind::EventRule => eventbridge::delete(&c.eventbridge, physical_name).await,
                 ResourceKind::Application => {
                     codedeploy::delete_application(&c.codedeploy, physical_name).await

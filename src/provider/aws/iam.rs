@@ -1,14 +1,14 @@
 //! IAM roles with their trust policy, inline policies and tags (`AWS::IAM::Role`).
 
 use aws_sdk_iam::Client;
-use aws_sdk_iam::types::{Role, Tag};
+use aws_sdk_iam::types::{EntityType, Role, Tag};
 use serde_json::{Map, Value, json};
 
 use super::common::{
     absent, build_error, gone, json_document, sdk_error, str_prop, tag_delta, tags_of, tags_value,
     touched,
 };
-use crate::provider::api::{FieldChange, Observed, ProviderError, Resource};
+use crate::provider::api::{FieldChange, Observed, ProviderError, Resource, TAG_APP, TAG_ID};
 
 /// The most pages of inline policies read (IAM allows far fewer policies than this covers).
 const MAX_PAGES: usize = 100;
@@ -90,8 +90,16 @@ async fn policy_names(iam: &Client, name: &str) -> Result<Vec<String>, ProviderE
     Ok(names)
 }
 
-/// Reads a role, its inline policies and its tags; `None` when it does not exist.
-pub(crate) async fn read(iam: &Client, name: &str) -> Result<Option<Observed>, ProviderError> {
+/// Inline policies by role name, read in bulk: (policy name, decoded document).
+pub(crate) type InlinePolicies = Vec<(String, Value)>;
+
+/// Reads a role, its inline policies and its tags; `None` when it does not exist. `known`
+/// holds its inline policies when they were just read in bulk (see [`owned_roles`]).
+pub(crate) async fn read(
+    iam: &Client,
+    name: &str,
+    known: Option<InlinePolicies>,
+) -> Result<Option<Observed>, ProviderError> {
     let role = match iam.get_role().role_name(name).send().await {
         Ok(out) => match out.role() {
             Some(r) => r.clone(),
@@ -99,6 +107,9 @@ pub(crate) async fn read(iam: &Client, name: &str) -> Result<Option<Observed>, P
         },
         Err(e) => return absent(sdk_error(e)),
     };
+    if let Some(policies) = known {
+        return Ok(Some(Observed::new(properties(&role, policies)?)));
+    }
     let mut policies = Vec::new();
     for policy in policy_names(iam, name).await? {
         let out = iam
@@ -124,6 +135,54 @@ async fn put_policies(iam: &Client, name: &str, properties: &Value) -> Result<()
             .map_err(sdk_error)?;
     }
     Ok(())
+}
+
+/// Every role tagged `pipewright:app=<app>`, as (name, `pipewright:id`, inline policies), in
+/// one paginated `GetAccountAuthorizationDetails` listing (the tagging API does not cover IAM).
+pub(crate) async fn owned_roles(
+    iam: &Client,
+    app: &str,
+) -> Result<Vec<(String, String, InlinePolicies)>, ProviderError> {
+    let mut out = Vec::new();
+    let mut marker = None;
+    for _ in 0..MAX_PAGES {
+        let page = iam
+            .get_account_authorization_details()
+            .filter(EntityType::Role)
+            .max_items(1000)
+            .set_marker(marker)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        for role in page.role_detail_list() {
+            let tag = |k: &str| {
+                role.tags()
+                    .iter()
+                    .find(|t| t.key() == k)
+                    .map(|t| t.value().to_owned())
+            };
+            let (Some(name), Some(id)) = (role.role_name(), tag(TAG_ID)) else {
+                continue;
+            };
+            if tag(TAG_APP).as_deref() != Some(app) {
+                continue;
+            }
+            let policies = role
+                .role_policy_list()
+                .iter()
+                .filter_map(|p| {
+                    let doc = json_document(p.policy_document()?).ok()?;
+                    Some((p.policy_name()?.to_owned(), doc))
+                })
+                .collect();
+            out.push((name.to_owned(), id, policies));
+        }
+        marker = page.marker().map(str::to_owned);
+        if !page.is_truncated() || marker.is_none() {
+            break;
+        }
+    }
+    Ok(out)
 }
 
 /// Creates a role with its trust policy, description and tags, then its inline policies.

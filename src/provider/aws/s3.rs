@@ -30,9 +30,11 @@ fn int(v: &Value, path: &str) -> Option<i32> {
 
 /// Reads a bucket and its configuration; `None` when it does not exist.
 pub(crate) async fn read(s3: &Client, name: &str) -> Result<Option<Observed>, ProviderError> {
-    if let Err(e) = s3.head_bucket().bucket(name).send().await {
-        return absent(sdk_error(e));
-    }
+    // Versioning doubles as the existence check: NoSuchBucket means there is none.
+    let versioning = match s3.get_bucket_versioning().bucket(name).send().await {
+        Ok(v) => v,
+        Err(e) => return absent(sdk_error(e)),
+    };
     let mut p = Map::new();
     p.insert("BucketName".into(), json!(name));
 
@@ -101,12 +103,6 @@ pub(crate) async fn read(s3: &Client, name: &str) -> Result<Option<Observed>, Pr
         }
     }
 
-    let versioning = s3
-        .get_bucket_versioning()
-        .bucket(name)
-        .send()
-        .await
-        .map_err(sdk_error)?;
     // Once on, versioning can only be suspended: the model's "off" reads as suspended.
     if versioning.status() == Some(&BucketVersioningStatus::Enabled) {
         p.insert(
