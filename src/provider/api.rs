@@ -287,7 +287,9 @@ pub trait Provider: Send + Sync {
         physical_name: &'a str,
     ) -> BoxFuture<'a, Result<(), ProviderError>>;
 
-    /// Every resource tagged `pipewright:app=<app>`, with its `pipewright:id`.
+    /// Every resource tagged `pipewright:app=<app>`, with its `pipewright:id`. A plan lists
+    /// before it reads, so a provider may answer the reads that follow from what listing
+    /// taught it (as long as a change it makes itself invalidates that).
     ///
     /// # Errors
     /// The AWS error, classified.
