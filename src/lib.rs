@@ -2,15 +2,45 @@
 //!
 //! A program describes a pipeline (CodeCommit repository, CodeBuild projects, S3 artifact bucket,
 //! CodeDeploy applications and groups, IAM roles, and the CodePipeline that wires them) and gets a
-//! command line that synthesizes CloudFormation, plans, applies, destroys and detects drift
-//! directly through the AWS SDK for Rust.
+//! command line that synthesizes CloudFormation and, as the reconcile layer lands, plans, applies,
+//! destroys and detects drift directly through the AWS SDK for Rust.
+//!
+//! ```
+//! use pipewright::model::*;
+//!
+//! let mut app = App::new("shop")?;
+//! let repo = app.add(Repository::builder().name("shop-api").build()?);
+//! let bucket = app.add(ArtifactBucket::builder().name("shop-artifacts-0001").build()?);
+//! let build = app.add(BuildProject::builder().name("shop-build").build()?);
+//! let (source, built) = (Artifact::new("Source"), Artifact::new("Built"));
+//! app.add(
+//!     Pipeline::builder()
+//!         .name("shop")
+//!         .artifact_store(&bucket)
+//!         .stage(Stage::new("Source").action(CodeCommitSource::new("Checkout", &repo, "main").output(&source)))
+//!         .stage(Stage::new("Build").action(CodeBuild::new("Build", &build).input(&source).output(&built)))
+//!         .build()?,
+//! );
+//! pipewright::validate::validate(&app)?;
+//! let templates = pipewright::synth::synthesize(&app)?;
+//! assert_eq!(templates.len(), 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! Layers, in one direction of dependency:
 //!
+//! - [`model`]: pure types and the desired-state expansion (derived IAM roles, change detection);
+//! - [`validate`]: every rule AWS would reject, all at once, before any API call;
+//! - [`synth`]: the CloudFormation template(s) and the pipeline graph, byte-deterministic;
 //! - [`provider`]: the AWS SDK clients ([`provider::aws::Clients`]), built from the standard AWS
-//!   configuration chain.
+//!   configuration chain;
 //! - [`local`]: the bundled LocalStack, an emulator on loopback for trying pipewright (and testing
-//!   it) without an AWS account.
+//!   it) without an AWS account;
+//! - [`cli`]: the command line every program built on the library gets.
 
+pub mod cli;
 pub mod local;
+pub mod model;
 pub mod provider;
+pub mod synth;
+pub mod validate;

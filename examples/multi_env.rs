@@ -1,0 +1,125 @@
+//! Staging then production: the build is deployed to the staging group while a security scan
+//! runs in parallel, then integration tests run against staging, a person approves, and the same
+//! build goes to production, keeping three quarters of the fleet healthy.
+
+use pipewright::model::*;
+
+/// The multi-environment app.
+///
+/// # Errors
+/// Never for these names; the signature lets `?` carry builder errors.
+pub(crate) fn app() -> Result<App, BuildError> {
+    let mut app = App::new("billing")?;
+    let repo = app.add(
+        Repository::builder()
+            .name("billing")
+            .tag("team", "payments")
+            .build()?,
+    );
+    let bucket = app.add(
+        ArtifactBucket::builder()
+            .name("billing-artifacts-0001")
+            .retain_on_destroy(true)
+            .build()?,
+    );
+    let build = app.add(
+        BuildProject::builder()
+            .name("billing-build")
+            .buildspec(Spec::new().build(["make release"]).artifacts([
+                "appspec.yml",
+                "scripts/**/*",
+                "dist/**/*",
+            ]))
+            .build()?,
+    );
+    let scan = app.add(
+        BuildProject::builder()
+            .name("billing-security-scan")
+            .buildspec(BuildSpec::File("ci/scan.yml".into()))
+            .build()?,
+    );
+    let integration = app.add(
+        BuildProject::builder()
+            .name("billing-integration-tests")
+            .buildspec(
+                Spec::new()
+                    .build(["make integration-test TARGET=staging"])
+                    .report("integration", "reports/*.xml", "JUNITXML"),
+            )
+            .env(
+                "API_TOKEN",
+                EnvValue::ParameterStore("/billing/staging/api-token".into()),
+            )
+            .build()?,
+    );
+    let deploy = app.add(ServerApplication::builder().name("billing").build()?);
+    let three_quarters = app.add(DeploymentConfig::minimum_healthy_hosts(
+        "billing-75-percent-healthy",
+        HealthyHosts::FleetPercent(75),
+    )?);
+    let staging = app.add(
+        DeploymentGroup::builder()
+            .application(&deploy)
+            .name("staging")
+            .ec2_tag("Environment", "billing-staging")
+            .config(DeployConfig::ALL_AT_ONCE)
+            .build()?,
+    );
+    let production = app.add(
+        DeploymentGroup::builder()
+            .application(&deploy)
+            .name("production")
+            .auto_scaling_group("billing-production")
+            .load_balancer_target_group("billing-production")
+            .config(&three_quarters)
+            .build()?,
+    );
+    let source = Artifact::new("Source");
+    let built = Artifact::new("Built");
+    app.add(
+        Pipeline::builder()
+            .name("billing")
+            .artifact_store(&bucket)
+            .execution_mode(ExecutionMode::Queued)
+            .variable("ReleaseNote", Some("routine release".into()))
+            .stage(
+                Stage::new("Source")
+                    .action(CodeCommitSource::new("Checkout", &repo, "main").output(&source)),
+            )
+            .stage(
+                Stage::new("Build").action(
+                    CodeBuild::new("Build", &build)
+                        .input(&source)
+                        .output(&built),
+                ),
+            )
+            .stage(
+                Stage::new("Staging")
+                    .action(CodeDeploy::new("DeployStaging", &staging).input(&built))
+                    .action(CodeBuild::test("SecurityScan", &scan).input(&source))
+                    .action(
+                        CodeBuild::test("IntegrationTests", &integration)
+                            .input(&source)
+                            .run_order(2),
+                    ),
+            )
+            .stage(
+                Stage::new("Approve").action(
+                    ManualApproval::new("PromoteToProduction")
+                        .notify("arn:aws:sns:eu-west-1:123456789012:billing-approvals")
+                        .review_url("https://billing-staging.example.com"),
+                ),
+            )
+            .stage(
+                Stage::new("Production")
+                    .action(CodeDeploy::new("DeployProduction", &production).input(&built)),
+            )
+            .build()?,
+    );
+    Ok(app)
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    pipewright::cli::main(app()).await
+}

@@ -1,0 +1,417 @@
+//! The app, the ownership scope of every resource, and the typed handles that reference them.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
+
+use super::{
+    Application, ArtifactBucket, BuildProject, DeploymentConfigSpec, DeploymentGroupSpec,
+    NameError, Pipeline, Repository,
+    names::{AppName, TagKey},
+};
+
+/// The logical id of a resource within its app: the CloudFormation logical id and the value of
+/// the `pipewright:id` tag. Derived from the resource's kind and name, alphanumeric only.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LogicalId(String);
+
+impl LogicalId {
+    /// Builds an id from a kind prefix and the parts of a name, dropping every character that is
+    /// not alphanumeric and capitalising each word: (`Repo`, `shop-api`) gives `RepoShopApi`.
+    #[must_use]
+    pub fn derive(prefix: &str, parts: &[&str]) -> Self {
+        let mut id =
+            String::with_capacity(prefix.len() + parts.iter().map(|p| p.len()).sum::<usize>());
+        id.push_str(prefix);
+        for part in parts {
+            let mut upper = true;
+            for c in part.chars() {
+                if c.is_ascii_alphanumeric() {
+                    if upper {
+                        id.push(c.to_ascii_uppercase());
+                    } else {
+                        id.push(c);
+                    }
+                    upper = false;
+                } else {
+                    upper = true;
+                }
+            }
+        }
+        Self(id)
+    }
+
+    /// The id as a string slice.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for LogicalId {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for LogicalId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// User tags of a resource. pipewright adds `pipewright:app` and `pipewright:id` itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tags(pub(crate) BTreeMap<TagKey, String>);
+
+impl Tags {
+    /// The tags in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&TagKey, &str)> {
+        self.0.iter().map(|(k, v)| (k, v.as_str()))
+    }
+
+    /// How many user tags there are.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are no user tags.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// The kind of a resource stored in an [`App`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NodeKind {
+    /// A CodeCommit repository.
+    Repository,
+    /// An S3 artifact bucket.
+    Bucket,
+    /// A CodeBuild project.
+    Project,
+    /// A CodeDeploy application.
+    Application,
+    /// A custom CodeDeploy deployment configuration.
+    DeploymentConfig,
+    /// A CodeDeploy deployment group.
+    DeploymentGroup,
+    /// A CodePipeline pipeline.
+    Pipeline,
+}
+
+impl NodeKind {
+    /// The lower-case word used in messages and validation paths, such as `pipeline`.
+    #[must_use]
+    pub fn word(self) -> &'static str {
+        match self {
+            Self::Repository => "repository",
+            Self::Bucket => "bucket",
+            Self::Project => "project",
+            Self::Application => "application",
+            Self::DeploymentConfig => "deployment_config",
+            Self::DeploymentGroup => "deployment_group",
+            Self::Pipeline => "pipeline",
+        }
+    }
+}
+
+/// A resource as stored in an [`App`]: one variant per kind, platform types erased.
+#[derive(Debug, Clone)]
+pub enum Node {
+    /// A CodeCommit repository.
+    Repository(Repository),
+    /// An S3 artifact bucket.
+    Bucket(ArtifactBucket),
+    /// A CodeBuild project.
+    Project(BuildProject),
+    /// A CodeDeploy application.
+    Application(Application),
+    /// A custom CodeDeploy deployment configuration.
+    DeploymentConfig(DeploymentConfigSpec),
+    /// A CodeDeploy deployment group.
+    DeploymentGroup(DeploymentGroupSpec),
+    /// A CodePipeline pipeline.
+    Pipeline(Pipeline),
+}
+
+impl Node {
+    /// The kind of this resource.
+    #[must_use]
+    pub fn kind(&self) -> NodeKind {
+        match self {
+            Self::Repository(_) => NodeKind::Repository,
+            Self::Bucket(_) => NodeKind::Bucket,
+            Self::Project(_) => NodeKind::Project,
+            Self::Application(_) => NodeKind::Application,
+            Self::DeploymentConfig(_) => NodeKind::DeploymentConfig,
+            Self::DeploymentGroup(_) => NodeKind::DeploymentGroup,
+            Self::Pipeline(_) => NodeKind::Pipeline,
+        }
+    }
+
+    /// The resource's name as the user gave it (for a deployment group, `application/group`).
+    #[must_use]
+    pub fn display_name(&self) -> String {
+        match self {
+            Self::Repository(r) => r.name.to_string(),
+            Self::Bucket(b) => b.name.to_string(),
+            Self::Project(p) => p.name.to_string(),
+            Self::Application(a) => a.name.to_string(),
+            Self::DeploymentConfig(c) => c.name.to_string(),
+            Self::DeploymentGroup(g) => format!("{}/{}", g.application_name, g.name),
+            Self::Pipeline(p) => p.name.to_string(),
+        }
+    }
+
+    /// The logical id this resource gets in its app.
+    #[must_use]
+    pub fn logical_id(&self) -> LogicalId {
+        match self {
+            Self::Repository(r) => LogicalId::derive("Repo", &[r.name.as_str()]),
+            Self::Bucket(b) => LogicalId::derive("Bucket", &[b.name.as_str()]),
+            Self::Project(p) => LogicalId::derive("Project", &[p.name.as_str()]),
+            Self::Application(a) => LogicalId::derive("DeployApp", &[a.name.as_str()]),
+            Self::DeploymentConfig(c) => LogicalId::derive("DeployConfig", &[c.name.as_str()]),
+            Self::DeploymentGroup(g) => LogicalId::derive(
+                "DeployGroup",
+                &[g.application_name.as_str(), g.name.as_str()],
+            ),
+            Self::Pipeline(p) => LogicalId::derive("Pipeline", &[p.name.as_str()]),
+        }
+    }
+}
+
+/// Something that can be added to an [`App`]. Implemented by every resource type; sealed.
+pub trait Resource: private::Sealed {
+    #[doc(hidden)]
+    fn into_node(self) -> Node;
+}
+
+pub(crate) mod private {
+    pub trait Sealed {}
+}
+
+/// A reference to a resource in an app, with its kind erased. Models store these; users hold
+/// typed [`Handle`]s.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NodeRef {
+    pub(crate) index: usize,
+    pub(crate) id: LogicalId,
+    pub(crate) name: String,
+}
+
+impl NodeRef {
+    /// The logical id of the referenced resource.
+    #[must_use]
+    pub fn id(&self) -> &LogicalId {
+        &self.id
+    }
+
+    /// The referenced resource's name, as [`Node::display_name`] gives it.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// A typed reference to a resource added to an [`App`], returned by [`App::add`].
+///
+/// Handles are how resources refer to each other: a pipeline takes `&Handle<ArtifactBucket>` for
+/// its artifact store, a deployment group takes `&Handle<DeployApplication<Server>>`, and so on.
+pub struct Handle<T> {
+    pub(crate) node: NodeRef,
+    _kind: PhantomData<fn() -> T>,
+}
+
+impl<T> Handle<T> {
+    /// The logical id of the resource (its `pipewright:id`).
+    #[must_use]
+    pub fn id(&self) -> &LogicalId {
+        &self.node.id
+    }
+
+    /// The resource's name.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.node.name
+    }
+
+    /// The untyped reference.
+    #[must_use]
+    pub fn node(&self) -> &NodeRef {
+        &self.node
+    }
+}
+
+impl<T> Clone for Handle<T> {
+    fn clone(&self) -> Self {
+        Self {
+            node: self.node.clone(),
+            _kind: PhantomData,
+        }
+    }
+}
+
+impl<T> fmt::Debug for Handle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Handle({})", self.node.id)
+    }
+}
+
+impl<T> PartialEq for Handle<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.node == other.node
+    }
+}
+
+impl<T> Eq for Handle<T> {}
+
+/// An app: the unit of ownership. Every resource it holds is tagged `pipewright:app = <name>`.
+///
+/// # Examples
+/// ```
+/// use pipewright::model::{App, Repository};
+/// let mut app = App::new("shop")?;
+/// let repo = app.add(Repository::builder().name("shop-api").build()?);
+/// assert_eq!(repo.id().as_str(), "RepoShopApi");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct App {
+    name: AppName,
+    nodes: Vec<Node>,
+    ids: Vec<LogicalId>,
+}
+
+impl App {
+    /// Creates an empty app.
+    ///
+    /// # Errors
+    /// When `name` breaks [`AppName::RULE`].
+    pub fn new(name: impl Into<String>) -> Result<Self, NameError> {
+        Ok(Self {
+            name: AppName::new(name)?,
+            nodes: Vec::new(),
+            ids: Vec::new(),
+        })
+    }
+
+    /// The app's name.
+    #[must_use]
+    pub fn name(&self) -> &AppName {
+        &self.name
+    }
+
+    /// Adds a resource and returns the handle other resources use to reference it.
+    ///
+    /// Duplicate names are not refused here; [`crate::validate`] reports them.
+    pub fn add<R: Resource>(&mut self, resource: R) -> Handle<R> {
+        let node = resource.into_node();
+        let id = node.logical_id();
+        let name = node.display_name();
+        let index = self.nodes.len();
+        self.nodes.push(node);
+        self.ids.push(id.clone());
+        Handle {
+            node: NodeRef { index, id, name },
+            _kind: PhantomData,
+        }
+    }
+
+    /// Every resource, in the order added.
+    #[must_use]
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    /// Every resource with its logical id, in the order added.
+    pub fn iter(&self) -> impl Iterator<Item = (&LogicalId, &Node)> {
+        self.ids.iter().zip(&self.nodes)
+    }
+
+    /// The resource a reference points to, if it belongs to this app.
+    #[must_use]
+    pub fn resolve(&self, r: &NodeRef) -> Option<&Node> {
+        match self.ids.get(r.index) {
+            Some(id) if *id == r.id => self.nodes.get(r.index),
+            _ => None,
+        }
+    }
+
+    /// Whether a reference points into this app.
+    #[must_use]
+    pub fn owns(&self, r: &NodeRef) -> bool {
+        self.resolve(r).is_some()
+    }
+
+    pub(crate) fn repository(&self, r: &NodeRef) -> Option<&Repository> {
+        match self.resolve(r) {
+            Some(Node::Repository(x)) => Some(x),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn bucket(&self, r: &NodeRef) -> Option<&ArtifactBucket> {
+        match self.resolve(r) {
+            Some(Node::Bucket(x)) => Some(x),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn project(&self, r: &NodeRef) -> Option<&BuildProject> {
+        match self.resolve(r) {
+            Some(Node::Project(x)) => Some(x),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn group(&self, r: &NodeRef) -> Option<&DeploymentGroupSpec> {
+        match self.resolve(r) {
+            Some(Node::DeploymentGroup(x)) => Some(x),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn config(&self, r: &NodeRef) -> Option<&DeploymentConfigSpec> {
+        match self.resolve(r) {
+            Some(Node::DeploymentConfig(x)) => Some(x),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn application(&self, r: &NodeRef) -> Option<&Application> {
+        match self.resolve(r) {
+            Some(Node::Application(x)) => Some(x),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logical_ids_are_pascal_case_alphanumeric() {
+        assert_eq!(
+            LogicalId::derive("Repo", &["shop-api"]).as_str(),
+            "RepoShopApi"
+        );
+        assert_eq!(
+            LogicalId::derive("DeployGroup", &["shop", "prod.eu_1"]).as_str(),
+            "DeployGroupShopProdEu1"
+        );
+    }
+
+    #[test]
+    fn foreign_handles_do_not_resolve() {
+        let mut a = App::new("a").unwrap();
+        let b = App::new("b").unwrap();
+        let h = a.add(Repository::builder().name("r").build().unwrap());
+        assert!(a.owns(h.node()));
+        assert!(!b.owns(h.node()));
+    }
+}

@@ -1,0 +1,720 @@
+//! CodeBuild projects.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use super::app::{Handle, Node, NodeRef, Resource, Tags, private::Sealed};
+use super::{
+    ArtifactBucket, BuildError, EnvVarName, KmsKeyArn, Problems, ProjectName, Repository, RoleArn,
+};
+
+/// Where a project's source comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum BuildSource {
+    /// The pipeline hands the source in as an input artifact (the default; required for any
+    /// project a pipeline runs).
+    #[default]
+    Pipeline,
+    /// The project clones a CodeCommit repository itself.
+    CodeCommit {
+        /// The repository.
+        repository: NodeRef,
+    },
+    /// No source.
+    None,
+}
+
+/// An inline buildspec, typed. Serialized as JSON, which CodeBuild reads as YAML.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[must_use]
+pub struct Spec {
+    /// Commands of the phases `install`, `pre_build`, `build` and `post_build`, by phase.
+    pub phases: BTreeMap<&'static str, Vec<String>>,
+    /// Files (globs) that make up the output artifact.
+    pub artifact_files: Vec<String>,
+    /// The base directory of the artifact files.
+    pub base_directory: Option<String>,
+    /// Test report groups: name → (files glob, file format such as `JUNITXML`).
+    pub reports: BTreeMap<String, (String, String)>,
+}
+
+impl Spec {
+    /// An empty buildspec.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn phase(
+        mut self,
+        phase: &'static str,
+        cmds: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.phases
+            .entry(phase)
+            .or_default()
+            .extend(cmds.into_iter().map(Into::into));
+        self
+    }
+
+    /// Appends commands to the `install` phase.
+    pub fn install(self, cmds: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.phase("install", cmds)
+    }
+
+    /// Appends commands to the `pre_build` phase.
+    pub fn pre_build(self, cmds: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.phase("pre_build", cmds)
+    }
+
+    /// Appends commands to the `build` phase.
+    pub fn build(self, cmds: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.phase("build", cmds)
+    }
+
+    /// Appends commands to the `post_build` phase.
+    pub fn post_build(self, cmds: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.phase("post_build", cmds)
+    }
+
+    /// Appends files to the output artifact.
+    pub fn artifacts(mut self, files: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.artifact_files
+            .extend(files.into_iter().map(Into::into));
+        self
+    }
+
+    /// Sets the artifact base directory.
+    pub fn base_directory(mut self, dir: impl Into<String>) -> Self {
+        self.base_directory = Some(dir.into());
+        self
+    }
+
+    /// Adds a test report group fed by `files` in `format` (`JUNITXML`, `CUCUMBERJSON`, …).
+    pub fn report(
+        mut self,
+        name: impl Into<String>,
+        files: impl Into<String>,
+        format: impl Into<String>,
+    ) -> Self {
+        self.reports
+            .insert(name.into(), (files.into(), format.into()));
+        self
+    }
+
+    /// The buildspec text (JSON, valid YAML).
+    #[must_use]
+    pub fn render(&self) -> String {
+        use serde_json::{Map, Value, json};
+        let mut root = Map::new();
+        root.insert("version".into(), json!("0.2"));
+        let mut phases = Map::new();
+        for (phase, cmds) in &self.phases {
+            phases.insert((*phase).into(), json!({ "commands": cmds }));
+        }
+        root.insert("phases".into(), Value::Object(phases));
+        if !self.reports.is_empty() {
+            let mut reports = Map::new();
+            for (name, (files, format)) in &self.reports {
+                reports.insert(
+                    name.clone(),
+                    json!({ "files": [files], "file-format": format }),
+                );
+            }
+            root.insert("reports".into(), Value::Object(reports));
+        }
+        if !self.artifact_files.is_empty() {
+            let mut art = Map::new();
+            art.insert("files".into(), json!(self.artifact_files));
+            if let Some(dir) = &self.base_directory {
+                art.insert("base-directory".into(), json!(dir));
+            }
+            root.insert("artifacts".into(), Value::Object(art));
+        }
+        Value::Object(root).to_string()
+    }
+}
+
+/// The buildspec of a project.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BuildSpec {
+    /// A path in the source (such as `buildspec.yml`).
+    File(String),
+    /// An inline, typed buildspec.
+    Inline(Spec),
+}
+
+impl Default for BuildSpec {
+    fn default() -> Self {
+        Self::File("buildspec.yml".into())
+    }
+}
+
+impl From<Spec> for BuildSpec {
+    fn from(s: Spec) -> Self {
+        Self::Inline(s)
+    }
+}
+
+/// The kind of build environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EnvironmentType {
+    /// Linux on x86-64 (the default).
+    #[default]
+    LinuxContainer,
+    /// Linux on ARM.
+    ArmContainer,
+    /// Linux on x86-64 with a GPU.
+    LinuxGpuContainer,
+    /// AWS Lambda compute, x86-64.
+    LinuxLambdaContainer,
+    /// AWS Lambda compute, ARM.
+    ArmLambdaContainer,
+    /// Windows Server 2019.
+    WindowsServer2019Container,
+    /// Windows Server 2022.
+    WindowsServer2022Container,
+}
+
+impl EnvironmentType {
+    /// The CloudFormation value.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::LinuxContainer => "LINUX_CONTAINER",
+            Self::ArmContainer => "ARM_CONTAINER",
+            Self::LinuxGpuContainer => "LINUX_GPU_CONTAINER",
+            Self::LinuxLambdaContainer => "LINUX_LAMBDA_CONTAINER",
+            Self::ArmLambdaContainer => "ARM_LAMBDA_CONTAINER",
+            Self::WindowsServer2019Container => "WINDOWS_SERVER_2019_CONTAINER",
+            Self::WindowsServer2022Container => "WINDOWS_SERVER_2022_CONTAINER",
+        }
+    }
+
+    /// Whether this runs on Lambda compute.
+    #[must_use]
+    pub fn is_lambda(self) -> bool {
+        matches!(self, Self::LinuxLambdaContainer | Self::ArmLambdaContainer)
+    }
+}
+
+/// The compute size of a build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ComputeType {
+    /// 3 GB, 2 vCPUs (the default).
+    #[default]
+    Small,
+    /// 7 GB, 4 vCPUs.
+    Medium,
+    /// 15 GB, 8 vCPUs.
+    Large,
+    /// 70 GB, 36 vCPUs.
+    XLarge,
+    /// 145 GB, 72 vCPUs.
+    X2Large,
+    /// Lambda, 1 GB.
+    Lambda1Gb,
+    /// Lambda, 2 GB.
+    Lambda2Gb,
+    /// Lambda, 4 GB.
+    Lambda4Gb,
+    /// Lambda, 8 GB.
+    Lambda8Gb,
+    /// Lambda, 10 GB.
+    Lambda10Gb,
+}
+
+impl ComputeType {
+    /// The CloudFormation value.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Small => "BUILD_GENERAL1_SMALL",
+            Self::Medium => "BUILD_GENERAL1_MEDIUM",
+            Self::Large => "BUILD_GENERAL1_LARGE",
+            Self::XLarge => "BUILD_GENERAL1_XLARGE",
+            Self::X2Large => "BUILD_GENERAL1_2XLARGE",
+            Self::Lambda1Gb => "BUILD_LAMBDA_1GB",
+            Self::Lambda2Gb => "BUILD_LAMBDA_2GB",
+            Self::Lambda4Gb => "BUILD_LAMBDA_4GB",
+            Self::Lambda8Gb => "BUILD_LAMBDA_8GB",
+            Self::Lambda10Gb => "BUILD_LAMBDA_10GB",
+        }
+    }
+
+    /// Whether this is a Lambda compute size.
+    #[must_use]
+    pub fn is_lambda(self) -> bool {
+        matches!(
+            self,
+            Self::Lambda1Gb
+                | Self::Lambda2Gb
+                | Self::Lambda4Gb
+                | Self::Lambda8Gb
+                | Self::Lambda10Gb
+        )
+    }
+}
+
+/// A build image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image(Cow<'static, str>);
+
+impl Image {
+    /// `aws/codebuild/standard:7.0` (Ubuntu 22.04, x86-64).
+    pub const STANDARD_7: Self = Self(Cow::Borrowed("aws/codebuild/standard:7.0"));
+    /// `aws/codebuild/amazonlinux-x86_64-standard:5.0` (Amazon Linux 2023, x86-64).
+    pub const AMAZON_LINUX_5: Self = Self(Cow::Borrowed(
+        "aws/codebuild/amazonlinux-x86_64-standard:5.0",
+    ));
+    /// `aws/codebuild/amazonlinux-aarch64-standard:3.0` (Amazon Linux 2023, ARM).
+    pub const AMAZON_LINUX_ARM_3: Self = Self(Cow::Borrowed(
+        "aws/codebuild/amazonlinux-aarch64-standard:3.0",
+    ));
+
+    /// Any other image, such as an ECR image URI.
+    #[must_use]
+    pub fn custom(uri: impl Into<String>) -> Self {
+        Self(Cow::Owned(uri.into()))
+    }
+
+    /// The image identifier.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The value of a CodeBuild environment variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnvValue {
+    /// A plain value, visible in the console and in the template.
+    Plaintext(String),
+    /// The name of an SSM Parameter Store parameter.
+    ParameterStore(String),
+    /// The name or ARN of a Secrets Manager secret (optionally `:json-key:…`).
+    SecretsManager(String),
+}
+
+impl EnvValue {
+    /// The CodeBuild type name.
+    #[must_use]
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Self::Plaintext(_) => "PLAINTEXT",
+            Self::ParameterStore(_) => "PARAMETER_STORE",
+            Self::SecretsManager(_) => "SECRETS_MANAGER",
+        }
+    }
+
+    /// The raw value (a parameter or secret reference for the non-plaintext kinds).
+    #[must_use]
+    pub fn value(&self) -> &str {
+        match self {
+            Self::Plaintext(v) | Self::ParameterStore(v) | Self::SecretsManager(v) => v,
+        }
+    }
+}
+
+/// A CodeBuild environment variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvVar {
+    /// The variable name.
+    pub name: EnvVarName,
+    /// Its value.
+    pub value: EnvValue,
+}
+
+/// The build environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Environment {
+    /// The kind of environment.
+    pub kind: EnvironmentType,
+    /// The image.
+    pub image: Image,
+    /// The compute size.
+    pub compute: ComputeType,
+    /// Docker-in-Docker (needed to build images).
+    pub privileged: bool,
+    /// Environment variables.
+    pub variables: Vec<EnvVar>,
+}
+
+impl Default for Environment {
+    fn default() -> Self {
+        Self {
+            kind: EnvironmentType::default(),
+            image: Image::STANDARD_7,
+            compute: ComputeType::default(),
+            privileged: false,
+            variables: Vec::new(),
+        }
+    }
+}
+
+/// A mode of the local build cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LocalCacheMode {
+    /// Docker layers.
+    DockerLayer,
+    /// The source checkout.
+    Source,
+    /// Paths listed in the buildspec's `cache` section.
+    Custom,
+}
+
+impl LocalCacheMode {
+    /// The CloudFormation value.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::DockerLayer => "LOCAL_DOCKER_LAYER_CACHE",
+            Self::Source => "LOCAL_SOURCE_CACHE",
+            Self::Custom => "LOCAL_CUSTOM_CACHE",
+        }
+    }
+}
+
+/// The build cache.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Cache {
+    /// No cache (the default).
+    #[default]
+    None,
+    /// A cache on the build host.
+    Local(Vec<LocalCacheMode>),
+    /// A cache in an artifact bucket of the app, under a prefix.
+    S3 {
+        /// The bucket.
+        bucket: NodeRef,
+        /// The key prefix.
+        prefix: String,
+    },
+}
+
+/// Where build logs go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Logs {
+    /// CloudWatch Logs group name; `/aws/codebuild/<project>` by default.
+    pub group: Option<String>,
+    /// Stream name prefix.
+    pub stream: Option<String>,
+}
+
+/// Running builds inside a VPC.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VpcConfig {
+    /// The VPC id.
+    pub vpc_id: String,
+    /// Subnet ids (1 to 16).
+    pub subnets: Vec<String>,
+    /// Security group ids (1 to 5).
+    pub security_groups: Vec<String>,
+}
+
+/// A CodeBuild project.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BuildProject {
+    /// The project name (changing it replaces the project).
+    pub name: ProjectName,
+    /// Description, at most 255 characters.
+    pub description: Option<String>,
+    /// Where the source comes from.
+    pub source: BuildSource,
+    /// The buildspec.
+    pub buildspec: BuildSpec,
+    /// The build environment.
+    pub environment: Environment,
+    /// Build timeout in minutes (5 to 2160; AWS default 60).
+    pub timeout_minutes: Option<u32>,
+    /// Queued timeout in minutes (5 to 480; AWS default 480).
+    pub queued_timeout_minutes: Option<u32>,
+    /// Build cache.
+    pub cache: Cache,
+    /// Logs.
+    pub logs: Logs,
+    /// VPC placement.
+    pub vpc: Option<VpcConfig>,
+    /// Whether the project publishes test reports (grants the report-group permissions).
+    pub test_reports: bool,
+    /// Key that encrypts build output; the artifact bucket's key or AWS's managed key when `None`.
+    pub encryption_key: Option<KmsKeyArn>,
+    /// An existing service role to use instead of the derived one.
+    pub service_role: Option<RoleArn>,
+    /// User tags.
+    pub tags: Tags,
+}
+
+impl BuildProject {
+    /// Starts a builder.
+    pub fn builder() -> BuildProjectBuilder {
+        BuildProjectBuilder::default()
+    }
+
+    /// The CloudWatch Logs group the builds write to.
+    #[must_use]
+    pub fn log_group(&self) -> String {
+        self.logs
+            .group
+            .clone()
+            .unwrap_or_else(|| format!("/aws/codebuild/{}", self.name))
+    }
+}
+
+impl Sealed for BuildProject {}
+impl Resource for BuildProject {
+    fn into_node(self) -> Node {
+        Node::Project(self)
+    }
+}
+
+/// Builds a [`BuildProject`].
+#[derive(Debug, Default, Clone)]
+#[must_use]
+pub struct BuildProjectBuilder {
+    name: Option<String>,
+    description: Option<String>,
+    source: BuildSource,
+    buildspec: BuildSpec,
+    environment: Environment,
+    raw_vars: Vec<(String, EnvValue)>,
+    timeout_minutes: Option<u32>,
+    queued_timeout_minutes: Option<u32>,
+    cache: Cache,
+    log_group: Option<String>,
+    log_stream: Option<String>,
+    vpc: Option<VpcConfig>,
+    test_reports: bool,
+    encryption_key: Option<String>,
+    service_role: Option<String>,
+    tags: Vec<(String, String)>,
+}
+
+impl BuildProjectBuilder {
+    /// The project name (required).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// A description.
+    pub fn description(mut self, d: impl Into<String>) -> Self {
+        self.description = Some(d.into());
+        self
+    }
+
+    /// Clones a CodeCommit repository instead of taking the source from a pipeline.
+    pub fn codecommit_source(mut self, repository: &Handle<Repository>) -> Self {
+        self.source = BuildSource::CodeCommit {
+            repository: repository.node().clone(),
+        };
+        self
+    }
+
+    /// Runs without any source.
+    pub fn no_source(mut self) -> Self {
+        self.source = BuildSource::None;
+        self
+    }
+
+    /// The buildspec: a [`Spec`] inline, or [`BuildSpec::File`].
+    pub fn buildspec(mut self, spec: impl Into<BuildSpec>) -> Self {
+        self.buildspec = spec.into();
+        if let BuildSpec::Inline(s) = &self.buildspec {
+            self.test_reports |= !s.reports.is_empty();
+        }
+        self
+    }
+
+    /// The environment type.
+    pub fn environment_type(mut self, kind: EnvironmentType) -> Self {
+        self.environment.kind = kind;
+        self
+    }
+
+    /// The build image.
+    pub fn image(mut self, image: Image) -> Self {
+        self.environment.image = image;
+        self
+    }
+
+    /// The compute size.
+    pub fn compute(mut self, compute: ComputeType) -> Self {
+        self.environment.compute = compute;
+        self
+    }
+
+    /// Privileged mode (Docker builds).
+    pub fn privileged(mut self, on: bool) -> Self {
+        self.environment.privileged = on;
+        self
+    }
+
+    /// Adds an environment variable.
+    pub fn env(mut self, name: impl Into<String>, value: EnvValue) -> Self {
+        self.raw_vars.push((name.into(), value));
+        self
+    }
+
+    /// The build timeout in minutes.
+    pub fn timeout_minutes(mut self, m: u32) -> Self {
+        self.timeout_minutes = Some(m);
+        self
+    }
+
+    /// The queued timeout in minutes.
+    pub fn queued_timeout_minutes(mut self, m: u32) -> Self {
+        self.queued_timeout_minutes = Some(m);
+        self
+    }
+
+    /// A local cache with these modes.
+    pub fn local_cache(mut self, modes: impl IntoIterator<Item = LocalCacheMode>) -> Self {
+        let mut modes: Vec<_> = modes.into_iter().collect();
+        modes.sort();
+        modes.dedup();
+        self.cache = Cache::Local(modes);
+        self
+    }
+
+    /// An S3 cache in one of the app's artifact buckets.
+    pub fn s3_cache(mut self, bucket: &Handle<ArtifactBucket>, prefix: impl Into<String>) -> Self {
+        self.cache = Cache::S3 {
+            bucket: bucket.node().clone(),
+            prefix: prefix.into(),
+        };
+        self
+    }
+
+    /// The CloudWatch Logs group name (and optional stream prefix).
+    pub fn log_group(mut self, group: impl Into<String>, stream: Option<String>) -> Self {
+        self.log_group = Some(group.into());
+        self.log_stream = stream;
+        self
+    }
+
+    /// Runs builds in a VPC.
+    pub fn vpc(
+        mut self,
+        vpc_id: impl Into<String>,
+        subnets: impl IntoIterator<Item = impl Into<String>>,
+        security_groups: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.vpc = Some(VpcConfig {
+            vpc_id: vpc_id.into(),
+            subnets: subnets.into_iter().map(Into::into).collect(),
+            security_groups: security_groups.into_iter().map(Into::into).collect(),
+        });
+        self
+    }
+
+    /// Declares that builds publish test reports (set automatically by an inline spec with reports).
+    pub fn test_reports(mut self, on: bool) -> Self {
+        self.test_reports = on;
+        self
+    }
+
+    /// Encrypts build output with this KMS key.
+    pub fn encryption_key(mut self, arn: impl Into<String>) -> Self {
+        self.encryption_key = Some(arn.into());
+        self
+    }
+
+    /// Uses an existing service role instead of deriving one.
+    pub fn service_role(mut self, arn: impl Into<String>) -> Self {
+        self.service_role = Some(arn.into());
+        self
+    }
+
+    /// Adds a tag.
+    pub fn tag(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.tags.push((key.into(), value.into()));
+        self
+    }
+
+    /// Builds the project.
+    ///
+    /// # Errors
+    /// Every missing or invalid field.
+    pub fn build(self) -> Result<BuildProject, BuildError> {
+        let mut p = Problems::default();
+        let raw_name = self.name.clone();
+        let name = p.name("name", self.name, ProjectName::new);
+        let mut environment = self.environment;
+        for (i, (n, value)) in self.raw_vars.into_iter().enumerate() {
+            if let Some(name) = p.parse(
+                format!("environment.variables[{i}].name"),
+                n,
+                EnvVarName::new,
+            ) {
+                environment.variables.push(EnvVar { name, value });
+            }
+        }
+        let encryption_key = self
+            .encryption_key
+            .and_then(|k| p.parse("encryption_key", k, KmsKeyArn::new));
+        let service_role = self
+            .service_role
+            .and_then(|r| p.parse("service_role", r, RoleArn::new));
+        let tags = p.tags(self.tags);
+        let value = name.map(|name| BuildProject {
+            name,
+            description: self.description,
+            source: self.source,
+            buildspec: self.buildspec,
+            environment,
+            timeout_minutes: self.timeout_minutes,
+            queued_timeout_minutes: self.queued_timeout_minutes,
+            cache: self.cache,
+            logs: Logs {
+                group: self.log_group,
+                stream: self.log_stream,
+            },
+            vpc: self.vpc,
+            test_reports: self.test_reports,
+            encryption_key,
+            service_role,
+            tags,
+        });
+        p.finish("project", raw_name.as_deref(), value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_spec_renders_json_buildspec() {
+        let s = Spec::new()
+            .build(["cargo build --release"])
+            .post_build(["cargo test"])
+            .artifacts(["target/release/app", "appspec.yml"])
+            .report("unit", "reports/*.xml", "JUNITXML");
+        assert_eq!(
+            s.render(),
+            r#"{"artifacts":{"files":["target/release/app","appspec.yml"]},"phases":{"build":{"commands":["cargo build --release"]},"post_build":{"commands":["cargo test"]}},"reports":{"unit":{"file-format":"JUNITXML","files":["reports/*.xml"]}},"version":"0.2"}"#
+        );
+    }
+
+    #[test]
+    fn reserved_env_var_name_is_reported_with_path() {
+        let err = BuildProject::builder()
+            .name("p1")
+            .env("CODEBUILD_X", EnvValue::Plaintext("1".into()))
+            .build()
+            .unwrap_err();
+        assert_eq!(err.problems[0].field, "environment.variables[0].name");
+    }
+
+    #[test]
+    fn reports_in_spec_turn_on_report_permissions() {
+        let p = BuildProject::builder()
+            .name("p1")
+            .buildspec(Spec::new().report("r", "x.xml", "JUNITXML"))
+            .build()
+            .unwrap();
+        assert!(p.test_reports);
+        assert_eq!(p.log_group(), "/aws/codebuild/p1");
+    }
+}

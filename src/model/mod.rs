@@ -1,0 +1,177 @@
+//! The typed model: an [`App`] owning resources, typed [`Handle`]s for every cross-reference, and
+//! the [`desired`](App::desired) expansion into the exact set of AWS resources (including the derived
+//! IAM roles and change-detection rules) that synthesis and the reconcile engine both use.
+//!
+//! Pure: no I/O, no clock, no environment. Builders check names and required fields; whole-model
+//! rules live in [`crate::validate`].
+
+mod app;
+mod bucket;
+mod build;
+mod deploy;
+mod expand;
+mod names;
+mod pipeline;
+mod repository;
+
+pub use app::{App, Handle, LogicalId, Node, NodeKind, NodeRef, Resource, Tags};
+pub use bucket::{AccessLog, ArtifactBucket, ArtifactBucketBuilder, Encryption};
+pub use build::{
+    BuildProject, BuildProjectBuilder, BuildSource, BuildSpec, Cache, ComputeType, EnvValue,
+    EnvVar, Environment, EnvironmentType, Image, LocalCacheMode, Logs, Spec, VpcConfig,
+};
+pub use deploy::{
+    Application, AutoRollback, ComputePlatform, ConfigRef, ConfigRule, DeployApplication,
+    DeployApplicationBuilder, DeployConfig, DeploymentConfig, DeploymentConfigSpec,
+    DeploymentGroup, DeploymentGroupBuilder, DeploymentGroupSpec, Ecs, EcsApplication, EcsTarget,
+    HealthyHosts, Lambda, LambdaApplication, LambdaTarget, Platform, RollbackEvent, Server,
+    ServerApplication, ServerTarget, TagFilter, Target, TrafficRouting,
+};
+pub use expand::{
+    Arn, Desired, DesiredResource, EventRule, Principal, ResolvedConfig, ResourceKind, Role,
+    RolePurpose, RoleRef, Spec as DesiredSpec, Statement, Used,
+};
+pub use names::{
+    ActionName, AppName, ApplicationName, ArtifactName, BucketName, DeploymentConfigName,
+    DeploymentGroupName, EnvVarName, KmsKeyArn, NameError, Namespace, PipelineName, ProjectName,
+    RepositoryName, RoleArn, StageName, TAG_VALUE_MAX, TagKey, TopicArn, VariableName,
+};
+pub use pipeline::{
+    Action, ActionCategory, ActionKind, ActionSpec, Artifact, BucketRef, ChangeDetection,
+    CodeBuild, CodeCommitSource, CodeDeploy, DisabledTransition, EcsBlueGreenDeploy, ExecutionMode,
+    ManualApproval, Pipeline, PipelineBuilder, PipelineType, S3Deploy, S3Source, SourceFormat,
+    Stage, StageDecl, Variable,
+};
+pub use repository::{Repository, RepositoryBuilder};
+
+/// A builder was given an invalid or incomplete resource.
+///
+/// Lists every problem the builder found, each with the field, the value and the rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{resource} {name:?}: {}", problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+pub struct BuildError {
+    /// The kind of resource being built, such as `pipeline`.
+    pub resource: &'static str,
+    /// Its name, or an empty string when the name itself is missing.
+    pub name: String,
+    /// Every problem found.
+    pub problems: Vec<FieldProblem>,
+}
+
+impl From<NameError> for BuildError {
+    /// An invalid [`App`] name, as a build error, so that app-building code can use `?` for both.
+    fn from(e: NameError) -> Self {
+        Self {
+            resource: "app",
+            name: e.value.clone(),
+            problems: vec![FieldProblem {
+                field: "name".into(),
+                value: Some(e.value),
+                rule: e.rule.into(),
+            }],
+        }
+    }
+}
+
+/// One field of a builder that is missing or invalid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldProblem {
+    /// Path of the field, such as `stages[1].actions[0].name`.
+    pub field: String,
+    /// The rejected value; `None` when the field is missing.
+    pub value: Option<String>,
+    /// The rule it breaks.
+    pub rule: String,
+}
+
+impl std::fmt::Display for FieldProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.value {
+            Some(v) => write!(f, "{} {:?}: {}", self.field, v, self.rule),
+            None => write!(f, "{}: {}", self.field, self.rule),
+        }
+    }
+}
+
+/// Collects builder problems so a builder reports all of them at once.
+#[derive(Default)]
+pub(crate) struct Problems(Vec<FieldProblem>);
+
+impl Problems {
+    pub(crate) fn missing(&mut self, field: impl Into<String>) {
+        self.0.push(FieldProblem {
+            field: field.into(),
+            value: None,
+            rule: "is required".into(),
+        });
+    }
+
+    /// Parses a required name, recording a problem when it is missing or invalid.
+    pub(crate) fn name<T>(
+        &mut self,
+        field: &str,
+        raw: Option<String>,
+        parse: fn(String) -> Result<T, NameError>,
+    ) -> Option<T> {
+        match raw {
+            None => {
+                self.missing(field);
+                None
+            }
+            Some(v) => self.parse(field, v, parse),
+        }
+    }
+
+    pub(crate) fn parse<T>(
+        &mut self,
+        field: impl Into<String>,
+        raw: String,
+        parse: fn(String) -> Result<T, NameError>,
+    ) -> Option<T> {
+        match parse(raw) {
+            Ok(n) => Some(n),
+            Err(e) => {
+                self.0.push(FieldProblem {
+                    field: field.into(),
+                    value: Some(e.value),
+                    rule: e.rule.into(),
+                });
+                None
+            }
+        }
+    }
+
+    pub(crate) fn tags(&mut self, raw: Vec<(String, String)>) -> Tags {
+        let mut tags = Tags::default();
+        for (k, v) in raw {
+            let field = format!("tags[{k}]");
+            if v.len() > TAG_VALUE_MAX {
+                self.0.push(FieldProblem {
+                    field: field.clone(),
+                    value: Some(v.clone()),
+                    rule: "a tag value has at most 256 characters".into(),
+                });
+            }
+            if let Some(key) = self.parse(field, k, TagKey::new) {
+                tags.0.insert(key, v);
+            }
+        }
+        tags
+    }
+
+    pub(crate) fn finish<T>(
+        self,
+        resource: &'static str,
+        name: Option<&str>,
+        value: Option<T>,
+    ) -> Result<T, BuildError> {
+        match value {
+            Some(v) if self.0.is_empty() => Ok(v),
+            _ => Err(BuildError {
+                resource,
+                name: name.unwrap_or_default().to_owned(),
+                problems: self.0,
+            }),
+        }
+    }
+}

@@ -1,0 +1,833 @@
+//! Whole-model validation: every rule AWS would reject at apply time, checked before any API
+//! call and reported all at once, each violation naming the resource, the field path, the bad
+//! value and the rule.
+//!
+//! Builders already refuse invalid names and missing fields, and the types refuse what they can
+//! (a Lambda configuration on a server group does not compile). This module checks what is left:
+//! structure, references, ranges and cross-field rules.
+//!
+//! ```compile_fail
+//! use pipewright::model::*;
+//! let mut app = App::new("shop").unwrap();
+//! let server = app.add(ServerApplication::builder().name("web").build().unwrap());
+//! // A Lambda traffic-shifting configuration cannot be given to a server group.
+//! DeploymentGroup::builder().application(&server).name("prod").config(DeployConfig::LAMBDA_ALL_AT_ONCE);
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use crate::model::{
+    Action, ActionKind, App, ArtifactBucket, BucketRef, BuildProject, BuildSource, BuildSpec,
+    Cache, ComputePlatform, ConfigRef, ConfigRule, DeploymentConfigSpec, DeploymentGroupSpec,
+    EnvVar, ExecutionMode, HealthyHosts, LogicalId, Node, NodeKind, NodeRef, Pipeline,
+    PipelineType, RollbackEvent, Tags, Target, TrafficRouting,
+};
+
+/// One broken rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// Where: the resource and the field path, such as
+    /// `pipeline[ship].stages[1].actions[0].inputs[0]`.
+    pub path: String,
+    /// The offending value, as text.
+    pub value: String,
+    /// The rule, as AWS (or pipewright) states it.
+    pub rule: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {:?}: {}", self.path, self.value, self.rule)
+    }
+}
+
+/// A model that breaks one or more rules.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{} violation{}:\n{}", violations.len(), if violations.len() == 1 { "" } else { "s" }, violations.iter().map(|v| format!("  {v}")).collect::<Vec<_>>().join("\n"))]
+pub struct ValidationError {
+    /// Every violation, in model order.
+    pub violations: Vec<Violation>,
+}
+
+/// Checks the whole app.
+///
+/// # Errors
+/// A [`ValidationError`] listing every violation.
+pub fn validate(app: &App) -> Result<(), ValidationError> {
+    let violations = check(app);
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(ValidationError { violations })
+    }
+}
+
+/// Every violation in the app (empty when it is valid).
+#[must_use]
+pub fn check(app: &App) -> Vec<Violation> {
+    let mut v = Checker {
+        app,
+        out: Vec::new(),
+    };
+    v.unique_ids();
+    for node in app.nodes() {
+        let at = format!("{}[{}]", node.kind().word(), node.display_name());
+        match node {
+            Node::Repository(r) => {
+                v.max_len(&at, "description", r.description.as_deref(), 1000);
+                v.tags(&at, &r.tags);
+            }
+            Node::Bucket(b) => v.bucket(&at, b),
+            Node::Project(p) => v.project(&at, p),
+            Node::Application(a) => v.tags(&at, &a.tags),
+            Node::DeploymentConfig(c) => v.config(&at, c),
+            Node::DeploymentGroup(g) => v.group(&at, g),
+            Node::Pipeline(p) => v.pipeline(&at, p),
+        }
+    }
+    v.out
+}
+
+/// AWS allows 50 tags per resource; pipewright adds two.
+const USER_TAGS_MAX: usize = 48;
+
+struct Checker<'a> {
+    app: &'a App,
+    out: Vec<Violation>,
+}
+
+impl Checker<'_> {
+    fn push(&mut self, path: impl Into<String>, value: impl ToString, rule: impl Into<String>) {
+        self.out.push(Violation {
+            path: path.into(),
+            value: value.to_string(),
+            rule: rule.into(),
+        });
+    }
+
+    fn unique_ids(&mut self) {
+        let mut seen: BTreeMap<LogicalId, String> = BTreeMap::new();
+        for (id, node) in self.app.iter() {
+            let at = format!("{}[{}]", node.kind().word(), node.display_name());
+            if let Some(first) = seen.get(id) {
+                self.push(
+                    at,
+                    id,
+                    format!("logical id must be unique in the app; {first} has the same one (names differ only in case or punctuation, or are equal)"),
+                );
+            } else {
+                seen.insert(id.clone(), at);
+            }
+        }
+    }
+
+    /// Checks that `r` resolves to a resource of `kind` in this app.
+    fn reference(&mut self, path: String, r: &NodeRef, kind: NodeKind) -> bool {
+        match self.app.resolve(r) {
+            Some(n) if n.kind() == kind => true,
+            _ => {
+                self.push(
+                    path,
+                    r.name(),
+                    format!("must be a {} added to this app", kind.word()),
+                );
+                false
+            }
+        }
+    }
+
+    fn max_len(&mut self, at: &str, field: &str, value: Option<&str>, max: usize) {
+        if let Some(v) = value
+            && v.chars().count() > max
+        {
+            self.push(
+                format!("{at}.{field}"),
+                v,
+                format!("at most {max} characters"),
+            );
+        }
+    }
+
+    fn range(&mut self, at: &str, field: &str, value: Option<u32>, min: u32, max: u32) {
+        if let Some(v) = value
+            && !(min..=max).contains(&v)
+        {
+            self.push(
+                format!("{at}.{field}"),
+                v,
+                format!("must be {min} to {max}"),
+            );
+        }
+    }
+
+    fn tags(&mut self, at: &str, tags: &Tags) {
+        if tags.len() > USER_TAGS_MAX {
+            self.push(
+                format!("{at}.tags"),
+                tags.len(),
+                "at most 48 user tags (AWS allows 50 per resource; pipewright adds pipewright:app and pipewright:id)",
+            );
+        }
+    }
+
+    fn bucket(&mut self, at: &str, b: &ArtifactBucket) {
+        if b.noncurrent_expiration_days.is_some() && !b.versioned {
+            self.push(
+                format!("{at}.noncurrent_expiration_days"),
+                b.noncurrent_expiration_days.unwrap_or_default(),
+                "noncurrent-version expiration needs versioning",
+            );
+        }
+        self.range(
+            at,
+            "noncurrent_expiration_days",
+            b.noncurrent_expiration_days,
+            1,
+            u32::MAX,
+        );
+        self.range(at, "expiration_days", b.expiration_days, 1, u32::MAX);
+        self.range(
+            at,
+            "abort_incomplete_upload_days",
+            b.abort_incomplete_upload_days,
+            1,
+            u32::MAX,
+        );
+        if let Some(log) = &b.access_log
+            && log.bucket == b.name
+        {
+            self.push(
+                format!("{at}.access_log.bucket"),
+                &log.bucket,
+                "a bucket cannot log its own accesses",
+            );
+        }
+        self.tags(at, &b.tags);
+    }
+
+    fn project(&mut self, at: &str, p: &BuildProject) {
+        self.max_len(at, "description", p.description.as_deref(), 255);
+        self.range(at, "timeout_minutes", p.timeout_minutes, 5, 2160);
+        self.range(
+            at,
+            "queued_timeout_minutes",
+            p.queued_timeout_minutes,
+            5,
+            480,
+        );
+        let env = &p.environment;
+        if env.kind.is_lambda() != env.compute.is_lambda() {
+            self.push(
+                format!("{at}.environment.compute"),
+                env.compute.as_str(),
+                format!(
+                    "environment type {} needs {} compute",
+                    env.kind.as_str(),
+                    if env.kind.is_lambda() {
+                        "a BUILD_LAMBDA_*"
+                    } else {
+                        "a BUILD_GENERAL1_*"
+                    }
+                ),
+            );
+        }
+        if env.kind.is_lambda() {
+            if env.privileged {
+                self.push(
+                    format!("{at}.environment.privileged"),
+                    true,
+                    "Lambda compute does not support privileged mode",
+                );
+            }
+            if p.timeout_minutes.is_some() {
+                self.push(
+                    format!("{at}.timeout_minutes"),
+                    p.timeout_minutes.unwrap_or_default(),
+                    "Lambda compute does not support a build timeout",
+                );
+            }
+            if p.cache != Cache::None {
+                self.push(
+                    format!("{at}.cache"),
+                    "set",
+                    "Lambda compute does not support caching",
+                );
+            }
+        }
+        if env.image.as_str().is_empty() {
+            self.push(
+                format!("{at}.environment.image"),
+                "",
+                "an image is required",
+            );
+        }
+        self.env_vars(&format!("{at}.environment.variables"), &env.variables);
+        if let BuildSpec::File(path) = &p.buildspec {
+            if path.is_empty() {
+                self.push(
+                    format!("{at}.buildspec"),
+                    path,
+                    "a buildspec path cannot be empty",
+                );
+            } else if p.source == BuildSource::None {
+                self.push(
+                    format!("{at}.buildspec"),
+                    path,
+                    "a project without source needs an inline buildspec",
+                );
+            }
+        }
+        if let BuildSource::CodeCommit { repository } = &p.source {
+            self.reference(
+                format!("{at}.source.repository"),
+                repository,
+                NodeKind::Repository,
+            );
+        }
+        if let Cache::S3 { bucket, .. } = &p.cache {
+            self.reference(format!("{at}.cache.bucket"), bucket, NodeKind::Bucket);
+        }
+        if let Some(vpc) = &p.vpc {
+            if vpc.vpc_id.is_empty() {
+                self.push(format!("{at}.vpc.vpc_id"), "", "a VPC id is required");
+            }
+            if !(1..=16).contains(&vpc.subnets.len()) {
+                self.push(
+                    format!("{at}.vpc.subnets"),
+                    vpc.subnets.len(),
+                    "1 to 16 subnets",
+                );
+            }
+            if !(1..=5).contains(&vpc.security_groups.len()) {
+                self.push(
+                    format!("{at}.vpc.security_groups"),
+                    vpc.security_groups.len(),
+                    "1 to 5 security groups",
+                );
+            }
+        }
+        self.tags(at, &p.tags);
+    }
+
+    fn env_vars(&mut self, at: &str, vars: &[EnvVar]) {
+        let mut seen = BTreeSet::new();
+        for (i, var) in vars.iter().enumerate() {
+            if !seen.insert(var.name.as_str()) {
+                self.push(
+                    format!("{at}[{i}].name"),
+                    &var.name,
+                    "environment variable names must be unique",
+                );
+            }
+            if var.value.value().is_empty() {
+                self.push(
+                    format!("{at}[{i}].value"),
+                    "",
+                    "an environment variable needs a value",
+                );
+            }
+        }
+    }
+
+    fn config(&mut self, at: &str, c: &DeploymentConfigSpec) {
+        match c.rule {
+            ConfigRule::MinimumHealthyHosts(HealthyHosts::FleetPercent(p)) => {
+                self.range(at, "minimum_healthy_hosts.fleet_percent", Some(p), 0, 99);
+            }
+            ConfigRule::MinimumHealthyHosts(HealthyHosts::Count(_)) => {}
+            ConfigRule::Traffic(TrafficRouting::Canary {
+                percent,
+                interval_minutes,
+            })
+            | ConfigRule::Traffic(TrafficRouting::Linear {
+                percent,
+                interval_minutes,
+            }) => {
+                self.range(at, "traffic_routing.percent", Some(percent), 1, 99);
+                self.range(
+                    at,
+                    "traffic_routing.interval_minutes",
+                    Some(interval_minutes),
+                    1,
+                    u32::MAX,
+                );
+            }
+            ConfigRule::Traffic(TrafficRouting::AllAtOnce) => {}
+        }
+        let fits = matches!(
+            (c.platform, c.rule),
+            (ComputePlatform::Server, ConfigRule::MinimumHealthyHosts(_))
+                | (
+                    ComputePlatform::Lambda | ComputePlatform::Ecs,
+                    ConfigRule::Traffic(_)
+                )
+        );
+        if !fits {
+            self.push(format!("{at}.rule"), c.platform, "server configurations set minimum healthy hosts; Lambda and ECS configurations set traffic routing");
+        }
+    }
+
+    fn group(&mut self, at: &str, g: &DeploymentGroupSpec) {
+        if self.reference(
+            format!("{at}.application"),
+            &g.application,
+            NodeKind::Application,
+        ) && let Some(Node::Application(a)) = self.app.resolve(&g.application)
+        {
+            if a.platform != g.platform {
+                self.push(
+                    format!("{at}.application"),
+                    g.application.name(),
+                    format!(
+                        "application is {} but the group is {}",
+                        a.platform, g.platform
+                    ),
+                );
+            }
+            if g.platform == ComputePlatform::Lambda
+                && a.service_role.is_none()
+                && matches!(&g.target, Target::Lambda(l) if l.functions.is_empty())
+            {
+                self.push(
+                    format!("{at}.functions"),
+                    0,
+                    "a Lambda group needs at least one function to scope its derived role (or give the application an existing service role)",
+                );
+            }
+        }
+        if let Some(ConfigRef::Custom(c)) = &g.config
+            && self.reference(format!("{at}.config"), c, NodeKind::DeploymentConfig)
+            && let Some(Node::DeploymentConfig(cfg)) = self.app.resolve(c)
+            && cfg.platform != g.platform
+        {
+            self.push(
+                format!("{at}.config"),
+                &cfg.name,
+                format!(
+                    "deployment config is for {} but the group is {}",
+                    cfg.platform, g.platform
+                ),
+            );
+        }
+        if g.alarms.len() > 10 {
+            self.push(format!("{at}.alarms"), g.alarms.len(), "at most 10 alarms");
+        }
+        for (i, a) in g.alarms.iter().enumerate() {
+            if a.is_empty() || a.len() > 255 {
+                self.push(
+                    format!("{at}.alarms[{i}]"),
+                    a,
+                    "an alarm name has 1 to 255 characters",
+                );
+            }
+        }
+        if let Some(rb) = &g.auto_rollback
+            && rb.events.contains(&RollbackEvent::StopOnAlarm)
+            && g.alarms.is_empty()
+        {
+            self.push(
+                format!("{at}.auto_rollback"),
+                RollbackEvent::StopOnAlarm.as_str(),
+                "rolling back on alarms needs at least one alarm",
+            );
+        }
+        match &g.target {
+            Target::Ecs(e) => {
+                self.range(
+                    at,
+                    "ecs.termination_wait_minutes",
+                    Some(e.termination_wait_minutes),
+                    0,
+                    2880,
+                );
+                if e.target_groups[0] == e.target_groups[1] {
+                    self.push(
+                        format!("{at}.ecs.target_groups"),
+                        &e.target_groups[0],
+                        "blue and green target groups must differ",
+                    );
+                }
+                for (field, l) in [
+                    ("prod_listener", Some(&e.prod_listener)),
+                    ("test_listener", e.test_listener.as_ref()),
+                ] {
+                    if let Some(l) = l
+                        && !(l.starts_with("arn:")
+                            && l.contains(":elasticloadbalancing:")
+                            && l.contains(":listener/"))
+                    {
+                        self.push(
+                            format!("{at}.ecs.{field}"),
+                            l,
+                            "an Elastic Load Balancing listener ARN",
+                        );
+                    }
+                }
+            }
+            Target::Server(s) => {
+                for (i, t) in s.ec2_tags.iter().chain(&s.on_premises_tags).enumerate() {
+                    let empty = match t {
+                        crate::model::TagFilter::KeyAndValue(k, _)
+                        | crate::model::TagFilter::KeyOnly(k) => k.is_empty(),
+                        crate::model::TagFilter::ValueOnly(v) => v.is_empty(),
+                    };
+                    if empty {
+                        self.push(
+                            format!("{at}.tag_filters[{i}]"),
+                            "",
+                            "a tag filter needs a key (or, for VALUE_ONLY, a value)",
+                        );
+                    }
+                }
+            }
+            Target::Lambda(_) => {}
+        }
+        self.tags(at, &g.tags);
+    }
+
+    fn pipeline(&mut self, at: &str, p: &Pipeline) {
+        self.reference(
+            format!("{at}.artifact_store"),
+            &p.artifact_store,
+            NodeKind::Bucket,
+        );
+        if p.stages.len() < 2 {
+            self.push(
+                format!("{at}.stages"),
+                p.stages.len(),
+                "a pipeline needs at least 2 stages",
+            );
+        }
+        if p.stages.len() > 50 {
+            self.push(
+                format!("{at}.stages"),
+                p.stages.len(),
+                "a pipeline has at most 50 stages",
+            );
+        }
+        if p.pipeline_type == PipelineType::V1 {
+            if !p.variables.is_empty() {
+                self.push(
+                    format!("{at}.variables"),
+                    p.variables.len(),
+                    "pipeline variables need pipeline type V2",
+                );
+            }
+            if p.execution_mode != ExecutionMode::Superseded {
+                self.push(
+                    format!("{at}.execution_mode"),
+                    p.execution_mode.as_str(),
+                    "execution modes QUEUED and PARALLEL need pipeline type V2",
+                );
+            }
+        }
+        if p.variables.len() > 50 {
+            self.push(
+                format!("{at}.variables"),
+                p.variables.len(),
+                "at most 50 variables",
+            );
+        }
+        let mut seen = BTreeSet::new();
+        for (i, var) in p.variables.iter().enumerate() {
+            if !seen.insert(var.name.as_str()) {
+                self.push(
+                    format!("{at}.variables[{i}].name"),
+                    &var.name,
+                    "variable names must be unique",
+                );
+            }
+            if let Some(d) = &var.default
+                && !(1..=1000).contains(&d.chars().count())
+            {
+                self.push(
+                    format!("{at}.variables[{i}].default"),
+                    d,
+                    "a default value has 1 to 1000 characters",
+                );
+            }
+            self.max_len(
+                at,
+                &format!("variables[{i}].description"),
+                var.description.as_deref(),
+                200,
+            );
+        }
+        let mut stage_names = BTreeSet::new();
+        for (si, stage) in p.stages.iter().enumerate() {
+            let sat = format!("{at}.stages[{si}]");
+            if !stage_names.insert(stage.name.as_str()) {
+                self.push(
+                    format!("{sat}.name"),
+                    &stage.name,
+                    "stage names must be unique in a pipeline",
+                );
+            }
+            if stage.actions.is_empty() {
+                self.push(
+                    format!("{sat}.actions"),
+                    0,
+                    "a stage needs at least one action",
+                );
+            }
+            if stage.actions.len() > 50 {
+                self.push(
+                    format!("{sat}.actions"),
+                    stage.actions.len(),
+                    "a stage has at most 50 actions",
+                );
+            }
+            let mut action_names = BTreeSet::new();
+            for (ai, a) in stage.actions.iter().enumerate() {
+                let aat = format!("{sat}.actions[{ai}]");
+                if !action_names.insert(a.name.as_str()) {
+                    self.push(
+                        format!("{aat}.name"),
+                        &a.name,
+                        "action names must be unique in a stage",
+                    );
+                }
+                let is_source = a.category() == crate::model::ActionCategory::Source;
+                if si == 0 && !is_source {
+                    self.push(
+                        aat.to_string(),
+                        a.provider(),
+                        "the first stage holds only source actions",
+                    );
+                }
+                if si > 0 && is_source {
+                    self.push(
+                        aat.to_string(),
+                        a.provider(),
+                        "source actions belong in the first stage only",
+                    );
+                }
+                self.range(&aat, "run_order", Some(a.run_order), 1, 999);
+                self.action(&aat, a);
+            }
+        }
+        self.artifact_flow(at, p);
+        let mut namespaces = BTreeMap::new();
+        for (si, ai, a) in p.actions() {
+            if let Some(ns) = &a.namespace
+                && namespaces.insert(ns.as_str(), (si, ai)).is_some()
+            {
+                self.push(
+                    format!("{at}.stages[{si}].actions[{ai}].namespace"),
+                    ns,
+                    "action namespaces must be unique in a pipeline",
+                );
+            }
+        }
+        for (i, t) in p.disabled_transitions.iter().enumerate() {
+            let tat = format!("{at}.disabled_transitions[{i}]");
+            match p.stages.iter().position(|s| s.name == t.stage) {
+                None => self.push(
+                    format!("{tat}.stage"),
+                    &t.stage,
+                    "names no stage of this pipeline",
+                ),
+                Some(0) => self.push(
+                    format!("{tat}.stage"),
+                    &t.stage,
+                    "the first stage has no inbound transition",
+                ),
+                Some(_) => {}
+            }
+            let ok_chars = t
+                .reason
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "!@ ().*?-".contains(c));
+            if !(1..=300).contains(&t.reason.chars().count()) || !ok_chars {
+                self.push(
+                    format!("{tat}.reason"),
+                    &t.reason,
+                    "1 to 300 characters of A-Z, a-z, 0-9, space and '!@().*?-'",
+                );
+            }
+        }
+        self.tags(at, &p.tags);
+    }
+
+    fn action(&mut self, aat: &str, a: &Action) {
+        let ((imin, imax), (omin, omax)) = a.artifact_bounds();
+        let count = |min: usize, max: usize| {
+            if min == max {
+                format!("exactly {min}")
+            } else {
+                format!("{min} to {max}")
+            }
+        };
+        if !(imin..=imax).contains(&a.inputs.len()) {
+            self.push(
+                format!("{aat}.inputs"),
+                a.inputs.len(),
+                format!(
+                    "a {} action takes {} input artifacts",
+                    a.provider(),
+                    count(imin, imax)
+                ),
+            );
+        }
+        if !(omin..=omax).contains(&a.outputs.len()) {
+            self.push(
+                format!("{aat}.outputs"),
+                a.outputs.len(),
+                format!(
+                    "a {} action produces {} output artifacts",
+                    a.provider(),
+                    count(omin, omax)
+                ),
+            );
+        }
+        match &a.kind {
+            ActionKind::CodeCommitSource {
+                repository, branch, ..
+            } => {
+                self.reference(
+                    format!("{aat}.repository"),
+                    repository,
+                    NodeKind::Repository,
+                );
+                if !(1..=256).contains(&branch.len()) {
+                    self.push(
+                        format!("{aat}.branch"),
+                        branch,
+                        "a branch name has 1 to 256 characters",
+                    );
+                }
+            }
+            ActionKind::S3Source { bucket, key, .. } => {
+                if let BucketRef::App(b) = bucket
+                    && self.reference(format!("{aat}.bucket"), b, NodeKind::Bucket)
+                    && let Some(Node::Bucket(bucket)) = self.app.resolve(b)
+                    && !bucket.versioned
+                {
+                    self.push(
+                        format!("{aat}.bucket"),
+                        &bucket.name,
+                        "an S3 source bucket must be versioned",
+                    );
+                }
+                if key.is_empty() {
+                    self.push(format!("{aat}.key"), key, "an object key is required");
+                }
+            }
+            ActionKind::CodeBuild { project, env, .. } => {
+                if self.reference(format!("{aat}.project"), project, NodeKind::Project)
+                    && let Some(Node::Project(pr)) = self.app.resolve(project)
+                    && pr.source != BuildSource::Pipeline
+                {
+                    self.push(
+                        format!("project[{}].source", pr.name),
+                        match pr.source {
+                            BuildSource::CodeCommit { .. } => "CODECOMMIT",
+                            _ => "NO_SOURCE",
+                        },
+                        format!("a project run by a pipeline ({aat}) takes its source and artifacts from the pipeline (CODEPIPELINE)"),
+                    );
+                }
+                self.env_vars(&format!("{aat}.env"), env);
+                if !env.is_empty() {
+                    let json_len: usize = env
+                        .iter()
+                        .map(|e| e.name.as_str().len() + e.value.value().len() + 40)
+                        .sum();
+                    if json_len > 1000 {
+                        self.push(format!("{aat}.env"), env.len(), "action configuration values have at most 1000 characters (the variables' JSON is longer)");
+                    }
+                }
+            }
+            ActionKind::ManualApproval { url, comments, .. } => {
+                self.max_len(aat, "comments", comments.as_deref(), 500);
+                self.max_len(aat, "review_url", url.as_deref(), 1000);
+            }
+            ActionKind::S3Deploy { bucket, key, .. } => {
+                if let BucketRef::App(b) = bucket {
+                    self.reference(format!("{aat}.bucket"), b, NodeKind::Bucket);
+                }
+                if let Some(k) = key
+                    && k.is_empty()
+                {
+                    self.push(
+                        format!("{aat}.object_key"),
+                        k,
+                        "an object key cannot be empty",
+                    );
+                }
+            }
+            ActionKind::CodeDeploy { group } => {
+                if self.reference(format!("{aat}.group"), group, NodeKind::DeploymentGroup)
+                    && let Some(Node::DeploymentGroup(g)) = self.app.resolve(group)
+                    && g.platform == ComputePlatform::Ecs
+                {
+                    self.push(
+                        format!("{aat}.group"),
+                        group.name(),
+                        "ECS groups deploy through the CodeDeployToECS action",
+                    );
+                }
+            }
+            ActionKind::EcsBlueGreen {
+                group,
+                task_definition,
+                appspec,
+                ..
+            } => {
+                self.reference(format!("{aat}.group"), group, NodeKind::DeploymentGroup);
+                if task_definition.is_none() {
+                    self.push(
+                        format!("{aat}.task_definition"),
+                        "",
+                        "a CodeDeployToECS action needs a task definition template",
+                    );
+                }
+                if appspec.is_none() {
+                    self.push(
+                        format!("{aat}.appspec"),
+                        "",
+                        "a CodeDeployToECS action needs an AppSpec template",
+                    );
+                }
+            }
+        }
+    }
+
+    /// Every artifact produced once; every input produced by an action that runs earlier.
+    fn artifact_flow(&mut self, at: &str, p: &Pipeline) {
+        // artifact -> (stage, run order, path of producer)
+        let mut produced: BTreeMap<&str, (usize, u32, String)> = BTreeMap::new();
+        for (si, ai, a) in p.actions() {
+            for (oi, o) in a.outputs.iter().enumerate() {
+                let here = format!("{at}.stages[{si}].actions[{ai}]");
+                if let Some((_, _, first)) = produced.get(o.as_str()) {
+                    self.push(
+                        format!("{here}.outputs[{oi}]"),
+                        o,
+                        format!("an artifact is produced once; {first} already produces it"),
+                    );
+                } else {
+                    produced.insert(o.as_str(), (si, a.run_order, here));
+                }
+            }
+        }
+        for (si, ai, a) in p.actions() {
+            for (ii, i) in a.inputs.iter().enumerate() {
+                let earlier = produced
+                    .get(i.as_str())
+                    .is_some_and(|(ps, pr, _)| *ps < si || (*ps == si && *pr < a.run_order));
+                if !earlier {
+                    self.push(
+                        format!("{at}.stages[{si}].actions[{ai}].inputs[{ii}]"),
+                        i,
+                        "input artifact is not produced by any earlier action",
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
