@@ -44,3 +44,8 @@ pub mod model;
 pub mod provider;
 pub mod synth;
 pub mod validate;
+
+/// The README's Rust snippets compile and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
