@@ -1,5 +1,10 @@
 //! pipewright: AWS CI/CD pipelines as typed Rust code.
 //!
+//! A program describes a pipeline (CodeCommit repository, CodeBuild projects, S3 artifact bucket,
+//! CodeDeploy applications and groups, IAM roles, and the CodePipeline that wires them) and gets a
+//! command line that synthesizes CloudFormation and, as the reconcile layer lands, plans, applies,
+//! destroys and detects drift directly through the AWS SDK for Rust.
+//!
 //! ```
 //! use pipewright::model::*;
 //!
@@ -22,14 +27,28 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! Layers: [`model`] (pure types and the desired-state expansion) → [`validate`] (every rule AWS
-//! would reject, all at once) → [`synth`] (CloudFormation template and pipeline graph), with
-//! [`cli`] as the front end every program built on the library gets. [`engine`] reconciles AWS with
-//! the model through a [`provider`].
+//! Layers, in one direction of dependency:
+//!
+//! - [`model`]: pure types and the desired-state expansion (derived IAM roles, change detection);
+//! - [`validate`]: every rule AWS would reject, all at once, before any API call;
+//! - [`synth`]: the CloudFormation template(s) and the pipeline graph, byte-deterministic;
+//! - [`engine`]: plan, apply, destroy and drift: AWS made to match the model, with AWS itself as
+//!   the only state, through a provider;
+//! - [`provider`]: one trait for every resource kind, implemented over the AWS SDK
+//!   ([`provider::aws`]) and in memory for tests ([`provider::fake`]);
+//! - [`local`]: the bundled LocalStack, an emulator on loopback for trying pipewright (and testing
+//!   it) without an AWS account;
+//! - [`cli`]: the command line every program built on the library gets.
 
 pub mod cli;
 pub mod engine;
+pub mod local;
 pub mod model;
 pub mod provider;
 pub mod synth;
 pub mod validate;
+
+/// The README's Rust snippets compile and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

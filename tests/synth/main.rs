@@ -4,6 +4,7 @@
 mod desired;
 mod examples;
 mod laws;
+mod robustness;
 mod split;
 
 /// Every logical id a template refers to: `Ref`, `Fn::GetAtt`, `${Id}`/`${Id.Attr}` in `Fn::Sub`,

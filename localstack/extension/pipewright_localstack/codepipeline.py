@@ -1,0 +1,430 @@
+"""CodePipeline provider: pipelines, recorded executions, pipeline state and tags.
+
+Pipelines live in moto's CodePipeline backend. On top of it:
+
+- CreatePipeline answers ``PipelineNameInUseException`` for a duplicate (moto says
+  ``InvalidStructureException``), accepts a role whose trust policy lists services as an array, and
+  keeps V2 fields (``pipelineType``, ``executionMode``, ``variables``, ``triggers``) with AWS's
+  defaults;
+- executions are recorded, not run: nothing here builds or deploys, so each execution is complete
+  (``Succeeded``) as soon as it is started. They are kept on moto's pipeline object
+  (``pipewright_executions``) and so disappear with the pipeline. CreatePipeline does not start
+  one (AWS does), which keeps "an event started the pipeline" observable on its own.
+- GetPipelineState reports every stage and action, with the latest execution.
+
+``start_execution`` is also what the EventBridge target for pipelines calls (see ``hooks``).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Optional
+from urllib.parse import unquote
+
+from localstack.aws.api import RequestContext
+from moto.codepipeline.models import CodePipeline, CodePipelineBackend, codepipeline_backends
+from moto.iam.models import iam_backends
+from moto.utilities.utils import get_partition
+
+from .common import Arn, aws_error, existing_backend, now, paginate
+from .dispatch import Provider
+
+# Executions can be started from request threads and from EventBridge's dispatch at once.
+_LOCK = threading.RLock()
+
+
+def _backend(account_id: str, region: str) -> CodePipelineBackend:
+    return codepipeline_backends[account_id][region]
+
+
+def _not_found(account_id: str, name: str) -> Exception:
+    return aws_error(
+        "PipelineNotFoundException",
+        f"Account '{account_id}' does not have a pipeline with name '{name}'",
+    )
+
+
+def _get(account_id: str, region: str, name: Any) -> CodePipeline:
+    if not name:
+        raise aws_error("ValidationException", "name is required")
+    pipeline = _backend(account_id, region).pipelines.get(name)
+    if pipeline is None:
+        raise _not_found(account_id, name)
+    return pipeline
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _executions(pipeline: CodePipeline) -> list[dict]:
+    if not hasattr(pipeline, "pipewright_executions"):
+        pipeline.pipewright_executions = []
+    return pipeline.pipewright_executions
+
+
+def _trusts_codepipeline(policy_document: Any) -> bool:
+    """Whether a role's trust policy lets codepipeline.amazonaws.com assume it.
+
+    The principal may be a string or a list of services (moto only accepts the string form).
+    """
+    if isinstance(policy_document, str):
+        try:
+            policy = json.loads(policy_document)
+        except ValueError:
+            try:
+                policy = json.loads(unquote(policy_document))
+            except ValueError:
+                return False
+    else:
+        policy = policy_document or {}
+    statements = policy.get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    for statement in statements:
+        if statement.get("Effect", "Allow") != "Allow":
+            continue
+        principal = statement.get("Principal")
+        if principal == "*":
+            return True
+        services = principal.get("Service", []) if isinstance(principal, dict) else []
+        if isinstance(services, str):
+            services = [services]
+        if "codepipeline.amazonaws.com" in services:
+            return True
+    return False
+
+
+def _check_role(account_id: str, role_arn: str) -> None:
+    arn = Arn.parse(role_arn)
+    if arn is None or arn.service != "iam" or not arn.resource.startswith("role/"):
+        raise aws_error("InvalidStructureException", f"The role ARN {role_arn} is not valid")
+    if arn.account != account_id:
+        return  # a role in another account cannot be checked from here
+    iam = existing_backend(iam_backends, account_id, arn.partition or "aws")
+    role = None
+    if iam is not None:
+        role = next((r for r in list(iam.roles.values()) if r.arn == role_arn), None)
+    if role is None or not _trusts_codepipeline(role.assume_role_policy_document):
+        raise aws_error(
+            "InvalidStructureException",
+            f"CodePipeline is not authorized to perform AssumeRole on role {role_arn}",
+        )
+
+
+def _validated(account_id: str, pipeline: Any) -> dict:
+    """Checks a pipeline declaration and returns a copy with AWS's defaults filled in."""
+    if not isinstance(pipeline, dict):
+        raise aws_error("ValidationException", "pipeline is required")
+    for field in ("name", "roleArn", "stages"):
+        if not pipeline.get(field):
+            raise aws_error("ValidationException", f"pipeline.{field} is required")
+    if not pipeline.get("artifactStore") and not pipeline.get("artifactStores"):
+        raise aws_error(
+            "InvalidStructureException", "Pipeline must have an artifactStore or artifactStores"
+        )
+    stages = pipeline["stages"]
+    if len(stages) < 2:
+        raise aws_error(
+            "InvalidStructureException",
+            f"Pipeline has only {len(stages)} stage(s). There should be a minimum of 2 stages "
+            "in a pipeline",
+        )
+    stage_names = [s.get("name") for s in stages]
+    if len(set(stage_names)) != len(stage_names):
+        raise aws_error("InvalidStructureException", "Stage names must be unique in a pipeline")
+    for stage in stages:
+        actions = stage.get("actions") or []
+        if not actions:
+            raise aws_error(
+                "InvalidStageDeclarationException", f"Stage {stage.get('name')} has no actions"
+            )
+        action_names = [a.get("name") for a in actions]
+        if len(set(action_names)) != len(action_names):
+            raise aws_error(
+                "InvalidActionDeclarationException",
+                f"Action names must be unique in stage {stage.get('name')}",
+            )
+    _check_role(account_id, pipeline["roleArn"])
+
+    result = copy.deepcopy(pipeline)
+    result.setdefault("pipelineType", "V1")
+    result.setdefault("executionMode", "SUPERSEDED")
+    for stage in result["stages"]:
+        for action in stage["actions"]:
+            action.setdefault("runOrder", 1)
+            action.setdefault("configuration", {})
+            action.setdefault("inputArtifacts", [])
+            action.setdefault("outputArtifacts", [])
+    return result
+
+
+def _check_tags(tags: list[dict], existing: int = 0) -> None:
+    for tag in tags:
+        if str(tag.get("key", "")).lower().startswith("aws:"):
+            raise aws_error(
+                "InvalidTagsException",
+                "Not allowed to modify system tags. System tags start with 'aws:'.",
+            )
+    if existing + len(tags) > 50:
+        raise aws_error("TooManyTagsException", "A pipeline can have at most 50 tags")
+
+
+def _pipeline_for_arn(arn_value: Any) -> CodePipeline:
+    arn = Arn.parse(arn_value)
+    if arn is None or arn.service != "codepipeline" or not arn.resource or "/" in arn.resource:
+        raise aws_error("InvalidArnException", f"The ARN {arn_value} is not valid")
+    pipeline = _backend(arn.account, arn.region).pipelines.get(arn.resource)
+    if pipeline is None:
+        raise aws_error(
+            "ResourceNotFoundException",
+            f"The account with id '{arn.account}' does not include a pipeline with the name "
+            f"'{arn.resource}'",
+        )
+    return pipeline
+
+
+def start_execution(
+    account_id: str,
+    region: str,
+    name: str,
+    trigger: dict,
+    variables: Optional[list[dict]] = None,
+    client_token: Optional[str] = None,
+) -> str:
+    """Records an execution of pipeline ``name`` and returns its id."""
+    pipeline = _get(account_id, region, name)
+    with _LOCK:
+        executions = _executions(pipeline)
+        if client_token:
+            for execution in executions:
+                if execution.get("clientRequestToken") == client_token:
+                    return execution["pipelineExecutionId"]
+        started = now()
+        declared = {
+            v["name"]: v.get("defaultValue", "") for v in pipeline.pipeline.get("variables") or []
+        }
+        for variable in variables or []:
+            declared[variable["name"]] = variable.get("value", "")
+        execution = {
+            "pipelineExecutionId": str(uuid.uuid4()),
+            "pipelineName": name,
+            "pipelineVersion": pipeline.pipeline["version"],
+            "status": "Succeeded",
+            "statusSummary": "Recorded by the pipewright LocalStack extension; no action ran",
+            "startTime": started,
+            "lastUpdateTime": started,
+            "trigger": trigger,
+            "executionMode": pipeline.pipeline.get("executionMode", "SUPERSEDED"),
+            "executionType": "STANDARD",
+            "variables": [{"name": k, "resolvedValue": v} for k, v in declared.items()],
+            "clientRequestToken": client_token,
+        }
+        executions.append(execution)
+        return execution["pipelineExecutionId"]
+
+
+class CodePipelineProvider(Provider):
+    service = "codepipeline"
+
+    def create_pipeline(self, context: RequestContext, request: dict) -> dict:
+        declaration = _validated(context.account_id, request.get("pipeline"))
+        tags = request.get("tags") or []
+        _check_tags(tags)
+        backend = _backend(context.account_id, context.region)
+        name = declaration["name"]
+        with _LOCK:
+            if name in backend.pipelines:
+                raise aws_error(
+                    "PipelineNameInUseException",
+                    f"A pipeline with the name '{name}' already exists in account "
+                    f"'{context.account_id}'",
+                )
+            pipeline = CodePipeline(context.account_id, context.region, declaration)
+            pipeline.tags.update({t["key"]: t.get("value", "") for t in tags})
+            backend.pipelines[name] = pipeline
+        return {
+            "pipeline": copy.deepcopy(pipeline.pipeline),
+            "tags": sorted(tags, key=lambda t: t["key"]),
+        }
+
+    def get_pipeline(self, context: RequestContext, request: dict) -> dict:
+        pipeline = _get(context.account_id, context.region, request.get("name"))
+        version = request.get("version")
+        if version is not None and version != pipeline.pipeline["version"]:
+            raise aws_error(
+                "PipelineVersionNotFoundException",
+                f"Pipeline {request.get('name')} has no version {version}",
+            )
+        return {
+            "pipeline": copy.deepcopy(pipeline.pipeline),
+            "metadata": {
+                "pipelineArn": pipeline._arn,
+                "created": _aware(pipeline._created),
+                "updated": _aware(pipeline._updated),
+            },
+        }
+
+    def update_pipeline(self, context: RequestContext, request: dict) -> dict:
+        declaration = request.get("pipeline")
+        name = declaration.get("name") if isinstance(declaration, dict) else None
+        pipeline = _get(context.account_id, context.region, name)
+        declaration = _validated(context.account_id, declaration)
+        with _LOCK:
+            declaration["version"] = pipeline.pipeline["version"] + 1
+            pipeline.pipeline = declaration
+            pipeline._updated = now()
+        return {"pipeline": copy.deepcopy(declaration)}
+
+    def delete_pipeline(self, context: RequestContext, request: dict) -> dict:
+        if not request.get("name"):
+            raise aws_error("ValidationException", "name is required")
+        # Deleting a pipeline that does not exist succeeds on AWS.
+        _backend(context.account_id, context.region).pipelines.pop(request["name"], None)
+        return {}
+
+    def list_pipelines(self, context: RequestContext, request: dict) -> dict:
+        pipelines = sorted(
+            _backend(context.account_id, context.region).pipelines.values(),
+            key=lambda p: p.pipeline["name"],
+        )
+        summaries = [
+            {
+                "name": p.pipeline["name"],
+                "version": p.pipeline["version"],
+                "pipelineType": p.pipeline.get("pipelineType", "V1"),
+                "executionMode": p.pipeline.get("executionMode", "SUPERSEDED"),
+                "created": _aware(p._created),
+                "updated": _aware(p._updated),
+            }
+            for p in pipelines
+        ]
+        page, token = paginate(summaries, request.get("nextToken"), request.get("maxResults"), 1000)
+        if page is None:
+            raise aws_error("InvalidNextTokenException", "The next token is not valid")
+        return {"pipelines": page, **({"nextToken": token} if token else {})}
+
+    def start_pipeline_execution(self, context: RequestContext, request: dict) -> dict:
+        caller = f"arn:{get_partition(context.region)}:iam::{context.account_id}:root"
+        execution_id = start_execution(
+            context.account_id,
+            context.region,
+            request.get("name"),
+            {"triggerType": "StartPipelineExecution", "triggerDetail": caller},
+            variables=request.get("variables"),
+            client_token=request.get("clientRequestToken"),
+        )
+        return {"pipelineExecutionId": execution_id}
+
+    def list_pipeline_executions(self, context: RequestContext, request: dict) -> dict:
+        pipeline = _get(context.account_id, context.region, request.get("pipelineName"))
+        with _LOCK:
+            executions = list(reversed(_executions(pipeline)))  # newest first, as AWS
+        summaries = [
+            {
+                key: e[key]
+                for key in (
+                    "pipelineExecutionId",
+                    "status",
+                    "statusSummary",
+                    "startTime",
+                    "lastUpdateTime",
+                    "trigger",
+                    "executionMode",
+                    "executionType",
+                )
+            }
+            | {"sourceRevisions": []}
+            for e in executions
+        ]
+        page, token = paginate(summaries, request.get("nextToken"), request.get("maxResults"), 100)
+        if page is None:
+            raise aws_error("InvalidNextTokenException", "The next token is not valid")
+        return {"pipelineExecutionSummaries": page, **({"nextToken": token} if token else {})}
+
+    def get_pipeline_execution(self, context: RequestContext, request: dict) -> dict:
+        pipeline = _get(context.account_id, context.region, request.get("pipelineName"))
+        wanted = request.get("pipelineExecutionId")
+        with _LOCK:
+            execution = next(
+                (e for e in _executions(pipeline) if e["pipelineExecutionId"] == wanted), None
+            )
+        if execution is None:
+            raise aws_error(
+                "PipelineExecutionNotFoundException",
+                f"Pipeline execution {wanted} does not exist in pipeline "
+                f"{request.get('pipelineName')}",
+            )
+        result = {
+            k: v
+            for k, v in execution.items()
+            if k not in ("startTime", "lastUpdateTime", "clientRequestToken")
+        }
+        result["artifactRevisions"] = []
+        return {"pipelineExecution": copy.deepcopy(result)}
+
+    def get_pipeline_state(self, context: RequestContext, request: dict) -> dict:
+        pipeline = _get(context.account_id, context.region, request.get("name"))
+        with _LOCK:
+            executions = _executions(pipeline)
+            latest = executions[-1] if executions else None
+        stage_states = []
+        for index, stage in enumerate(pipeline.pipeline["stages"]):
+            action_states = []
+            for action in stage.get("actions") or []:
+                state: dict = {"actionName": action["name"]}
+                if latest is not None:
+                    state["latestExecution"] = {
+                        "actionExecutionId": str(
+                            uuid.uuid5(
+                                uuid.NAMESPACE_URL,
+                                latest["pipelineExecutionId"] + stage["name"] + action["name"],
+                            )
+                        ),
+                        "status": latest["status"],
+                        "lastStatusChange": latest["lastUpdateTime"],
+                    }
+                action_states.append(state)
+            stage_state: dict = {"stageName": stage["name"], "actionStates": action_states}
+            if index > 0:
+                stage_state["inboundTransitionState"] = {"enabled": True}
+            if latest is not None:
+                stage_state["latestExecution"] = {
+                    "pipelineExecutionId": latest["pipelineExecutionId"],
+                    "status": latest["status"],
+                }
+            stage_states.append(stage_state)
+        return {
+            "pipelineName": pipeline.pipeline["name"],
+            "pipelineVersion": pipeline.pipeline["version"],
+            "stageStates": stage_states,
+            "created": _aware(pipeline._created),
+            "updated": _aware(pipeline._updated),
+        }
+
+    def tag_resource(self, context: RequestContext, request: dict) -> dict:
+        pipeline = _pipeline_for_arn(request.get("resourceArn"))
+        tags = request.get("tags") or []
+        _check_tags(tags, len(set(pipeline.tags) - {t["key"] for t in tags}))
+        pipeline.tags.update({t["key"]: t.get("value", "") for t in tags})
+        return {}
+
+    def untag_resource(self, context: RequestContext, request: dict) -> dict:
+        pipeline = _pipeline_for_arn(request.get("resourceArn"))
+        for key in request.get("tagKeys") or []:
+            pipeline.tags.pop(key, None)
+        return {}
+
+    def list_tags_for_resource(self, context: RequestContext, request: dict) -> dict:
+        pipeline = _pipeline_for_arn(request.get("resourceArn"))
+        return {"tags": [{"key": k, "value": v} for k, v in sorted(pipeline.tags.items())]}
+
+
+def tagged_resources(backend: CodePipelineBackend):
+    """(ARN, resource type, tags) for every pipeline; used by the tagging API."""
+    for pipeline in list(backend.pipelines.values()):
+        yield pipeline._arn, "pipeline", dict(pipeline.tags)

@@ -1,0 +1,205 @@
+"""Start-up hooks (group ``localstack.hooks.on_infra_start``), run before the gateway listens.
+
+- ``pipewright_serve_on_loopback``: LocalStack's twisted server ignores the host part of
+  ``GATEWAY_LISTEN`` for IPv4 and listens on every interface; ours listens on exactly the
+  configured address (the launcher passes ``127.0.0.1``). It serves plain HTTP only: the emulator
+  is reached at ``http://127.0.0.1:<port>``, and LocalStack 4.13's self-signed certificate
+  generator no longer works with the pinned pyOpenSSL (it calls an API pyOpenSSL removed).
+- ``pipewright_no_s3_hostname_lookup``: LocalStack checks once whether ``s3.<its host name>``
+  resolves, by asking DNS, which leaves the machine; the answer is fixed to "no" (internal S3
+  clients then use ``localhost``), so the emulator makes no DNS query at all.
+- ``pipewright_s3_storage_in_state_dir``: S3 object data would go to a fixed folder in the system
+  temp dir; it goes under LocalStack's own temp dir instead, which the launcher places in the
+  instance's state folder (and which LocalStack clears on start and stop).
+- ``pipewright_owner_watchdog``: the emulator shuts down by itself shortly after every process
+  listed in its instance's ``owners`` file (written by the launcher's ``--owner-pid``) is gone, so a
+  test run that panics or is killed leaves no emulator behind. Several test processes can share
+  one instance; an instance without owners runs until stopped.
+- ``pipewright_pipeline_event_target``: lets EventBridge rules target pipelines (see
+  ``events_target``).
+- ``pipewright_uuid5_accepts_bytes``: LocalStack 4.13's KMS derives key-material ids with
+  ``uuid.uuid5(namespace, <bytes>)``, which only Python 3.12 accepts; on 3.10/3.11 every KMS
+  CreateKey failed, and with it every S3 write to a bucket encrypted with ``aws:kms``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from localstack import config
+from localstack.runtime import hooks
+
+LOG = logging.getLogger(__name__)
+
+# Set by the launcher: the instance folder, holding the ``owners``, ``endpoint`` and ``lock`` files.
+INSTANCE_DIR_ENV = "PIPEWRIGHT_INSTANCE_DIR"
+WATCH_INTERVAL_SECONDS = 0.5
+
+
+@hooks.on_infra_start()
+def pipewright_serve_on_loopback():
+    from localstack.runtime.server import twisted as twisted_server
+    from localstack.utils import ssl
+
+    twisted_server.TwistedRuntimeServer.register = _listen_on_configured_addresses
+    # The runtime asks for a certificate before registering the server; we serve no TLS.
+    ssl.create_ssl_cert = lambda serial_number=None: (None, None, None)
+
+
+def _listen_on_configured_addresses(self, gateway, listen, ssl_creds=None):
+    from rolo.serving.twisted import TwistedGateway
+    from twisted.internet import endpoints, reactor
+
+    site = TwistedGateway(gateway)
+    registering = True
+    failures = []
+
+    def on_failure(failure, address):
+        if registering:
+            failures.append(failure)
+            return None
+        # Not expected for TCP endpoints (they fail at once), but never serve silently.
+        LOG.error("cannot listen on %s: %s", address, failure.getErrorMessage())
+        from localstack.runtime import get_current_runtime
+
+        get_current_runtime().exit(1)
+        return None
+
+    for address in listen:
+        if config.is_ipv6_address(address.host):
+            endpoint = endpoints.TCP6ServerEndpoint(reactor, address.port, interface=address.host)
+        else:
+            endpoint = endpoints.TCP4ServerEndpoint(reactor, address.port, interface=address.host)
+        endpoint.listen(site).addErrback(on_failure, address)
+    registering = False
+    if failures:
+        # Raised before the server runs, this ends the runtime with an error; otherwise it would
+        # keep running without serving (and LocalStack's readiness probe, "is the port open?",
+        # could even be satisfied by whichever process holds the port).
+        failures[0].raiseException()
+
+
+@hooks.on_infra_start()
+def pipewright_no_s3_hostname_lookup():
+    from localstack.utils.aws import aws_stack
+
+    aws_stack.CACHE_S3_HOSTNAME_DNS_STATUS = False
+
+
+@hooks.on_infra_start()
+def pipewright_uuid5_accepts_bytes():
+    import hashlib
+    import uuid
+
+    if sys.version_info >= (3, 12) or getattr(uuid.uuid5, "pipewright_accepts_bytes", False):
+        return
+    original = uuid.uuid5
+
+    def uuid5(namespace, name):
+        if isinstance(name, (bytes, bytearray)):
+            # Python 3.12's definition: SHA-1 of the namespace and the name's bytes, version 5.
+            digest = hashlib.sha1(namespace.bytes + bytes(name)).digest()
+            return uuid.UUID(bytes=digest[:16], version=5)
+        return original(namespace, name)
+
+    uuid5.pipewright_accepts_bytes = True
+    uuid.uuid5 = uuid5
+
+
+@hooks.on_infra_start()
+def pipewright_s3_storage_in_state_dir():
+    from localstack.services.s3 import provider as s3_provider
+
+    s3_provider.DEFAULT_S3_TMP_DIR = os.path.join(config.dirs.tmp, "s3-storage")
+
+
+@hooks.on_infra_start()
+def pipewright_pipeline_event_target():
+    from localstack.services.events.target import TargetSenderFactory
+
+    from .events_target import PipelineTargetSender
+
+    TargetSenderFactory.register_target_sender("codepipeline", PipelineTargetSender)
+
+
+@hooks.on_infra_start()
+def pipewright_owner_watchdog():
+    instance_dir = os.environ.get(INSTANCE_DIR_ENV, "").strip()
+    if not instance_dir:
+        return
+    thread = threading.Thread(
+        target=_watch_owners,
+        args=(Path(instance_dir),),
+        name="pipewright-owner-watchdog",
+        daemon=True,
+    )
+    thread.start()
+
+
+def _alive(pid: int, start_time: str) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # exists, run by another user
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return True  # no /proc (macOS): the pid exists, which is all we can tell
+    if fields[0] == b"Z":
+        return False  # exited, waiting to be reaped
+    # A different start time means the pid was recycled by another process.
+    return start_time == "-" or fields[19].decode() == start_time
+
+
+def _owners(owners_file: Path) -> list[tuple[int, str]]:
+    """The launcher's ``owners`` file: one ``PID START_TIME`` line per owner."""
+    try:
+        lines = owners_file.read_text().splitlines()
+    except OSError:
+        return []
+    owners = []
+    for line in lines:
+        parts = line.split()
+        if len(parts) == 2 and parts[0].isdigit():
+            owners.append((int(parts[0]), parts[1]))
+    return owners
+
+
+def _all_gone(owners: list[tuple[int, str]]) -> bool:
+    # No owners means "unowned": run until stopped.
+    return bool(owners) and not any(_alive(pid, start) for pid, start in owners)
+
+
+def _watch_owners(instance_dir: Path) -> None:
+    owners_file = instance_dir / "owners"
+    while True:
+        time.sleep(WATCH_INTERVAL_SECONDS)
+        if not _all_gone(_owners(owners_file)):
+            continue
+        # Decide under the launcher's instance lock, so that a launcher cannot hand this
+        # instance to a new owner between our check and the shutdown.
+        with open(instance_dir / "lock", "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                if not _all_gone(_owners(owners_file)):
+                    continue
+                # Without its endpoint file the instance is "stopping" to every launcher.
+                with contextlib.suppress(FileNotFoundError):
+                    (instance_dir / "endpoint").unlink()
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+        break
+    LOG.info("every owner process is gone: shutting down")
+    # The same path as `launcher.py stop`: LocalStack's SIGTERM handler runs an orderly shutdown.
+    os.kill(os.getpid(), signal.SIGTERM)

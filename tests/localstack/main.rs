@@ -1,0 +1,21 @@
+//! The LocalStack tier: the emulator contract.
+//!
+//! Every operation pipewright's AWS provider relies on, called through the same Rust SDK clients
+//! the provider uses ([`pipewright::provider::aws::Clients`]), against the bundled LocalStack (or
+//! the emulator at `AWS_ENDPOINT_URL`). Each test creates what it needs under a unique name, checks
+//! create, read (and the AWS error code when the resource is missing), update, tags, listing and
+//! delete, and removes what it made. This documents what the emulator supports: a change that
+//! breaks one of these calls fails CI.
+
+mod harness;
+
+mod codebuild;
+mod codecommit;
+mod codedeploy;
+mod codepipeline;
+mod eventbridge;
+mod iam;
+mod reconcile;
+mod s3;
+mod smoke;
+mod tagging;
