@@ -272,3 +272,48 @@ async fn the_plan_is_json_with_a_format_version() {
     assert_eq!(json["mode"], "apply");
     assert_eq!(json["summary"]["create"], desired.resources.len());
 }
+
+#[tokio::test]
+async fn a_failure_at_any_step_of_updates_replacements_and_prunes_then_a_rerun_converges() {
+    let app = crate::reference::app().expect("the example builds");
+    let before = resolved(&app);
+    let mut after = before.clone();
+    let at = |d: &pipewright::engine::ResolvedApp, kind| {
+        d.resources
+            .iter()
+            .position(|r| r.resource.kind == kind)
+            .expect("the reference has one")
+    };
+    let p = at(&after, pipewright::model::ResourceKind::Project);
+    after.resources[p].resource.properties["TimeoutInMinutes"] = serde_json::json!(45);
+    let a = at(&after, pipewright::model::ResourceKind::Application);
+    after.resources[a].resource.properties["ComputePlatform"] = serde_json::json!("Lambda");
+    after
+        .resources
+        .retain(|r| r.resource.kind != pipewright::model::ResourceKind::EventRule);
+    let options = || fast().prune(true);
+
+    let steps = {
+        let (fake, provider) = crate::fake();
+        engine::apply(&plan(&before, &provider).await, &provider, &fast()).await;
+        fake.reset_calls();
+        engine::apply(&plan(&after, &provider).await, &provider, &options()).await;
+        fake.calls().iter().filter(|c| c.op.mutates()).count()
+    };
+    // Update, two replacements (delete and create each), one prune.
+    assert_eq!(steps, 6);
+    for step in 1..=steps {
+        let (fake, provider) = crate::fake();
+        engine::apply(&plan(&before, &provider).await, &provider, &fast()).await;
+        fake.inject(
+            Failure::new(ProviderError::other("InternalFailure", "try again"))
+                .mutations()
+                .nth(step),
+        );
+        let report = engine::apply(&plan(&after, &provider).await, &provider, &options()).await;
+        assert!(!report.succeeded(), "step {step}");
+        let rerun = engine::apply(&plan(&after, &provider).await, &provider, &options()).await;
+        assert!(rerun.succeeded(), "step {step}: {rerun}");
+        assert!(plan(&after, &provider).await.is_empty(), "step {step}");
+    }
+}
