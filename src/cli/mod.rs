@@ -10,13 +10,29 @@
 //! }
 //! ```
 //!
-//! Commands: `synth [--out DIR]` writes the CloudFormation template(s) and the pipeline graph
-//! (Mermaid and DOT) into `DIR` (default `pipewright.out`) and prints what it wrote; `graph
-//! [--format mermaid|dot]` prints the graph. `plan`, `apply`, `destroy` and `drift` are not built
-//! yet and say so.
+//! Commands:
 //!
-//! Exit codes: 0 success; 1 the app is invalid (every violation is printed), could not be built,
-//! could not be written, or the command is not built yet; 2 the command line is wrong.
+//! - `synth [--out DIR]` writes the CloudFormation template(s) and the pipeline graph (Mermaid and
+//!   DOT) into `DIR` (default `pipewright.out`) and prints what it wrote;
+//! - `graph [--format mermaid|dot]` prints the graph;
+//! - `plan [--json] [--detailed-exitcode]` reads AWS and shows what `apply` would change, field by
+//!   field (the JSON form is [`Plan`](crate::engine::Plan)'s, versioned by `format_version`);
+//! - `apply [--yes] [--prune] [--concurrency N]` shows the plan, asks (unless `--yes`; without a
+//!   terminal it refuses), makes the changes with progress per resource, and ends with a summary;
+//! - `destroy [--yes] [--concurrency N]` deletes everything the app owns (retained buckets stay);
+//! - `drift [--json]` reports resources changed outside pipewright, field by field;
+//! - `local start|status|stop` manages the bundled LocalStack.
+//!
+//! Global options: `--local` (the bundled LocalStack, started in the background if it is not
+//! running, and left running), `--region`, `--profile`; otherwise the standard AWS configuration
+//! chain and `AWS_ENDPOINT_URL` apply. `-v` / `-vv` (or `RUST_LOG`) turn on tracing on stderr.
+//!
+//! Every command validates the app first: an invalid app is refused with every violation, before
+//! any AWS call.
+//!
+//! Exit codes: 0 success; 1 an error (invalid app, AWS error, failed apply, refused
+//! confirmation); 2 the command line is wrong, or, with `plan --detailed-exitcode` and `drift`,
+//! there are changes / drift.
 
 use std::error::Error;
 use std::ffi::OsString;
@@ -27,6 +43,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::model::App;
+
+mod reconcile;
 use crate::synth::{self, GraphFormat};
 
 /// Something the CLI can run on: an [`App`], or the result of building one (a build error is
@@ -56,6 +74,11 @@ impl<E: Error + 'static> IntoApp for Result<App, E> {
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    target: reconcile::Target,
+    /// More diagnostics on stderr (-v: pipewright's tracing, -vv: the AWS SDK's too).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
 }
 
 #[derive(Debug, Subcommand)]
@@ -72,14 +95,47 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Mermaid)]
         format: Format,
     },
-    /// Show what apply would change (not built yet).
-    Plan,
-    /// Make AWS match the app (not built yet).
-    Apply,
-    /// Delete everything the app owns (not built yet).
-    Destroy,
-    /// Report resources changed outside the app (not built yet).
-    Drift,
+    /// Show what apply would change, field by field.
+    Plan {
+        /// Print the plan as JSON (see the `format_version` field).
+        #[arg(long)]
+        json: bool,
+        /// Exit 0 when nothing would change, 2 when something would, 1 on error.
+        #[arg(long)]
+        detailed_exitcode: bool,
+    },
+    /// Make AWS match the app.
+    Apply {
+        /// Apply without asking.
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Also delete what the app owns but no longer declares.
+        #[arg(long)]
+        prune: bool,
+        /// The most AWS calls in flight at once.
+        #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+        concurrency: u16,
+    },
+    /// Delete everything the app owns (buckets marked retained stay).
+    Destroy {
+        /// Destroy without asking.
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// The most AWS calls in flight at once.
+        #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+        concurrency: u16,
+    },
+    /// Report resources changed outside pipewright (exit 2 on drift).
+    Drift {
+        /// Print the drift as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Manage the bundled LocalStack (what --local uses).
+    Local {
+        #[command(subcommand)]
+        command: reconcile::LocalCommand,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -89,21 +145,22 @@ enum Format {
 }
 
 /// Runs the CLI on the process's arguments, writing to stdout and stderr.
-///
-/// Async so that the commands that will talk to AWS can be added without changing callers.
 pub async fn main(app: impl IntoApp) -> ExitCode {
     let code = run(
         app,
         std::env::args_os(),
         &mut std::io::stdout(),
         &mut std::io::stderr(),
-    );
+    )
+    .await;
     ExitCode::from(code)
 }
 
 /// Runs the CLI on `args` (the first is the program name), writing to `out` and `err`, and
 /// returns the exit code.
-pub fn run(
+///
+/// `apply` and `destroy` ask for confirmation on the process's terminal unless `--yes` is given.
+pub async fn run(
     app: impl IntoApp,
     args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
     out: &mut dyn Write,
@@ -121,6 +178,10 @@ pub fn run(
             return code;
         }
     };
+    reconcile::init_tracing(cli.verbose);
+    if let Command::Local { command } = &cli.command {
+        return reconcile::local(command, out, err);
+    }
     let app = match app.into_app() {
         Ok(a) => a,
         Err(e) => return fail(err, "the app could not be built", e.as_ref()),
@@ -140,23 +201,32 @@ pub fn run(
                 Err(e) => fail(err, "cannot draw the graph", &e),
             }
         }
-        Command::Plan => not_built(err, "plan"),
-        Command::Apply => not_built(err, "apply"),
-        Command::Destroy => not_built(err, "destroy"),
-        Command::Drift => not_built(err, "drift"),
+        Command::Plan {
+            json,
+            detailed_exitcode,
+        } => reconcile::plan(&app, &cli.target, json, detailed_exitcode, out, err).await,
+        Command::Apply {
+            yes,
+            prune,
+            concurrency,
+        } => {
+            let options = reconcile::ApplyFlags {
+                yes,
+                prune,
+                concurrency: concurrency.into(),
+            };
+            reconcile::apply(&app, &cli.target, options, out, err).await
+        }
+        Command::Destroy { yes, concurrency } => {
+            reconcile::destroy(&app, &cli.target, yes, concurrency.into(), out, err).await
+        }
+        Command::Drift { json } => reconcile::drift(&app, &cli.target, json, out, err).await,
+        Command::Local { .. } => unreachable!("handled before the app is built"),
     }
 }
 
-fn not_built(err: &mut dyn Write, command: &str) -> u8 {
-    let _ = writeln!(
-        err,
-        "pipewright: `{command}` is not built yet; this version can `synth` and `graph` (deploy the synthesized template with CloudFormation meanwhile)"
-    );
-    1
-}
-
 /// Prints `context` and the whole error chain, and returns exit code 1.
-fn fail(err: &mut dyn Write, context: &str, e: &dyn Error) -> u8 {
+pub(crate) fn fail(err: &mut dyn Write, context: &str, e: &dyn Error) -> u8 {
     let _ = writeln!(err, "error: {context}: {e}");
     let mut source = e.source();
     while let Some(s) = source {
@@ -212,7 +282,11 @@ mod tests {
         let (mut out, mut err) = (Vec::new(), Vec::new());
         let mut argv = vec!["pipewright"];
         argv.extend(args);
-        let code = run(app, argv, &mut out, &mut err);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let code = runtime.block_on(run(app, argv, &mut out, &mut err));
         (
             code,
             String::from_utf8_lossy(&out).into(),
@@ -221,12 +295,47 @@ mod tests {
     }
 
     #[test]
-    fn unbuilt_commands_say_so_and_exit_1() {
+    fn aws_commands_refuse_an_invalid_app_before_any_call() {
+        // An endpoint nothing listens on: reaching it would fail differently.
         for cmd in ["plan", "apply", "destroy", "drift"] {
-            let (code, _, err) = run_str(App::new("shop").unwrap(), &[cmd]);
-            assert_eq!(code, 1);
-            assert!(err.contains(&format!("`{cmd}` is not built yet")), "{err}");
+            let mut app = App::new("shop").unwrap();
+            let b = app.add(
+                crate::model::ArtifactBucket::builder()
+                    .name("shop-artifacts")
+                    .build()
+                    .unwrap(),
+            );
+            app.add(
+                crate::model::Pipeline::builder()
+                    .name("ship")
+                    .artifact_store(&b)
+                    .build()
+                    .unwrap(),
+            );
+            let (code, out, err) = run_str(app, &[cmd, "--region", "eu-west-1"]);
+            assert_eq!(code, 1, "{cmd}: {err}");
+            assert!(out.is_empty(), "{cmd}: {out}");
+            assert!(
+                err.starts_with("error: the app is invalid; nothing was sent to AWS"),
+                "{cmd}: {err}"
+            );
+            assert!(
+                err.contains("a pipeline needs at least 2 stages"),
+                "{cmd}: {err}"
+            );
         }
+    }
+
+    #[test]
+    fn apply_flags_are_checked() {
+        let (code, _, err) = run_str(App::new("shop").unwrap(), &["apply", "--concurrency", "0"]);
+        assert_eq!(code, 2, "{err}");
+        let (code, _, err) = run_str(
+            App::new("shop").unwrap(),
+            &["plan", "--local", "--profile", "ci"],
+        );
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("--profile"), "{err}");
     }
 
     #[test]

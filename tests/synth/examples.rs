@@ -65,8 +65,8 @@ fn multi_env() {
     check("multi_env", &multi_env::app().unwrap());
 }
 
-#[test]
-fn cli_synth_writes_templates_and_graphs() {
+#[tokio::test]
+async fn cli_synth_writes_templates_and_graphs() {
     let dir = std::env::temp_dir().join(format!("pipewright-synth-{}", std::process::id()));
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let code = pipewright::cli::run(
@@ -74,7 +74,8 @@ fn cli_synth_writes_templates_and_graphs() {
         ["reference", "synth", "--out", dir.to_str().unwrap()],
         &mut out,
         &mut err,
-    );
+    )
+    .await;
     assert_eq!(code, 0, "{}", String::from_utf8_lossy(&err));
     let printed = String::from_utf8(out).unwrap();
     for file in ["shop.template.json", "shop.graph.mmd", "shop.graph.dot"] {
@@ -89,15 +90,16 @@ fn cli_synth_writes_templates_and_graphs() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-#[test]
-fn cli_graph_prints_dot() {
+#[tokio::test]
+async fn cli_graph_prints_dot() {
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let code = pipewright::cli::run(
         reference::app(),
         ["reference", "graph", "--format", "dot"],
         &mut out,
         &mut err,
-    );
+    )
+    .await;
     assert_eq!(code, 0);
     assert!(
         String::from_utf8(out)

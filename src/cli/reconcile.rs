@@ -1,0 +1,549 @@
+//! The commands that talk to AWS (`plan`, `apply`, `destroy`, `drift`) and the bundled LocalStack
+//! (`local`). Each builds the provider from the command line, asks the engine, and renders what
+//! comes back; nothing here decides anything the engine does not.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::sync::Arc;
+use std::time::Instant;
+
+use clap::{Args, Subcommand};
+use serde_json::json;
+use tokio::sync::mpsc;
+
+use super::fail;
+use crate::engine::{self, ApplyOptions, Change, EngineError, Env, Event, Plan, Report, Status};
+use crate::local::{LocalError, LocalOptions};
+use crate::model::App;
+use crate::provider::api::{Provider, kind_word};
+use crate::provider::aws::{AwsProvider, ClientOptions, Clients};
+
+/// Where the commands send their calls.
+#[derive(Debug, Args)]
+pub(super) struct Target {
+    /// Use the bundled LocalStack on loopback (started in the background if it is not running,
+    /// and left running: its state lives in that process).
+    #[arg(long, global = true, conflicts_with = "profile")]
+    local: bool,
+    /// The AWS region (default: AWS_REGION or the profile's).
+    #[arg(long, global = true)]
+    region: Option<String>,
+    /// The shared-config profile (default: AWS_PROFILE or `default`).
+    #[arg(long, global = true)]
+    profile: Option<String>,
+}
+
+/// `local` subcommands.
+#[derive(Debug, Subcommand)]
+pub(super) enum LocalCommand {
+    /// Start the bundled LocalStack (or find it running) and print its endpoint.
+    Start,
+    /// Print the endpoint of the running LocalStack (exit 3 when it is not running).
+    Status,
+    /// Stop the bundled LocalStack and wait until it is gone.
+    Stop,
+}
+
+/// The flags of `apply`.
+pub(super) struct ApplyFlags {
+    pub(super) yes: bool,
+    pub(super) prune: bool,
+    pub(super) concurrency: usize,
+}
+
+/// What every AWS command starts from: a provider and the app resolved for its account.
+struct Session {
+    provider: Arc<dyn Provider>,
+    desired: engine::ResolvedApp,
+    account: String,
+    region: String,
+}
+
+/// Turns on tracing on stderr for `-v` (pipewright), `-vv` (the AWS SDK too), or `RUST_LOG`.
+pub(super) fn init_tracing(verbose: u8) {
+    let from_env = std::env::var_os("RUST_LOG").is_some();
+    if verbose == 0 && !from_env {
+        return;
+    }
+    let filter = if from_env {
+        tracing_subscriber::EnvFilter::from_default_env()
+    } else if verbose == 1 {
+        tracing_subscriber::EnvFilter::new("pipewright=debug")
+    } else {
+        // The SDK at debug level, never trace: trace dumps whole requests, signed headers included.
+        tracing_subscriber::EnvFilter::new(
+            "pipewright=trace,aws_config=debug,aws_smithy_runtime=debug",
+        )
+    };
+    // A second initialisation (tests run the CLI many times) keeps the first subscriber.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Validates the app, builds the clients and the provider, and resolves the app for the account.
+async fn connect(app: &App, target: &Target, err: &mut dyn Write) -> Result<Session, u8> {
+    if let Err(e) = crate::validate::validate(app) {
+        return Err(fail(err, "the app is invalid; nothing was sent to AWS", &e));
+    }
+    let mut options = if target.local {
+        let emulator = LocalOptions::default().show_progress(true).start();
+        match emulator {
+            Ok(emulator) => ClientOptions::local(emulator.endpoint()),
+            Err(e) => return Err(local_failure(err, &e)),
+        }
+    } else {
+        let mut options = ClientOptions::default();
+        if let Some(profile) = &target.profile {
+            options = options.profile(profile);
+        }
+        options
+    };
+    if let Some(region) = &target.region {
+        options = options.region(region);
+    }
+    let clients = match Clients::load(&options).await {
+        Ok(c) => c,
+        Err(e) => return Err(fail(err, "cannot configure the AWS clients", &e)),
+    };
+    let endpoint = clients.endpoint_url().map(str::to_owned);
+    let aws = match AwsProvider::new(clients).await {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = writeln!(
+                err,
+                "error: cannot find out which AWS account to work in (sts:GetCallerIdentity failed): {e}\n  \
+                 check the credentials (environment, profile, SSO login, instance role), the region, \
+                 and the endpoint{}; or pass --local to use the bundled LocalStack",
+                endpoint.map(|e| format!(" ({e})")).unwrap_or_default()
+            );
+            return Err(1);
+        }
+    };
+    let env = Env::new(aws.partition(), aws.region(), aws.account());
+    let (account, region) = (aws.account().to_owned(), aws.region().to_owned());
+    let desired = match engine::resolve(&app.desired(), &env) {
+        Ok(d) => d,
+        Err(e) => return Err(fail(err, "the app cannot be resolved for this account", &e)),
+    };
+    Ok(Session {
+        provider: Arc::new(aws),
+        desired,
+        account,
+        region,
+    })
+}
+
+fn local_failure(err: &mut dyn Write, e: &LocalError) -> u8 {
+    fail(err, "the bundled LocalStack is not available", e)
+}
+
+fn engine_failure(err: &mut dyn Write, e: &EngineError) -> u8 {
+    fail(err, "cannot read the current state from AWS", e)
+}
+
+/// `plan`: what apply would change.
+pub(super) async fn plan(
+    app: &App,
+    target: &Target,
+    json: bool,
+    detailed_exitcode: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    let session = match connect(app, target, err).await {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let plan = match engine::plan(&session.desired, &session.provider, 8).await {
+        Ok(p) => p,
+        Err(e) => return engine_failure(err, &e),
+    };
+    let _ = if json {
+        writeln!(out, "{}", plan.to_json())
+    } else {
+        writeln!(out, "{plan}")
+    };
+    if detailed_exitcode && !plan.is_empty() {
+        2
+    } else {
+        0
+    }
+}
+
+/// `apply`: plan, confirm, run with progress, report.
+pub(super) async fn apply(
+    app: &App,
+    target: &Target,
+    flags: ApplyFlags,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    let session = match connect(app, target, err).await {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let plan = match engine::plan(&session.desired, &session.provider, flags.concurrency).await {
+        Ok(p) => p,
+        Err(e) => return engine_failure(err, &e),
+    };
+    let _ = writeln!(out, "{plan}");
+    let deletes = plan.summary.delete;
+    let runs = plan.summary.create
+        + plan.summary.update
+        + plan.summary.replace
+        + if flags.prune { deletes } else { 0 };
+    if runs == 0 {
+        if deletes > 0 {
+            let _ = writeln!(
+                out,
+                "nothing to apply; {deletes} resource(s) the app no longer declares stay until `apply --prune`"
+            );
+        }
+        return u8::from(plan.has_conflicts());
+    }
+    let question = format!(
+        "apply these changes to account {} in {}?",
+        session.account, session.region
+    );
+    if let Err(code) = confirm(flags.yes, &question, "apply", err) {
+        return code;
+    }
+    let options = ApplyOptions::default()
+        .concurrency(flags.concurrency)
+        .prune(flags.prune);
+    let report = run_with_progress(&plan, &session.provider, options, runs, err).await;
+    finish(&report, "apply", out, err)
+}
+
+/// `destroy`: everything the app owns, in reverse dependency order.
+pub(super) async fn destroy(
+    app: &App,
+    target: &Target,
+    yes: bool,
+    concurrency: usize,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    let session = match connect(app, target, err).await {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let plan = match engine::plan_destroy(
+        app.name().as_str(),
+        Some(&session.desired),
+        &session.provider,
+        concurrency,
+    )
+    .await
+    {
+        Ok(p) => p,
+        Err(e) => return engine_failure(err, &e),
+    };
+    let _ = writeln!(out, "{plan}");
+    let runs = plan.summary.delete;
+    if runs == 0 {
+        let _ = writeln!(
+            out,
+            "nothing to destroy: the app owns nothing in this account and region"
+        );
+        return 0;
+    }
+    let question = format!(
+        "delete these {runs} resource(s) from account {} in {}?",
+        session.account, session.region
+    );
+    if let Err(code) = confirm(yes, &question, "destroy", err) {
+        return code;
+    }
+    let options = ApplyOptions::default().concurrency(concurrency).prune(true);
+    let report = run_with_progress(&plan, &session.provider, options, runs, err).await;
+    finish(&report, "destroy", out, err)
+}
+
+/// `drift`: resources that differ from the model (changed or deleted outside pipewright).
+pub(super) async fn drift(
+    app: &App,
+    target: &Target,
+    json: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    let session = match connect(app, target, err).await {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let plan = match engine::plan(&session.desired, &session.provider, 8).await {
+        Ok(p) => p,
+        Err(e) => return engine_failure(err, &e),
+    };
+    let drifted: Vec<_> = plan.drifted().collect();
+    let missing: Vec<_> = plan
+        .changes
+        .iter()
+        .filter(|c| matches!(c.change, Change::Create))
+        .collect();
+    if json {
+        let doc = json!({
+            "format_version": engine::FORMAT_VERSION,
+            "app": plan.app,
+            "drifted": drifted,
+            "missing": missing,
+        });
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&doc).unwrap_or_default()
+        );
+    } else if drifted.is_empty() && missing.is_empty() {
+        let _ = writeln!(out, "no drift: AWS matches the model");
+    } else {
+        for c in &drifted {
+            let _ = writeln!(
+                out,
+                "~ {} \"{}\" ({}) differs from the model",
+                kind_word(c.kind),
+                c.physical_name,
+                c.id
+            );
+            let fields = match &c.change {
+                Change::Update { fields } | Change::Replace { fields, .. } => fields.as_slice(),
+                _ => &[],
+            };
+            for f in fields {
+                let _ = writeln!(
+                    out,
+                    "    {}: model {} ≠ AWS {}",
+                    f.path,
+                    shown(f.new.as_ref()),
+                    shown(f.old.as_ref())
+                );
+            }
+        }
+        for c in &missing {
+            let _ = writeln!(
+                out,
+                "- {} \"{}\" ({}) is missing: deleted outside pipewright, or never applied",
+                kind_word(c.kind),
+                c.physical_name,
+                c.id
+            );
+        }
+        let _ = writeln!(
+            out,
+            "{} drifted, {} missing; `apply` brings them back to the model",
+            drifted.len(),
+            missing.len()
+        );
+    }
+    if drifted.is_empty() && missing.is_empty() {
+        0
+    } else {
+        2
+    }
+}
+
+/// `local start|status|stop`.
+pub(super) fn local(command: &LocalCommand, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let options = LocalOptions::default().show_progress(true);
+    match command {
+        LocalCommand::Start => match options.start() {
+            Ok(emulator) => {
+                let _ = writeln!(out, "{}", emulator.endpoint());
+                0
+            }
+            Err(e) => local_failure(err, &e),
+        },
+        LocalCommand::Status => match options.status() {
+            Ok(Some(emulator)) => {
+                let _ = writeln!(out, "{}", emulator.endpoint());
+                0
+            }
+            Ok(None) => {
+                let _ = writeln!(
+                    err,
+                    "the bundled LocalStack is not running (`local start` or `--local` starts it)"
+                );
+                3
+            }
+            Err(e) => local_failure(err, &e),
+        },
+        LocalCommand::Stop => match options.stop() {
+            Ok(()) => 0,
+            Err(e) => local_failure(err, &e),
+        },
+    }
+}
+
+fn shown(v: Option<&serde_json::Value>) -> String {
+    v.map_or_else(|| "(none)".to_owned(), serde_json::Value::to_string)
+}
+
+/// Asks on the terminal unless `yes`; without a terminal, refuses.
+fn confirm(yes: bool, question: &str, verb: &str, err: &mut dyn Write) -> Result<(), u8> {
+    if yes {
+        return Ok(());
+    }
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        let _ = writeln!(
+            err,
+            "error: {verb} changes AWS and needs a confirmation, but there is no terminal to ask on: \
+             review `plan`, then run `{verb} --yes`"
+        );
+        return Err(1);
+    }
+    let _ = write!(err, "{question} Only 'yes' is accepted: ");
+    let _ = err.flush();
+    let mut answer = String::new();
+    if stdin.lock().read_line(&mut answer).is_err() || answer.trim() != "yes" {
+        let _ = writeln!(err, "{verb} cancelled; nothing was changed");
+        return Err(1);
+    }
+    Ok(())
+}
+
+/// Runs the plan, printing one line per finished step as the engine's events arrive.
+async fn run_with_progress(
+    plan: &Plan,
+    provider: &Arc<dyn Provider>,
+    options: ApplyOptions,
+    total: usize,
+    err: &mut dyn Write,
+) -> Report {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Event>();
+    let options = options.on_event(move |e| {
+        // The receiver lives until the run ends; a send can only fail after that.
+        let _ = tx.send(e.clone());
+    });
+    let started = Instant::now();
+    let run = async move {
+        let report = engine::apply(plan, provider, &options).await;
+        // Dropping the options drops the sender, which ends the rendering loop.
+        drop(options);
+        report
+    };
+    let render = async {
+        let mut finished = 0usize;
+        while let Some(event) = rx.recv().await {
+            if let Some(line) = progress_line(&event, &mut finished, total, started) {
+                let _ = writeln!(err, "{line}");
+            }
+        }
+    };
+    let (report, ()) = tokio::join!(run, render);
+    report
+}
+
+fn progress_line(
+    event: &Event,
+    finished: &mut usize,
+    total: usize,
+    started: Instant,
+) -> Option<String> {
+    let clock = format!("{:>6.1}s", started.elapsed().as_secs_f64());
+    match event {
+        Event::Started { .. } => None,
+        Event::Succeeded {
+            kind,
+            physical_name,
+            operation,
+            elapsed_ms,
+            id,
+        } => {
+            if matches!(operation, crate::provider::api::Operation::Read) {
+                return None;
+            }
+            *finished += 1;
+            Some(format!(
+                "{clock} [{finished}/{total}] ✓ {} {} \"{physical_name}\" ({id}) in {:.1}s",
+                verb(*operation),
+                kind_word(*kind),
+                *elapsed_ms as f64 / 1000.0
+            ))
+        }
+        Event::Retrying {
+            kind,
+            physical_name,
+            operation,
+            attempt,
+            delay_ms,
+            error,
+            ..
+        } => Some(format!(
+            "{clock}         … {} {} \"{physical_name}\": {} (attempt {attempt}, again in {:.1}s)",
+            verb(*operation),
+            kind_word(*kind),
+            error.code,
+            *delay_ms as f64 / 1000.0
+        )),
+        Event::Failed {
+            kind,
+            physical_name,
+            operation,
+            error,
+            id,
+        } => {
+            *finished += 1;
+            Some(format!(
+                "{clock} [{finished}/{total}] ✗ {} {} \"{physical_name}\" ({id}) failed: {error}",
+                verb(*operation),
+                kind_word(*kind)
+            ))
+        }
+        Event::Skipped {
+            kind,
+            physical_name,
+            reason,
+            id,
+        } => {
+            *finished += 1;
+            Some(format!(
+                "{clock} [{finished}/{total}] - skipped {} \"{physical_name}\" ({id}): {reason}",
+                kind_word(*kind)
+            ))
+        }
+    }
+}
+
+fn verb(operation: crate::provider::api::Operation) -> &'static str {
+    use crate::provider::api::Operation;
+    match operation {
+        Operation::Read => "read",
+        Operation::Create => "create",
+        Operation::Update => "update",
+        Operation::Delete => "delete",
+        Operation::ListOwned => "list",
+    }
+}
+
+/// Prints the summary and the failures; exit 0 when everything is done, 1 otherwise.
+fn finish(report: &Report, verb: &str, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let _ = writeln!(
+        out,
+        "{verb}: {report} in {:.1}s",
+        report.elapsed_ms as f64 / 1000.0
+    );
+    if report.succeeded() {
+        return 0;
+    }
+    for o in &report.outcomes {
+        let what = format!("{} \"{}\" ({})", kind_word(o.kind), o.physical_name, o.id);
+        let _ = match &o.status {
+            Status::Failed { operation, error } => writeln!(
+                err,
+                "error: {what}: {} failed with {}: {}",
+                self::verb(*operation),
+                error.code,
+                error.message
+            ),
+            Status::Conflict { message } => writeln!(err, "conflict: {message}"),
+            _ => Ok(()),
+        };
+    }
+    let _ = writeln!(
+        err,
+        "{verb} did not finish: fix what failed and run `{verb}` again; it picks up from what AWS has now"
+    );
+    1
+}
