@@ -17,12 +17,12 @@ use serde::Serialize;
 use tokio::task::JoinSet;
 
 use super::EngineError;
-use super::diff::{Change, ReplaceStrategy};
+use super::diff::{Change, ReplaceStrategy, changed_fields, is_under, rules};
 use super::plan::{Mode, Plan, delete_rank, plan_destroy};
 use super::resolve::ResolvedApp;
 use crate::model::ResourceKind;
 use crate::provider::api::{
-    ErrorClass, FieldChange, Operation, Provider, ProviderError, Resource, kind_word,
+    ErrorClass, FieldChange, Operation, Owner, Provider, ProviderError, Resource, kind_word,
     serialize_kind,
 };
 
@@ -368,7 +368,10 @@ async fn call(
     let mut attempt = 1;
     let result = loop {
         let r = match step {
-            Step::Create(r) => provider.create(r).await,
+            Step::Create(r) => match provider.create(r).await {
+                Err(e) if e.class == ErrorClass::AlreadyExists => take_over(provider, r, e).await,
+                other => other,
+            },
             Step::Update(r, fields) => provider.update(r, fields).await,
             Step::Delete(kind, name) => match provider.delete(*kind, name).await {
                 // Gone already is what a delete wants.
@@ -415,6 +418,51 @@ async fn call(
         }),
     }
     result
+}
+
+/// A create that found its resource already there: most often this run's own earlier attempt,
+/// whose answer was lost (a dropped connection, a crash), so the resource is there but unseen.
+/// It is read back and finished with an update when it carries this app's tags for this
+/// resource (or, for the kinds that carry no tags, when it is already exactly as wanted); any
+/// other resource under that name is left untouched and the create fails.
+async fn take_over(
+    provider: &dyn Provider,
+    wanted: &Resource,
+    exists: ProviderError,
+) -> Result<(), ProviderError> {
+    let Some(found) = provider.read(wanted.kind, &wanted.physical_name).await? else {
+        // Gone again between the two calls: try the create anew.
+        return Err(ProviderError::new(
+            ErrorClass::Transient,
+            exists.code,
+            exists.message,
+        ));
+    };
+    let fields = changed_fields(wanted.kind, &wanted.properties, &found.properties);
+    let ours = match (&found.owner, Owner::from_properties(&wanted.properties)) {
+        (Some(found), Some(wanted)) => *found == wanted,
+        _ => !wanted.kind.taggable() && fields.is_empty(),
+    };
+    let forced = rules(wanted.kind)
+        .create_only
+        .iter()
+        .any(|c| fields.iter().any(|f| is_under(&f.path, c)));
+    if !ours || forced {
+        return Err(ProviderError::other(
+            exists.code,
+            format!(
+                "{}; the {} \"{}\" there is not this app's {} as the model wants it, so it is left untouched",
+                exists.message,
+                kind_word(wanted.kind),
+                wanted.physical_name,
+                wanted.id
+            ),
+        ));
+    }
+    if fields.is_empty() {
+        return Ok(());
+    }
+    provider.update(wanted, &fields).await
 }
 
 fn millis(d: Duration) -> u64 {

@@ -317,7 +317,7 @@ pub fn normalize(kind: ResourceKind, properties: &mut Value) {
     }
 }
 
-fn is_under(path: &str, prefix: &str) -> bool {
+pub(crate) fn is_under(path: &str, prefix: &str) -> bool {
     path == prefix
         || path
             .strip_prefix(prefix)

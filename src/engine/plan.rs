@@ -626,8 +626,7 @@ async fn observe(
     only_untaggable: bool,
 ) -> Result<(ObservedMap, Vec<Owned>), EngineError> {
     // Listing first lets a provider answer the reads from what it learned listing.
-    let owned = provider
-        .list_owned(&desired.app)
+    let owned = with_read_retries(|| provider.list_owned(&desired.app))
         .await
         .map_err(|source| EngineError::List {
             app: desired.app.clone(),
@@ -649,7 +648,7 @@ async fn observe(
             let Some(key) = keys.pop() else { break };
             let p = Arc::clone(provider);
             set.spawn(async move {
-                let r = p.read(key.0, &key.1).await;
+                let r = with_read_retries(|| p.read(key.0, &key.1)).await;
                 (key, r)
             });
         }
@@ -666,6 +665,31 @@ async fn observe(
         }
     }
     Ok((observed, owned))
+}
+
+/// How many times a read is tried when it fails in a way expected to clear (throttling, a
+/// server or network failure, each already retried by the SDK), with a delay doubling from
+/// [`READ_FIRST_DELAY`]: a bounded few seconds at most.
+const READ_ATTEMPTS: u32 = 4;
+const READ_FIRST_DELAY: std::time::Duration = std::time::Duration::from_millis(250);
+
+async fn with_read_retries<T, F, Fut>(mut read: F) -> Result<T, ProviderError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ProviderError>>,
+{
+    let mut delay = READ_FIRST_DELAY;
+    let mut attempt = 1;
+    loop {
+        match read().await {
+            Err(e) if e.is_retryable() && attempt < READ_ATTEMPTS => {
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Reads what AWS has and plans the changes that bring it to `desired`.
@@ -697,8 +721,7 @@ pub async fn plan_destroy(
     let (observed, owned) = match desired {
         Some(d) => observe(d, provider, concurrency, true).await?,
         None => {
-            let owned = provider
-                .list_owned(app)
+            let owned = with_read_retries(|| provider.list_owned(app))
                 .await
                 .map_err(|source| EngineError::List {
                     app: app.to_owned(),

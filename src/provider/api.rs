@@ -201,8 +201,17 @@ pub enum ErrorClass {
     /// role was created or changed (IAM is eventually consistent). The engine retries these for
     /// a bounded time.
     Retryable,
-    /// AWS throttled the call even after the SDK's own retries.
+    /// AWS throttled the call even after the SDK's own retries. The engine retries it too.
     Throttled,
+    /// A server error (5xx) or a network failure (connection refused or dropped, timeout) that
+    /// outlasted the SDK's own retries. The engine retries it too: every provider call is
+    /// idempotent in effect, and a create that happened unseen surfaces as
+    /// [`ErrorClass::AlreadyExists`].
+    Transient,
+    /// A create found the resource already there: often its own earlier attempt whose answer was
+    /// lost. The engine reads it and takes it over only when it carries this app's tags for this
+    /// resource.
+    AlreadyExists,
     /// Anything else: reported as is.
     Other,
 }
@@ -236,10 +245,14 @@ impl ProviderError {
         Self::new(ErrorClass::Other, code, message)
     }
 
-    /// Whether the engine retries it (see [`ErrorClass::Retryable`]).
+    /// Whether the engine retries it: [`ErrorClass::Retryable`], [`ErrorClass::Throttled`] and
+    /// [`ErrorClass::Transient`], each within a bounded budget.
     #[must_use]
     pub fn is_retryable(&self) -> bool {
-        self.class == ErrorClass::Retryable
+        matches!(
+            self.class,
+            ErrorClass::Retryable | ErrorClass::Throttled | ErrorClass::Transient
+        )
     }
 }
 

@@ -475,7 +475,8 @@ impl Provider for FakeProvider {
             move |s| {
                 let key = (resource.kind, resource.physical_name.clone());
                 if s.resources.contains_key(&key) {
-                    return Err(ProviderError::other(
+                    return Err(ProviderError::new(
+                        ErrorClass::AlreadyExists,
                         "ResourceAlreadyExistsException",
                         format!(
                             "{} {} already exists",

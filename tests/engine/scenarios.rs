@@ -354,3 +354,64 @@ async fn the_plan_reads_as_one_line_per_change_with_the_fields_under_it() {
         "no changes: AWS matches the model\n0 to create, 0 to update, 0 to replace, 0 to delete"
     );
 }
+
+#[tokio::test]
+async fn a_create_whose_answer_was_lost_is_finished_not_duplicated() {
+    // Plan on an empty account, then the resources appear before apply runs (as when an earlier
+    // attempt's answer was lost, or a crashed run made them): apply takes over what carries this
+    // app's tags, finishes what differs, and leaves everything converged.
+    let desired = reference();
+    let (fake, provider) = fake();
+    let plan = plan(&desired, &provider).await;
+    assert_eq!(plan.summary.create, desired.resources.len());
+    let p = index(&desired, ResourceKind::Project);
+    for r in &desired.resources {
+        provider
+            .create(&r.resource)
+            .await
+            .expect("made behind the plan's back");
+    }
+    fake.set_field(
+        ResourceKind::Project,
+        &desired.resources[p].resource.physical_name,
+        "/TimeoutInMinutes",
+        Some(json!(5)),
+    );
+    let report = engine::apply(&plan, &provider, &fast()).await;
+    assert!(report.succeeded(), "{report}: {:#?}", report.outcomes);
+    assert!(crate::plan(&desired, &provider).await.is_empty());
+    assert_eq!(
+        fake.resources().len(),
+        desired.resources.len(),
+        "no duplicate"
+    );
+}
+
+#[tokio::test]
+async fn a_create_that_meets_a_foreign_resource_fails_and_leaves_it_alone() {
+    let desired = reference();
+    let (fake, provider) = fake();
+    let plan = plan(&desired, &provider).await;
+    let r = &desired.resources[index(&desired, ResourceKind::Repository)].resource;
+    fake.insert_foreign(
+        ResourceKind::Repository,
+        &r.physical_name,
+        json!({"RepositoryName": r.physical_name, "RepositoryDescription": "someone else's"}),
+    );
+    let report = engine::apply(&plan, &provider, &fast()).await;
+    assert!(!report.succeeded());
+    let failed = report
+        .with_status("failed")
+        .find(|o| o.kind == ResourceKind::Repository)
+        .expect("the create failed");
+    let Status::Failed { error, .. } = &failed.status else {
+        unreachable!("filtered on failed")
+    };
+    assert!(error.message.contains("is not this app's"), "{error}");
+    assert_eq!(
+        fake.get(ResourceKind::Repository, &r.physical_name)
+            .and_then(|p| p.get("RepositoryDescription").cloned()),
+        Some(json!("someone else's")),
+        "untouched"
+    );
+}

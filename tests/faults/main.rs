@@ -6,5 +6,6 @@
 #[path = "../localstack/harness.rs"]
 mod harness;
 
+mod apply;
 mod proxy;
 mod sdk;

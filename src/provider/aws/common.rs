@@ -37,6 +37,32 @@ const THROTTLED: &[&str] = &[
     "SlowDown",
 ];
 
+/// Error codes of a create that found its resource already there. (`BucketAlreadyExists`, a
+/// bucket of another account, is not among them: that one can never be ours.)
+const ALREADY_EXISTS: &[&str] = &[
+    "EntityAlreadyExists",
+    "BucketAlreadyOwnedByYou",
+    "RepositoryNameExistsException",
+    "ResourceAlreadyExistsException",
+    "ApplicationAlreadyExistsException",
+    "DeploymentGroupAlreadyExistsException",
+    "DeploymentConfigAlreadyExistsException",
+    "PipelineNameInUseException",
+];
+
+/// Error codes of server-side failures worth another attempt.
+const TRANSIENT: &[&str] = &[
+    "InternalFailure",
+    "InternalError",
+    "InternalServerError",
+    "InternalServerException",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+    "ServiceFailure",
+    "RequestTimeout",
+    "RequestTimeoutException",
+];
+
 /// Error codes under which services report that they cannot use a role yet.
 const ROLE_NOT_READY: &[&str] = &[
     "InvalidStructureException",
@@ -57,6 +83,10 @@ pub(crate) fn classify(code: &str, message: &str) -> ErrorClass {
         ErrorClass::NotFound
     } else if THROTTLED.contains(&code) {
         ErrorClass::Throttled
+    } else if ALREADY_EXISTS.contains(&code) {
+        ErrorClass::AlreadyExists
+    } else if TRANSIENT.contains(&code) {
+        ErrorClass::Transient
     } else if ROLE_NOT_READY.contains(&code)
         && ["assumerole", "assume role", "assume the role", "be assumed"]
             .iter()
@@ -85,6 +115,16 @@ where
             let message = DisplayErrorContext(&err).to_string();
             if status == Some(404) {
                 ProviderError::new(ErrorClass::NotFound, "NotFound", message)
+            } else if matches!(
+                err,
+                SdkError::DispatchFailure(_)
+                    | SdkError::TimeoutError(_)
+                    | SdkError::ResponseError(_)
+            ) || status.is_some_and(|s| s >= 500)
+            {
+                // No answer, a cut answer, or a 5xx without a body: the network or the service
+                // failing for a moment, after the SDK's own attempts.
+                ProviderError::new(ErrorClass::Transient, "RequestFailed", message)
             } else {
                 ProviderError::other("RequestFailed", message)
             }

@@ -380,27 +380,31 @@ async fn configure(
 
 /// Creates a bucket in the client's region, then puts its whole configuration and tags.
 pub(crate) async fn create(s3: &Client, region: &str, r: &Resource) -> Result<(), ProviderError> {
-    // us-east-1 is the one region that refuses an explicit location constraint.
-    let location = (region != "us-east-1").then(|| {
-        CreateBucketConfiguration::builder()
-            .location_constraint(BucketLocationConstraint::from(region))
-            .build()
-    });
+    // The tags go with the create itself, so that a bucket never exists without the tags that
+    // make it the app's, even when the process dies right after (the tag set is put again
+    // below for endpoints that ignore tags at creation).
+    let tags = tagging(&tags_of(&r.properties))?;
+    let configuration = CreateBucketConfiguration::builder()
+        .set_tags(Some(tags.tag_set().to_vec()))
+        // us-east-1 is the one region that refuses an explicit location constraint.
+        .set_location_constraint(
+            (region != "us-east-1").then(|| BucketLocationConstraint::from(region)),
+        )
+        .build();
     s3.create_bucket()
         .bucket(&r.physical_name)
-        .set_create_bucket_configuration(location)
+        .create_bucket_configuration(configuration)
+        .send()
+        .await
+        .map_err(sdk_error)?;
+    s3.put_bucket_tagging()
+        .bucket(&r.physical_name)
+        .tagging(tags)
         .send()
         .await
         .map_err(sdk_error)?;
     let present = |k: &str| r.properties.get(k).is_some();
-    configure(s3, r, present).await?;
-    s3.put_bucket_tagging()
-        .bucket(&r.physical_name)
-        .tagging(tagging(&tags_of(&r.properties))?)
-        .send()
-        .await
-        .map_err(sdk_error)
-        .map(|_| ())
+    configure(s3, r, present).await
 }
 
 /// Puts the parts of the configuration that changed, and the tags.

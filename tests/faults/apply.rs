@@ -1,0 +1,189 @@
+//! The engine through the fault proxy: apply and destroy of whole apps while requests fail, and
+//! what happens when every request fails.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use pipewright::engine::{self, ApplyOptions, Env, ResolvedApp, RetryPolicy};
+use pipewright::model::App;
+use pipewright::provider::api::Provider;
+use pipewright::provider::aws::{AwsProvider, ClientOptions, Clients};
+
+use crate::harness::{endpoint, unique};
+use crate::proxy::{Fault, FaultPlan, FaultProxy};
+
+#[path = "../../examples/reference.rs"]
+#[allow(dead_code)]
+mod reference;
+
+/// Every kind of fault the proxy injects.
+pub(crate) const ALL_FAULTS: [Fault; 6] = [
+    Fault::Throttle,
+    Fault::ServerError,
+    Fault::Unavailable,
+    Fault::DropBefore,
+    Fault::DropAfter,
+    Fault::Latency(Duration::from_millis(30)),
+];
+
+/// Fault rates and seeds each app is applied and destroyed under. Seed 3 at 30% once dropped
+/// the answer to a deployment group's create, whose retry then met the group it had made.
+pub(crate) const FAULT_RUNS: [(f64, u64); 3] = [(0.1, 1001), (0.3, 1002), (0.3, 3)];
+
+/// The engine's retry policy for these tests: the default shape, shorter delays.
+pub(crate) fn quick_retries() -> RetryPolicy {
+    RetryPolicy {
+        budget: Duration::from_secs(60),
+        first_delay: Duration::from_millis(50),
+        max_delay: Duration::from_millis(500),
+        max_attempts: 12,
+    }
+}
+
+pub(crate) async fn provider_at(endpoint: &str) -> (Arc<dyn Provider>, Env) {
+    let clients = Clients::load(&ClientOptions::local(endpoint))
+        .await
+        .expect("emulator options name a region");
+    let aws = AwsProvider::new(clients).await.expect("sts answers");
+    let env = Env::new(aws.partition(), aws.region(), aws.account());
+    (Arc::new(aws), env)
+}
+
+pub(crate) fn reference_app(prefix: &str) -> App {
+    let mut app = App::new(prefix).expect("a valid app name");
+    reference::add_reference(&mut app, prefix).expect("valid names");
+    app
+}
+
+pub(crate) fn resolved(app: &App, env: &Env) -> ResolvedApp {
+    engine::resolve(&app.desired(), env).expect("the reference app resolves")
+}
+
+/// Plans through `provider` with the engine's own retries, as the CLI does.
+pub(crate) async fn plan_is_empty(desired: &ResolvedApp, provider: &Arc<dyn Provider>) -> bool {
+    engine::plan(desired, provider, 8)
+        .await
+        .expect("a plan without faults")
+        .is_empty()
+}
+
+#[tokio::test]
+async fn apply_and_destroy_converge_with_faults() {
+    let (direct, env) = provider_at(endpoint()).await;
+    for (rate, seed) in FAULT_RUNS {
+        let prefix = unique("flt");
+        let app = reference_app(&prefix);
+        let desired = resolved(&app, &env);
+        let proxy = FaultProxy::start(endpoint(), FaultPlan::new(rate, &ALL_FAULTS, seed)).await;
+        let (faulty, _) = provider_at(proxy.endpoint()).await;
+        let options = ApplyOptions::default().retry(quick_retries());
+
+        let plan = engine::plan(&desired, &faulty, 8)
+            .await
+            .unwrap_or_else(|e| panic!("plan at {rate} (seed {seed}): {e}"));
+        let report = engine::apply(&plan, &faulty, &options).await;
+        assert!(
+            report.succeeded(),
+            "apply at {rate} (seed {seed}) failed: {:#?}",
+            report.outcomes
+        );
+        // The same end state as without faults: seen directly, nothing left to change.
+        assert!(
+            plan_is_empty(&desired, &direct).await,
+            "converged at {rate}"
+        );
+
+        let report = engine::destroy(&prefix, Some(&desired), &faulty, &options)
+            .await
+            .unwrap_or_else(|e| panic!("destroy plan at {rate} (seed {seed}): {e}"));
+        assert!(
+            report.succeeded(),
+            "destroy at {rate} (seed {seed}) failed: {:#?}",
+            report.outcomes
+        );
+        let left = direct.list_owned(&prefix).await.expect("list owned");
+        assert!(left.is_empty(), "nothing owned remains at {rate}: {left:?}");
+        let stats = proxy.stats();
+        assert!(stats.total_faults() > 0, "{stats:?}");
+    }
+}
+
+#[tokio::test]
+async fn with_every_request_failing_apply_stops_within_its_budget_then_a_rerun_converges() {
+    let (direct, env) = provider_at(endpoint()).await;
+    let prefix = unique("down");
+    let app = reference_app(&prefix);
+    let desired = resolved(&app, &env);
+    let proxy = FaultProxy::start(endpoint(), FaultPlan::none()).await;
+    let (faulty, _) = provider_at(proxy.endpoint()).await;
+    let plan = engine::plan(&desired, &faulty, 8)
+        .await
+        .expect("plan before the outage");
+
+    // Everything fails from now on: reads are retried a bounded few times, then reported.
+    proxy.set_plan(FaultPlan::new(1.0, &[Fault::Unavailable], 9));
+    let err = engine::plan(&desired, &faulty, 8)
+        .await
+        .expect_err("nothing can be read");
+    let message = err.to_string();
+    assert!(message.contains(&prefix), "names the app: {message}");
+    let source = std::error::Error::source(&err)
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    assert!(
+        source.contains("ServiceUnavailable"),
+        "names the AWS code: {source}"
+    );
+
+    // Apply: every call retried within the engine's budget, then failed; nothing is half-done in
+    // a way a rerun cannot finish.
+    let budget = RetryPolicy {
+        budget: Duration::from_secs(3),
+        first_delay: Duration::from_millis(100),
+        max_delay: Duration::from_millis(500),
+        max_attempts: 4,
+    };
+    let before = proxy.stats().total_requests();
+    let report = engine::apply(&plan, &faulty, &ApplyOptions::default().retry(budget)).await;
+    assert!(!report.succeeded());
+    let failed: Vec<_> = report.with_status("failed").collect();
+    assert!(!failed.is_empty());
+    assert!(
+        report.with_status("done").next().is_none(),
+        "nothing can succeed while every request fails"
+    );
+    for o in &failed {
+        let pipewright::engine::Status::Failed { error, .. } = &o.status else {
+            unreachable!("filtered on failed")
+        };
+        assert_eq!(error.code, "ServiceUnavailable", "{o:?}");
+    }
+    // What depends on a failed resource is skipped, not attempted.
+    assert!(report.with_status("skipped").count() > 0, "{report}");
+    // Bounded: at most 4 engine attempts of at most 5 SDK attempts for each started resource.
+    let attempts = proxy.stats().total_requests() - before;
+    assert!(
+        attempts <= (failed.len() as u64) * 4 * 5,
+        "{attempts} requests for {} failed resources",
+        failed.len()
+    );
+
+    // The outage ends: a rerun converges, and destroy leaves nothing owned.
+    proxy.set_plan(FaultPlan::none());
+    let plan = engine::plan(&desired, &faulty, 8)
+        .await
+        .expect("plan after the outage");
+    let report = engine::apply(
+        &plan,
+        &faulty,
+        &ApplyOptions::default().retry(quick_retries()),
+    )
+    .await;
+    assert!(report.succeeded(), "{:#?}", report.outcomes);
+    assert!(plan_is_empty(&desired, &direct).await);
+    let report = engine::destroy(&prefix, Some(&desired), &direct, &ApplyOptions::default())
+        .await
+        .expect("destroy");
+    assert!(report.succeeded(), "{report}");
+    assert!(direct.list_owned(&prefix).await.expect("list").is_empty());
+}
