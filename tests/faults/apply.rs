@@ -106,6 +106,21 @@ async fn apply_and_destroy_converge_with_faults() {
         let stats = proxy.stats();
         assert!(stats.total_faults() > 0, "{stats:?}");
     }
+    let rows: Vec<_> = FAULT_RUNS
+        .iter()
+        .map(|&(rate, seed)| crate::report::FaultRow {
+            app: "reference",
+            rate,
+            seed,
+        })
+        .collect();
+    crate::report::record_faults(
+        &rows,
+        "throttling (400 `ThrottlingException` / `Throttling`, 503 `SlowDown` for S3), 500 \
+         `InternalFailure`, 503 `ServiceUnavailable`, a connection dropped before the request \
+         reaches the emulator, a connection dropped after the emulator acted (the answer is lost), \
+         and 30 ms of added latency",
+    );
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
-//! The fault tier: the SDK clients, and later the engine, through a proxy that injects throttling,
-//! server errors, dropped connections and latency between them and the emulator.
+//! The fault tier: the SDK clients and the engine through a proxy that injects throttling,
+//! server errors, dropped connections and latency between them and the emulator; `apply` killed
+//! mid-run; two applies at once. Each test writes its section of `RELIABILITY.md` once it passed.
 
 // The emulator harness is shared with the LocalStack tier; not every helper is used here.
 #[allow(dead_code)]
@@ -7,5 +8,8 @@
 mod harness;
 
 mod apply;
+mod concurrent;
+mod crash;
 mod proxy;
+mod report;
 mod sdk;

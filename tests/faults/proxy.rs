@@ -110,6 +110,8 @@ struct Shared {
     plan: Mutex<FaultPlan>,
     stats: Mutex<Stats>,
     counter: AtomicU64,
+    /// The request index at which to trip, and who to tell.
+    tripwire: Mutex<Option<(u64, tokio::sync::oneshot::Sender<String>)>>,
 }
 
 /// A running proxy; it stops when dropped.
@@ -141,6 +143,7 @@ impl FaultProxy {
             plan: Mutex::new(plan),
             stats: Mutex::new(Stats::default()),
             counter: AtomicU64::new(0),
+            tripwire: Mutex::new(None),
         });
         let accepting = Arc::clone(&shared);
         let task = tokio::spawn(async move {
@@ -167,6 +170,15 @@ impl FaultProxy {
     /// Replaces the fault plan; requests already in flight keep their draw.
     pub(crate) fn set_plan(&self, plan: FaultPlan) {
         *self.shared.plan.lock().expect("plan lock") = plan;
+    }
+
+    /// Trips on the `n`-th request (from 0): it is forwarded, so the emulator acts on it, then
+    /// the receiver learns its `service:operation` and the answer is held back for good: the
+    /// moment to kill the client, after a change it will never hear about.
+    pub(crate) fn trip_at(&self, n: u64) -> tokio::sync::oneshot::Receiver<String> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        *self.shared.tripwire.lock().expect("tripwire lock") = Some((n, tx));
+        rx
     }
 
     /// What went through so far.
@@ -213,7 +225,45 @@ impl Request {
         {
             return action.to_owned();
         }
-        self.method().to_owned()
+        self.rest_operation()
+    }
+
+    /// S3's operation, from the method, the path (bucket, key) and the sub-resource in the query
+    /// (`PUT /b?versioning` is `PutBucketVersioning`).
+    fn rest_operation(&self) -> String {
+        let target = self.head.split_whitespace().nth(1).unwrap_or("/");
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        let sub = query
+            .split('&')
+            .map(|p| p.split('=').next().unwrap_or(""))
+            .find(|k| !k.is_empty() && !k.starts_with("x-id") && !k.starts_with("list-type"))
+            .unwrap_or("");
+        let has_key = path.trim_matches('/').contains('/');
+        let capitalized = |s: &str| {
+            let mut c = s.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        };
+        match (self.method(), path, sub, has_key) {
+            ("GET", "/", _, _) => "ListBuckets".into(),
+            ("PUT", _, "", false) => "CreateBucket".into(),
+            ("DELETE", _, "", false) => "DeleteBucket".into(),
+            ("HEAD", _, _, false) => "HeadBucket".into(),
+            ("GET", _, "versions", false) => "ListObjectVersions".into(),
+            ("POST", _, "delete", false) => "DeleteObjects".into(),
+            ("PUT", _, "", true) => "PutObject".into(),
+            ("GET", _, "", true) => "GetObject".into(),
+            ("DELETE", _, "", true) => "DeleteObject".into(),
+            (method, _, sub, false) => {
+                format!(
+                    "{}Bucket{}",
+                    capitalized(&method.to_ascii_lowercase()),
+                    capitalized(sub)
+                )
+            }
+            (method, ..) => method.to_owned(),
+        }
     }
 
     /// The request as sent upstream, asking the emulator to close after answering.
@@ -258,6 +308,25 @@ async fn serve(shared: Arc<Shared>, mut client: TcpStream) -> std::io::Result<()
         }
     }
 
+    let tripped = {
+        let mut wire = shared.tripwire.lock().expect("tripwire lock");
+        match wire.take() {
+            Some((at, tx)) if at == n => Some(tx),
+            other => {
+                *wire = other;
+                None
+            }
+        }
+    };
+    if let Some(tx) = tripped {
+        forward(&shared.upstream, &request).await?;
+        let _ = tx.send(format!("{service}:{operation}"));
+        // Hold the client's connection without answering until it dies.
+        let mut sink = [0u8; 64];
+        while client.read(&mut sink).await.is_ok_and(|n| n > 0) {}
+        return Ok(());
+    }
+
     match fault {
         Some(Fault::DropBefore) => return Ok(()),
         Some(Fault::Latency(delay)) => tokio::time::sleep(delay).await,
@@ -293,7 +362,7 @@ fn draw(plan: &FaultPlan, n: u64, service: &str, operation: &str) -> Option<Faul
     })
 }
 
-fn splitmix(x: u64) -> u64 {
+pub(crate) fn splitmix(x: u64) -> u64 {
     let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);

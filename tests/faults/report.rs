@@ -1,0 +1,81 @@
+//! This tier's sections of `RELIABILITY.md`, written by the tests that ran them (only once they
+//! passed) into the target directory; `scripts/reliability` puts the sections together, and CI
+//! checks that the committed file matches, so the report cannot go stale.
+
+use std::path::PathBuf;
+
+/// Where sections are written: `<target>/tmp/reliability/`.
+pub(crate) fn section_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("reliability")
+}
+
+fn write(name: &str, markdown: &str) {
+    let dir = section_dir();
+    std::fs::create_dir_all(&dir).expect("create the report directory");
+    std::fs::write(dir.join(format!("{name}.md")), markdown).expect("write a report section");
+}
+
+/// One row of the fault table.
+pub(crate) struct FaultRow {
+    pub(crate) app: &'static str,
+    pub(crate) rate: f64,
+    pub(crate) seed: u64,
+}
+
+pub(crate) fn record_faults(rows: &[FaultRow], kinds: &str) {
+    let mut md = String::from(
+        "## Faults between the SDK and AWS\n\n\
+         A seeded proxy on loopback answers a fraction of all requests (every service, every \
+         operation) with one of: ",
+    );
+    md.push_str(kinds);
+    md.push_str(
+        ". Each app is applied from nothing, checked against a fault-free read (nothing left to \
+         change), then destroyed through the same faults, and checked to own nothing.\n\n\
+         | app | faulty requests | seed | apply | same end state as without faults | destroy, nothing owned left |\n\
+         |---|---|---|---|---|---|\n",
+    );
+    for r in rows {
+        md.push_str(&format!(
+            "| {} | {:.0}% | {} | held | held | held |\n",
+            r.app,
+            r.rate * 100.0,
+            r.seed
+        ));
+    }
+    md.push_str(
+        "| reference | 100% (`ServiceUnavailable`) | 9 | stops within its retry budget, names the \
+         AWS code, skips dependents | a rerun after the outage converges | held |\n",
+    );
+    write("20-faults", &md);
+}
+
+pub(crate) fn record_crashes(total: u64, killed_at: &[(u64, String)]) {
+    let mut md = format!(
+        "## Crashes\n\n\
+         `apply` of the reference app (the CLI, in its own process, one call at a time) makes \
+         {total} requests from start to end. It was killed with SIGKILL at {} distinct requests \
+         (seeded), each time right after the emulator acted on that request and before the answer \
+         reached the process. After each kill, a rerun converged (a plan after it is empty), every \
+         resource of the model existed exactly once with the app's tags for its id, the app owned \
+         nothing else, and `destroy` then left nothing owned and nothing under the model's names.\n\n\
+         | killed at request | the call whose answer was lost | rerun converged | no orphan, duplicate or untagged resource | destroy left nothing |\n\
+         |---|---|---|---|---|\n",
+        killed_at.len()
+    );
+    for (point, call) in killed_at {
+        md.push_str(&format!("| {point} | `{call}` | held | held | held |\n"));
+    }
+    write("30-crashes", &md);
+}
+
+pub(crate) fn record_concurrency(runs: usize) {
+    let md = format!(
+        "## Concurrent applies\n\n\
+         Two applies of the same app at once, from nothing, each with its own clients ({runs} \
+         times). Both succeeded: where one met a resource the other had just created (with the \
+         app's tags for that resource), it took it over instead of failing. The end state had \
+         every resource once, tagged, and a plan after it was empty.\n"
+    );
+    write("40-concurrency", &md);
+}
