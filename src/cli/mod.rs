@@ -24,8 +24,10 @@
 //! - `local start|status|stop` manages the bundled LocalStack.
 //!
 //! Global options: `--local` (the bundled LocalStack, started in the background if it is not
-//! running, and left running), `--region`, `--profile`; otherwise the standard AWS configuration
-//! chain and `AWS_ENDPOINT_URL` apply. `-v` / `-vv` (or `RUST_LOG`) turn on tracing on stderr.
+//! running, and left running), `--region`, `--profile`, `--endpoint-url URL` (every call goes to
+//! that URL: a proxy, a VPC endpoint, an emulator; with `--local`, an emulator already running
+//! there, reached with the emulator's test credentials instead of starting the bundled one);
+//! otherwise the standard AWS configuration chain and `AWS_ENDPOINT_URL` apply. `-v` / `-vv` (or `RUST_LOG`) turn on tracing on stderr.
 //!
 //! Every command validates the app first: an invalid app is refused with every violation, before
 //! any AWS call.
@@ -336,6 +338,16 @@ mod tests {
         );
         assert_eq!(code, 2, "{err}");
         assert!(err.contains("--profile"), "{err}");
+    }
+
+    #[test]
+    fn endpoint_urls_are_checked_before_any_call() {
+        for bad in ["localhost:4566", "http://", "ftp://127.0.0.1"] {
+            let (code, _, err) =
+                run_str(App::new("shop").unwrap(), &["plan", "--endpoint-url", bad]);
+            assert_eq!(code, 2, "{bad}: {err}");
+            assert!(err.contains(bad), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -21,15 +21,33 @@ use crate::provider::aws::{AwsProvider, ClientOptions, Clients};
 #[derive(Debug, Args)]
 pub(super) struct Target {
     /// Use the bundled LocalStack on loopback (started in the background if it is not running,
-    /// and left running: its state lives in that process).
+    /// and left running: its state lives in that process). With --endpoint-url: use the emulator
+    /// already listening there instead, with the emulator's test credentials.
     #[arg(long, global = true, conflicts_with = "profile")]
     local: bool,
+    /// Send every AWS call to this URL (an emulator, a proxy, a VPC endpoint) with the usual
+    /// credentials; AWS_ENDPOINT_URL does the same from the environment.
+    #[arg(long, global = true, value_name = "URL", value_parser = endpoint_url)]
+    endpoint_url: Option<String>,
     /// The AWS region (default: AWS_REGION or the profile's).
     #[arg(long, global = true)]
     region: Option<String>,
     /// The shared-config profile (default: AWS_PROFILE or `default`).
     #[arg(long, global = true)]
     profile: Option<String>,
+}
+
+/// Accepts `http://` and `https://` URLs with a host, so that a typo fails before any call.
+fn endpoint_url(raw: &str) -> Result<String, String> {
+    let rest = raw
+        .strip_prefix("http://")
+        .or_else(|| raw.strip_prefix("https://"))
+        .ok_or_else(|| format!("endpoint URL \"{raw}\" must start with http:// or https://"))?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if host.is_empty() || host.chars().any(char::is_whitespace) {
+        return Err(format!("endpoint URL \"{raw}\" has no valid host"));
+    }
+    Ok(raw.to_owned())
 }
 
 /// `local` subcommands.
@@ -86,7 +104,9 @@ async fn connect(app: &App, target: &Target, err: &mut dyn Write) -> Result<Sess
     if let Err(e) = crate::validate::validate(app) {
         return Err(fail(err, "the app is invalid; nothing was sent to AWS", &e));
     }
-    let mut options = if target.local {
+    let mut options = if let (true, Some(url)) = (target.local, &target.endpoint_url) {
+        ClientOptions::local(url)
+    } else if target.local {
         let emulator = LocalOptions::default().show_progress(true).start();
         match emulator {
             Ok(emulator) => ClientOptions::local(emulator.endpoint()),
@@ -96,6 +116,9 @@ async fn connect(app: &App, target: &Target, err: &mut dyn Write) -> Result<Sess
         let mut options = ClientOptions::default();
         if let Some(profile) = &target.profile {
             options = options.profile(profile);
+        }
+        if let Some(url) = &target.endpoint_url {
+            options = options.endpoint(url);
         }
         options
     };
