@@ -223,6 +223,12 @@ pub(super) async fn apply(
                 "nothing to apply; {deletes} resource(s) the app no longer declares stay until `apply --prune`"
             );
         }
+        // Conflicts block convergence even when nothing else is to do: say so where errors go.
+        for c in &plan.changes {
+            if let Change::Conflict { message } = &c.change {
+                let _ = writeln!(err, "conflict: {message}");
+            }
+        }
         return u8::from(plan.has_conflicts());
     }
     let question = format!(
