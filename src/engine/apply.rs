@@ -18,7 +18,7 @@ use tokio::task::JoinSet;
 
 use super::EngineError;
 use super::diff::{Change, ReplaceStrategy};
-use super::plan::{Mode, Plan, delete_rank, plan_destroy};
+use super::plan::{self, Mode, Plan, delete_rank, plan_destroy};
 use super::resolve::ResolvedApp;
 use crate::model::ResourceKind;
 use crate::provider::api::{
@@ -545,6 +545,20 @@ struct Delete {
     depends_on: Vec<String>,
 }
 
+/// The step that moves deployment group `g` from configuration `from` to `to`.
+fn moved(g: &Resource, from: &str, to: &str) -> Step {
+    let mut r = g.clone();
+    r.properties["DeploymentConfigName"] = serde_json::json!(to);
+    Step::Update(
+        r,
+        vec![FieldChange {
+            path: "/DeploymentConfigName".into(),
+            old: Some(serde_json::json!(from)),
+            new: Some(serde_json::json!(to)),
+        }],
+    )
+}
+
 /// Applies a plan: creates, updates and replaces in dependency order, then (with
 /// [`ApplyOptions::prune`], or always for a destroy plan) deletes. Never fails as a whole: the
 /// [`Report`] says what happened to each resource; apply again to finish after a failure.
@@ -594,10 +608,20 @@ pub async fn apply(plan: &Plan, provider: &Arc<dyn Provider>, options: &ApplyOpt
             (Change::Create, Some(r)) => vec![Step::Create(r)],
             (Change::Update { fields }, Some(r)) => vec![Step::Update(r, fields.clone())],
             (Change::Replace { strategy, .. }, Some(r)) => match strategy {
-                ReplaceStrategy::DeleteThenCreate => vec![
-                    Step::Delete(c.kind, c.physical_name.clone()),
-                    Step::Create(r),
-                ],
+                ReplaceStrategy::DeleteThenCreate => {
+                    // CodeDeploy refuses to delete a configuration a group uses: the groups
+                    // move to their platform's default for the moment it is gone, then back.
+                    let users = plan::config_users(plan, c);
+                    let default = plan::default_config(&r);
+                    let mut steps: Vec<Step> = users
+                        .iter()
+                        .map(|g| moved(g, &c.physical_name, default))
+                        .collect();
+                    steps.push(Step::Delete(c.kind, c.physical_name.clone()));
+                    steps.push(Step::Create(r));
+                    steps.extend(users.iter().map(|g| moved(g, default, &c.physical_name)));
+                    steps
+                }
                 ReplaceStrategy::CreateThenDelete { old_name: old } => {
                     old_name = Some(old.clone());
                     vec![Step::Create(r)]

@@ -354,3 +354,36 @@ async fn the_plan_reads_as_one_line_per_change_with_the_fields_under_it() {
         "no changes: AWS matches the model\n0 to create, 0 to update, 0 to replace, 0 to delete"
     );
 }
+
+#[tokio::test]
+async fn a_deployment_config_in_use_is_replaced_after_its_groups_move_off() {
+    let mut desired = resolved(&crate::lambda_canary::app().expect("the example builds"));
+    let (fake, provider) = applied(&desired).await;
+    let k = index(&desired, ResourceKind::DeploymentConfig);
+    let config = desired.resources[k].resource.physical_name.clone();
+    desired.resources[k].resource.properties["TrafficRoutingConfig"]["TimeBasedCanary"]["CanaryPercentage"] =
+        json!(30);
+
+    // Deleting it under its group is what CodeDeploy (and the fake) refuses.
+    let refused = provider
+        .delete(ResourceKind::DeploymentConfig, &config)
+        .await
+        .expect_err("in use");
+    assert_eq!(refused.code, "DeploymentConfigInUseException");
+
+    let plan = plan(&desired, &provider).await;
+    assert_eq!(
+        plan.summary.to_string(),
+        "0 to create, 0 to update, 1 to replace, 0 to delete"
+    );
+    assert!(
+        plan.to_string().contains(
+            "deployment group(s) \"orders/live\" use it: they move to CodeDeployDefault.LambdaAllAtOnce while it is replaced, then back"
+        ),
+        "{plan}"
+    );
+    let report = engine::apply(&plan, &provider, &fast()).await;
+    assert!(report.succeeded(), "{report}");
+    assert_eq!(fake.count(Operation::Update), 2, "off, then back on");
+    assert!(crate::plan(&desired, &provider).await.is_empty());
+}
