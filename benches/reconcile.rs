@@ -14,7 +14,7 @@
 //! run (in `.localstack/`, on a free port, stopped when this process ends).
 //!
 //! `cargo bench --bench reconcile` (`PIPEWRIGHT_BENCH_SIZES=1,2` runs other sizes, for a quick
-//! check)
+//! check; `PIPEWRIGHT_BENCH_CONCURRENCY=32` another bound on calls in flight than the CLI's 8)
 
 use std::collections::BTreeMap;
 use std::error::Error;
@@ -39,6 +39,7 @@ mod reference;
 
 const SIZES: [usize; 3] = [1, 10, 50];
 const PLAN_RUNS: usize = 3;
+/// The CLI's default; `PIPEWRIGHT_BENCH_CONCURRENCY` overrides it.
 const CONCURRENCY: usize = 8;
 
 /// Calls by `service:operation`, counted once per operation (retries are not extra calls).
@@ -151,6 +152,7 @@ async fn measure(
     options: &ClientOptions,
     calls: &Calls,
     stamp: &str,
+    concurrency: usize,
 ) -> Result<(Row, BTreeMap<String, usize>), Box<dyn Error>> {
     let name = format!("bench{stamp}n{n}");
     let mut app = App::new(&name)?;
@@ -165,8 +167,8 @@ async fn measure(
     calls.take();
 
     let started = Instant::now();
-    let plan = engine::plan(&desired, &p, CONCURRENCY).await?;
-    let report = engine::apply(&plan, &p, &ApplyOptions::default().concurrency(CONCURRENCY)).await;
+    let plan = engine::plan(&desired, &p, concurrency).await?;
+    let report = engine::apply(&plan, &p, &ApplyOptions::default().concurrency(concurrency)).await;
     let apply = Phase::from(started.elapsed().as_secs_f64(), &calls.take());
     if !report.succeeded() {
         return Err(format!("apply of {n} pipeline(s) failed: {report}").into());
@@ -177,7 +179,7 @@ async fn measure(
     for _ in 0..PLAN_RUNS {
         let p = provider(options, calls).await?;
         let started = Instant::now();
-        let again = engine::plan(&desired, &p, CONCURRENCY).await?;
+        let again = engine::plan(&desired, &p, concurrency).await?;
         let seconds = started.elapsed().as_secs_f64();
         by_operation = calls.take();
         if !again.is_empty() {
@@ -194,7 +196,7 @@ async fn measure(
         &desired.app,
         Some(&desired),
         &p,
-        &ApplyOptions::default().concurrency(CONCURRENCY),
+        &ApplyOptions::default().concurrency(concurrency),
     )
     .await?;
     let destroy = Phase::from(started.elapsed().as_secs_f64(), &calls.take());
@@ -225,7 +227,11 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .unwrap_or_default()
         .to_string();
 
-    writeln!(out, "reconcile against {url}, concurrency {CONCURRENCY}")?;
+    let concurrency = match std::env::var("PIPEWRIGHT_BENCH_CONCURRENCY") {
+        Ok(n) => n.trim().parse()?,
+        Err(_) => CONCURRENCY,
+    };
+    writeln!(out, "reconcile against {url}, concurrency {concurrency}")?;
     writeln!(
         out,
         "{:>9} {:>9} | {:>8} {:>9} | {:>8} {:>9} | {:>8} {:>9}",
@@ -238,7 +244,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         "destroy s",
         "calls/res"
     )?;
-    measure(1, &options, &calls, &format!("{stamp}w")).await?;
+    measure(1, &options, &calls, &format!("{stamp}w"), concurrency).await?;
     let mut rows = Vec::new();
     let mut last_plan = BTreeMap::new();
     let sizes: Vec<usize> = match std::env::var("PIPEWRIGHT_BENCH_SIZES") {
@@ -249,7 +255,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         Err(_) => SIZES.to_vec(),
     };
     for n in sizes {
-        let (row, by_operation) = measure(n, &options, &calls, &stamp).await?;
+        let (row, by_operation) = measure(n, &options, &calls, &stamp, concurrency).await?;
         let per = |count: usize| count as f64 / row.resources as f64;
         writeln!(
             out,
