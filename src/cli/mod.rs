@@ -18,7 +18,8 @@
 //! - `plan [--json] [--detailed-exitcode]` reads AWS and shows what `apply` would change, field by
 //!   field (the JSON form is [`Plan`](crate::engine::Plan)'s, versioned by `format_version`);
 //! - `apply [--yes] [--prune] [--concurrency N]` shows the plan, asks (unless `--yes`; without a
-//!   terminal it refuses), makes the changes with progress per resource, and ends with a summary;
+//!   terminal it refuses), makes the changes with progress per resource (a line per finished
+//!   step, and on a terminal a live line of what is in flight), and ends with a summary;
 //! - `destroy [--yes] [--concurrency N]` deletes everything the app owns (retained buckets stay);
 //! - `drift [--json]` reports resources changed outside pipewright, field by field;
 //! - `local start|status|stop` manages the bundled LocalStack.
@@ -38,7 +39,7 @@
 
 use std::error::Error;
 use std::ffi::OsString;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -148,11 +149,13 @@ enum Format {
 
 /// Runs the CLI on the process's arguments, writing to stdout and stderr.
 pub async fn main(app: impl IntoApp) -> ExitCode {
-    let code = run(
+    let live = std::io::stderr().is_terminal();
+    let code = run_on(
         app,
         std::env::args_os(),
         &mut std::io::stdout(),
         &mut std::io::stderr(),
+        live,
     )
     .await;
     ExitCode::from(code)
@@ -162,11 +165,23 @@ pub async fn main(app: impl IntoApp) -> ExitCode {
 /// returns the exit code.
 ///
 /// `apply` and `destroy` ask for confirmation on the process's terminal unless `--yes` is given.
+/// Their progress is plain lines on `err` (the live display is for [`main`] on a terminal).
 pub async fn run(
     app: impl IntoApp,
     args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
     out: &mut dyn Write,
     err: &mut dyn Write,
+) -> u8 {
+    run_on(app, args, out, err, false).await
+}
+
+/// [`run`], with `live` saying whether `err` is a terminal that can show a live progress line.
+async fn run_on(
+    app: impl IntoApp,
+    args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    live: bool,
 ) -> u8 {
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
@@ -216,11 +231,18 @@ pub async fn run(
                 yes,
                 prune,
                 concurrency: concurrency.into(),
+                live,
             };
             reconcile::apply(&app, &cli.target, options, out, err).await
         }
         Command::Destroy { yes, concurrency } => {
-            reconcile::destroy(&app, &cli.target, yes, concurrency.into(), out, err).await
+            let flags = reconcile::ApplyFlags {
+                yes,
+                prune: true,
+                concurrency: concurrency.into(),
+                live,
+            };
+            reconcile::destroy(&app, &cli.target, flags, out, err).await
         }
         Command::Drift { json } => reconcile::drift(&app, &cli.target, json, out, err).await,
         Command::Local { .. } => unreachable!("handled before the app is built"),
