@@ -322,6 +322,17 @@ impl Step {
             Self::Delete(..) => Operation::Delete,
         }
     }
+
+    /// Whom the step's events name: the resource it changes (a replaced deployment config's
+    /// node also moves its groups), else the node's own id.
+    fn who<'a>(&'a self, id: &'a str) -> (&'a str, ResourceKind, &'a str) {
+        match self {
+            Self::Create(r) | Self::Update(r, _) => {
+                (r.id.as_str(), r.kind, r.physical_name.as_str())
+            }
+            Self::Delete(kind, name) => (id, *kind, name.as_str()),
+        }
+    }
 }
 
 /// One unit of scheduling: a resource's calls, run in order.
@@ -480,14 +491,14 @@ async fn run(
                     state[i] = State::Running;
                     moved = true;
                     let o = &outcomes[nodes[i].outcome];
-                    let (id, kind, name) = (o.id.clone(), o.kind, o.physical_name.clone());
+                    let id = o.id.clone();
                     let steps = nodes[i].steps.clone();
                     let p = Arc::clone(provider);
                     let opts = options.clone();
                     set.spawn(async move {
                         let start = Instant::now();
                         for step in &steps {
-                            let who = (id.as_str(), kind, name.as_str());
+                            let who = step.who(&id);
                             if let Err(e) = call(p.as_ref(), step, who, &opts).await {
                                 return (i, Err((step.operation(), e)), start.elapsed());
                             }

@@ -382,8 +382,35 @@ async fn a_deployment_config_in_use_is_replaced_after_its_groups_move_off() {
         ),
         "{plan}"
     );
-    let report = engine::apply(&plan, &provider, &fast()).await;
+    let (options, events) = crate::recording();
+    let report = engine::apply(&plan, &provider, &options).await;
     assert!(report.succeeded(), "{report}");
     assert_eq!(fake.count(Operation::Update), 2, "off, then back on");
+    // Progress names what each call changes: the group's moves are the group's.
+    let steps: Vec<(ResourceKind, String, Operation)> = events
+        .lock()
+        .expect("not poisoned")
+        .iter()
+        .filter_map(|e| match e {
+            engine::Event::Succeeded {
+                kind,
+                physical_name,
+                operation,
+                ..
+            } => Some((*kind, physical_name.clone(), *operation)),
+            _ => None,
+        })
+        .collect();
+    let group = (ResourceKind::DeploymentGroup, "orders/live".to_owned());
+    let config = (ResourceKind::DeploymentConfig, config);
+    assert_eq!(
+        steps,
+        vec![
+            (group.0, group.1.clone(), Operation::Update),
+            (config.0, config.1.clone(), Operation::Delete),
+            (config.0, config.1, Operation::Create),
+            (group.0, group.1, Operation::Update),
+        ]
+    );
     assert!(crate::plan(&desired, &provider).await.is_empty());
 }
