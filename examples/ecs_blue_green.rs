@@ -4,30 +4,30 @@
 
 use pipewright::model::*;
 
-/// The ECS blue/green app.
+/// Adds one blue/green pipeline to `app`, every name (and every name it refers to) derived from
+/// `prefix`.
 ///
 /// # Errors
-/// Never for these names; the signature lets `?` carry builder errors.
-pub(crate) fn app() -> Result<App, BuildError> {
-    let mut app = App::new("web")?;
-    let repo = app.add(Repository::builder().name("web-frontend").build()?);
+/// When a name built from `prefix` breaks an AWS rule.
+pub(crate) fn add_ecs_blue_green(app: &mut App, prefix: &str) -> Result<(), BuildError> {
+    let repo = app.add(Repository::builder().name(prefix).build()?);
     let bucket = app.add(
         ArtifactBucket::builder()
-            .name("web-frontend-artifacts-0001")
+            .name(format!("{prefix}-artifacts-0001"))
             .expiration_days(90)
             .build()?,
     );
     let image = app.add(
         BuildProject::builder()
-            .name("web-frontend-image")
+            .name(format!("{prefix}-image"))
             .description("Builds and pushes the container image")
             .image(Image::AMAZON_LINUX_5)
             .privileged(true)
             .env(
                 "IMAGE_REPO",
-                EnvValue::Plaintext(
-                    "123456789012.dkr.ecr.eu-west-1.amazonaws.com/web-frontend".into(),
-                ),
+                EnvValue::Plaintext(format!(
+                    "123456789012.dkr.ecr.eu-west-1.amazonaws.com/{prefix}"
+                )),
             )
             .env(
                 "REGISTRY_TOKEN",
@@ -37,20 +37,22 @@ pub(crate) fn app() -> Result<App, BuildError> {
             .local_cache([LocalCacheMode::DockerLayer])
             .build()?,
     );
-    let deploy = app.add(EcsApplication::builder().name("web-frontend").build()?);
+    let deploy = app.add(EcsApplication::builder().name(prefix).build()?);
     let group = app.add(
         DeploymentGroup::builder()
             .application(&deploy)
             .name("production")
-            .service("web-prod", "web-frontend")
-            .target_groups("web-frontend-blue", "web-frontend-green")
+            .service("web-prod", prefix)
+            .target_groups(format!("{prefix}-blue"), format!("{prefix}-green"))
             .prod_listener("arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/web-prod/0123456789abcdef/0123456789abcdef")
             .test_listener("arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/web-prod/0123456789abcdef/fedcba9876543210")
-            .pass_role("arn:aws:iam::123456789012:role/web-frontend-task")
-            .pass_role("arn:aws:iam::123456789012:role/web-frontend-execution")
+            .pass_role(format!("arn:aws:iam::123456789012:role/{prefix}-task"))
+            .pass_role(format!(
+                "arn:aws:iam::123456789012:role/{prefix}-execution"
+            ))
             .termination_wait_minutes(15)
             .config(DeployConfig::ECS_CANARY_10_PERCENT_5_MINUTES)
-            .alarm("web-frontend-5xx")
+            .alarm(format!("{prefix}-5xx"))
             .auto_rollback([RollbackEvent::DeploymentFailure, RollbackEvent::StopOnAlarm])
             .build()?,
     );
@@ -58,7 +60,7 @@ pub(crate) fn app() -> Result<App, BuildError> {
     let built = Artifact::new("ImageAndSpecs");
     app.add(
         Pipeline::builder()
-            .name("web-frontend")
+            .name(prefix)
             .artifact_store(&bucket)
             .execution_mode(ExecutionMode::Queued)
             .stage(
@@ -83,6 +85,16 @@ pub(crate) fn app() -> Result<App, BuildError> {
             )
             .build()?,
     );
+    Ok(())
+}
+
+/// The ECS blue/green app.
+///
+/// # Errors
+/// Never for these names; the signature lets `?` carry builder errors.
+pub(crate) fn app() -> Result<App, BuildError> {
+    let mut app = App::new("web")?;
+    add_ecs_blue_green(&mut app, "web-frontend")?;
     Ok(app)
 }
 

@@ -3,31 +3,35 @@
 
 use pipewright::model::*;
 
-/// The Lambda canary app.
+/// Adds one canary pipeline to `app`, every name (and every name it refers to) derived from
+/// `prefix`.
 ///
 /// # Errors
-/// Never for these names; the signature lets `?` carry builder errors.
-pub(crate) fn app() -> Result<App, BuildError> {
-    let mut app = App::new("orders")?;
-    let repo = app.add(Repository::builder().name("orders-service").build()?);
+/// When a name built from `prefix` breaks an AWS rule.
+pub(crate) fn add_lambda_canary(app: &mut App, prefix: &str) -> Result<(), BuildError> {
+    let repo = app.add(
+        Repository::builder()
+            .name(format!("{prefix}-service"))
+            .build()?,
+    );
     let bucket = app.add(
         ArtifactBucket::builder()
-            .name("orders-service-artifacts-0001")
+            .name(format!("{prefix}-service-artifacts-0001"))
             .build()?,
     );
     let package = app.add(
         BuildProject::builder()
-            .name("orders-package")
+            .name(format!("{prefix}-package"))
             .description("Builds the function, publishes a version and writes the AppSpec")
             .environment_type(EnvironmentType::ArmContainer)
             .image(Image::AMAZON_LINUX_ARM_3)
             .env(
                 "FUNCTION_NAME",
-                EnvValue::Plaintext("orders-handler".into()),
+                EnvValue::Plaintext(format!("{prefix}-handler")),
             )
             .env(
                 "SIGNING_PROFILE",
-                EnvValue::ParameterStore("/ci/orders/signing-profile".into()),
+                EnvValue::ParameterStore(format!("/ci/{prefix}/signing-profile")),
             )
             .buildspec(
                 Spec::new()
@@ -37,9 +41,9 @@ pub(crate) fn app() -> Result<App, BuildError> {
             )
             .build()?,
     );
-    let deploy = app.add(LambdaApplication::builder().name("orders").build()?);
+    let deploy = app.add(LambdaApplication::builder().name(prefix).build()?);
     let canary = app.add(DeploymentConfig::<Lambda>::traffic(
-        "orders-canary-20-percent-10-minutes",
+        format!("{prefix}-canary-20-percent-10-minutes"),
         TrafficRouting::Canary {
             percent: 20,
             interval_minutes: 10,
@@ -49,9 +53,9 @@ pub(crate) fn app() -> Result<App, BuildError> {
         DeploymentGroup::builder()
             .application(&deploy)
             .name("live")
-            .function("orders-handler")
+            .function(format!("{prefix}-handler"))
             .config(&canary)
-            .alarm("orders-handler-errors")
+            .alarm(format!("{prefix}-handler-errors"))
             .auto_rollback([RollbackEvent::DeploymentFailure, RollbackEvent::StopOnAlarm])
             .build()?,
     );
@@ -59,7 +63,7 @@ pub(crate) fn app() -> Result<App, BuildError> {
     let revision = Artifact::new("Revision");
     app.add(
         Pipeline::builder()
-            .name("orders")
+            .name(prefix)
             .artifact_store(&bucket)
             .stage(
                 Stage::new("Source")
@@ -75,6 +79,16 @@ pub(crate) fn app() -> Result<App, BuildError> {
             .stage(Stage::new("Release").action(CodeDeploy::new("Canary", &live).input(&revision)))
             .build()?,
     );
+    Ok(())
+}
+
+/// The Lambda canary app.
+///
+/// # Errors
+/// Never for these names; the signature lets `?` carry builder errors.
+pub(crate) fn app() -> Result<App, BuildError> {
+    let mut app = App::new("orders")?;
+    add_lambda_canary(&mut app, "orders")?;
     Ok(app)
 }
 

@@ -4,27 +4,27 @@
 
 use pipewright::model::*;
 
-/// The multi-environment app.
+/// Adds one staging-then-production pipeline to `app`, every name (and every name it refers to)
+/// derived from `prefix`.
 ///
 /// # Errors
-/// Never for these names; the signature lets `?` carry builder errors.
-pub(crate) fn app() -> Result<App, BuildError> {
-    let mut app = App::new("billing")?;
+/// When a name built from `prefix` breaks an AWS rule.
+pub(crate) fn add_multi_env(app: &mut App, prefix: &str) -> Result<(), BuildError> {
     let repo = app.add(
         Repository::builder()
-            .name("billing")
+            .name(prefix)
             .tag("team", "payments")
             .build()?,
     );
     let bucket = app.add(
         ArtifactBucket::builder()
-            .name("billing-artifacts-0001")
+            .name(format!("{prefix}-artifacts-0001"))
             .retain_on_destroy(true)
             .build()?,
     );
     let build = app.add(
         BuildProject::builder()
-            .name("billing-build")
+            .name(format!("{prefix}-build"))
             .buildspec(Spec::new().build(["make release"]).artifacts([
                 "appspec.yml",
                 "scripts/**/*",
@@ -34,13 +34,13 @@ pub(crate) fn app() -> Result<App, BuildError> {
     );
     let scan = app.add(
         BuildProject::builder()
-            .name("billing-security-scan")
+            .name(format!("{prefix}-security-scan"))
             .buildspec(BuildSpec::File("ci/scan.yml".into()))
             .build()?,
     );
     let integration = app.add(
         BuildProject::builder()
-            .name("billing-integration-tests")
+            .name(format!("{prefix}-integration-tests"))
             .buildspec(
                 Spec::new()
                     .build(["make integration-test TARGET=staging"])
@@ -48,20 +48,20 @@ pub(crate) fn app() -> Result<App, BuildError> {
             )
             .env(
                 "API_TOKEN",
-                EnvValue::ParameterStore("/billing/staging/api-token".into()),
+                EnvValue::ParameterStore(format!("/{prefix}/staging/api-token")),
             )
             .build()?,
     );
-    let deploy = app.add(ServerApplication::builder().name("billing").build()?);
+    let deploy = app.add(ServerApplication::builder().name(prefix).build()?);
     let three_quarters = app.add(DeploymentConfig::minimum_healthy_hosts(
-        "billing-75-percent-healthy",
+        format!("{prefix}-75-percent-healthy"),
         HealthyHosts::FleetPercent(75),
     )?);
     let staging = app.add(
         DeploymentGroup::builder()
             .application(&deploy)
             .name("staging")
-            .ec2_tag("Environment", "billing-staging")
+            .ec2_tag("Environment", format!("{prefix}-staging"))
             .config(DeployConfig::ALL_AT_ONCE)
             .build()?,
     );
@@ -69,8 +69,8 @@ pub(crate) fn app() -> Result<App, BuildError> {
         DeploymentGroup::builder()
             .application(&deploy)
             .name("production")
-            .auto_scaling_group("billing-production")
-            .load_balancer_target_group("billing-production")
+            .auto_scaling_group(format!("{prefix}-production"))
+            .load_balancer_target_group(format!("{prefix}-production"))
             .config(&three_quarters)
             .build()?,
     );
@@ -78,7 +78,7 @@ pub(crate) fn app() -> Result<App, BuildError> {
     let built = Artifact::new("Built");
     app.add(
         Pipeline::builder()
-            .name("billing")
+            .name(prefix)
             .artifact_store(&bucket)
             .execution_mode(ExecutionMode::Queued)
             .variable("ReleaseNote", Some("routine release".into()))
@@ -106,8 +106,10 @@ pub(crate) fn app() -> Result<App, BuildError> {
             .stage(
                 Stage::new("Approve").action(
                     ManualApproval::new("PromoteToProduction")
-                        .notify("arn:aws:sns:eu-west-1:123456789012:billing-approvals")
-                        .review_url("https://billing-staging.example.com"),
+                        .notify(format!(
+                            "arn:aws:sns:eu-west-1:123456789012:{prefix}-approvals"
+                        ))
+                        .review_url(format!("https://{prefix}-staging.example.com")),
                 ),
             )
             .stage(
@@ -116,6 +118,16 @@ pub(crate) fn app() -> Result<App, BuildError> {
             )
             .build()?,
     );
+    Ok(())
+}
+
+/// The multi-environment app.
+///
+/// # Errors
+/// Never for these names; the signature lets `?` carry builder errors.
+pub(crate) fn app() -> Result<App, BuildError> {
+    let mut app = App::new("billing")?;
+    add_multi_env(&mut app, "billing")?;
     Ok(app)
 }
 

@@ -18,14 +18,17 @@
 //! - `plan [--json] [--detailed-exitcode]` reads AWS and shows what `apply` would change, field by
 //!   field (the JSON form is [`Plan`](crate::engine::Plan)'s, versioned by `format_version`);
 //! - `apply [--yes] [--prune] [--concurrency N]` shows the plan, asks (unless `--yes`; without a
-//!   terminal it refuses), makes the changes with progress per resource, and ends with a summary;
+//!   terminal it refuses), makes the changes with progress per resource (a line per finished
+//!   step, and on a terminal a live line of what is in flight), and ends with a summary;
 //! - `destroy [--yes] [--concurrency N]` deletes everything the app owns (retained buckets stay);
 //! - `drift [--json]` reports resources changed outside pipewright, field by field;
 //! - `local start|status|stop` manages the bundled LocalStack.
 //!
 //! Global options: `--local` (the bundled LocalStack, started in the background if it is not
-//! running, and left running), `--region`, `--profile`; otherwise the standard AWS configuration
-//! chain and `AWS_ENDPOINT_URL` apply. `-v` / `-vv` (or `RUST_LOG`) turn on tracing on stderr.
+//! running, and left running), `--region`, `--profile`, `--endpoint-url URL` (every call goes to
+//! that URL: a proxy, a VPC endpoint, an emulator; with `--local`, an emulator already running
+//! there, reached with the emulator's test credentials instead of starting the bundled one);
+//! otherwise the standard AWS configuration chain and `AWS_ENDPOINT_URL` apply. `-v` / `-vv` (or `RUST_LOG`) turn on tracing on stderr.
 //!
 //! Every command validates the app first: an invalid app is refused with every violation, before
 //! any AWS call.
@@ -36,7 +39,7 @@
 
 use std::error::Error;
 use std::ffi::OsString;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -146,11 +149,13 @@ enum Format {
 
 /// Runs the CLI on the process's arguments, writing to stdout and stderr.
 pub async fn main(app: impl IntoApp) -> ExitCode {
-    let code = run(
+    let live = std::io::stderr().is_terminal();
+    let code = run_on(
         app,
         std::env::args_os(),
         &mut std::io::stdout(),
         &mut std::io::stderr(),
+        live,
     )
     .await;
     ExitCode::from(code)
@@ -160,11 +165,23 @@ pub async fn main(app: impl IntoApp) -> ExitCode {
 /// returns the exit code.
 ///
 /// `apply` and `destroy` ask for confirmation on the process's terminal unless `--yes` is given.
+/// Their progress is plain lines on `err` (the live display is for [`main`] on a terminal).
 pub async fn run(
     app: impl IntoApp,
     args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
     out: &mut dyn Write,
     err: &mut dyn Write,
+) -> u8 {
+    run_on(app, args, out, err, false).await
+}
+
+/// [`run`], with `live` saying whether `err` is a terminal that can show a live progress line.
+async fn run_on(
+    app: impl IntoApp,
+    args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    live: bool,
 ) -> u8 {
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
@@ -214,11 +231,18 @@ pub async fn run(
                 yes,
                 prune,
                 concurrency: concurrency.into(),
+                live,
             };
             reconcile::apply(&app, &cli.target, options, out, err).await
         }
         Command::Destroy { yes, concurrency } => {
-            reconcile::destroy(&app, &cli.target, yes, concurrency.into(), out, err).await
+            let flags = reconcile::ApplyFlags {
+                yes,
+                prune: true,
+                concurrency: concurrency.into(),
+                live,
+            };
+            reconcile::destroy(&app, &cli.target, flags, out, err).await
         }
         Command::Drift { json } => reconcile::drift(&app, &cli.target, json, out, err).await,
         Command::Local { .. } => unreachable!("handled before the app is built"),
@@ -336,6 +360,16 @@ mod tests {
         );
         assert_eq!(code, 2, "{err}");
         assert!(err.contains("--profile"), "{err}");
+    }
+
+    #[test]
+    fn endpoint_urls_are_checked_before_any_call() {
+        for bad in ["localhost:4566", "http://", "ftp://127.0.0.1"] {
+            let (code, _, err) =
+                run_str(App::new("shop").unwrap(), &["plan", "--endpoint-url", bad]);
+            assert_eq!(code, 2, "{bad}: {err}");
+            assert!(err.contains(bad), "{bad}: {err}");
+        }
     }
 
     #[test]

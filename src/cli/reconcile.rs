@@ -21,15 +21,33 @@ use crate::provider::aws::{AwsProvider, ClientOptions, Clients};
 #[derive(Debug, Args)]
 pub(super) struct Target {
     /// Use the bundled LocalStack on loopback (started in the background if it is not running,
-    /// and left running: its state lives in that process).
+    /// and left running: its state lives in that process). With --endpoint-url: use the emulator
+    /// already listening there instead, with the emulator's test credentials.
     #[arg(long, global = true, conflicts_with = "profile")]
     local: bool,
+    /// Send every AWS call to this URL (an emulator, a proxy, a VPC endpoint) with the usual
+    /// credentials; AWS_ENDPOINT_URL does the same from the environment.
+    #[arg(long, global = true, value_name = "URL", value_parser = endpoint_url)]
+    endpoint_url: Option<String>,
     /// The AWS region (default: AWS_REGION or the profile's).
     #[arg(long, global = true)]
     region: Option<String>,
     /// The shared-config profile (default: AWS_PROFILE or `default`).
     #[arg(long, global = true)]
     profile: Option<String>,
+}
+
+/// Accepts `http://` and `https://` URLs with a host, so that a typo fails before any call.
+fn endpoint_url(raw: &str) -> Result<String, String> {
+    let rest = raw
+        .strip_prefix("http://")
+        .or_else(|| raw.strip_prefix("https://"))
+        .ok_or_else(|| format!("endpoint URL \"{raw}\" must start with http:// or https://"))?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if host.is_empty() || host.chars().any(char::is_whitespace) {
+        return Err(format!("endpoint URL \"{raw}\" has no valid host"));
+    }
+    Ok(raw.to_owned())
 }
 
 /// `local` subcommands.
@@ -43,11 +61,13 @@ pub(super) enum LocalCommand {
     Stop,
 }
 
-/// The flags of `apply`.
+/// The flags of `apply` and `destroy` (which always prunes).
 pub(super) struct ApplyFlags {
     pub(super) yes: bool,
     pub(super) prune: bool,
     pub(super) concurrency: usize,
+    /// Whether stderr is a terminal: the calls in flight then show on a line redrawn in place.
+    pub(super) live: bool,
 }
 
 /// What every AWS command starts from: a provider and the app resolved for its account.
@@ -86,7 +106,9 @@ async fn connect(app: &App, target: &Target, err: &mut dyn Write) -> Result<Sess
     if let Err(e) = crate::validate::validate(app) {
         return Err(fail(err, "the app is invalid; nothing was sent to AWS", &e));
     }
-    let mut options = if target.local {
+    let mut options = if let (true, Some(url)) = (target.local, &target.endpoint_url) {
+        ClientOptions::local(url)
+    } else if target.local {
         let emulator = LocalOptions::default().show_progress(true).start();
         match emulator {
             Ok(emulator) => ClientOptions::local(emulator.endpoint()),
@@ -96,6 +118,9 @@ async fn connect(app: &App, target: &Target, err: &mut dyn Write) -> Result<Sess
         let mut options = ClientOptions::default();
         if let Some(profile) = &target.profile {
             options = options.profile(profile);
+        }
+        if let Some(url) = &target.endpoint_url {
+            options = options.endpoint(url);
         }
         options
     };
@@ -200,6 +225,12 @@ pub(super) async fn apply(
                 "nothing to apply; {deletes} resource(s) the app no longer declares stay until `apply --prune`"
             );
         }
+        // Conflicts block convergence even when nothing else is to do: say so where errors go.
+        for c in &plan.changes {
+            if let Change::Conflict { message } = &c.change {
+                let _ = writeln!(err, "conflict: {message}");
+            }
+        }
         return u8::from(plan.has_conflicts());
     }
     let question = format!(
@@ -212,7 +243,7 @@ pub(super) async fn apply(
     let options = ApplyOptions::default()
         .concurrency(flags.concurrency)
         .prune(flags.prune);
-    let report = run_with_progress(&plan, &session.provider, options, runs, err).await;
+    let report = run_with_progress(&plan, &session.provider, options, runs, flags.live, err).await;
     finish(&report, "apply", out, err)
 }
 
@@ -220,11 +251,11 @@ pub(super) async fn apply(
 pub(super) async fn destroy(
     app: &App,
     target: &Target,
-    yes: bool,
-    concurrency: usize,
+    flags: ApplyFlags,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
+    let (yes, concurrency) = (flags.yes, flags.concurrency);
     let session = match connect(app, target, err).await {
         Ok(s) => s,
         Err(code) => return code,
@@ -257,7 +288,7 @@ pub(super) async fn destroy(
         return code;
     }
     let options = ApplyOptions::default().concurrency(concurrency).prune(true);
-    let report = run_with_progress(&plan, &session.provider, options, runs, err).await;
+    let report = run_with_progress(&plan, &session.provider, options, runs, flags.live, err).await;
     finish(&report, "destroy", out, err)
 }
 
@@ -403,12 +434,14 @@ fn confirm(yes: bool, question: &str, verb: &str, err: &mut dyn Write) -> Result
     Ok(())
 }
 
-/// Runs the plan, printing one line per finished step as the engine's events arrive.
+/// Runs the plan, printing one line per finished step as the engine's events arrive; with
+/// `live`, a last line redrawn in place shows what is in flight.
 async fn run_with_progress(
     plan: &Plan,
     provider: &Arc<dyn Provider>,
     options: ApplyOptions,
     total: usize,
+    live: bool,
     err: &mut dyn Write,
 ) -> Report {
     let (tx, mut rx) = mpsc::unbounded_channel::<Event>();
@@ -425,14 +458,88 @@ async fn run_with_progress(
     };
     let render = async {
         let mut finished = 0usize;
+        let mut in_flight = InFlight::default();
         while let Some(event) = rx.recv().await {
+            if live {
+                // Erase the live line before anything is written over it.
+                let _ = write!(err, "\r\x1b[2K");
+                in_flight.track(&event);
+            }
             if let Some(line) = progress_line(&event, &mut finished, total, started) {
                 let _ = writeln!(err, "{line}");
             }
+            if live {
+                let _ = write!(err, "{}", in_flight.line(started));
+                let _ = err.flush();
+            }
+        }
+        if live {
+            let _ = write!(err, "\r\x1b[2K");
         }
     };
     let (report, ()) = tokio::join!(run, render);
     report
+}
+
+/// The calls in flight, for the live line.
+#[derive(Default)]
+struct InFlight(Vec<(String, String)>);
+
+impl InFlight {
+    fn track(&mut self, event: &Event) {
+        use crate::provider::api::Operation;
+        match event {
+            Event::Started {
+                id,
+                kind,
+                physical_name,
+                operation,
+            } if *operation != Operation::Read => {
+                let label = format!(
+                    "{} {} \"{physical_name}\"",
+                    verb(*operation),
+                    kind_word(*kind)
+                );
+                self.0
+                    .push((format!("{id}/{physical_name}/{operation:?}"), label));
+            }
+            Event::Succeeded {
+                id,
+                physical_name,
+                operation,
+                ..
+            }
+            | Event::Failed {
+                id,
+                physical_name,
+                operation,
+                ..
+            } => {
+                let key = format!("{id}/{physical_name}/{operation:?}");
+                self.0.retain(|(k, _)| *k != key);
+            }
+            _ => {}
+        }
+    }
+
+    /// `  12.3s … 3 in flight: create role "a", create bucket "b", …`, at most 120 characters.
+    fn line(&self, started: Instant) -> String {
+        if self.0.is_empty() {
+            return String::new();
+        }
+        let names: Vec<&str> = self.0.iter().map(|(_, l)| l.as_str()).collect();
+        let line = format!(
+            "{:>6.1}s … {} in flight: {}",
+            started.elapsed().as_secs_f64(),
+            names.len(),
+            names.join(", ")
+        );
+        if line.chars().count() <= 120 {
+            return line;
+        }
+        let cut: String = line.chars().take(119).collect();
+        format!("{cut}…")
+    }
 }
 
 fn progress_line(
@@ -546,4 +653,56 @@ fn finish(report: &Report, verb: &str, out: &mut dyn Write, err: &mut dyn Write)
         "{verb} did not finish: fix what failed and run `{verb}` again; it picks up from what AWS has now"
     );
     1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ResourceKind;
+    use crate::provider::api::Operation;
+
+    fn started(id: &str, operation: Operation) -> Event {
+        Event::Started {
+            id: id.into(),
+            kind: ResourceKind::Role,
+            physical_name: id.to_lowercase(),
+            operation,
+        }
+    }
+
+    #[test]
+    fn the_live_line_shows_the_calls_in_flight_and_stays_short() {
+        let clock = Instant::now();
+        let mut f = InFlight::default();
+        f.track(&started("A", Operation::Create));
+        f.track(&started("B", Operation::Delete));
+        f.track(&started("C", Operation::Read));
+        let line = f.line(clock);
+        assert!(
+            line.ends_with("… 2 in flight: create role \"a\", delete role \"b\""),
+            "{line}"
+        );
+        f.track(&Event::Succeeded {
+            id: "A".into(),
+            kind: ResourceKind::Role,
+            physical_name: "a".into(),
+            operation: Operation::Create,
+            elapsed_ms: 5,
+        });
+        assert!(f.line(clock).ends_with("1 in flight: delete role \"b\""));
+        for i in 0..20 {
+            f.track(&started(&format!("R{i}"), Operation::Update));
+        }
+        let line = f.line(clock);
+        assert_eq!(line.chars().count(), 120, "{line}");
+        assert!(line.ends_with('…'));
+        f.track(&Event::Failed {
+            id: "B".into(),
+            kind: ResourceKind::Role,
+            physical_name: "b".into(),
+            operation: Operation::Delete,
+            error: crate::provider::api::ProviderError::other("X", "y"),
+        });
+        assert!(!f.line(clock).contains("delete role"));
+    }
 }

@@ -18,7 +18,7 @@ use tokio::task::JoinSet;
 
 use super::EngineError;
 use super::diff::{Change, ReplaceStrategy, changed_fields, is_under, rules};
-use super::plan::{Mode, Plan, delete_rank, plan_destroy};
+use super::plan::{self, Mode, Plan, delete_rank, plan_destroy};
 use super::resolve::ResolvedApp;
 use crate::model::ResourceKind;
 use crate::provider::api::{
@@ -322,6 +322,17 @@ impl Step {
             Self::Delete(..) => Operation::Delete,
         }
     }
+
+    /// Whom the step's events name: the resource it changes (a replaced deployment config's
+    /// node also moves its groups), else the node's own id.
+    fn who<'a>(&'a self, id: &'a str) -> (&'a str, ResourceKind, &'a str) {
+        match self {
+            Self::Create(r) | Self::Update(r, _) => {
+                (r.id.as_str(), r.kind, r.physical_name.as_str())
+            }
+            Self::Delete(kind, name) => (id, *kind, name.as_str()),
+        }
+    }
 }
 
 /// One unit of scheduling: a resource's calls, run in order.
@@ -528,14 +539,14 @@ async fn run(
                     state[i] = State::Running;
                     moved = true;
                     let o = &outcomes[nodes[i].outcome];
-                    let (id, kind, name) = (o.id.clone(), o.kind, o.physical_name.clone());
+                    let id = o.id.clone();
                     let steps = nodes[i].steps.clone();
                     let p = Arc::clone(provider);
                     let opts = options.clone();
                     set.spawn(async move {
                         let start = Instant::now();
                         for step in &steps {
-                            let who = (id.as_str(), kind, name.as_str());
+                            let who = step.who(&id);
                             if let Err(e) = call(p.as_ref(), step, who, &opts).await {
                                 return (i, Err((step.operation(), e)), start.elapsed());
                             }
@@ -593,6 +604,20 @@ struct Delete {
     depends_on: Vec<String>,
 }
 
+/// The step that moves deployment group `g` from configuration `from` to `to`.
+fn moved(g: &Resource, from: &str, to: &str) -> Step {
+    let mut r = g.clone();
+    r.properties["DeploymentConfigName"] = serde_json::json!(to);
+    Step::Update(
+        r,
+        vec![FieldChange {
+            path: "/DeploymentConfigName".into(),
+            old: Some(serde_json::json!(from)),
+            new: Some(serde_json::json!(to)),
+        }],
+    )
+}
+
 /// Applies a plan: creates, updates and replaces in dependency order, then (with
 /// [`ApplyOptions::prune`], or always for a destroy plan) deletes. Never fails as a whole: the
 /// [`Report`] says what happened to each resource; apply again to finish after a failure.
@@ -642,10 +667,20 @@ pub async fn apply(plan: &Plan, provider: &Arc<dyn Provider>, options: &ApplyOpt
             (Change::Create, Some(r)) => vec![Step::Create(r)],
             (Change::Update { fields }, Some(r)) => vec![Step::Update(r, fields.clone())],
             (Change::Replace { strategy, .. }, Some(r)) => match strategy {
-                ReplaceStrategy::DeleteThenCreate => vec![
-                    Step::Delete(c.kind, c.physical_name.clone()),
-                    Step::Create(r),
-                ],
+                ReplaceStrategy::DeleteThenCreate => {
+                    // CodeDeploy refuses to delete a configuration a group uses: the groups
+                    // move to their platform's default for the moment it is gone, then back.
+                    let users = plan::config_users(plan, c);
+                    let default = plan::default_config(&r);
+                    let mut steps: Vec<Step> = users
+                        .iter()
+                        .map(|g| moved(g, &c.physical_name, default))
+                        .collect();
+                    steps.push(Step::Delete(c.kind, c.physical_name.clone()));
+                    steps.push(Step::Create(r));
+                    steps.extend(users.iter().map(|g| moved(g, default, &c.physical_name)));
+                    steps
+                }
                 ReplaceStrategy::CreateThenDelete { old_name: old } => {
                     old_name = Some(old.clone());
                     vec![Step::Create(r)]

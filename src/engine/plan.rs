@@ -183,6 +183,41 @@ impl Plan {
     }
 }
 
+/// The deployment groups (as the model wants them) that use configuration `config` and exist
+/// now, when `config` is replaced under its own name: CodeDeploy will not delete it under them.
+pub(crate) fn config_users(plan: &Plan, config: &PlannedChange) -> Vec<Resource> {
+    if config.kind != ResourceKind::DeploymentConfig
+        || !matches!(
+            config.change,
+            Change::Replace {
+                strategy: ReplaceStrategy::DeleteThenCreate,
+                ..
+            }
+        )
+    {
+        return Vec::new();
+    }
+    plan.changes
+        .iter()
+        .filter(|g| {
+            g.kind == ResourceKind::DeploymentGroup
+                && g.depends_on.contains(&config.id)
+                && matches!(g.change, Change::NoOp | Change::Update { .. })
+        })
+        .filter_map(|g| g.resource.clone())
+        .collect()
+}
+
+/// The predefined configuration of a custom one's compute platform, which its groups use while
+/// it is replaced.
+pub(crate) fn default_config(config: &Resource) -> &'static str {
+    match config.properties["ComputePlatform"].as_str() {
+        Some("Lambda") => "CodeDeployDefault.LambdaAllAtOnce",
+        Some("ECS") => "CodeDeployDefault.ECSAllAtOnce",
+        _ => "CodeDeployDefault.OneAtATime",
+    }
+}
+
 /// A JSON value on one line, cut to `max` characters.
 fn brief(v: Option<&Value>, max: usize) -> String {
     let Some(v) = v else {
@@ -239,6 +274,19 @@ impl fmt::Display for Plan {
                             f,
                             "± replace {what}: {forced_by} cannot change in place; {how}"
                         )?,
+                    }
+                    let users = config_users(self, c);
+                    if let Some(default) = c.resource.as_ref().filter(|_| !users.is_empty()) {
+                        let names: Vec<String> = users
+                            .iter()
+                            .map(|g| format!("\"{}\"", g.physical_name))
+                            .collect();
+                        writeln!(
+                            f,
+                            "    deployment group(s) {} use it: they move to {} while it is replaced, then back",
+                            names.join(", "),
+                            default_config(default)
+                        )?;
                     }
                     fields.as_slice()
                 }

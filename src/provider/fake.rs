@@ -4,7 +4,7 @@
 //! It behaves like AWS where the engine's correctness depends on it: creating a resource that
 //! exists fails, updating one that does not fails with [`ErrorClass::NotFound`], deleting one that
 //! does not is success, deleting a bucket removes its policy, deleting an application removes
-//! its deployment groups, and (unless turned off) it fills in a few server-side defaults and
+//! its deployment groups, deleting a deployment configuration a group uses fails, and (unless turned off) it fills in a few server-side defaults and
 //! returns tags in another order, as AWS does.
 //!
 //! ```
@@ -522,6 +522,21 @@ impl Provider for FakeProvider {
     ) -> BoxFuture<'a, Result<(), ProviderError>> {
         Box::pin(
             self.call(Operation::Delete, Some(kind), physical_name, move |s| {
+                // As CodeDeploy: a configuration a group uses cannot be deleted.
+                if kind == ResourceKind::DeploymentConfig {
+                    let user = s.resources.iter().find(|((k, _), p)| {
+                        *k == ResourceKind::DeploymentGroup
+                            && p["DeploymentConfigName"] == physical_name
+                    });
+                    if let Some(((_, group), _)) = user {
+                        return Err(ProviderError::other(
+                            "DeploymentConfigInUseException",
+                            format!(
+                                "deployment config \"{physical_name}\" is used by deployment group \"{group}\""
+                            ),
+                        ));
+                    }
+                }
                 s.resources.remove(&(kind, physical_name.to_owned()));
                 match kind {
                     // A bucket's policy goes with it.

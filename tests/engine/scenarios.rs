@@ -415,3 +415,63 @@ async fn a_create_that_meets_a_foreign_resource_fails_and_leaves_it_alone() {
         "untouched"
     );
 }
+
+#[tokio::test]
+async fn a_deployment_config_in_use_is_replaced_after_its_groups_move_off() {
+    let mut desired = resolved(&crate::lambda_canary::app().expect("the example builds"));
+    let (fake, provider) = applied(&desired).await;
+    let k = index(&desired, ResourceKind::DeploymentConfig);
+    let config = desired.resources[k].resource.physical_name.clone();
+    desired.resources[k].resource.properties["TrafficRoutingConfig"]["TimeBasedCanary"]["CanaryPercentage"] =
+        json!(30);
+
+    // Deleting it under its group is what CodeDeploy (and the fake) refuses.
+    let refused = provider
+        .delete(ResourceKind::DeploymentConfig, &config)
+        .await
+        .expect_err("in use");
+    assert_eq!(refused.code, "DeploymentConfigInUseException");
+
+    let plan = plan(&desired, &provider).await;
+    assert_eq!(
+        plan.summary.to_string(),
+        "0 to create, 0 to update, 1 to replace, 0 to delete"
+    );
+    assert!(
+        plan.to_string().contains(
+            "deployment group(s) \"orders/live\" use it: they move to CodeDeployDefault.LambdaAllAtOnce while it is replaced, then back"
+        ),
+        "{plan}"
+    );
+    let (options, events) = crate::recording();
+    let report = engine::apply(&plan, &provider, &options).await;
+    assert!(report.succeeded(), "{report}");
+    assert_eq!(fake.count(Operation::Update), 2, "off, then back on");
+    // Progress names what each call changes: the group's moves are the group's.
+    let steps: Vec<(ResourceKind, String, Operation)> = events
+        .lock()
+        .expect("not poisoned")
+        .iter()
+        .filter_map(|e| match e {
+            engine::Event::Succeeded {
+                kind,
+                physical_name,
+                operation,
+                ..
+            } => Some((*kind, physical_name.clone(), *operation)),
+            _ => None,
+        })
+        .collect();
+    let group = (ResourceKind::DeploymentGroup, "orders/live".to_owned());
+    let config = (ResourceKind::DeploymentConfig, config);
+    assert_eq!(
+        steps,
+        vec![
+            (group.0, group.1.clone(), Operation::Update),
+            (config.0, config.1.clone(), Operation::Delete),
+            (config.0, config.1, Operation::Create),
+            (group.0, group.1, Operation::Update),
+        ]
+    );
+    assert!(crate::plan(&desired, &provider).await.is_empty());
+}

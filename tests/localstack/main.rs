@@ -5,15 +5,34 @@
 //! the emulator at `AWS_ENDPOINT_URL`). Each test creates what it needs under a unique name, checks
 //! create, read (and the AWS error code when the resource is missing), update, tags, listing and
 //! delete, and removes what it made. This documents what the emulator supports: a change that
-//! breaks one of these calls fails CI.
+//! breaks one of these calls fails CI. `reconcile` drives the engine over the reference pipeline;
+//! `examples` drives every example through the CLI its program gets.
 
 mod harness;
+
+// The examples, included as-is; each exposes an `add_…(app, prefix)` for unique names.
+#[path = "../../examples/reference.rs"]
+#[allow(dead_code)]
+pub(crate) mod reference;
+
+#[path = "../../examples/ecs_blue_green.rs"]
+#[allow(dead_code)]
+pub(crate) mod ecs_blue_green;
+
+#[path = "../../examples/lambda_canary.rs"]
+#[allow(dead_code)]
+pub(crate) mod lambda_canary;
+
+#[path = "../../examples/multi_env.rs"]
+#[allow(dead_code)]
+pub(crate) mod multi_env;
 
 mod codebuild;
 mod codecommit;
 mod codedeploy;
 mod codepipeline;
 mod eventbridge;
+mod examples;
 mod iam;
 mod reconcile;
 mod s3;

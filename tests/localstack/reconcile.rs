@@ -12,10 +12,7 @@ use pipewright::provider::api::Provider;
 use pipewright::provider::aws::AwsProvider;
 
 use crate::harness::{clients, unique};
-
-#[path = "../../examples/reference.rs"]
-#[allow(dead_code)]
-mod reference;
+use crate::{lambda_canary, reference};
 
 async fn provider() -> (Arc<dyn Provider>, Env, pipewright::provider::aws::Clients) {
     let c = clients().await;
@@ -323,4 +320,72 @@ async fn every_kind_updates_in_place_and_converges() {
             .expect("lists")
             .is_empty()
     );
+}
+
+#[tokio::test]
+async fn a_deployment_config_in_use_is_replaced_with_its_group_moved_off_and_back() {
+    let (provider, env, c) = provider().await;
+    let prefix = unique("dc");
+    let mut app = App::new(&prefix).expect("a valid app name");
+    lambda_canary::add_lambda_canary(&mut app, &prefix).expect("valid names");
+    let mut desired = engine::resolve(&app.desired(), &env).expect("resolves");
+    apply(&plan(&desired, &provider).await, &provider, false).await;
+
+    // Every field of a configuration is create-only, and CodeDeploy refuses to delete one a
+    // group uses: the plan says the group moves off meanwhile.
+    let k = index(&desired, ResourceKind::DeploymentConfig);
+    let config = desired.resources[k].resource.physical_name.clone();
+    desired.resources[k].resource.properties["TrafficRoutingConfig"]["TimeBasedCanary"]["CanaryPercentage"] =
+        json!(30);
+    let replace = plan(&desired, &provider).await;
+    assert_eq!(replace.summary.replace, 1, "{replace}");
+    assert_eq!(replace.summary.update, 0, "{replace}");
+    let text = replace.to_string();
+    assert!(
+        text.contains(
+            "they move to CodeDeployDefault.LambdaAllAtOnce while it is replaced, then back"
+        ),
+        "{text}"
+    );
+    apply(&replace, &provider, false).await;
+    assert!(plan(&desired, &provider).await.is_empty());
+
+    let got = c
+        .codedeploy
+        .get_deployment_config()
+        .deployment_config_name(&config)
+        .send()
+        .await
+        .expect("the new config");
+    let canary = got
+        .deployment_config_info()
+        .and_then(|i| i.traffic_routing_config())
+        .and_then(|t| t.time_based_canary())
+        .map(|t| t.canary_percentage());
+    assert_eq!(canary, Some(30));
+    let group = c
+        .codedeploy
+        .get_deployment_group()
+        .application_name(&prefix)
+        .deployment_group_name("live")
+        .send()
+        .await
+        .expect("the group");
+    assert_eq!(
+        group
+            .deployment_group_info()
+            .and_then(|g| g.deployment_config_name()),
+        Some(config.as_str()),
+        "the group is back on its config"
+    );
+
+    let report = engine::destroy(
+        &desired.app,
+        Some(&desired),
+        &provider,
+        &ApplyOptions::default(),
+    )
+    .await
+    .expect("listing succeeds");
+    assert!(report.succeeded(), "{report}");
 }

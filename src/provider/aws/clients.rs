@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, retry::RetryConfig, timeout::TimeoutConfig};
-use aws_sdk_s3::config::Credentials;
+use aws_sdk_s3::config::{Credentials, Intercept, SharedInterceptor};
 
 /// The access key LocalStack accepts; it maps to the account `000000000000`.
 const LOCAL_ACCESS_KEY: &str = "test";
@@ -35,6 +35,7 @@ pub struct ClientOptions {
     profile: Option<String>,
     endpoint_url: Option<String>,
     emulator_credentials: bool,
+    interceptors: Vec<SharedInterceptor>,
 }
 
 impl ClientOptions {
@@ -46,6 +47,7 @@ impl ClientOptions {
             profile: None,
             endpoint_url: Some(endpoint_url.into()),
             emulator_credentials: true,
+            interceptors: Vec::new(),
         }
     }
 
@@ -64,6 +66,45 @@ impl ClientOptions {
     /// Sends every request to this endpoint instead of the AWS one.
     pub fn endpoint(mut self, endpoint_url: impl Into<String>) -> Self {
         self.endpoint_url = Some(endpoint_url.into());
+        self
+    }
+
+    /// Adds an SDK interceptor to every client (each runs on every request of every service):
+    /// for counting or timing calls, adding headers, or tracing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// use aws_sdk_s3::config::{ConfigBag, Intercept};
+    /// use aws_smithy_runtime_api::box_error::BoxError;
+    /// use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
+    /// use pipewright::provider::aws::ClientOptions;
+    ///
+    /// #[derive(Debug, Default)]
+    /// struct Count(Arc<AtomicUsize>);
+    ///
+    /// impl Intercept for Count {
+    ///     fn name(&self) -> &'static str {
+    ///         "Count"
+    ///     }
+    ///     fn read_before_execution(
+    ///         &self,
+    ///         _: &BeforeSerializationInterceptorContextRef<'_>,
+    ///         _: &mut ConfigBag,
+    ///     ) -> Result<(), BoxError> {
+    ///         self.0.fetch_add(1, Ordering::Relaxed);
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let calls = Arc::new(AtomicUsize::new(0));
+    /// let options = ClientOptions::local("http://127.0.0.1:4566").interceptor(Count(calls.clone()));
+    /// # let _ = options;
+    /// ```
+    pub fn interceptor(mut self, interceptor: impl Intercept + 'static) -> Self {
+        self.interceptors.push(SharedInterceptor::new(interceptor));
         self
     }
 
@@ -191,20 +232,34 @@ impl Clients {
         // loopback cannot serve; AWS itself accepts both forms.
         let s3_overridden =
             endpoint_url.is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
-        let s3_config = aws_sdk_s3::config::Builder::from(&config)
-            .force_path_style(s3_overridden)
-            .build();
+        let mut s3_config =
+            aws_sdk_s3::config::Builder::from(&config).force_path_style(s3_overridden);
+        for i in &options.interceptors {
+            s3_config.push_interceptor(i.clone());
+        }
+        let s3_config = s3_config.build();
+        // Each service's configuration from the one shared load, plus the interceptors (which
+        // the shared configuration cannot carry).
+        macro_rules! client {
+            ($sdk:ident) => {{
+                let mut builder = $sdk::config::Builder::from(&config);
+                for i in &options.interceptors {
+                    builder.push_interceptor(i.clone());
+                }
+                $sdk::Client::from_conf(builder.build())
+            }};
+        }
 
         Ok(Self {
             s3: aws_sdk_s3::Client::from_conf(s3_config),
-            iam: aws_sdk_iam::Client::new(&config),
-            sts: aws_sdk_sts::Client::new(&config),
-            codecommit: aws_sdk_codecommit::Client::new(&config),
-            codebuild: aws_sdk_codebuild::Client::new(&config),
-            codedeploy: aws_sdk_codedeploy::Client::new(&config),
-            codepipeline: aws_sdk_codepipeline::Client::new(&config),
-            eventbridge: aws_sdk_eventbridge::Client::new(&config),
-            tagging: aws_sdk_resourcegroupstagging::Client::new(&config),
+            iam: client!(aws_sdk_iam),
+            sts: client!(aws_sdk_sts),
+            codecommit: client!(aws_sdk_codecommit),
+            codebuild: client!(aws_sdk_codebuild),
+            codedeploy: client!(aws_sdk_codedeploy),
+            codepipeline: client!(aws_sdk_codepipeline),
+            eventbridge: client!(aws_sdk_eventbridge),
+            tagging: client!(aws_sdk_resourcegroupstagging),
             region,
             endpoint_url,
         })

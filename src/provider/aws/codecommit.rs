@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use aws_sdk_codecommit::Client;
 use serde_json::{Map, Value, json};
 
-use super::common::{absent, gone, sdk_error, str_prop, tag_delta, tags_of, tags_value, touched};
+use super::common::{
+    TagPairs, absent, gone, sdk_error, str_prop, tag_delta, tags_of, tags_value, touched,
+};
 use crate::provider::api::{FieldChange, Observed, ProviderError, Resource};
 
 /// The repository's ARN, which tagging calls need.
@@ -24,8 +26,12 @@ async fn arn(cc: &Client, name: &str) -> Result<String, ProviderError> {
         .to_owned())
 }
 
-/// Reads a repository and its tags; `None` when it does not exist.
-pub(crate) async fn read(cc: &Client, name: &str) -> Result<Option<Observed>, ProviderError> {
+/// Reads a repository and its tags (unless `known_tags` has them); `None` when it does not exist.
+pub(crate) async fn read(
+    cc: &Client,
+    name: &str,
+    known_tags: Option<TagPairs>,
+) -> Result<Option<Observed>, ProviderError> {
     let out = match cc.get_repository().repository_name(name).send().await {
         Ok(out) => out,
         Err(e) => return absent(sdk_error(e)),
@@ -43,6 +49,10 @@ pub(crate) async fn read(cc: &Client, name: &str) -> Result<Option<Observed>, Pr
     }
     if let Some(k) = m.kms_key_id() {
         p.insert("KmsKeyId".into(), json!(k));
+    }
+    if let Some(tags) = known_tags {
+        p.insert("Tags".into(), tags_value(tags));
+        return Ok(Some(Observed::new(Value::Object(p))));
     }
     let tags = match m.arn() {
         Some(arn) => cc

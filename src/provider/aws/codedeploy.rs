@@ -14,7 +14,7 @@ use aws_sdk_codedeploy::types::{
 };
 use serde_json::{Map, Value, json};
 
-use super::common::{absent, gone, sdk_error, str_prop, tag_delta, tags_of, tags_value};
+use super::common::{TagPairs, absent, gone, sdk_error, str_prop, tag_delta, tags_of, tags_value};
 use crate::provider::api::{FieldChange, Observed, ProviderError, Resource};
 
 fn tags(pairs: Vec<(String, String)>) -> Vec<Tag> {
@@ -31,6 +31,7 @@ pub(crate) async fn read_application(
     cd: &Client,
     name: &str,
     arn: &str,
+    known_tags: Option<TagPairs>,
 ) -> Result<Option<Observed>, ProviderError> {
     let out = match cd.get_application().application_name(name).send().await {
         Ok(out) => out,
@@ -46,6 +47,10 @@ pub(crate) async fn read_application(
     );
     if let Some(c) = app.compute_platform() {
         p.insert("ComputePlatform".into(), json!(c.as_str()));
+    }
+    if let Some(tags) = known_tags {
+        p.insert("Tags".into(), tags_value(tags));
+        return Ok(Some(Observed::new(Value::Object(p))));
     }
     let tags = cd
         .list_tags_for_resource()
@@ -453,6 +458,7 @@ pub(crate) async fn read_group(
     cd: &Client,
     address: &str,
     arn: &str,
+    known_tags: Option<TagPairs>,
 ) -> Result<Option<Observed>, ProviderError> {
     let (application, group) = split(address)?;
     let out = match cd
@@ -469,6 +475,10 @@ pub(crate) async fn read_group(
         return Ok(None);
     };
     let mut p = group_properties(info);
+    if let Some(tags) = known_tags {
+        p["Tags"] = tags_value(tags);
+        return Ok(Some(Observed::new(p)));
+    }
     let tags = cd
         .list_tags_for_resource()
         .resource_arn(arn)

@@ -13,7 +13,7 @@ use aws_sdk_codepipeline::types::{
 use serde_json::{Map, Value, json};
 
 use super::common::{
-    absent, build_error, gone, sdk_error, str_prop, tag_delta, tags_of, tags_value,
+    TagPairs, absent, build_error, gone, sdk_error, str_prop, tag_delta, tags_of, tags_value,
 };
 use crate::provider::api::{FieldChange, Observed, ProviderError, Resource};
 
@@ -117,6 +117,7 @@ pub(crate) async fn read(
     cp: &Client,
     name: &str,
     arn: &str,
+    known_tags: Option<TagPairs>,
 ) -> Result<Option<Observed>, ProviderError> {
     let out = match cp.get_pipeline().name(name).send().await {
         Ok(out) => out,
@@ -144,6 +145,10 @@ pub(crate) async fn read(
         .collect();
     if !disabled.is_empty() {
         p["DisableInboundStageTransitions"] = Value::Array(disabled);
+    }
+    if let Some(tags) = known_tags {
+        p["Tags"] = tags_value(tags);
+        return Ok(Some(Observed::new(p)));
     }
     let tags = cp
         .list_tags_for_resource()

@@ -209,6 +209,9 @@ pub(crate) fn tags_of(properties: &Value) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
+/// A resource's tags as (key, value) pairs, as the tagging API listed them.
+pub(crate) type TagPairs = Vec<(String, String)>;
+
 /// (key, value) pairs as a CloudFormation `Tags` list, sorted by key, AWS's own `aws:` tags
 /// left out (nobody can set or remove them).
 #[must_use]

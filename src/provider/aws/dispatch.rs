@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use aws_sdk_resourcegroupstagging::types::TagFilter;
 
 use super::Clients;
-use super::common::sdk_error;
+use super::common::{TagPairs, sdk_error};
 use super::{codebuild, codecommit, codedeploy, codepipeline, eventbridge, iam, s3};
 use crate::model::ResourceKind;
 use crate::provider::api::{
@@ -19,15 +19,20 @@ const MAX_PAGES: usize = 1000;
 
 /// The AWS provider: every SDK client plus the partition and account ARNs are rendered in.
 ///
-/// Listing what an app owns also reads its roles' inline policies in bulk; reads of those
-/// roles in the same plan use them instead of one call per policy. A change to a role through
-/// this provider forgets what was read in bulk about it.
+/// Listing what an app owns also reads its roles' inline policies in bulk, and the tagging API
+/// returns every tag of each resource it lists; reads of those resources in the same plan use
+/// them instead of one call per policy or a tagging call per resource. A change to a resource
+/// through this provider forgets what was read in bulk about it. (The tagging API can lag a tag
+/// change made moments before, by another run or by hand: the plan then shows that tag change
+/// one run late, or once more, and applying it puts the same tags again. Ownership was already
+/// decided by the same listing.)
 #[derive(Debug, Clone)]
 pub struct AwsProvider {
     clients: Clients,
     partition: String,
     account: String,
     role_policies: Arc<Mutex<HashMap<String, iam::InlinePolicies>>>,
+    listed_tags: Arc<Mutex<HashMap<(ResourceKind, String), TagPairs>>>,
 }
 
 impl AwsProvider {
@@ -49,6 +54,7 @@ impl AwsProvider {
             partition,
             clients,
             role_policies: Arc::default(),
+            listed_tags: Arc::default(),
         })
     }
 
@@ -102,6 +108,26 @@ impl AwsProvider {
         self.role_policies
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn tags(&self) -> std::sync::MutexGuard<'_, HashMap<(ResourceKind, String), TagPairs>> {
+        // Plain data, as for the policies.
+        self.listed_tags
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The tags the last listing found on a resource, if it listed it.
+    fn listed(&self, kind: ResourceKind, name: &str) -> Option<TagPairs> {
+        self.tags().get(&(kind, name.to_owned())).cloned()
+    }
+
+    /// Forgets what listing taught about a resource this provider is changing.
+    fn forget(&self, kind: ResourceKind, name: &str) {
+        self.tags().remove(&(kind, name.to_owned()));
+        if kind == ResourceKind::Role {
+            self.policies().remove(name);
+        }
     }
 
     async fn owned_roles(&self, app: &str) -> Result<Vec<Owned>, ProviderError> {
@@ -173,17 +199,27 @@ impl Provider for AwsProvider {
         let c = &self.clients;
         Box::pin(async move {
             match kind {
-                ResourceKind::Repository => codecommit::read(&c.codecommit, physical_name).await,
-                ResourceKind::Bucket => s3::read(&c.s3, physical_name).await,
+                ResourceKind::Repository => {
+                    let tags = self.listed(kind, physical_name);
+                    codecommit::read(&c.codecommit, physical_name, tags).await
+                }
+                ResourceKind::Bucket => {
+                    let tags = self.listed(kind, physical_name);
+                    s3::read(&c.s3, physical_name, tags).await
+                }
                 ResourceKind::BucketPolicy => s3::read_policy(&c.s3, physical_name).await,
                 ResourceKind::Role => {
                     let known = self.policies().get(physical_name).cloned();
                     iam::read(&c.iam, physical_name, known).await
                 }
-                ResourceKind::EventRule => eventbridge::read(&c.eventbridge, physical_name).await,
+                ResourceKind::EventRule => {
+                    let tags = self.listed(kind, physical_name);
+                    eventbridge::read(&c.eventbridge, physical_name, tags).await
+                }
                 ResourceKind::Application => {
                     let arn = self.application_arn(physical_name);
-                    codedeploy::read_application(&c.codedeploy, physical_name, &arn).await
+                    let tags = self.listed(kind, physical_name);
+                    codedeploy::read_application(&c.codedeploy, physical_name, &arn, tags).await
                 }
                 ResourceKind::DeploymentConfig => {
                     codedeploy::read_config(&c.codedeploy, physical_name).await
@@ -191,11 +227,13 @@ impl Provider for AwsProvider {
                 ResourceKind::Project => codebuild::read(&c.codebuild, physical_name).await,
                 ResourceKind::DeploymentGroup => {
                     let arn = self.group_arn(physical_name);
-                    codedeploy::read_group(&c.codedeploy, physical_name, &arn).await
+                    let tags = self.listed(kind, physical_name);
+                    codedeploy::read_group(&c.codedeploy, physical_name, &arn, tags).await
                 }
                 ResourceKind::Pipeline => {
                     let arn = self.pipeline_arn(physical_name);
-                    codepipeline::read(&c.codepipeline, physical_name, &arn).await
+                    let tags = self.listed(kind, physical_name);
+                    codepipeline::read(&c.codepipeline, physical_name, &arn, tags).await
                 }
             }
         })
@@ -204,15 +242,13 @@ impl Provider for AwsProvider {
     fn create<'a>(&'a self, r: &'a Resource) -> BoxFuture<'a, Result<(), ProviderError>> {
         let c = &self.clients;
         Box::pin(async move {
+            self.forget(r.kind, &r.physical_name);
             match r.kind {
                 ResourceKind::Repository => codecommit::create(&c.codecommit, r).await,
                 ResourceKind::Project => codebuild::create(&c.codebuild, r).await,
                 ResourceKind::Bucket => s3::create(&c.s3, self.region(), r).await,
                 ResourceKind::BucketPolicy => s3::put_policy(&c.s3, r).await,
-                ResourceKind::Role => {
-                    self.policies().remove(&r.physical_name);
-                    iam::create(&c.iam, r).await
-                }
+                ResourceKind::Role => iam::create(&c.iam, r).await,
                 ResourceKind::EventRule => eventbridge::create(&c.eventbridge, r).await,
                 ResourceKind::Application => codedeploy::create_application(&c.codedeploy, r).await,
                 ResourceKind::DeploymentConfig => codedeploy::create_config(&c.codedeploy, r).await,
@@ -229,15 +265,13 @@ impl Provider for AwsProvider {
     ) -> BoxFuture<'a, Result<(), ProviderError>> {
         let c = &self.clients;
         Box::pin(async move {
+            self.forget(r.kind, &r.physical_name);
             match r.kind {
                 ResourceKind::Repository => codecommit::update(&c.codecommit, r, fields).await,
                 ResourceKind::Project => codebuild::update(&c.codebuild, r, fields).await,
                 ResourceKind::Bucket => s3::update(&c.s3, r, fields).await,
                 ResourceKind::BucketPolicy => s3::put_policy(&c.s3, r).await,
-                ResourceKind::Role => {
-                    self.policies().remove(&r.physical_name);
-                    iam::update(&c.iam, r, fields).await
-                }
+                ResourceKind::Role => iam::update(&c.iam, r, fields).await,
                 ResourceKind::EventRule => eventbridge::update(&c.eventbridge, r, fields).await,
                 ResourceKind::Application => {
                     let arn = self.application_arn(&r.physical_name);
@@ -271,15 +305,13 @@ impl Provider for AwsProvider {
     ) -> BoxFuture<'a, Result<(), ProviderError>> {
         let c = &self.clients;
         Box::pin(async move {
+            self.forget(kind, physical_name);
             match kind {
                 ResourceKind::Repository => codecommit::delete(&c.codecommit, physical_name).await,
                 ResourceKind::Project => codebuild::delete(&c.codebuild, physical_name).await,
                 ResourceKind::Bucket => s3::delete(&c.s3, physical_name).await,
                 ResourceKind::BucketPolicy => s3::delete_policy(&c.s3, physical_name).await,
-                ResourceKind::Role => {
-                    self.policies().remove(physical_name);
-                    iam::delete(&c.iam, physical_name).await
-                }
+                ResourceKind::Role => iam::delete(&c.iam, physical_name).await,
                 ResourceKind::EventRule => eventbridge::delete(&c.eventbridge, physical_name).await,
                 ResourceKind::Application => {
                     codedeploy::delete_application(&c.codedeploy, physical_name).await
@@ -300,6 +332,7 @@ impl Provider for AwsProvider {
     fn list_owned<'a>(&'a self, app: &'a str) -> BoxFuture<'a, Result<Vec<Owned>, ProviderError>> {
         Box::pin(async move {
             let mut found: BTreeSet<Owned> = BTreeSet::new();
+            let mut tags: HashMap<(ResourceKind, String), TagPairs> = HashMap::new();
             let mut token: Option<String> = None;
             for _ in 0..MAX_PAGES {
                 let page = self
@@ -313,9 +346,20 @@ impl Provider for AwsProvider {
                     .map_err(sdk_error)?;
                 for m in page.resource_tag_mapping_list() {
                     let id = m.tags().iter().find(|t| t.key() == TAG_ID);
-                    if let (Some(arn), Some(id)) = (m.resource_arn(), id) {
-                        found.extend(owned_from_arn(arn, id.value().to_owned()));
-                    }
+                    let Some(owned) = m
+                        .resource_arn()
+                        .zip(id)
+                        .and_then(|(arn, id)| owned_from_arn(arn, id.value().to_owned()))
+                    else {
+                        continue;
+                    };
+                    let pairs = m
+                        .tags()
+                        .iter()
+                        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+                        .collect();
+                    tags.insert((owned.kind, owned.physical_name.clone()), pairs);
+                    found.insert(owned);
                 }
                 token = page
                     .pagination_token()
@@ -325,6 +369,7 @@ impl Provider for AwsProvider {
                     break;
                 }
             }
+            *self.tags() = tags;
             found.extend(self.owned_roles(app).await?);
             Ok(found.into_iter().collect())
         })

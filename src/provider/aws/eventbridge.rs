@@ -5,7 +5,8 @@ use aws_sdk_eventbridge::types::{RuleState, Tag, Target};
 use serde_json::{Map, Value, json};
 
 use super::common::{
-    absent, build_error, gone, json_document, sdk_error, str_prop, tag_delta, tags_of, tags_value,
+    TagPairs, absent, build_error, gone, json_document, sdk_error, str_prop, tag_delta, tags_of,
+    tags_value,
 };
 use crate::provider::api::{FieldChange, Observed, ProviderError, Resource};
 
@@ -35,8 +36,13 @@ fn tags(pairs: Vec<(String, String)>) -> Result<Vec<Tag>, ProviderError> {
         .collect()
 }
 
-/// Reads a rule, its targets and its tags; `None` when it does not exist.
-pub(crate) async fn read(eb: &Client, name: &str) -> Result<Option<Observed>, ProviderError> {
+/// Reads a rule, its targets and its tags (unless `known_tags` has them); `None` when it does
+/// not exist.
+pub(crate) async fn read(
+    eb: &Client,
+    name: &str,
+    known_tags: Option<TagPairs>,
+) -> Result<Option<Observed>, ProviderError> {
     let rule = match eb.describe_rule().name(name).send().await {
         Ok(r) => r,
         Err(e) => return absent(sdk_error(e)),
@@ -72,6 +78,10 @@ pub(crate) async fn read(eb: &Client, name: &str) -> Result<Option<Observed>, Pr
         })
         .collect();
     p.insert("Targets".into(), Value::Array(targets));
+    if let Some(tags) = known_tags {
+        p.insert("Tags".into(), tags_value(tags));
+        return Ok(Some(Observed::new(Value::Object(p))));
+    }
     let tags = match rule.arn() {
         Some(arn) => eb
             .list_tags_for_resource()

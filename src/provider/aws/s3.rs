@@ -15,7 +15,8 @@ use aws_sdk_s3::types::{
 use serde_json::{Map, Value, json};
 
 use super::common::{
-    absent, build_error, gone, json_document, sdk_error, tag_delta, tags_of, tags_value, touched,
+    TagPairs, absent, build_error, gone, json_document, sdk_error, tag_delta, tags_of, tags_value,
+    touched,
 };
 use crate::provider::api::{FieldChange, Observed, ProviderError, Resource};
 
@@ -28,8 +29,13 @@ fn int(v: &Value, path: &str) -> Option<i32> {
         .and_then(|n| i32::try_from(n).ok())
 }
 
-/// Reads a bucket and its configuration; `None` when it does not exist.
-pub(crate) async fn read(s3: &Client, name: &str) -> Result<Option<Observed>, ProviderError> {
+/// Reads a bucket and its configuration (its tags too, unless `known_tags` has them); `None`
+/// when it does not exist.
+pub(crate) async fn read(
+    s3: &Client,
+    name: &str,
+    known_tags: Option<TagPairs>,
+) -> Result<Option<Observed>, ProviderError> {
     // Versioning doubles as the existence check: NoSuchBucket means there is none.
     let versioning = match s3.get_bucket_versioning().bucket(name).send().await {
         Ok(v) => v,
@@ -169,6 +175,10 @@ pub(crate) async fn read(s3: &Client, name: &str) -> Result<Option<Observed>, Pr
         );
     }
 
+    if let Some(tags) = known_tags {
+        p.insert("Tags".into(), tags_value(tags));
+        return Ok(Some(Observed::new(Value::Object(p))));
+    }
     let tags: Vec<(String, String)> = match s3.get_bucket_tagging().bucket(name).send().await {
         Ok(out) => out
             .tag_set()

@@ -1,0 +1,526 @@
+//! Every example through the CLI its program gets, against the emulator: apply from nothing, a
+//! second plan that changes nothing, an in-place update of one field, a replacement forced by a
+//! create-only field, drift made through the SDK (reported with exit 2, repaired by apply), a
+//! resource removed from the model (planned as a delete, deleted by `apply --prune`), a same-named
+//! resource that is not ours (a conflict, left untouched), destroy, and then nothing owned left,
+//! by the tagging API and by each service's own listing.
+//!
+//! The example's resources come from its `add_…` function under a name prefix unique to the
+//! test. Two resources the test adds beside them carry the model changes: a repository (its
+//! description updates in place; removing it is the prune; a same-named stranger is the
+//! conflict) and a deployment configuration (its healthy-host minimum is create-only, so
+//! changing it replaces it). The drift is made on the example's own build project.
+
+use pipewright::model::{
+    App, BuildError, DeploymentConfig, HealthyHosts, Repository, ResourceKind,
+};
+use pipewright::provider::api::Provider;
+use pipewright::provider::aws::{AwsProvider, Clients};
+use serde_json::Value;
+
+use crate::harness::{clients, code, endpoint, unique};
+use crate::{ecs_blue_green, lambda_canary, multi_env, reference};
+
+type AddExample = fn(&mut App, &str) -> Result<(), BuildError>;
+
+/// The resources the test adds beside the example's, and how they are set.
+#[derive(Clone, Copy)]
+struct Extras {
+    /// The extra repository's description; `None` leaves the repository out of the model.
+    repository: Option<&'static str>,
+    /// The extra deployment configuration's minimum of healthy hosts, in percent.
+    healthy_percent: u8,
+}
+
+fn model(add: AddExample, prefix: &str, extras: Extras) -> App {
+    let mut app = App::new(prefix).expect("a valid app name");
+    add(&mut app, prefix).expect("the example builds under any valid prefix");
+    if let Some(description) = extras.repository {
+        app.add(
+            Repository::builder()
+                .name(extra_repository(prefix))
+                .description(description)
+                .build()
+                .expect("a valid repository"),
+        );
+    }
+    app.add(
+        DeploymentConfig::minimum_healthy_hosts(
+            format!("{prefix}-extra-healthy"),
+            HealthyHosts::FleetPercent(extras.healthy_percent.into()),
+        )
+        .expect("a valid deployment config"),
+    );
+    app
+}
+
+fn extra_repository(prefix: &str) -> String {
+    format!("{prefix}-extra")
+}
+
+/// What one CLI run returned.
+struct Run {
+    code: u8,
+    out: String,
+    err: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.out)
+            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\n{}", self.out, self.err))
+    }
+}
+
+/// Runs the CLI on `app` against the test emulator.
+async fn cli(app: App, args: &[&str]) -> Run {
+    let mut argv = vec!["example"];
+    argv.extend_from_slice(args);
+    argv.extend_from_slice(&["--local", "--endpoint-url", endpoint()]);
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = pipewright::cli::run(app, argv, &mut out, &mut err).await;
+    Run {
+        code,
+        out: String::from_utf8_lossy(&out).into_owned(),
+        err: String::from_utf8_lossy(&err).into_owned(),
+    }
+}
+
+/// Asserts the exit code, showing what the command printed when it differs.
+#[track_caller]
+fn expect(run: &Run, code: u8, what: &str) {
+    assert_eq!(
+        run.code, code,
+        "{what}: exit {}\n--- stdout\n{}\n--- stderr\n{}",
+        run.code, run.out, run.err
+    );
+}
+
+/// The plan's only change, checked against the summary.
+#[track_caller]
+fn only_change<'a>(plan: &'a Value, action: &str) -> &'a Value {
+    let changes: Vec<&Value> = plan["changes"]
+        .as_array()
+        .expect("a change list")
+        .iter()
+        .filter(|c| c["action"] != "no_op")
+        .collect();
+    assert_eq!(changes.len(), 1, "{plan:#}");
+    assert_eq!(changes[0]["action"], action, "{plan:#}");
+    assert_eq!(plan["summary"][action], 1, "{plan:#}");
+    changes[0]
+}
+
+/// Names of everything left in the emulator whose name starts with `prefix`, service by
+/// service (the tagging API is checked separately).
+async fn leftovers(c: &Clients, prefix: &str) -> Vec<String> {
+    let mut left = Vec::new();
+    let mine = |n: &str| n.starts_with(prefix);
+    let buckets = c.s3.list_buckets().send().await.expect("list buckets");
+    left.extend(
+        buckets
+            .buckets()
+            .iter()
+            .filter_map(|b| b.name())
+            .filter(|n| mine(n))
+            .map(|n| format!("bucket {n}")),
+    );
+    let roles = c
+        .iam
+        .list_roles()
+        .max_items(1000)
+        .send()
+        .await
+        .expect("list roles");
+    left.extend(
+        roles
+            .roles()
+            .iter()
+            .map(|r| r.role_name())
+            .filter(|n| mine(n))
+            .map(|n| format!("role {n}")),
+    );
+    let repos = c
+        .codecommit
+        .list_repositories()
+        .send()
+        .await
+        .expect("list repositories");
+    left.extend(
+        repos
+            .repositories()
+            .iter()
+            .filter_map(|r| r.repository_name())
+            .filter(|n| mine(n))
+            .map(|n| format!("repository {n}")),
+    );
+    let projects = c
+        .codebuild
+        .list_projects()
+        .send()
+        .await
+        .expect("list projects");
+    left.extend(
+        projects
+            .projects()
+            .iter()
+            .filter(|n| mine(n))
+            .map(|n| format!("project {n}")),
+    );
+    let apps = c
+        .codedeploy
+        .list_applications()
+        .send()
+        .await
+        .expect("list applications");
+    left.extend(
+        apps.applications()
+            .iter()
+            .filter(|n| mine(n))
+            .map(|n| format!("application {n}")),
+    );
+    let configs = c
+        .codedeploy
+        .list_deployment_configs()
+        .send()
+        .await
+        .expect("list deployment configs");
+    left.extend(
+        configs
+            .deployment_configs_list()
+            .iter()
+            .filter(|n| mine(n))
+            .map(|n| format!("deployment config {n}")),
+    );
+    let pipelines = c
+        .codepipeline
+        .list_pipelines()
+        .send()
+        .await
+        .expect("list pipelines");
+    left.extend(
+        pipelines
+            .pipelines()
+            .iter()
+            .filter_map(|p| p.name())
+            .filter(|n| mine(n))
+            .map(|n| format!("pipeline {n}")),
+    );
+    let rules = c
+        .eventbridge
+        .list_rules()
+        .name_prefix(prefix)
+        .send()
+        .await
+        .expect("list rules");
+    left.extend(
+        rules
+            .rules()
+            .iter()
+            .filter_map(|r| r.name())
+            .map(|n| format!("event rule {n}")),
+    );
+    left
+}
+
+/// The whole lifecycle of one example; `retained` names the buckets its destroy must keep.
+async fn lifecycle(short: &str, add: AddExample, retained: &[&str]) {
+    let c = clients().await;
+    let prefix = unique(short);
+    let start = Extras {
+        repository: Some("first description"),
+        healthy_percent: 50,
+    };
+    let app = |extras: Extras| model(add, &prefix, extras);
+
+    // From nothing; then a plan with nothing to do.
+    let created = cli(app(start), &["apply", "--yes"]).await;
+    expect(&created, 0, "apply from nothing");
+    assert!(
+        created
+            .out
+            .contains("0 to update, 0 to replace, 0 to delete"),
+        "{}",
+        created.out
+    );
+    let again = cli(app(start), &["plan", "--json", "--detailed-exitcode"]).await;
+    expect(&again, 0, "plan after apply");
+    let summary = &again.json()["summary"];
+    assert_eq!(
+        (summary["create"].as_u64(), summary["no_op"].as_u64()),
+        (Some(0), Some(app(start).desired().resources.len() as u64)),
+        "{summary}"
+    );
+
+    // In place: one field of one resource.
+    let described = Extras {
+        repository: Some("second description"),
+        ..start
+    };
+    let update = cli(app(described), &["plan", "--json", "--detailed-exitcode"]).await;
+    expect(&update, 2, "plan of an in-place change");
+    let plan = update.json();
+    let change = only_change(&plan, "update");
+    assert_eq!(change["physical_name"], extra_repository(&prefix));
+    assert_eq!(
+        change["fields"],
+        serde_json::json!([{
+            "path": "/RepositoryDescription",
+            "old": "first description",
+            "new": "second description"
+        }])
+    );
+    expect(
+        &cli(app(described), &["apply", "--yes"]).await,
+        0,
+        "apply the update",
+    );
+    let seen = c
+        .codecommit
+        .get_repository()
+        .repository_name(extra_repository(&prefix))
+        .send()
+        .await
+        .expect("the repository is there");
+    assert_eq!(
+        seen.repository_metadata()
+            .and_then(|m| m.repository_description()),
+        Some("second description")
+    );
+
+    // Create-only: a deployment configuration cannot change; it is replaced under its name.
+    let stricter = Extras {
+        healthy_percent: 75,
+        ..described
+    };
+    let replace = cli(app(stricter), &["plan", "--json", "--detailed-exitcode"]).await;
+    expect(&replace, 2, "plan of a replacement");
+    let plan = replace.json();
+    let change = only_change(&plan, "replace");
+    assert_eq!(change["physical_name"], format!("{prefix}-extra-healthy"));
+    assert!(
+        change["forced_by"]
+            .as_str()
+            .is_some_and(|f| f.starts_with("/MinimumHealthyHosts")),
+        "{change:#}"
+    );
+    assert_eq!(
+        change["strategy"]["order"], "delete_then_create",
+        "{change:#}"
+    );
+    expect(
+        &cli(app(stricter), &["apply", "--yes"]).await,
+        0,
+        "apply the replacement",
+    );
+    let config = c
+        .codedeploy
+        .get_deployment_config()
+        .deployment_config_name(format!("{prefix}-extra-healthy"))
+        .send()
+        .await
+        .expect("the new config is there");
+    let healthy = config
+        .deployment_config_info()
+        .and_then(|i| i.minimum_healthy_hosts())
+        .map(|h| h.value());
+    assert_eq!(healthy, Some(75));
+    expect(
+        &cli(app(stricter), &["plan", "--detailed-exitcode"]).await,
+        0,
+        "plan after the replacement",
+    );
+
+    // Drift made through the SDK on the example's own build project.
+    let desired = app(stricter);
+    let project = desired
+        .desired()
+        .resources
+        .iter()
+        .find(|r| r.kind == ResourceKind::Project)
+        .map(|r| r.physical_name.clone())
+        .expect("every example has a build project");
+    c.codebuild
+        .update_project()
+        .name(&project)
+        .description("changed by hand")
+        .send()
+        .await
+        .expect("an out-of-band change");
+    let drift = cli(app(stricter), &["drift"]).await;
+    expect(&drift, 2, "drift after an out-of-band change");
+    assert!(
+        drift.out.contains(&format!("\"{project}\"")),
+        "{}",
+        drift.out
+    );
+    // The description is one the model describes entirely: set or not, another one is drift.
+    assert!(drift.out.contains("/Description"), "{}", drift.out);
+    assert!(
+        drift.out.contains("AWS \"changed by hand\""),
+        "{}",
+        drift.out
+    );
+    let drift = cli(app(stricter), &["drift", "--json"]).await;
+    expect(&drift, 2, "drift --json");
+    let drifted = drift.json();
+    assert_eq!(
+        drifted["drifted"].as_array().map(Vec::len),
+        Some(1),
+        "{drifted:#}"
+    );
+    assert_eq!(drifted["drifted"][0]["physical_name"], project.as_str());
+    expect(
+        &cli(app(stricter), &["apply", "--yes"]).await,
+        0,
+        "apply repairs drift",
+    );
+    expect(
+        &cli(app(stricter), &["drift"]).await,
+        0,
+        "no drift after the repair",
+    );
+
+    // Removed from the model: a delete in the plan, done only with --prune.
+    let without = Extras {
+        repository: None,
+        ..stricter
+    };
+    let prune = cli(app(without), &["plan", "--json", "--detailed-exitcode"]).await;
+    expect(&prune, 2, "plan of a removal");
+    let plan = prune.json();
+    let change = only_change(&plan, "delete");
+    assert_eq!(change["physical_name"], extra_repository(&prefix));
+    let kept = cli(app(without), &["apply", "--yes"]).await;
+    expect(&kept, 0, "apply without --prune");
+    assert!(kept.out.contains("until `apply --prune`"), "{}", kept.out);
+    c.codecommit
+        .get_repository()
+        .repository_name(extra_repository(&prefix))
+        .send()
+        .await
+        .expect("kept without --prune");
+    expect(
+        &cli(app(without), &["apply", "--yes", "--prune"]).await,
+        0,
+        "apply --prune",
+    );
+    assert_eq!(
+        code(
+            c.codecommit
+                .get_repository()
+                .repository_name(extra_repository(&prefix))
+                .send()
+                .await
+        ),
+        "RepositoryDoesNotExistException"
+    );
+    expect(
+        &cli(app(without), &["plan", "--detailed-exitcode"]).await,
+        0,
+        "plan after the prune",
+    );
+
+    // Someone else's repository under the name the model wants: reported, never touched.
+    c.codecommit
+        .create_repository()
+        .repository_name(extra_repository(&prefix))
+        .repository_description("not ours")
+        .send()
+        .await
+        .expect("a stranger's repository");
+    let back = Extras {
+        repository: Some("second description"),
+        ..stricter
+    };
+    let conflict = cli(app(back), &["plan", "--json", "--detailed-exitcode"]).await;
+    let plan = conflict.json();
+    assert_eq!(plan["summary"]["conflict"], 1, "{plan:#}");
+    let refused = cli(app(back), &["apply", "--yes"]).await;
+    expect(&refused, 1, "apply with a conflict");
+    assert!(
+        refused.err.contains(&extra_repository(&prefix)),
+        "{}",
+        refused.err
+    );
+    let stranger = c
+        .codecommit
+        .get_repository()
+        .repository_name(extra_repository(&prefix))
+        .send()
+        .await
+        .expect("still there");
+    let meta = stranger.repository_metadata().expect("metadata");
+    assert_eq!(meta.repository_description(), Some("not ours"));
+    let tags = c
+        .codecommit
+        .list_tags_for_resource()
+        .resource_arn(meta.arn().expect("an ARN"))
+        .send()
+        .await
+        .expect("tags");
+    assert!(tags.tags().is_none_or(|t| t.is_empty()), "{tags:?}");
+
+    // Destroy: everything owned goes (retained buckets stay); the stranger stays too.
+    let destroyed = cli(app(back), &["destroy", "--yes"]).await;
+    expect(&destroyed, 0, "destroy");
+    c.codecommit
+        .get_repository()
+        .repository_name(extra_repository(&prefix))
+        .send()
+        .await
+        .expect("destroy leaves what is not ours");
+    c.codecommit
+        .delete_repository()
+        .repository_name(extra_repository(&prefix))
+        .send()
+        .await
+        .expect("clean up the stranger");
+    let provider = AwsProvider::new(c.clone()).await.expect("sts answers");
+    let owned = provider
+        .list_owned(&prefix)
+        .await
+        .expect("the tagging API answers");
+    let mut still: Vec<String> = owned.iter().map(|o| o.physical_name.clone()).collect();
+    still.sort();
+    let mut expected: Vec<String> = retained.iter().map(|b| format!("{prefix}{b}")).collect();
+    expected.sort();
+    assert_eq!(still, expected, "owned after destroy");
+    for bucket in &expected {
+        assert!(destroyed.out.contains(bucket.as_str()), "{}", destroyed.out);
+        c.s3.delete_bucket()
+            .bucket(bucket)
+            .send()
+            .await
+            .expect("the retained bucket is empty and can go");
+    }
+    assert!(
+        provider
+            .list_owned(&prefix)
+            .await
+            .expect("lists")
+            .is_empty(),
+        "owned after removing the retained buckets"
+    );
+    assert_eq!(leftovers(&c, &prefix).await, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn reference_example_lifecycle_through_the_cli() {
+    lifecycle("xr", reference::add_reference, &[]).await;
+}
+
+#[tokio::test]
+async fn ecs_blue_green_example_lifecycle_through_the_cli() {
+    lifecycle("xe", ecs_blue_green::add_ecs_blue_green, &[]).await;
+}
+
+#[tokio::test]
+async fn lambda_canary_example_lifecycle_through_the_cli() {
+    lifecycle("xl", lambda_canary::add_lambda_canary, &[]).await;
+}
+
+#[tokio::test]
+async fn multi_env_example_lifecycle_through_the_cli() {
+    lifecycle("xm", multi_env::add_multi_env, &["-artifacts-0001"]).await;
+}
