@@ -106,6 +106,15 @@ async fn connect(app: &App, target: &Target, err: &mut dyn Write) -> Result<Sess
         Ok(c) => c,
         Err(e) => return Err(fail(err, "cannot configure the AWS clients", &e)),
     };
+    if !is_region_name(clients.region()) {
+        let _ = writeln!(
+            err,
+            "error: {:?} is not an AWS region name (such as eu-west-1): check --region, AWS_REGION \
+             and the profile's `region`; nothing was sent to AWS",
+            clients.region()
+        );
+        return Err(1);
+    }
     let endpoint = clients.endpoint_url().map(str::to_owned);
     let aws = match AwsProvider::new(clients).await {
         Ok(p) => p,
@@ -132,6 +141,17 @@ async fn connect(app: &App, target: &Target, err: &mut dyn Write) -> Result<Sess
         account,
         region,
     })
+}
+
+/// A region name must be a DNS label (every endpoint is built from it): lower-case letters,
+/// digits and inner dashes, starting with a letter.
+fn is_region_name(region: &str) -> bool {
+    (1..=63).contains(&region.len())
+        && region.starts_with(|c: char| c.is_ascii_lowercase())
+        && !region.ends_with('-')
+        && region
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 fn local_failure(err: &mut dyn Write, e: &LocalError) -> u8 {
