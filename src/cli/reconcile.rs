@@ -58,8 +58,32 @@ struct Session {
     region: String,
 }
 
+/// SDK log targets whose debug events carry credentials: the resolved identity (access key id
+/// in clear) in the auth and endpoint-resolution steps, and the request signer (canonical request
+/// and signed headers, session token included).
+const CREDENTIAL_LOGGERS: &[&str] = &[
+    "aws_smithy_runtime::client::orchestrator::auth",
+    "aws_smithy_runtime::client::orchestrator::endpoints",
+    "aws_sigv4",
+];
+
+/// Whether an event may hold a credential, whatever filter was asked for: every trace event of
+/// the SDK's crates (they dump runtime components, identities and whole requests), and the debug
+/// events of [`CREDENTIAL_LOGGERS`].
+fn may_hold_credentials(meta: &tracing::Metadata<'_>) -> bool {
+    let target = meta.target();
+    let level = *meta.level();
+    (level == tracing::Level::TRACE && target.starts_with("aws_"))
+        || (level >= tracing::Level::DEBUG
+            && CREDENTIAL_LOGGERS.iter().any(|t| target.starts_with(t)))
+}
+
 /// Turns on tracing on stderr for `-v` (pipewright), `-vv` (the AWS SDK too), or `RUST_LOG`.
+///
+/// No verbosity prints credentials: the SDK's events that may hold them are dropped even when
+/// `RUST_LOG` asks for them.
 pub(super) fn init_tracing(verbose: u8) {
+    use tracing_subscriber::{Layer, layer::SubscriberExt, util::SubscriberInitExt};
     let from_env = std::env::var_os("RUST_LOG").is_some();
     if verbose == 0 && !from_env {
         return;
@@ -69,15 +93,19 @@ pub(super) fn init_tracing(verbose: u8) {
     } else if verbose == 1 {
         tracing_subscriber::EnvFilter::new("pipewright=debug")
     } else {
-        // The SDK at debug level, never trace: trace dumps whole requests, signed headers included.
         tracing_subscriber::EnvFilter::new(
             "pipewright=trace,aws_config=debug,aws_smithy_runtime=debug",
         )
     };
+    let safe = tracing_subscriber::filter::filter_fn(|meta| !may_hold_credentials(meta));
     // A second initialisation (tests run the CLI many times) keeps the first subscriber.
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_filter(safe),
+        )
         .try_init();
 }
 
