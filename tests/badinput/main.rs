@@ -14,5 +14,7 @@
 mod child;
 pub(crate) mod corpus;
 mod environment;
+mod examples;
 mod listener;
+mod policies;
 mod refusals;
