@@ -18,3 +18,4 @@ mod examples;
 mod listener;
 mod policies;
 mod refusals;
+mod robustness;
