@@ -31,6 +31,9 @@ fn app(which: &str) -> Result<App, BuildError> {
             .unwrap_or_else(|| panic!("no corpus case {name:?}"));
         return (case.app)();
     }
+    if let Some(app_name) = which.strip_prefix("secrets:") {
+        return crate::security::secrets_app(app_name);
+    }
     match which {
         "valid" => crate::corpus::valid(),
         other => panic!("no app {other:?}"),

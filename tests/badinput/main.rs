@@ -11,6 +11,10 @@
 //!   one service;
 //! - `security`: no output at any verbosity carries a credential or a secret's value (LocalStack).
 
+#[path = "../localstack/harness.rs"]
+#[allow(dead_code)]
+mod harness;
+
 mod child;
 pub(crate) mod corpus;
 mod environment;
@@ -19,3 +23,4 @@ mod listener;
 mod policies;
 mod refusals;
 mod robustness;
+mod security;
