@@ -144,14 +144,15 @@ async fn connect(app: &App, target: &Target, err: &mut dyn Write) -> Result<Sess
         return Err(1);
     }
     let endpoint = clients.endpoint_url().map(str::to_owned);
+    let region = clients.region().to_owned();
     let aws = match AwsProvider::new(clients).await {
         Ok(p) => p,
         Err(e) => {
             let _ = writeln!(
                 err,
                 "error: cannot find out which AWS account to work in (sts:GetCallerIdentity failed): {e}\n  \
-                 check the credentials (environment, profile, SSO login, instance role), the region, \
-                 and the endpoint{}; or pass --local to use the bundled LocalStack",
+                 check the credentials (environment, profile, SSO login, instance role), the region \
+                 ({region}), and the endpoint{}; or pass --local to use the bundled LocalStack",
                 endpoint.map(|e| format!(" ({e})")).unwrap_or_default()
             );
             return Err(1);

@@ -67,15 +67,80 @@ fn plan(endpoint: &str) -> Child {
     )
 }
 
+/// One bad environment: its name, how the test makes it, and the words its error must hold
+/// (besides the endpoint's URL where there is one). Data, for the reliability report.
+pub(crate) struct BadEnvironment {
+    pub(crate) name: &'static str,
+    pub(crate) setup: &'static str,
+    pub(crate) words: &'static [&'static str],
+}
+
+pub(crate) const BAD_ENVIRONMENTS: &[BadEnvironment] = &[
+    BadEnvironment {
+        name: "no credentials",
+        setup: "empty environment and home, instance metadata off; counting endpoint",
+        words: &["no credentials found", "check the credentials"],
+    },
+    BadEnvironment {
+        name: "expired credentials",
+        setup: "session credentials; the endpoint answers STS's ExpiredToken",
+        words: &[
+            "ExpiredToken",
+            "token included in the request is expired",
+            "check the credentials",
+        ],
+    },
+    BadEnvironment {
+        name: "invalid region name",
+        setup: "--region \"eu west 1!\"",
+        words: &[
+            "\"eu west 1!\" is not an AWS region name",
+            "--region",
+            "nothing was sent",
+        ],
+    },
+    BadEnvironment {
+        name: "unknown region",
+        setup: "--region xx-nowhere-9 (a well-formed name no endpoint exists for)",
+        words: &["dns error", "the region (xx-nowhere-9)"],
+    },
+    BadEnvironment {
+        name: "no region",
+        setup: "credentials but no region anywhere",
+        words: &["no AWS region is configured", "--region"],
+    },
+    BadEnvironment {
+        name: "unreachable endpoint",
+        setup: "--endpoint-url to a closed loopback port",
+        words: &["Connection refused", "the region (eu-west-1)"],
+    },
+    BadEnvironment {
+        name: "endpoint answering garbage",
+        setup: "--endpoint-url to a listener writing random non-HTTP bytes",
+        words: &["invalid HTTP version", "the region (eu-west-1)"],
+    },
+];
+
+fn words(name: &str) -> Vec<String> {
+    BAD_ENVIRONMENTS
+        .iter()
+        .find(|e| e.name == name)
+        .map(|e| e.words.iter().map(|w| (*w).to_owned()).collect())
+        .unwrap_or_else(|| panic!("no bad environment {name:?}"))
+}
+
+fn check(name: &str, run: &Run, extra: &[String]) {
+    let mut all = words(name);
+    all.extend_from_slice(extra);
+    let all: Vec<&str> = all.iter().map(String::as_str).collect();
+    assert_clear_failure(name, run, &all);
+}
+
 #[test]
 fn no_credentials() {
     let endpoint = Listener::start(Answer::Close);
     let run = plan(&endpoint.url()).run();
-    assert_clear_failure(
-        "no credentials",
-        &run,
-        &["no credentials found", "check the credentials"],
-    );
+    check("no credentials", &run, &[]);
     // Nothing can be signed, so nothing is sent.
     assert_eq!(endpoint.connections(), 0);
 }
@@ -84,15 +149,7 @@ fn no_credentials() {
 fn expired_credentials() {
     let endpoint = Listener::start(Answer::ExpiredToken);
     let run = plan(&endpoint.url()).credentials().run();
-    assert_clear_failure(
-        "expired credentials",
-        &run,
-        &[
-            "ExpiredToken",
-            "token included in the request is expired",
-            "check the credentials",
-        ],
-    );
+    check("expired credentials", &run, &[]);
     assert!(endpoint.connections() >= 1);
 }
 
@@ -101,35 +158,31 @@ fn invalid_region_name() {
     let run = Child::new("valid", &["plan", "--region", "eu west 1!"])
         .credentials()
         .run();
-    assert_clear_failure(
-        "invalid region name",
-        &run,
-        &[
-            "\"eu west 1!\" is not an AWS region name",
-            "--region",
-            "nothing was sent",
-        ],
-    );
+    check("invalid region name", &run, &[]);
+}
+
+#[test]
+fn unknown_region() {
+    let run = Child::new("valid", &["plan", "--region", "xx-nowhere-9"])
+        .credentials()
+        .run();
+    check("unknown region", &run, &[]);
 }
 
 #[test]
 fn no_region() {
     let run = Child::new("valid", &["plan"]).credentials().run();
-    assert_clear_failure(
-        "no region",
-        &run,
-        &["no AWS region is configured", "--region"],
-    );
+    check("no region", &run, &[]);
 }
 
 #[test]
 fn unreachable_endpoint() {
     let url = closed_port_url();
     let run = plan(&url).credentials().run();
-    assert_clear_failure(
+    check(
         "unreachable endpoint",
         &run,
-        &["Connection refused", &format!("the endpoint ({url})")],
+        &[format!("the endpoint ({url})")],
     );
 }
 
@@ -137,13 +190,43 @@ fn unreachable_endpoint() {
 fn endpoint_answering_garbage() {
     let endpoint = Listener::start(Answer::Garbage(42));
     let run = plan(&endpoint.url()).credentials().run();
-    assert_clear_failure(
+    check(
         "endpoint answering garbage",
         &run,
-        &[
-            "invalid HTTP version",
-            &format!("the endpoint ({})", endpoint.url()),
-        ],
+        &[format!("the endpoint ({})", endpoint.url())],
     );
     assert!(endpoint.connections() >= 1);
+}
+
+/// The bad environments as a markdown table for the reliability report.
+pub(crate) fn markdown_table() -> String {
+    let mut out = String::from("| environment | how | the error says |\n|---|---|---|\n");
+    for e in BAD_ENVIRONMENTS {
+        let words: Vec<String> = e.words.iter().map(|w| format!("`{w}`")).collect();
+        out.push_str(&format!(
+            "| {} | {} | {} |\n",
+            e.name,
+            e.setup,
+            words.join(", ")
+        ));
+    }
+    out
+}
+
+#[test]
+fn every_bad_environment_has_a_test_and_a_row() {
+    let source = include_str!("environment.rs");
+    let table = markdown_table();
+    for e in BAD_ENVIRONMENTS {
+        assert!(
+            source.matches(&format!("check(\"{}\"", e.name)).count()
+                + source
+                    .matches(&format!("\"{}\",\n        &run", e.name))
+                    .count()
+                >= 1,
+            "{} is never checked",
+            e.name
+        );
+        assert!(table.contains(&format!("| {} |", e.name)));
+    }
 }
