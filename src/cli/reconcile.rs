@@ -78,8 +78,32 @@ struct Session {
     region: String,
 }
 
+/// SDK log targets whose debug events carry credentials: the resolved identity (access key id
+/// in clear) in the auth and endpoint-resolution steps, and the request signer (canonical request
+/// and signed headers, session token included).
+const CREDENTIAL_LOGGERS: &[&str] = &[
+    "aws_smithy_runtime::client::orchestrator::auth",
+    "aws_smithy_runtime::client::orchestrator::endpoints",
+    "aws_sigv4",
+];
+
+/// Whether an event may hold a credential, whatever filter was asked for: every trace event of
+/// the SDK's crates (they dump runtime components, identities and whole requests), and the debug
+/// events of [`CREDENTIAL_LOGGERS`].
+fn may_hold_credentials(meta: &tracing::Metadata<'_>) -> bool {
+    let target = meta.target();
+    let level = *meta.level();
+    (level == tracing::Level::TRACE && target.starts_with("aws_"))
+        || (level >= tracing::Level::DEBUG
+            && CREDENTIAL_LOGGERS.iter().any(|t| target.starts_with(t)))
+}
+
 /// Turns on tracing on stderr for `-v` (pipewright), `-vv` (the AWS SDK too), or `RUST_LOG`.
+///
+/// No verbosity prints credentials: the SDK's events that may hold them are dropped even when
+/// `RUST_LOG` asks for them.
 pub(super) fn init_tracing(verbose: u8) {
+    use tracing_subscriber::{Layer, layer::SubscriberExt, util::SubscriberInitExt};
     let from_env = std::env::var_os("RUST_LOG").is_some();
     if verbose == 0 && !from_env {
         return;
@@ -89,15 +113,19 @@ pub(super) fn init_tracing(verbose: u8) {
     } else if verbose == 1 {
         tracing_subscriber::EnvFilter::new("pipewright=debug")
     } else {
-        // The SDK at debug level, never trace: trace dumps whole requests, signed headers included.
         tracing_subscriber::EnvFilter::new(
             "pipewright=trace,aws_config=debug,aws_smithy_runtime=debug",
         )
     };
+    let safe = tracing_subscriber::filter::filter_fn(|meta| !may_hold_credentials(meta));
     // A second initialisation (tests run the CLI many times) keeps the first subscriber.
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_filter(safe),
+        )
         .try_init();
 }
 
@@ -131,15 +159,25 @@ async fn connect(app: &App, target: &Target, err: &mut dyn Write) -> Result<Sess
         Ok(c) => c,
         Err(e) => return Err(fail(err, "cannot configure the AWS clients", &e)),
     };
+    if !is_region_name(clients.region()) {
+        let _ = writeln!(
+            err,
+            "error: {:?} is not an AWS region name (such as eu-west-1): check --region, AWS_REGION \
+             and the profile's `region`; nothing was sent to AWS",
+            clients.region()
+        );
+        return Err(1);
+    }
     let endpoint = clients.endpoint_url().map(str::to_owned);
+    let region = clients.region().to_owned();
     let aws = match AwsProvider::new(clients).await {
         Ok(p) => p,
         Err(e) => {
             let _ = writeln!(
                 err,
                 "error: cannot find out which AWS account to work in (sts:GetCallerIdentity failed): {e}\n  \
-                 check the credentials (environment, profile, SSO login, instance role), the region, \
-                 and the endpoint{}; or pass --local to use the bundled LocalStack",
+                 check the credentials (environment, profile, SSO login, instance role), the region \
+                 ({region}), and the endpoint{}; or pass --local to use the bundled LocalStack",
                 endpoint.map(|e| format!(" ({e})")).unwrap_or_default()
             );
             return Err(1);
@@ -157,6 +195,17 @@ async fn connect(app: &App, target: &Target, err: &mut dyn Write) -> Result<Sess
         account,
         region,
     })
+}
+
+/// A region name must be a DNS label (every endpoint is built from it): lower-case letters,
+/// digits and inner dashes, starting with a letter.
+fn is_region_name(region: &str) -> bool {
+    (1..=63).contains(&region.len())
+        && region.starts_with(|c: char| c.is_ascii_lowercase())
+        && !region.ends_with('-')
+        && region
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 fn local_failure(err: &mut dyn Write, e: &LocalError) -> u8 {

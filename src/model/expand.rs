@@ -174,7 +174,8 @@ pub struct Statement {
     pub actions: Vec<&'static str>,
     /// Resources, sorted and distinct.
     pub resources: Vec<Arn>,
-    /// Why `Resource: "*"` is needed, for statements on [`Arn::Any`].
+    /// Why a wildcard is needed: for statements on [`Arn::Any`], and for name patterns that
+    /// reach beyond the app's own resources.
     pub wildcard_reason: Option<&'static str>,
     /// A condition: (operator, key, values); values are ARNs or literal strings.
     pub condition: Option<(&'static str, &'static str, Vec<Arn>)>,
@@ -1375,12 +1376,17 @@ impl<'a> Expander<'a> {
 }
 
 fn hooks_statement() -> Statement {
-    statement(
-        "RunLifecycleHooks",
-        &["lambda:InvokeFunction"],
-        // CodeDeploy's documented convention: hook functions are named CodeDeployHook_*.
-        [Arn::regional("lambda", "function:CodeDeployHook_*")],
-    )
+    Statement {
+        // Documented in the template like `Resource: "*"`: the pattern reaches beyond the app.
+        wildcard_reason: Some(
+            "lifecycle hooks are Lambda functions named in the AppSpec, not in the app; CodeDeploy's documented convention names them CodeDeployHook_*",
+        ),
+        ..statement(
+            "RunLifecycleHooks",
+            &["lambda:InvokeFunction"],
+            [Arn::regional("lambda", "function:CodeDeployHook_*")],
+        )
+    }
 }
 
 #[cfg(test)]

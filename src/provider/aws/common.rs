@@ -4,7 +4,7 @@
 use std::error::Error as StdError;
 
 use aws_sdk_iam::config::http::HttpResponse;
-use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 use serde_json::{Value, json};
 
 use crate::provider::api::{ErrorClass, FieldChange, ProviderError};
@@ -112,7 +112,7 @@ where
         None => {
             // A 404 without a body (S3's HeadBucket) is the only code-less "not found".
             let status = err.raw_response().map(|r| r.status().as_u16());
-            let message = DisplayErrorContext(&err).to_string();
+            let message = error_chain(&err);
             if status == Some(404) {
                 ProviderError::new(ErrorClass::NotFound, "NotFound", message)
             } else if matches!(
@@ -130,6 +130,22 @@ where
             }
         }
     }
+}
+
+/// Every message of an error's chain, joined by `: ` (what the SDK's `DisplayErrorContext`
+/// prints, without the `Debug` dump it appends, which users cannot act on).
+fn error_chain(err: &(dyn StdError + 'static)) -> String {
+    let mut message = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !message.ends_with(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = s.source();
+    }
+    message
 }
 
 /// `Ok(None)` for a "not found" error, the error otherwise.

@@ -1,0 +1,2123 @@
+//! The corpus of invalid models: every validation rule and every name newtype, each case a small
+//! app (or a builder that refuses) and the exact message the CLI must print for it.
+//!
+//! [`CASES`] is data on purpose: the tests iterate it, and [`markdown_table`] renders it for the
+//! reliability report, so the report lists exactly what the tests ran.
+
+use std::collections::BTreeMap;
+
+use pipewright::model::*;
+
+/// What the CLI must say about a case.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Expect {
+    /// The model builds but validation finds exactly one violation.
+    Invalid {
+        /// The resource and the field path, such as `pipeline[ship].stages`.
+        path: &'static str,
+        value: Val,
+        rule: &'static str,
+    },
+    /// A builder (or `App::new`) refuses with exactly one problem.
+    Refused {
+        /// The resource kind and its name, as the builder reports them.
+        resource: &'static str,
+        name: &'static str,
+        /// The field path inside the resource.
+        field: &'static str,
+        value: Val,
+        rule: &'static str,
+    },
+}
+
+/// A value in a message: literal, repeated (for length limits), or absent (a missing field).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Val {
+    S(&'static str),
+    Rep(&'static str, usize),
+    Missing,
+}
+
+impl Val {
+    fn text(self) -> Option<String> {
+        match self {
+            Val::S(s) => Some(s.to_owned()),
+            Val::Rep(s, n) => Some(s.repeat(n)),
+            Val::Missing => None,
+        }
+    }
+}
+
+/// One invalid model.
+pub(crate) struct Case {
+    /// The rule it breaks, as grouped in the report.
+    pub(crate) rule: &'static str,
+    /// Its name (unique in the corpus).
+    pub(crate) name: &'static str,
+    pub(crate) app: fn() -> Result<App, BuildError>,
+    pub(crate) expect: Expect,
+}
+
+impl Case {
+    /// The whole of what the CLI must print on stderr for this case.
+    pub(crate) fn stderr(&self) -> String {
+        let quoted = |v: Val| match v.text() {
+            Some(t) => format!(" {t:?}"),
+            None => String::new(),
+        };
+        match self.expect {
+            Expect::Invalid { path, value, rule } => format!(
+                "error: the app is invalid; nothing was sent to AWS: 1 violation:\n  {path}{}: {rule}\n",
+                quoted(value)
+            ),
+            Expect::Refused {
+                resource,
+                name,
+                field,
+                value,
+                rule,
+            } => format!(
+                "error: the app could not be built: {resource} {name:?}: {field}{}: {rule}\n",
+                quoted(value)
+            ),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures: a small valid app, and ways to break one thing in it.
+
+struct Fx {
+    app: App,
+    repo: Handle<Repository>,
+    bucket: Handle<ArtifactBucket>,
+    project: Handle<BuildProject>,
+    group: Handle<DeploymentGroup<Server>>,
+}
+
+fn fx() -> Result<Fx, BuildError> {
+    let mut app = App::new("shop")?;
+    let repo = app.add(Repository::builder().name("shop-api").build()?);
+    let bucket = app.add(ArtifactBucket::builder().name("shop-artifacts").build()?);
+    let project = app.add(BuildProject::builder().name("shop-build").build()?);
+    let deploy = app.add(ServerApplication::builder().name("shop").build()?);
+    let group = app.add(
+        DeploymentGroup::builder()
+            .application(&deploy)
+            .name("prod")
+            .ec2_tag("Name", "web")
+            .build()?,
+    );
+    Ok(Fx {
+        app,
+        repo,
+        bucket,
+        project,
+        group,
+    })
+}
+
+fn src(fx: &Fx) -> Stage {
+    Stage::new("Source")
+        .action(CodeCommitSource::new("Checkout", &fx.repo, "main").output(&Artifact::new("Src")))
+}
+
+fn bld(fx: &Fx) -> Stage {
+    Stage::new("Build").action(
+        CodeBuild::new("Build", &fx.project)
+            .input(&Artifact::new("Src"))
+            .output(&Artifact::new("Out")),
+    )
+}
+
+fn dep(fx: &Fx) -> Stage {
+    Stage::new("Deploy").action(CodeDeploy::new("Prod", &fx.group).input(&Artifact::new("Out")))
+}
+
+/// The fixture plus a pipeline `ship` made by `f`.
+fn ship(f: impl FnOnce(&Fx, PipelineBuilder) -> PipelineBuilder) -> Result<App, BuildError> {
+    let mut fx = fx()?;
+    let b = Pipeline::builder().name("ship").artifact_store(&fx.bucket);
+    let p = f(&fx, b).build()?;
+    fx.app.add(p);
+    Ok(fx.app)
+}
+
+/// The valid pipeline `ship` with `stage` appended.
+fn ship_with(stage: fn(&Fx) -> Stage) -> Result<App, BuildError> {
+    ship(|fx, b| b.stage(src(fx)).stage(bld(fx)).stage(stage(fx)))
+}
+
+/// A valid app: the fixture and a three-stage pipeline.
+pub(crate) fn valid() -> Result<App, BuildError> {
+    ship(|fx, b| b.stage(src(fx)).stage(bld(fx)).stage(dep(fx)))
+}
+
+/// The fixture plus whatever `f` adds.
+fn plus(f: impl FnOnce(&mut Fx) -> Result<(), BuildError>) -> Result<App, BuildError> {
+    let mut fx = fx()?;
+    f(&mut fx)?;
+    Ok(fx.app)
+}
+
+/// An app of its own, for handles that do not belong to the app under test.
+fn other() -> Result<App, BuildError> {
+    Ok(App::new("other")?)
+}
+
+fn project(f: fn(BuildProjectBuilder) -> BuildProjectBuilder) -> Result<App, BuildError> {
+    plus(|fx| {
+        fx.app.add(f(BuildProject::builder().name("p1")).build()?);
+        Ok(())
+    })
+}
+
+fn bucket(f: fn(ArtifactBucketBuilder) -> ArtifactBucketBuilder) -> Result<App, BuildError> {
+    plus(|fx| {
+        fx.app
+            .add(f(ArtifactBucket::builder().name("shop-b1")).build()?);
+        Ok(())
+    })
+}
+
+fn group(
+    f: fn(DeploymentGroupBuilder<Server>) -> DeploymentGroupBuilder<Server>,
+) -> Result<App, BuildError> {
+    plus(|fx| {
+        let a = fx
+            .app
+            .add(ServerApplication::builder().name("web").build()?);
+        fx.app
+            .add(f(DeploymentGroup::builder().application(&a).name("g1")).build()?);
+        Ok(())
+    })
+}
+
+fn ecs_group(
+    f: fn(DeploymentGroupBuilder<Ecs>) -> DeploymentGroupBuilder<Ecs>,
+) -> Result<App, BuildError> {
+    plus(|fx| {
+        let a = fx.app.add(EcsApplication::builder().name("web").build()?);
+        let b = DeploymentGroup::builder()
+            .application(&a)
+            .name("g1")
+            .service("c", "s")
+            .target_groups("blue", "green")
+            .prod_listener(LISTENER);
+        fx.app.add(f(b).build()?);
+        Ok(())
+    })
+}
+
+const LISTENER: &str = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/x/1/2";
+
+fn ecs_action(
+    f: fn(EcsBlueGreenDeploy, &Artifact) -> EcsBlueGreenDeploy,
+) -> Result<App, BuildError> {
+    let mut fx = fx()?;
+    let a = fx.app.add(EcsApplication::builder().name("web").build()?);
+    let g = fx.app.add(
+        DeploymentGroup::builder()
+            .application(&a)
+            .name("prod")
+            .service("c", "s")
+            .target_groups("blue", "green")
+            .prod_listener(LISTENER)
+            .build()?,
+    );
+    let s = Artifact::new("Src");
+    let p = Pipeline::builder()
+        .name("ship")
+        .artifact_store(&fx.bucket)
+        .stage(src(&fx))
+        .stage(Stage::new("Deploy").action(f(EcsBlueGreenDeploy::new("BlueGreen", &g), &s)))
+        .build()?;
+    fx.app.add(p);
+    Ok(fx.app)
+}
+
+fn approval(f: fn(ManualApproval) -> ManualApproval) -> Result<App, BuildError> {
+    ship(|fx, b| {
+        b.stage(src(fx))
+            .stage(Stage::new("Approve").action(f(ManualApproval::new("Ok"))))
+    })
+}
+
+fn action_env(f: fn(CodeBuild) -> CodeBuild) -> Result<App, BuildError> {
+    ship(|fx, b| {
+        b.stage(src(fx)).stage(Stage::new("Build").action(f(
+            CodeBuild::new("Build", &fx.project).input(&Artifact::new("Src")),
+        )))
+    })
+}
+
+fn variables(f: fn(PipelineBuilder) -> PipelineBuilder) -> Result<App, BuildError> {
+    ship(|fx, b| f(b).stage(src(fx)).stage(bld(fx)))
+}
+
+fn config<P: Platform>(c: Result<DeploymentConfig<P>, BuildError>) -> Result<App, BuildError>
+where
+    DeploymentConfig<P>: Resource,
+{
+    let c = c?;
+    plus(move |fx| {
+        fx.app.add(c);
+        Ok(())
+    })
+}
+
+fn stage_names(n: usize, prefix: &str) -> Vec<String> {
+    (0..n).map(|i| format!("{prefix}{i}")).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The corpus.
+
+use Expect::{Invalid, Refused};
+use Val::{Missing, Rep, S};
+
+const ROLE_RULE: &str = RoleArn::RULE;
+
+/// Every case, grouped by rule.
+pub(crate) const CASES: &[Case] = &[
+    // ---- names (builders and `App::new`) ---------------------------------------------------
+    Case {
+        rule: "name: app",
+        name: "app name with capitals",
+        app: || Ok(App::new("Shop")?),
+        expect: Refused {
+            resource: "app",
+            name: "Shop",
+            field: "name",
+            value: S("Shop"),
+            rule: AppName::RULE,
+        },
+    },
+    Case {
+        rule: "name: app",
+        name: "app name of 33 characters",
+        app: || Ok(App::new("a".repeat(33))?),
+        expect: Refused {
+            resource: "app",
+            name: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            field: "name",
+            value: Rep("a", 33),
+            rule: AppName::RULE,
+        },
+    },
+    Case {
+        rule: "name: repository",
+        name: "repository name ending in .git",
+        app: || {
+            plus(|fx| {
+                fx.app.add(Repository::builder().name("shop.git").build()?);
+                Ok(())
+            })
+        },
+        expect: Refused {
+            resource: "repository",
+            name: "shop.git",
+            field: "name",
+            value: S("shop.git"),
+            rule: RepositoryName::RULE,
+        },
+    },
+    Case {
+        rule: "name: bucket",
+        name: "bucket name with capitals",
+        app: || bucket(|b| b.name("Shop-Artifacts")),
+        expect: Refused {
+            resource: "bucket",
+            name: "Shop-Artifacts",
+            field: "name",
+            value: S("Shop-Artifacts"),
+            rule: BucketName::RULE,
+        },
+    },
+    Case {
+        rule: "name: bucket",
+        name: "bucket name shaped like an IP address",
+        app: || bucket(|b| b.name("192.168.1.10")),
+        expect: Refused {
+            resource: "bucket",
+            name: "192.168.1.10",
+            field: "name",
+            value: S("192.168.1.10"),
+            rule: BucketName::RULE,
+        },
+    },
+    Case {
+        rule: "name: bucket",
+        name: "access-log bucket name too short",
+        app: || bucket(|b| b.access_log("ab", "logs/")),
+        expect: Refused {
+            resource: "bucket",
+            name: "shop-b1",
+            field: "access_log.bucket",
+            value: S("ab"),
+            rule: BucketName::RULE,
+        },
+    },
+    Case {
+        rule: "name: project",
+        name: "project name starting with '_'",
+        app: || project(|b| b.name("_build")),
+        expect: Refused {
+            resource: "project",
+            name: "_build",
+            field: "name",
+            value: S("_build"),
+            rule: ProjectName::RULE,
+        },
+    },
+    Case {
+        rule: "name: deploy application",
+        name: "application name with a space",
+        app: || {
+            plus(|fx| {
+                fx.app
+                    .add(ServerApplication::builder().name("shop web").build()?);
+                Ok(())
+            })
+        },
+        expect: Refused {
+            resource: "application",
+            name: "shop web",
+            field: "name",
+            value: S("shop web"),
+            rule: ApplicationName::RULE,
+        },
+    },
+    Case {
+        rule: "name: deployment group",
+        name: "empty deployment group name",
+        app: || group(|b| b.name("")),
+        expect: Refused {
+            resource: "deployment_group",
+            name: "",
+            field: "name",
+            value: S(""),
+            rule: DeploymentGroupName::RULE,
+        },
+    },
+    Case {
+        rule: "name: deployment config",
+        name: "config name in the reserved CodeDeployDefault. namespace",
+        app: || {
+            config(DeploymentConfig::<Lambda>::traffic(
+                "CodeDeployDefault.Mine",
+                TrafficRouting::AllAtOnce,
+            ))
+        },
+        expect: Refused {
+            resource: "deployment_config",
+            name: "CodeDeployDefault.Mine",
+            field: "name",
+            value: S("CodeDeployDefault.Mine"),
+            rule: DeploymentConfigName::RULE,
+        },
+    },
+    Case {
+        rule: "name: pipeline",
+        name: "pipeline name with a space",
+        app: || ship(|fx, b| b.name("ship it").stage(src(fx)).stage(bld(fx))),
+        expect: Refused {
+            resource: "pipeline",
+            name: "ship it",
+            field: "name",
+            value: S("ship it"),
+            rule: PipelineName::RULE,
+        },
+    },
+    Case {
+        rule: "name: stage",
+        name: "stage name with a space",
+        app: || {
+            ship(|fx, b| {
+                b.stage(src(fx))
+                    .stage(Stage::new("Build stage").action(ManualApproval::new("Ok")))
+            })
+        },
+        expect: Refused {
+            resource: "pipeline",
+            name: "ship",
+            field: "stages[1].name",
+            value: S("Build stage"),
+            rule: StageName::RULE,
+        },
+    },
+    Case {
+        rule: "name: stage",
+        name: "disabled transition naming an invalid stage name",
+        app: || {
+            ship(|fx, b| {
+                b.stage(src(fx))
+                    .stage(bld(fx))
+                    .disable_transition("Build stage", "frozen")
+            })
+        },
+        expect: Refused {
+            resource: "pipeline",
+            name: "ship",
+            field: "disabled_transitions[0].stage",
+            value: S("Build stage"),
+            rule: StageName::RULE,
+        },
+    },
+    Case {
+        rule: "name: action",
+        name: "action name of 101 characters",
+        app: || {
+            ship(|fx, b| {
+                b.stage(src(fx))
+                    .stage(Stage::new("Wait").action(ManualApproval::new("a".repeat(101))))
+            })
+        },
+        expect: Refused {
+            resource: "pipeline",
+            name: "ship",
+            field: "stages[1].actions[0].name",
+            value: Rep("a", 101),
+            rule: ActionName::RULE,
+        },
+    },
+    Case {
+        rule: "name: artifact",
+        name: "output artifact named like a file",
+        app: || {
+            ship(|fx, b| {
+                b.stage(
+                    Stage::new("Source").action(
+                        CodeCommitSource::new("Checkout", &fx.repo, "main")
+                            .output(&Artifact::new("src.zip")),
+                    ),
+                )
+                .stage(bld(fx))
+            })
+        },
+        expect: Refused {
+            resource: "pipeline",
+            name: "ship",
+            field: "stages[0].actions[0].outputs[0]",
+            value: S("src.zip"),
+            rule: ArtifactName::RULE,
+        },
+    },
+    Case {
+        rule: "name: artifact",
+        name: "empty input artifact name",
+        app: || {
+            ship(|fx, b| {
+                b.stage(src(fx)).stage(
+                    Stage::new("Build")
+                        .action(CodeBuild::new("Build", &fx.project).input(&Artifact::new(""))),
+                )
+            })
+        },
+        expect: Refused {
+            resource: "pipeline",
+            name: "ship",
+            field: "stages[1].actions[0].inputs[0]",
+            value: S(""),
+            rule: ArtifactName::RULE,
+        },
+    },
+    Case {
+        rule: "name: pipeline variable",
+        name: "variable name with a dot",
+        app: || variables(|b| b.variable("a.b", None)),
+        expect: Refused {
+            resource: "pipeline",
+            name: "ship",
+            field: "variables[0].name",
+            value: S("a.b"),
+            rule: VariableName::RULE,
+        },
+    },
+    Case {
+        rule: "name: action namespace",
+        name: "namespace with a dot",
+        app: || action_env(|a| a.namespace("Build.1")),
+        expect: Refused {
+            resource: "pipeline",
+            name: "ship",
+            field: "stages[1].actions[0].namespace",
+            value: S("Build.1"),
+            rule: Namespace::RULE,
+        },
+    },
+    Case {
+        rule: "name: environment variable",
+        name: "project variable in the reserved CODEBUILD_ namespace",
+        app: || project(|b| b.env("CODEBUILD_X", EnvValue::Plaintext("1".into()))),
+        expect: Refused {
+            resource: "project",
+            name: "p1",
+            field: "environment.variables[0].name",
+            value: S("CODEBUILD_X"),
+            rule: EnvVarName::RULE,
+        },
+    },
+    Case {
+        rule: "name: environment variable",
+        name: "action variable starting with a digit",
+        app: || action_env(|a| a.env("1X", EnvValue::Plaintext("1".into()))),
+        expect: Refused {
+            resource: "pipeline",
+            name: "ship",
+            field: "stages[1].actions[0].env[0].name",
+            value: S("1X"),
+            rule: EnvVarName::RULE,
+        },
+    },
+    Case {
+        rule: "name: role ARN",
+        name: "pipeline role with a 5-digit account",
+        app: || {
+            ship(|fx, b| {
+                b.role("arn:aws:iam::12345:role/x")
+                    .stage(src(fx))
+                    .stage(bld(fx))
+            })
+        },
+        expect: Refused {
+            resource: "pipeline",
+            name: "ship",
+            field: "role",
+            value: S("arn:aws:iam::12345:role/x"),
+            rule: ROLE_RULE,
+        },
+    },
+    Case {
+        rule: "name: role ARN",
+        name: "events role that is a user",
+        app: || {
+            ship(|fx, b| {
+                b.events_role("arn:aws:iam::123456789012:user/x")
+                    .stage(src(fx))
+                    .stage(bld(fx))
+            })
+        },
+        expect: Refused {
+            resource: "pipeline",
+            name: "ship",
+            field: "events_role",
+            value: S("arn:aws:iam::123456789012:user/x"),
+            rule: ROLE_RULE,
+        },
+    },
+    Case {
+        rule: "name: role ARN",
+        name: "project service role that is a role name",
+        app: || project(|b| b.service_role("codebuild-role")),
+        expect: Refused {
+            resource: "project",
+            name: "p1",
+            field: "service_role",
+            value: S("codebuild-role"),
+            rule: ROLE_RULE,
+        },
+    },
+    Case {
+        rule: "name: role ARN",
+        name: "ECS pass role without an account",
+        app: || ecs_group(|b| b.pass_role("arn:aws:iam:::role/task")),
+        expect: Refused {
+            resource: "deployment_group",
+            name: "g1",
+            field: "ecs.pass_roles[0]",
+            value: S("arn:aws:iam:::role/task"),
+            rule: ROLE_RULE,
+        },
+    },
+    Case {
+        rule: "name: SNS topic ARN",
+        name: "approval notifying an SQS queue",
+        app: || approval(|a| a.notify("arn:aws:sqs:eu-west-1:123456789012:approvals")),
+        expect: Refused {
+            resource: "pipeline",
+            name: "ship",
+            field: "stages[1].actions[0].notify",
+            value: S("arn:aws:sqs:eu-west-1:123456789012:approvals"),
+            rule: TopicArn::RULE,
+        },
+    },
+    Case {
+        rule: "name: KMS key ARN",
+        name: "bucket key given as an alias name",
+        app: || bucket(|b| b.kms_key("alias/artifacts")),
+        expect: Refused {
+            resource: "bucket",
+            name: "shop-b1",
+            field: "kms_key",
+            value: S("alias/artifacts"),
+            rule: KmsKeyArn::RULE,
+        },
+    },
+    Case {
+        rule: "name: KMS key ARN",
+        name: "project key without key/ or alias/",
+        app: || project(|b| b.encryption_key("arn:aws:kms:eu-west-1:123456789012:abcd")),
+        expect: Refused {
+            resource: "project",
+            name: "p1",
+            field: "encryption_key",
+            value: S("arn:aws:kms:eu-west-1:123456789012:abcd"),
+            rule: KmsKeyArn::RULE,
+        },
+    },
+    Case {
+        rule: "name: tag key",
+        name: "tag key in the reserved aws: namespace",
+        app: || bucket(|b| b.tag("aws:owner", "me")),
+        expect: Refused {
+            resource: "bucket",
+            name: "shop-b1",
+            field: "tags[aws:owner]",
+            value: S("aws:owner"),
+            rule: TagKey::RULE,
+        },
+    },
+    Case {
+        rule: "name: tag key",
+        name: "tag key in pipewright's own namespace",
+        app: || project(|b| b.tag("pipewright:id", "x")),
+        expect: Refused {
+            resource: "project",
+            name: "p1",
+            field: "tags[pipewright:id]",
+            value: S("pipewright:id"),
+            rule: TagKey::RULE,
+        },
+    },
+    Case {
+        rule: "name: tag key",
+        name: "empty tag key",
+        app: || group(|b| b.tag("", "x")),
+        expect: Refused {
+            resource: "deployment_group",
+            name: "g1",
+            field: "tags[]",
+            value: S(""),
+            rule: TagKey::RULE,
+        },
+    },
+    Case {
+        rule: "builder: tag value length",
+        name: "tag value of 257 characters",
+        app: || bucket(|b| b.tag("team", "v".repeat(257))),
+        expect: Refused {
+            resource: "bucket",
+            name: "shop-b1",
+            field: "tags[team]",
+            value: Rep("v", 257),
+            rule: "a tag value has at most 256 characters",
+        },
+    },
+    Case {
+        rule: "builder: required field",
+        name: "pipeline without an artifact store",
+        app: || {
+            plus(|fx| {
+                let p = Pipeline::builder()
+                    .name("ship")
+                    .stage(src(fx))
+                    .stage(bld(fx))
+                    .build()?;
+                fx.app.add(p);
+                Ok(())
+            })
+        },
+        expect: Refused {
+            resource: "pipeline",
+            name: "ship",
+            field: "artifact_store",
+            value: Missing,
+            rule: "is required",
+        },
+    },
+    Case {
+        rule: "builder: required field",
+        name: "repository without a name",
+        app: || {
+            plus(|fx| {
+                fx.app.add(Repository::builder().description("x").build()?);
+                Ok(())
+            })
+        },
+        expect: Refused {
+            resource: "repository",
+            name: "",
+            field: "name",
+            value: Missing,
+            rule: "is required",
+        },
+    },
+    Case {
+        rule: "builder: required field",
+        name: "ECS group without a production listener",
+        app: || {
+            plus(|fx| {
+                let a = fx.app.add(EcsApplication::builder().name("web").build()?);
+                fx.app.add(
+                    DeploymentGroup::builder()
+                        .application(&a)
+                        .name("g1")
+                        .service("c", "s")
+                        .target_groups("blue", "green")
+                        .build()?,
+                );
+                Ok(())
+            })
+        },
+        expect: Refused {
+            resource: "deployment_group",
+            name: "g1",
+            field: "ecs.prod_listener",
+            value: Missing,
+            rule: "is required",
+        },
+    },
+    // ---- whole-app rules ------------------------------------------------------------------
+    Case {
+        rule: "app: unique logical ids",
+        name: "two repositories differing only in punctuation",
+        app: || {
+            plus(|fx| {
+                fx.app.add(Repository::builder().name("shop_api").build()?);
+                Ok(())
+            })
+        },
+        expect: Invalid {
+            path: "repository[shop_api]",
+            value: S("RepoShopApi"),
+            rule: "logical id must be unique in the app; repository[shop-api] has the same one (names differ only in case or punctuation, or are equal)",
+        },
+    },
+    Case {
+        rule: "app: references stay in the app",
+        name: "artifact store from another app",
+        app: || {
+            let mut o = other()?;
+            let foreign = o.add(ArtifactBucket::builder().name("other-bucket").build()?);
+            let mut fx = fx()?;
+            let p = Pipeline::builder()
+                .name("ship")
+                .artifact_store(&foreign)
+                .stage(src(&fx))
+                .stage(bld(&fx))
+                .build()?;
+            fx.app.add(p);
+            Ok(fx.app)
+        },
+        expect: Invalid {
+            path: "pipeline[ship].artifact_store",
+            value: S("other-bucket"),
+            rule: "must be a bucket added to this app",
+        },
+    },
+    Case {
+        rule: "app: references stay in the app",
+        name: "source action on another app's repository",
+        app: || {
+            let mut o = other()?;
+            let r = o.add(Repository::builder().name("other-repo").build()?);
+            ship(move |fx, b| {
+                b.stage(Stage::new("Source").action(
+                    CodeCommitSource::new("Checkout", &r, "main").output(&Artifact::new("Src")),
+                ))
+                .stage(bld(fx))
+            })
+        },
+        expect: Invalid {
+            path: "pipeline[ship].stages[0].actions[0].repository",
+            value: S("other-repo"),
+            rule: "must be a repository added to this app",
+        },
+    },
+    Case {
+        rule: "app: references stay in the app",
+        name: "build action on another app's project",
+        app: || {
+            let mut o = other()?;
+            let p = o.add(BuildProject::builder().name("other-build").build()?);
+            ship(move |fx, b| {
+                b.stage(src(fx)).stage(
+                    Stage::new("Build")
+                        .action(CodeBuild::new("Build", &p).input(&Artifact::new("Src"))),
+                )
+            })
+        },
+        expect: Invalid {
+            path: "pipeline[ship].stages[1].actions[0].project",
+            value: S("other-build"),
+            rule: "must be a project added to this app",
+        },
+    },
+    Case {
+        rule: "app: references stay in the app",
+        name: "deploy action to another app's group",
+        app: || {
+            let mut o = other()?;
+            let a = o.add(ServerApplication::builder().name("x").build()?);
+            let g = o.add(
+                DeploymentGroup::builder()
+                    .application(&a)
+                    .name("other-group")
+                    .ec2_tag("Name", "w")
+                    .build()?,
+            );
+            ship(move |fx, b| {
+                b.stage(src(fx)).stage(bld(fx)).stage(
+                    Stage::new("Deploy")
+                        .action(CodeDeploy::new("Prod", &g).input(&Artifact::new("Out"))),
+                )
+            })
+        },
+        expect: Invalid {
+            path: "pipeline[ship].stages[2].actions[0].group",
+            value: S("x/other-group"),
+            rule: "must be a deployment_group added to this app",
+        },
+    },
+    Case {
+        rule: "app: references stay in the app",
+        name: "project source from another app's repository",
+        app: || {
+            let mut o = other()?;
+            let r = o.add(Repository::builder().name("other-repo").build()?);
+            plus(move |fx| {
+                fx.app.add(
+                    BuildProject::builder()
+                        .name("p1")
+                        .codecommit_source(&r)
+                        .build()?,
+                );
+                Ok(())
+            })
+        },
+        expect: Invalid {
+            path: "project[p1].source.repository",
+            value: S("other-repo"),
+            rule: "must be a repository added to this app",
+        },
+    },
+    Case {
+        rule: "app: references stay in the app",
+        name: "S3 cache in another app's bucket",
+        app: || {
+            let mut o = other()?;
+            let c = o.add(ArtifactBucket::builder().name("other-cache").build()?);
+            plus(move |fx| {
+                fx.app.add(
+                    BuildProject::builder()
+                        .name("p1")
+                        .s3_cache(&c, "cache/")
+                        .build()?,
+                );
+                Ok(())
+            })
+        },
+        expect: Invalid {
+            path: "project[p1].cache.bucket",
+            value: S("other-cache"),
+            rule: "must be a bucket added to this app",
+        },
+    },
+    Case {
+        rule: "app: references stay in the app",
+        name: "group of another app's application",
+        app: || {
+            let mut o = other()?;
+            let a = o.add(ServerApplication::builder().name("other-app").build()?);
+            plus(move |fx| {
+                fx.app.add(
+                    DeploymentGroup::builder()
+                        .application(&a)
+                        .name("g1")
+                        .ec2_tag("Name", "w")
+                        .build()?,
+                );
+                Ok(())
+            })
+        },
+        expect: Invalid {
+            path: "deployment_group[other-app/g1].application",
+            value: S("other-app"),
+            rule: "must be a application added to this app",
+        },
+    },
+    Case {
+        rule: "app: references stay in the app",
+        name: "S3 deploy to another app's bucket",
+        app: || {
+            let mut o = other()?;
+            let t = o.add(ArtifactBucket::builder().name("other-site").build()?);
+            ship(move |fx, b| {
+                b.stage(src(fx)).stage(bld(fx)).stage(
+                    Stage::new("Deploy")
+                        .action(S3Deploy::new("Site", &t).input(&Artifact::new("Out"))),
+                )
+            })
+        },
+        expect: Invalid {
+            path: "pipeline[ship].stages[2].actions[0].bucket",
+            value: S("other-site"),
+            rule: "must be a bucket added to this app",
+        },
+    },
+    Case {
+        rule: "app: at most 48 user tags",
+        name: "repository with 49 tags",
+        app: || {
+            plus(|fx| {
+                let mut b = Repository::builder().name("r1");
+                for i in 0..49 {
+                    b = b.tag(format!("k{i}"), "v");
+                }
+                fx.app.add(b.build()?);
+                Ok(())
+            })
+        },
+        expect: Invalid {
+            path: "repository[r1].tags",
+            value: S("49"),
+            rule: "at most 48 user tags (AWS allows 50 per resource; pipewright adds pipewright:app and pipewright:id)",
+        },
+    },
+    // ---- repository, bucket ---------------------------------------------------------------
+    Case {
+        rule: "repository: description length",
+        name: "description of 1001 characters",
+        app: || {
+            plus(|fx| {
+                fx.app.add(
+                    Repository::builder()
+                        .name("r1")
+                        .description("x".repeat(1001))
+                        .build()?,
+                );
+                Ok(())
+            })
+        },
+        expect: Invalid {
+            path: "repository[r1].description",
+            value: Rep("x", 1001),
+            rule: "at most 1000 characters",
+        },
+    },
+    Case {
+        rule: "bucket: noncurrent expiration needs versioning",
+        name: "unversioned bucket expiring old versions",
+        app: || bucket(|b| b.versioned(false).noncurrent_expiration_days(10)),
+        expect: Invalid {
+            path: "bucket[shop-b1].noncurrent_expiration_days",
+            value: S("10"),
+            rule: "noncurrent-version expiration needs versioning",
+        },
+    },
+    Case {
+        rule: "bucket: lifecycle days at least 1",
+        name: "expiration after 0 days",
+        app: || bucket(|b| b.expiration_days(0)),
+        expect: Invalid {
+            path: "bucket[shop-b1].expiration_days",
+            value: S("0"),
+            rule: "must be 1 to 4294967295",
+        },
+    },
+    Case {
+        rule: "bucket: lifecycle days at least 1",
+        name: "noncurrent expiration after 0 days",
+        app: || bucket(|b| b.noncurrent_expiration_days(0)),
+        expect: Invalid {
+            path: "bucket[shop-b1].noncurrent_expiration_days",
+            value: S("0"),
+            rule: "must be 1 to 4294967295",
+        },
+    },
+    Case {
+        rule: "bucket: lifecycle days at least 1",
+        name: "incomplete uploads aborted after 0 days",
+        app: || bucket(|b| b.abort_incomplete_upload_days(0)),
+        expect: Invalid {
+            path: "bucket[shop-b1].abort_incomplete_upload_days",
+            value: S("0"),
+            rule: "must be 1 to 4294967295",
+        },
+    },
+    Case {
+        rule: "bucket: no self-logging",
+        name: "bucket logging to itself",
+        app: || bucket(|b| b.name("shop-logs").access_log("shop-logs", "logs/")),
+        expect: Invalid {
+            path: "bucket[shop-logs].access_log.bucket",
+            value: S("shop-logs"),
+            rule: "a bucket cannot log its own accesses",
+        },
+    },
+    // ---- build projects -------------------------------------------------------------------
+    Case {
+        rule: "project: description length",
+        name: "description of 256 characters",
+        app: || project(|b| b.description("d".repeat(256))),
+        expect: Invalid {
+            path: "project[p1].description",
+            value: Rep("d", 256),
+            rule: "at most 255 characters",
+        },
+    },
+    Case {
+        rule: "project: timeouts in range",
+        name: "build timeout of 4 minutes",
+        app: || project(|b| b.timeout_minutes(4)),
+        expect: Invalid {
+            path: "project[p1].timeout_minutes",
+            value: S("4"),
+            rule: "must be 5 to 2160",
+        },
+    },
+    Case {
+        rule: "project: timeouts in range",
+        name: "build timeout of 2161 minutes",
+        app: || project(|b| b.timeout_minutes(2161)),
+        expect: Invalid {
+            path: "project[p1].timeout_minutes",
+            value: S("2161"),
+            rule: "must be 5 to 2160",
+        },
+    },
+    Case {
+        rule: "project: timeouts in range",
+        name: "queued timeout of 481 minutes",
+        app: || project(|b| b.queued_timeout_minutes(481)),
+        expect: Invalid {
+            path: "project[p1].queued_timeout_minutes",
+            value: S("481"),
+            rule: "must be 5 to 480",
+        },
+    },
+    Case {
+        rule: "project: environment type matches compute",
+        name: "Lambda environment on general compute",
+        app: || project(|b| b.environment_type(EnvironmentType::LinuxLambdaContainer)),
+        expect: Invalid {
+            path: "project[p1].environment.compute",
+            value: S("BUILD_GENERAL1_SMALL"),
+            rule: "environment type LINUX_LAMBDA_CONTAINER needs a BUILD_LAMBDA_* compute",
+        },
+    },
+    Case {
+        rule: "project: environment type matches compute",
+        name: "container environment on Lambda compute",
+        app: || project(|b| b.compute(ComputeType::Lambda1Gb)),
+        expect: Invalid {
+            path: "project[p1].environment.compute",
+            value: S("BUILD_LAMBDA_1GB"),
+            rule: "environment type LINUX_CONTAINER needs a BUILD_GENERAL1_* compute",
+        },
+    },
+    Case {
+        rule: "project: Lambda compute limits",
+        name: "privileged Lambda build",
+        app: || {
+            project(|b| {
+                b.environment_type(EnvironmentType::LinuxLambdaContainer)
+                    .compute(ComputeType::Lambda1Gb)
+                    .privileged(true)
+            })
+        },
+        expect: Invalid {
+            path: "project[p1].environment.privileged",
+            value: S("true"),
+            rule: "Lambda compute does not support privileged mode",
+        },
+    },
+    Case {
+        rule: "project: Lambda compute limits",
+        name: "Lambda build with a timeout",
+        app: || {
+            project(|b| {
+                b.environment_type(EnvironmentType::LinuxLambdaContainer)
+                    .compute(ComputeType::Lambda1Gb)
+                    .timeout_minutes(30)
+            })
+        },
+        expect: Invalid {
+            path: "project[p1].timeout_minutes",
+            value: S("30"),
+            rule: "Lambda compute does not support a build timeout",
+        },
+    },
+    Case {
+        rule: "project: Lambda compute limits",
+        name: "Lambda build with a cache",
+        app: || {
+            project(|b| {
+                b.environment_type(EnvironmentType::LinuxLambdaContainer)
+                    .compute(ComputeType::Lambda1Gb)
+                    .local_cache([LocalCacheMode::Source])
+            })
+        },
+        expect: Invalid {
+            path: "project[p1].cache",
+            value: S("set"),
+            rule: "Lambda compute does not support caching",
+        },
+    },
+    Case {
+        rule: "project: image required",
+        name: "empty custom image",
+        app: || project(|b| b.image(Image::custom(""))),
+        expect: Invalid {
+            path: "project[p1].environment.image",
+            value: S(""),
+            rule: "an image is required",
+        },
+    },
+    Case {
+        rule: "build: environment variables unique",
+        name: "project variable declared twice",
+        app: || {
+            project(|b| {
+                b.env("A", EnvValue::Plaintext("1".into()))
+                    .env("A", EnvValue::ParameterStore("/x".into()))
+            })
+        },
+        expect: Invalid {
+            path: "project[p1].environment.variables[1].name",
+            value: S("A"),
+            rule: "environment variable names must be unique",
+        },
+    },
+    Case {
+        rule: "build: environment variables have values",
+        name: "project variable with an empty value",
+        app: || project(|b| b.env("A", EnvValue::SecretsManager(String::new()))),
+        expect: Invalid {
+            path: "project[p1].environment.variables[0].value",
+            value: S(""),
+            rule: "an environment variable needs a value",
+        },
+    },
+    Case {
+        rule: "project: buildspec",
+        name: "empty buildspec path",
+        app: || project(|b| b.buildspec(BuildSpec::File(String::new()))),
+        expect: Invalid {
+            path: "project[p1].buildspec",
+            value: S(""),
+            rule: "a buildspec path cannot be empty",
+        },
+    },
+    Case {
+        rule: "project: buildspec",
+        name: "project without source reading buildspec.yml",
+        app: || project(|b| b.no_source()),
+        expect: Invalid {
+            path: "project[p1].buildspec",
+            value: S("buildspec.yml"),
+            rule: "a project without source needs an inline buildspec",
+        },
+    },
+    Case {
+        rule: "project: VPC",
+        name: "empty VPC id",
+        app: || project(|b| b.vpc("", ["subnet-1"], ["sg-1"])),
+        expect: Invalid {
+            path: "project[p1].vpc.vpc_id",
+            value: S(""),
+            rule: "a VPC id is required",
+        },
+    },
+    Case {
+        rule: "project: VPC",
+        name: "no subnet",
+        app: || project(|b| b.vpc("vpc-1", Vec::<String>::new(), ["sg-1"])),
+        expect: Invalid {
+            path: "project[p1].vpc.subnets",
+            value: S("0"),
+            rule: "1 to 16 subnets",
+        },
+    },
+    Case {
+        rule: "project: VPC",
+        name: "17 subnets",
+        app: || project(|b| b.vpc("vpc-1", stage_names(17, "subnet-"), ["sg-1"])),
+        expect: Invalid {
+            path: "project[p1].vpc.subnets",
+            value: S("17"),
+            rule: "1 to 16 subnets",
+        },
+    },
+    Case {
+        rule: "project: VPC",
+        name: "no security group",
+        app: || project(|b| b.vpc("vpc-1", ["subnet-1"], Vec::<String>::new())),
+        expect: Invalid {
+            path: "project[p1].vpc.security_groups",
+            value: S("0"),
+            rule: "1 to 5 security groups",
+        },
+    },
+    Case {
+        rule: "project: VPC",
+        name: "6 security groups",
+        app: || project(|b| b.vpc("vpc-1", ["subnet-1"], stage_names(6, "sg-"))),
+        expect: Invalid {
+            path: "project[p1].vpc.security_groups",
+            value: S("6"),
+            rule: "1 to 5 security groups",
+        },
+    },
+    // ---- CodeDeploy -----------------------------------------------------------------------
+    Case {
+        rule: "deployment config: ranges",
+        name: "minimum healthy 100% of the fleet",
+        app: || {
+            config(DeploymentConfig::minimum_healthy_hosts(
+                "c1",
+                HealthyHosts::FleetPercent(100),
+            ))
+        },
+        expect: Invalid {
+            path: "deployment_config[c1].minimum_healthy_hosts.fleet_percent",
+            value: S("100"),
+            rule: "must be 0 to 99",
+        },
+    },
+    Case {
+        rule: "deployment config: ranges",
+        name: "canary of 100%",
+        app: || {
+            config(DeploymentConfig::<Lambda>::traffic(
+                "c1",
+                TrafficRouting::Canary {
+                    percent: 100,
+                    interval_minutes: 5,
+                },
+            ))
+        },
+        expect: Invalid {
+            path: "deployment_config[c1].traffic_routing.percent",
+            value: S("100"),
+            rule: "must be 1 to 99",
+        },
+    },
+    Case {
+        rule: "deployment config: ranges",
+        name: "linear steps every 0 minutes",
+        app: || {
+            config(DeploymentConfig::<Ecs>::traffic(
+                "c1",
+                TrafficRouting::Linear {
+                    percent: 10,
+                    interval_minutes: 0,
+                },
+            ))
+        },
+        expect: Invalid {
+            path: "deployment_config[c1].traffic_routing.interval_minutes",
+            value: S("0"),
+            rule: "must be 1 to 4294967295",
+        },
+    },
+    Case {
+        rule: "deployment group: Lambda group scopes its role",
+        name: "Lambda group without functions",
+        app: || {
+            plus(|fx| {
+                let a = fx.app.add(LambdaApplication::builder().name("fn").build()?);
+                fx.app.add(
+                    DeploymentGroup::builder()
+                        .application(&a)
+                        .name("live")
+                        .build()?,
+                );
+                Ok(())
+            })
+        },
+        expect: Invalid {
+            path: "deployment_group[fn/live].functions",
+            value: S("0"),
+            rule: "a Lambda group needs at least one function to scope its derived role (or give the application an existing service role)",
+        },
+    },
+    Case {
+        rule: "deployment group: alarms",
+        name: "11 alarms",
+        app: || {
+            group(|mut b| {
+                for i in 0..11 {
+                    b = b.alarm(format!("alarm-{i}"));
+                }
+                b
+            })
+        },
+        expect: Invalid {
+            path: "deployment_group[web/g1].alarms",
+            value: S("11"),
+            rule: "at most 10 alarms",
+        },
+    },
+    Case {
+        rule: "deployment group: alarms",
+        name: "empty alarm name",
+        app: || group(|b| b.alarm("")),
+        expect: Invalid {
+            path: "deployment_group[web/g1].alarms[0]",
+            value: S(""),
+            rule: "an alarm name has 1 to 255 characters",
+        },
+    },
+    Case {
+        rule: "deployment group: alarms",
+        name: "alarm name of 256 characters",
+        app: || group(|b| b.alarm("a".repeat(256))),
+        expect: Invalid {
+            path: "deployment_group[web/g1].alarms[0]",
+            value: Rep("a", 256),
+            rule: "an alarm name has 1 to 255 characters",
+        },
+    },
+    Case {
+        rule: "deployment group: alarms",
+        name: "roll back on alarm without alarms",
+        app: || group(|b| b.auto_rollback([RollbackEvent::StopOnAlarm])),
+        expect: Invalid {
+            path: "deployment_group[web/g1].auto_rollback",
+            value: S("DEPLOYMENT_STOP_ON_ALARM"),
+            rule: "rolling back on alarms needs at least one alarm",
+        },
+    },
+    Case {
+        rule: "deployment group: tag filters",
+        name: "EC2 tag filter with an empty key",
+        app: || group(|b| b.ec2_tag("", "web")),
+        expect: Invalid {
+            path: "deployment_group[web/g1].tag_filters[0]",
+            value: S(""),
+            rule: "a tag filter needs a key (or, for VALUE_ONLY, a value)",
+        },
+    },
+    Case {
+        rule: "deployment group: ECS",
+        name: "termination wait of 2881 minutes",
+        app: || ecs_group(|b| b.termination_wait_minutes(2881)),
+        expect: Invalid {
+            path: "deployment_group[web/g1].ecs.termination_wait_minutes",
+            value: S("2881"),
+            rule: "must be 0 to 2880",
+        },
+    },
+    Case {
+        rule: "deployment group: ECS",
+        name: "blue and green the same target group",
+        app: || ecs_group(|b| b.target_groups("tg", "tg")),
+        expect: Invalid {
+            path: "deployment_group[web/g1].ecs.target_groups",
+            value: S("tg"),
+            rule: "blue and green target groups must differ",
+        },
+    },
+    Case {
+        rule: "deployment group: ECS",
+        name: "production listener that is a load balancer",
+        app: || {
+            ecs_group(|b| {
+                b.prod_listener(
+                    "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/x/1",
+                )
+            })
+        },
+        expect: Invalid {
+            path: "deployment_group[web/g1].ecs.prod_listener",
+            value: S("arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/x/1"),
+            rule: "an Elastic Load Balancing listener ARN",
+        },
+    },
+    Case {
+        rule: "deployment group: ECS",
+        name: "test listener that is not an ARN",
+        app: || ecs_group(|b| b.test_listener("listener-1")),
+        expect: Invalid {
+            path: "deployment_group[web/g1].ecs.test_listener",
+            value: S("listener-1"),
+            rule: "an Elastic Load Balancing listener ARN",
+        },
+    },
+    // ---- pipelines ------------------------------------------------------------------------
+    Case {
+        rule: "pipeline: 2 to 50 stages",
+        name: "one stage",
+        app: || ship(|fx, b| b.stage(src(fx))),
+        expect: Invalid {
+            path: "pipeline[ship].stages",
+            value: S("1"),
+            rule: "a pipeline needs at least 2 stages",
+        },
+    },
+    Case {
+        rule: "pipeline: 2 to 50 stages",
+        name: "51 stages",
+        app: || {
+            ship(|fx, mut b| {
+                b = b.stage(src(fx));
+                for n in stage_names(50, "Wait") {
+                    b = b.stage(Stage::new(n).action(ManualApproval::new("Ok")));
+                }
+                b
+            })
+        },
+        expect: Invalid {
+            path: "pipeline[ship].stages",
+            value: S("51"),
+            rule: "a pipeline has at most 50 stages",
+        },
+    },
+    Case {
+        rule: "pipeline: V2-only features",
+        name: "variables on a V1 pipeline",
+        app: || {
+            variables(|b| {
+                b.pipeline_type(PipelineType::V1)
+                    .variable("Env", Some("prod".into()))
+            })
+        },
+        expect: Invalid {
+            path: "pipeline[ship].variables",
+            value: S("1"),
+            rule: "pipeline variables need pipeline type V2",
+        },
+    },
+    Case {
+        rule: "pipeline: V2-only features",
+        name: "queued execution on a V1 pipeline",
+        app: || {
+            variables(|b| {
+                b.pipeline_type(PipelineType::V1)
+                    .execution_mode(ExecutionMode::Queued)
+            })
+        },
+        expect: Invalid {
+            path: "pipeline[ship].execution_mode",
+            value: S("QUEUED"),
+            rule: "execution modes QUEUED and PARALLEL need pipeline type V2",
+        },
+    },
+    Case {
+        rule: "pipeline: variables",
+        name: "51 variables",
+        app: || {
+            variables(|mut b| {
+                for n in stage_names(51, "V") {
+                    b = b.variable(n, None);
+                }
+                b
+            })
+        },
+        expect: Invalid {
+            path: "pipeline[ship].variables",
+            value: S("51"),
+            rule: "at most 50 variables",
+        },
+    },
+    Case {
+        rule: "pipeline: variables",
+        name: "variable declared twice",
+        app: || variables(|b| b.variable("Env", None).variable("Env", None)),
+        expect: Invalid {
+            path: "pipeline[ship].variables[1].name",
+            value: S("Env"),
+            rule: "variable names must be unique",
+        },
+    },
+    Case {
+        rule: "pipeline: variables",
+        name: "empty default value",
+        app: || variables(|b| b.variable("Env", Some(String::new()))),
+        expect: Invalid {
+            path: "pipeline[ship].variables[0].default",
+            value: S(""),
+            rule: "a default value has 1 to 1000 characters",
+        },
+    },
+    Case {
+        rule: "pipeline: variables",
+        name: "default value of 1001 characters",
+        app: || variables(|b| b.variable("Env", Some("v".repeat(1001)))),
+        expect: Invalid {
+            path: "pipeline[ship].variables[0].default",
+            value: Rep("v", 1001),
+            rule: "a default value has 1 to 1000 characters",
+        },
+    },
+    Case {
+        rule: "pipeline: stages",
+        name: "stage name used twice",
+        app: || {
+            ship(|fx, b| {
+                b.stage(src(fx))
+                    .stage(bld(fx))
+                    .stage(Stage::new("Build").action(ManualApproval::new("Ok")))
+            })
+        },
+        expect: Invalid {
+            path: "pipeline[ship].stages[2].name",
+            value: S("Build"),
+            rule: "stage names must be unique in a pipeline",
+        },
+    },
+    Case {
+        rule: "pipeline: stages",
+        name: "stage without actions",
+        app: || ship(|fx, b| b.stage(src(fx)).stage(Stage::new("Empty"))),
+        expect: Invalid {
+            path: "pipeline[ship].stages[1].actions",
+            value: S("0"),
+            rule: "a stage needs at least one action",
+        },
+    },
+    Case {
+        rule: "pipeline: stages",
+        name: "stage of 51 actions",
+        app: || {
+            ship(|fx, b| {
+                let mut s = Stage::new("Wait");
+                for n in stage_names(51, "Ok") {
+                    s = s.action(ManualApproval::new(n));
+                }
+                b.stage(src(fx)).stage(s)
+            })
+        },
+        expect: Invalid {
+            path: "pipeline[ship].stages[1].actions",
+            value: S("51"),
+            rule: "a stage has at most 50 actions",
+        },
+    },
+    Case {
+        rule: "pipeline: actions",
+        name: "action name used twice in a stage",
+        app: || {
+            ship(|fx, b| {
+                b.stage(src(fx)).stage(
+                    Stage::new("Wait")
+                        .action(ManualApproval::new("Ok"))
+                        .action(ManualApproval::new("Ok")),
+                )
+            })
+        },
+        expect: Invalid {
+            path: "pipeline[ship].stages[1].actions[1].name",
+            value: S("Ok"),
+            rule: "action names must be unique in a stage",
+        },
+    },
+    Case {
+        rule: "pipeline: source actions first",
+        name: "approval in the first stage",
+        app: || {
+            ship(|fx, b| {
+                b.stage(src(fx).action(ManualApproval::new("Wait")))
+                    .stage(bld(fx))
+            })
+        },
+        expect: Invalid {
+            path: "pipeline[ship].stages[0].actions[1]",
+            value: S("Manual"),
+            rule: "the first stage holds only source actions",
+        },
+    },
+    Case {
+        rule: "pipeline: source actions first",
+        name: "source action in a later stage",
+        app: || {
+            ship(|fx, b| {
+                b.stage(src(fx))
+                    .stage(bld(fx))
+                    .stage(
+                        Stage::new("Late").action(
+                            CodeCommitSource::new("Again", &fx.repo, "dev")
+                                .output(&Artifact::new("Dev")),
+                        ),
+                    )
+            })
+        },
+        expect: Invalid {
+            path: "pipeline[ship].stages[2].actions[0]",
+            value: S("CodeCommit"),
+            rule: "source actions belong in the first stage only",
+        },
+    },
+    Case {
+        rule: "pipeline: run order 1 to 999",
+        name: "run order 0",
+        app: || {
+            ship(|fx, b| {
+                b.stage(src(fx))
+                    .stage(Stage::new("Wait").action(ManualApproval::new("Ok").run_order(0)))
+            })
+        },
+        expect: Invalid {
+            path: "pipeline[ship].stages[1].actions[0].run_order",
+            value: S("0"),
+            rule: "must be 1 to 999",
+        },
+    },
+    Case {
+        rule: "pipeline: run order 1 to 999",
+        name: "run order 1000",
+        app: || {
+            ship(|fx, b| {
+                b.stage(src(fx))
+                    .stage(Stage::new("Wait").action(ManualApproval::new("Ok").run_order(1000)))
+            })
+        },
+        expect: Invalid {
+            path: "pipeline[ship].stages[1].actions[0].run_order",
+            value: S("1000"),
+            rule: "must be 1 to 999",
+        },
+    },
+    Case {
+        rule: "pipeline: namespaces unique",
+        name: "two actions in namespace Vars",
+        app: || {
+            ship(|fx, b| {
+                b.stage(
+                    Stage::new("Source").action(
+                        CodeCommitSource::new("Checkout", &fx.repo, "main")
+                            .output(&Artifact::new("Src"))
+                            .namespace("Vars"),
+                    ),
+                )
+                .stage(
+                    Stage::new("Build").action(
+                        CodeBuild::new("Build", &fx.project)
+                            .input(&Artifact::new("Src"))
+                            .namespace("Vars"),
+                    ),
+                )
+            })
+        },
+        expect: Invalid {
+            path: "pipeline[ship].stages[1].actions[0].namespace",
+            value: S("Vars"),
+            rule: "action namespaces must be unique in a pipeline",
+        },
+    },
+    Case {
+        rule: "pipeline: disabled transitions",
+        name: "disabling a stage that does not exist",
+        app: || {
+            ship(|fx, b| {
+                b.stage(src(fx))
+                    .stage(bld(fx))
+                    .disable_transition("Nope", "frozen")
+            })
+        },
+        expect: Invalid {
+            path: "pipeline[ship].disabled_transitions[0].stage",
+            value: S("Nope"),
+            rule: "names no stage of this pipeline",
+        },
+    },
+    Case {
+        rule: "pipeline: disabled transitions",
+        name: "disabling the way into the first stage",
+        app: || {
+            ship(|fx, b| {
+                b.stage(src(fx))
+                    .stage(bld(fx))
+                    .disable_transition("Source", "frozen")
+            })
+        },
+        expect: Invalid {
+            path: "pipeline[ship].disabled_transitions[0].stage",
+            value: S("Source"),
+            rule: "the first stage has no inbound transition",
+        },
+    },
+    Case {
+        rule: "pipeline: disabled transitions",
+        name: "reason with ';' and '#'",
+        app: || {
+            ship(|fx, b| {
+                b.stage(src(fx))
+                    .stage(bld(fx))
+                    .disable_transition("Build", "release freeze; see #42")
+            })
+        },
+        expect: Invalid {
+            path: "pipeline[ship].disabled_transitions[0].reason",
+            value: S("release freeze; see #42"),
+            rule: "1 to 300 characters of A-Z, a-z, 0-9, space and '!@().*?-'",
+        },
+    },
+    Case {
+        rule: "pipeline: disabled transitions",
+        name: "empty reason",
+        app: || {
+            ship(|fx, b| {
+                b.stage(src(fx))
+                    .stage(bld(fx))
+                    .disable_transition("Build", "")
+            })
+        },
+        expect: Invalid {
+            path: "pipeline[ship].disabled_transitions[0].reason",
+            value: S(""),
+            rule: "1 to 300 characters of A-Z, a-z, 0-9, space and '!@().*?-'",
+        },
+    },
+    // ---- actions --------------------------------------------------------------------------
+    Case {
+        rule: "action: artifact counts",
+        name: "build without input",
+        app: || {
+            ship(|fx, b| {
+                b.stage(src(fx))
+                    .stage(Stage::new("Build").action(CodeBuild::new("Build", &fx.project)))
+            })
+        },
+        expect: Invalid {
+            path: "pipeline[ship].stages[1].actions[0].inputs",
+            value: S("0"),
+            rule: "a CodeBuild action takes 1 to 5 input artifacts",
+        },
+    },
+    Case {
+        rule: "action: artifact counts",
+        name: "source without output",
+        app: || {
+            ship(|fx, b| {
+                b.stage(
+                    Stage::new("Source")
+                        .action(CodeCommitSource::new("Checkout", &fx.repo, "main")),
+                )
+                .stage(Stage::new("Wait").action(ManualApproval::new("Ok")))
+            })
+        },
+        expect: Invalid {
+            path: "pipeline[ship].stages[0].actions[0].outputs",
+            value: S("0"),
+            rule: "a CodeCommit action produces exactly 1 output artifacts",
+        },
+    },
+    Case {
+        rule: "action: CodeCommit branch",
+        name: "empty branch",
+        app: || {
+            ship(|fx, b| {
+                b.stage(Stage::new("Source").action(
+                    CodeCommitSource::new("Checkout", &fx.repo, "").output(&Artifact::new("Src")),
+                ))
+                .stage(bld(fx))
+            })
+        },
+        expect: Invalid {
+            path: "pipeline[ship].stages[0].actions[0].branch",
+            value: S(""),
+            rule: "a branch name has 1 to 256 characters",
+        },
+    },
+    Case {
+        rule: "action: CodeCommit branch",
+        name: "branch of 257 characters",
+        app: || {
+            ship(|fx, b| {
+                b.stage(
+                    Stage::new("Source").action(
+                        CodeCommitSource::new("Checkout", &fx.repo, "b".repeat(257))
+                            .output(&Artifact::new("Src")),
+                    ),
+                )
+                .stage(bld(fx))
+            })
+        },
+        expect: Invalid {
+            path: "pipeline[ship].stages[0].actions[0].branch",
+            value: Rep("b", 257),
+            rule: "a branch name has 1 to 256 characters",
+        },
+    },
+    Case {
+        rule: "action: S3 source",
+        name: "source bucket without versioning",
+        app: || {
+            let mut fx = fx()?;
+            let drop = fx.app.add(
+                ArtifactBucket::builder()
+                    .name("shop-drop")
+                    .versioned(false)
+                    .build()?,
+            );
+            let p =
+                Pipeline::builder()
+                    .name("ship")
+                    .artifact_store(&fx.bucket)
+                    .stage(Stage::new("Source").action(
+                        S3Source::new("Drop", &drop, "src.zip").output(&Artifact::new("Src")),
+                    ))
+                    .stage(bld(&fx))
+                    .build()?;
+            fx.app.add(p);
+            Ok(fx.app)
+        },
+        expect: Invalid {
+            path: "pipeline[ship].stages[0].actions[0].bucket",
+            value: S("shop-drop"),
+            rule: "an S3 source bucket must be versioned",
+        },
+    },
+    Case {
+        rule: "action: S3 source",
+        name: "empty S3 source object key",
+        app: || {
+            ship(|fx, b| {
+                b.stage(
+                    Stage::new("Source").action(
+                        S3Source::new("Drop", &fx.bucket, "").output(&Artifact::new("Src")),
+                    ),
+                )
+                .stage(bld(fx))
+            })
+        },
+        expect: Invalid {
+            path: "pipeline[ship].stages[0].actions[0].key",
+            value: S(""),
+            rule: "an object key is required",
+        },
+    },
+    Case {
+        rule: "action: project takes the pipeline's source",
+        name: "project with its own CodeCommit source",
+        app: || {
+            let mut fx = fx()?;
+            let own = fx.app.add(
+                BuildProject::builder()
+                    .name("own-source")
+                    .codecommit_source(&fx.repo)
+                    .build()?,
+            );
+            let p = Pipeline::builder()
+                .name("ship")
+                .artifact_store(&fx.bucket)
+                .stage(src(&fx))
+                .stage(
+                    Stage::new("Build")
+                        .action(CodeBuild::new("Build", &own).input(&Artifact::new("Src"))),
+                )
+                .build()?;
+            fx.app.add(p);
+            Ok(fx.app)
+        },
+        expect: Invalid {
+            path: "project[own-source].source",
+            value: S("CODECOMMIT"),
+            rule: "a project run by a pipeline (pipeline[ship].stages[1].actions[0]) takes its source and artifacts from the pipeline (CODEPIPELINE)",
+        },
+    },
+    Case {
+        rule: "build: environment variables unique",
+        name: "action variable declared twice",
+        app: || {
+            action_env(|a| {
+                a.env("A", EnvValue::Plaintext("1".into()))
+                    .env("A", EnvValue::Plaintext("2".into()))
+            })
+        },
+        expect: Invalid {
+            path: "pipeline[ship].stages[1].actions[0].env[1].name",
+            value: S("A"),
+            rule: "environment variable names must be unique",
+        },
+    },
+    Case {
+        rule: "build: environment variables have values",
+        name: "action variable with an empty value",
+        app: || action_env(|a| a.env("A", EnvValue::ParameterStore(String::new()))),
+        expect: Invalid {
+            path: "pipeline[ship].stages[1].actions[0].env[0].value",
+            value: S(""),
+            rule: "an environment variable needs a value",
+        },
+    },
+    Case {
+        rule: "action: configuration length",
+        name: "action variables longer than 1000 characters of JSON",
+        app: || action_env(|a| a.env("A", EnvValue::Plaintext("x".repeat(1000)))),
+        expect: Invalid {
+            path: "pipeline[ship].stages[1].actions[0].env",
+            value: S("1"),
+            rule: "action configuration values have at most 1000 characters (the variables' JSON is longer)",
+        },
+    },
+    Case {
+        rule: "action: approval",
+        name: "comments of 501 characters",
+        app: || approval(|a| a.comments("c".repeat(501))),
+        expect: Invalid {
+            path: "pipeline[ship].stages[1].actions[0].comments",
+            value: Rep("c", 501),
+            rule: "at most 500 characters",
+        },
+    },
+    Case {
+        rule: "action: approval",
+        name: "review URL of 1001 characters",
+        app: || approval(|a| a.review_url("u".repeat(1001))),
+        expect: Invalid {
+            path: "pipeline[ship].stages[1].actions[0].review_url",
+            value: Rep("u", 1001),
+            rule: "at most 1000 characters",
+        },
+    },
+    Case {
+        rule: "action: S3 deploy",
+        name: "empty S3 deploy object key",
+        app: || {
+            ship_with(|fx| {
+                Stage::new("Deploy").action(
+                    S3Deploy::new("Site", &fx.bucket)
+                        .input(&Artifact::new("Out"))
+                        .object_key(""),
+                )
+            })
+        },
+        expect: Invalid {
+            path: "pipeline[ship].stages[2].actions[0].object_key",
+            value: S(""),
+            rule: "an object key cannot be empty",
+        },
+    },
+    Case {
+        rule: "action: ECS blue/green templates",
+        name: "without a task definition",
+        app: || ecs_action(|a, s| a.appspec(s, "appspec.yaml")),
+        expect: Invalid {
+            path: "pipeline[ship].stages[1].actions[0].task_definition",
+            value: S(""),
+            rule: "a CodeDeployToECS action needs a task definition template",
+        },
+    },
+    Case {
+        rule: "action: ECS blue/green templates",
+        name: "without an AppSpec",
+        app: || ecs_action(|a, s| a.task_definition(s, "taskdef.json")),
+        expect: Invalid {
+            path: "pipeline[ship].stages[1].actions[0].appspec",
+            value: S(""),
+            rule: "a CodeDeployToECS action needs an AppSpec template",
+        },
+    },
+    Case {
+        rule: "pipeline: artifact flow",
+        name: "artifact produced twice",
+        app: || {
+            ship(|fx, b| {
+                b.stage(src(fx)).stage(
+                    Stage::new("Build").action(
+                        CodeBuild::new("Build", &fx.project)
+                            .input(&Artifact::new("Src"))
+                            .output(&Artifact::new("Src")),
+                    ),
+                )
+            })
+        },
+        expect: Invalid {
+            path: "pipeline[ship].stages[1].actions[0].outputs[0]",
+            value: S("Src"),
+            rule: "an artifact is produced once; pipeline[ship].stages[0].actions[0] already produces it",
+        },
+    },
+    Case {
+        rule: "pipeline: artifact flow",
+        name: "input nobody produces",
+        app: || {
+            ship_with(|fx| {
+                Stage::new("Deploy")
+                    .action(CodeDeploy::new("Prod", &fx.group).input(&Artifact::new("web")))
+            })
+        },
+        expect: Invalid {
+            path: "pipeline[ship].stages[2].actions[0].inputs[0]",
+            value: S("web"),
+            rule: "input artifact is not produced by any earlier action",
+        },
+    },
+    Case {
+        rule: "pipeline: artifact flow",
+        name: "input produced at the same run order",
+        app: || {
+            ship(|fx, b| {
+                b.stage(src(fx)).stage(
+                    bld(fx).action(CodeDeploy::new("Prod", &fx.group).input(&Artifact::new("Out"))),
+                )
+            })
+        },
+        expect: Invalid {
+            path: "pipeline[ship].stages[1].actions[1].inputs[0]",
+            value: S("Out"),
+            rule: "input artifact is not produced by any earlier action",
+        },
+    },
+];
+
+/// Rules the type system enforces, so no model breaking them can be written (each is a
+/// `compile_fail` example in the library's docs).
+pub(crate) const BY_TYPES: &[(&str, &str, &str)] = &[
+    (
+        "deployment config: rule fits the platform",
+        "server configurations set minimum healthy hosts; Lambda and ECS configurations set traffic routing",
+        "DeploymentConfig::minimum_healthy_hosts exists only for Server, traffic only for Lambda and ECS",
+    ),
+    (
+        "deployment group: platform matches the application",
+        "application is {} but the group is {}",
+        "DeploymentGroup<P> takes only a Handle<DeployApplication<P>>",
+    ),
+    (
+        "deployment group: config platform",
+        "deployment config is for {} but the group is {}",
+        "DeploymentGroupBuilder<P>::config takes only a DeployConfig<P>",
+    ),
+    (
+        "action: CodeDeploy to an ECS group",
+        "ECS groups deploy through the CodeDeployToECS action",
+        "CodeDeploy::new takes only Server and Lambda groups",
+    ),
+];
+
+/// `(rule, case)` pairs, in corpus order.
+pub(crate) fn pairs() -> Vec<(&'static str, &'static str)> {
+    CASES.iter().map(|c| (c.rule, c.name)).collect()
+}
+
+/// The corpus as a markdown table: one row per rule, with its number of cases and their names.
+pub(crate) fn markdown_table() -> String {
+    let mut by_rule: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (rule, case) in pairs() {
+        by_rule.entry(rule).or_default().push(case);
+    }
+    let mut out = String::from(
+        "| rule | cases | invalid models (each refused by `plan`, exit 1, 0 requests) |\n|---|---:|---|\n",
+    );
+    for (rule, cases) in &by_rule {
+        out.push_str(&format!(
+            "| {rule} | {} | {} |\n",
+            cases.len(),
+            cases.join("; ")
+        ));
+    }
+    for (rule, _, how) in BY_TYPES {
+        out.push_str(&format!("| {rule} | 0 | cannot be written: {how} |\n"));
+    }
+    out.push_str(&format!(
+        "| **total** | **{}** | {} rules |\n",
+        CASES.len(),
+        by_rule.len()
+    ));
+    out
+}

@@ -1,0 +1,26 @@
+//! The bad-input tier: invalid models, hostile strings, broken environments, and the security
+//! properties of what pipewright prints and generates.
+//!
+//! - `corpus`: the invalid models and what the CLI must say about each (data, for the report);
+//! - `refusals`: every corpus case run through `plan` in a real process, refused with its message,
+//!   exit code 1 and zero requests to a counting endpoint; the corpus covers every rule and name;
+//! - `robustness`: builders the synth tier's property tests do not reach never panic either;
+//! - `environment`: no credentials, expired credentials, a wrong region, an unreachable endpoint
+//!   and an endpoint that answers garbage, each a clear error in bounded time;
+//! - `policies`: every IAM policy of every example is least privilege, every trust policy names
+//!   one service;
+//! - `security`: no output at any verbosity carries a credential or a secret's value (LocalStack).
+
+#[path = "../localstack/harness.rs"]
+#[allow(dead_code)]
+mod harness;
+
+mod child;
+pub(crate) mod corpus;
+mod environment;
+mod examples;
+mod listener;
+mod policies;
+mod refusals;
+mod robustness;
+mod security;
