@@ -16,6 +16,29 @@ use crate::proxy::{Fault, FaultPlan, FaultProxy};
 #[allow(dead_code)]
 mod reference;
 
+#[path = "../../examples/ecs_blue_green.rs"]
+#[allow(dead_code)]
+mod ecs_blue_green;
+
+#[path = "../../examples/lambda_canary.rs"]
+#[allow(dead_code)]
+mod lambda_canary;
+
+#[path = "../../examples/multi_env.rs"]
+#[allow(dead_code)]
+mod multi_env;
+
+/// Adds an example's resources to an app, every name prefixed.
+type AddExample = fn(&mut App, &str) -> Result<(), pipewright::model::BuildError>;
+
+/// Every example, by name.
+pub(crate) const EXAMPLES: [(&str, AddExample); 4] = [
+    ("reference", reference::add_reference),
+    ("ecs_blue_green", ecs_blue_green::add_ecs_blue_green),
+    ("lambda_canary", lambda_canary::add_lambda_canary),
+    ("multi_env", multi_env::add_multi_env),
+];
+
 /// Every kind of fault the proxy injects.
 pub(crate) const ALL_FAULTS: [Fault; 6] = [
     Fault::Throttle,
@@ -67,51 +90,74 @@ pub(crate) async fn plan_is_empty(desired: &ResolvedApp, provider: &Arc<dyn Prov
         .is_empty()
 }
 
-#[tokio::test]
-async fn apply_and_destroy_converge_with_faults() {
+/// Applies and destroys one example through every fault run; panics on the first failure.
+async fn converge_under_faults(example: &'static str, add: AddExample) {
     let (direct, env) = provider_at(endpoint()).await;
     for (rate, seed) in FAULT_RUNS {
         let prefix = unique("flt");
-        let app = reference_app(&prefix);
+        let mut app = App::new(prefix.as_str()).expect("a valid app name");
+        add(&mut app, &prefix).expect("valid names");
         let desired = resolved(&app, &env);
         let proxy = FaultProxy::start(endpoint(), FaultPlan::new(rate, &ALL_FAULTS, seed)).await;
         let (faulty, _) = provider_at(proxy.endpoint()).await;
         let options = ApplyOptions::default().retry(quick_retries());
+        let run = format!("{example} at {rate} (seed {seed})");
 
         let plan = engine::plan(&desired, &faulty, 8)
             .await
-            .unwrap_or_else(|e| panic!("plan at {rate} (seed {seed}): {e}"));
+            .unwrap_or_else(|e| panic!("plan of {run}: {e}"));
         let report = engine::apply(&plan, &faulty, &options).await;
-        assert!(
-            report.succeeded(),
-            "apply at {rate} (seed {seed}) failed: {:#?}",
-            report.outcomes
-        );
+        assert!(report.succeeded(), "apply of {run}: {:#?}", report.outcomes);
         // The same end state as without faults: seen directly, nothing left to change.
-        assert!(
-            plan_is_empty(&desired, &direct).await,
-            "converged at {rate}"
-        );
+        assert!(plan_is_empty(&desired, &direct).await, "{run} converged");
 
         let report = engine::destroy(&prefix, Some(&desired), &faulty, &options)
             .await
-            .unwrap_or_else(|e| panic!("destroy plan at {rate} (seed {seed}): {e}"));
+            .unwrap_or_else(|e| panic!("destroy plan of {run}: {e}"));
         assert!(
             report.succeeded(),
-            "destroy at {rate} (seed {seed}) failed: {:#?}",
+            "destroy of {run}: {:#?}",
             report.outcomes
         );
+        // Only what the model marks retained is left; the test removes it afterwards.
+        let kept: Vec<_> = report.with_status("kept").collect();
         let left = direct.list_owned(&prefix).await.expect("list owned");
-        assert!(left.is_empty(), "nothing owned remains at {rate}: {left:?}");
-        let stats = proxy.stats();
-        assert!(stats.total_faults() > 0, "{stats:?}");
+        for owned in &left {
+            assert!(
+                kept.iter().any(|k| k.physical_name == owned.physical_name),
+                "{run}: {owned:?} was neither destroyed nor retained"
+            );
+        }
+        for k in kept {
+            direct
+                .delete(k.kind, &k.physical_name)
+                .await
+                .expect("clean up what was retained");
+        }
+        assert!(
+            proxy.stats().total_faults() > 0,
+            "{run}: faults were injected"
+        );
     }
-    let rows: Vec<_> = FAULT_RUNS
+}
+
+#[tokio::test]
+async fn every_example_applies_and_destroys_with_faults() {
+    let mut runs = tokio::task::JoinSet::new();
+    for (example, add) in EXAMPLES {
+        runs.spawn(converge_under_faults(example, add));
+    }
+    while let Some(done) = runs.join_next().await {
+        if let Err(e) = done {
+            std::panic::resume_unwind(e.into_panic());
+        }
+    }
+    let rows: Vec<_> = EXAMPLES
         .iter()
-        .map(|&(rate, seed)| crate::report::FaultRow {
-            app: "reference",
-            rate,
-            seed,
+        .flat_map(|(app, _)| {
+            FAULT_RUNS
+                .iter()
+                .map(|&(rate, seed)| crate::report::FaultRow { app, rate, seed })
         })
         .collect();
     crate::report::record_faults(
