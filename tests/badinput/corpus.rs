@@ -2071,22 +2071,22 @@ pub(crate) const BY_TYPES: &[(&str, &str, &str)] = &[
     (
         "deployment config: rule fits the platform",
         "server configurations set minimum healthy hosts; Lambda and ECS configurations set traffic routing",
-        "DeploymentConfig::minimum_healthy_hosts exists only for Server, traffic only for Lambda and ECS",
+        "`DeploymentConfig::minimum_healthy_hosts` exists only for Server, `traffic` only for Lambda and ECS",
     ),
     (
         "deployment group: platform matches the application",
         "application is {} but the group is {}",
-        "DeploymentGroup<P> takes only a Handle<DeployApplication<P>>",
+        "`DeploymentGroup<P>` takes only a `Handle<DeployApplication<P>>`",
     ),
     (
         "deployment group: config platform",
         "deployment config is for {} but the group is {}",
-        "DeploymentGroupBuilder<P>::config takes only a DeployConfig<P>",
+        "`DeploymentGroupBuilder<P>::config` takes only a `DeployConfig<P>`",
     ),
     (
         "action: CodeDeploy to an ECS group",
         "ECS groups deploy through the CodeDeployToECS action",
-        "CodeDeploy::new takes only Server and Lambda groups",
+        "`CodeDeploy::new` takes only Server and Lambda groups",
     ),
 ];
 

@@ -22,5 +22,6 @@ mod examples;
 mod listener;
 mod policies;
 mod refusals;
+mod report;
 mod robustness;
 mod security;

@@ -215,6 +215,34 @@ fn every_role_of_every_example_is_least_privilege_and_trusts_one_service() {
     assert!(all.len() >= 4 * 4, "only {} roles", all.len());
     let bad: Vec<_> = all.iter().filter(|(_, p)| !p.is_empty()).collect();
     assert!(bad.is_empty(), "{bad:#?}");
+    crate::report::record_policies(&statement_counts());
+}
+
+/// Every role checked, with its number of permission statements.
+fn statement_counts() -> Vec<(String, usize)> {
+    let mut out = Vec::new();
+    for (example, app) in crate::examples::all() {
+        let app = app.expect("examples build");
+        for template in pipewright::synth::synthesize(&app).expect("examples synthesize") {
+            let json: Value = serde_json::from_str(&template.to_json()).expect("JSON templates");
+            for (id, r) in json["Resources"].as_object().into_iter().flatten() {
+                if r["Type"] == "AWS::IAM::Role" {
+                    let n = r["Properties"]["Policies"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|p| {
+                            p["PolicyDocument"]["Statement"]
+                                .as_array()
+                                .map_or(0, Vec::len)
+                        })
+                        .sum();
+                    out.push((format!("{example}/{id}"), n));
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The checks find what they look for: a role with each fault is reported.

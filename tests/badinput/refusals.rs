@@ -43,6 +43,7 @@ fn every_invalid_model_is_refused_with_its_message_and_no_request() {
         CASES.len(),
         failures.join("\n")
     );
+    crate::report::record_corpus();
 }
 
 /// The control: the same command on a valid app does reach the counting endpoint, so the zero
