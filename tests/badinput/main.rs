@@ -9,7 +9,12 @@
 //!   and an endpoint that answers garbage, each a clear error in bounded time;
 //! - `policies`: every IAM policy of every example is least privilege, every trust policy names
 //!   one service;
-//! - `security`: no output at any verbosity carries a credential or a secret's value (LocalStack).
+//! - `security`: no output at any verbosity carries a credential or a secret's value (LocalStack);
+//! - `report`: this tier's sections of `RELIABILITY.md`, written once their tests passed.
+//!
+//! `child` runs this very binary as the CLI's process (its `entry` test, ignored otherwise), in
+//! an environment each test builds from nothing; `listener` is a loopback endpoint that counts
+//! connections and answers nothing, garbage, or `ExpiredToken`.
 
 #[path = "../localstack/harness.rs"]
 #[allow(dead_code)]
