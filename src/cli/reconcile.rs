@@ -710,6 +710,78 @@ mod tests {
     use crate::model::ResourceKind;
     use crate::provider::api::Operation;
 
+    #[test]
+    fn region_names_are_dns_labels() {
+        for ok in [
+            "us-east-1",
+            "eu-west-3",
+            "ap-southeast-5",
+            "us-gov-west-1",
+            "cn-north-1",
+            "eu-isoe-west-1",
+            "il-central-1",
+        ] {
+            assert!(is_region_name(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "eu west 1",
+            "EU-WEST-1",
+            "eu-west-1!",
+            "-eu",
+            "eu-",
+            "1eu",
+            "eu.west",
+        ] {
+            assert!(!is_region_name(bad), "{bad:?}");
+        }
+        assert!(!is_region_name(&"a".repeat(64)));
+    }
+
+    #[test]
+    fn credential_carrying_sdk_events_are_dropped_at_any_filter() {
+        use tracing::Level;
+        use tracing::callsite::Identifier;
+        use tracing::field::FieldSet;
+        use tracing::metadata::Kind;
+        struct Site;
+        impl tracing::Callsite for Site {
+            fn set_interest(&self, _: tracing::subscriber::Interest) {}
+            fn metadata(&self) -> &tracing::Metadata<'_> {
+                unreachable!("never registered")
+            }
+        }
+        static SITE: Site = Site;
+        let meta = |target: &'static str, level: Level| {
+            tracing::Metadata::new(
+                "event",
+                target,
+                level,
+                None,
+                None,
+                None,
+                FieldSet::new(&[], Identifier(&SITE)),
+                Kind::EVENT,
+            )
+        };
+        let dropped = |target, level| may_hold_credentials(&meta(target, level));
+        assert!(dropped(
+            "aws_smithy_runtime::client::orchestrator",
+            Level::TRACE
+        ));
+        assert!(dropped(
+            "aws_smithy_runtime::client::orchestrator::endpoints",
+            Level::DEBUG
+        ));
+        assert!(dropped("aws_sigv4::http_request::sign", Level::DEBUG));
+        assert!(!dropped(
+            "aws_smithy_runtime::client::retries",
+            Level::DEBUG
+        ));
+        assert!(!dropped("aws_sigv4::http_request::sign", Level::INFO));
+        assert!(!dropped("pipewright::engine", Level::TRACE));
+    }
+
     fn started(id: &str, operation: Operation) -> Event {
         Event::Started {
             id: id.into(),
