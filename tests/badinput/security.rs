@@ -225,3 +225,38 @@ fn no_output_at_any_verbosity_carries_a_credential_or_a_secret() {
             .collect::<Vec<_>>(),
     );
 }
+
+/// What the model itself prints for secret variables: their references (the parameter's and the
+/// secret's names), which is all it ever knows; the values live only in AWS.
+#[test]
+fn secret_variables_are_synthesized_as_references() {
+    let app = secrets_app("pwt-sec-ref").expect("the app builds");
+    let templates = pipewright::synth::synthesize(&app).expect("the app synthesizes");
+    let json = templates[0].to_json();
+    let value: serde_json::Value = serde_json::from_str(&json).expect("a JSON template");
+    let project = value["Resources"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .find(|(_, r)| r["Type"] == "AWS::CodeBuild::Project")
+        .map(|(_, r)| r["Properties"]["Environment"].clone())
+        .expect("a CodeBuild project");
+    let vars = project["EnvironmentVariables"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let of = |t: &str| -> Vec<String> {
+        vars.iter()
+            .filter(|v| v["Type"] == t)
+            .map(|v| v["Value"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    assert_eq!(of("PARAMETER_STORE"), [PARAMETER], "{project}");
+    assert_eq!(of("SECRETS_MANAGER"), [SECRET], "{project}");
+    // The action's variables travel as JSON in its configuration, by reference too.
+    let action_var = format!(
+        r#"\"name\":\"RELEASE_TOKEN\",\"type\":\"SECRETS_MANAGER\",\"value\":\"{SECRET}:token\""#
+    );
+    assert!(json.contains(&action_var), "{json}");
+    assert!(leaks(&json).is_empty());
+}
