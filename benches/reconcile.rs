@@ -7,6 +7,11 @@
 //! that finds the account is left out. Then the ratios of 50 pipelines to one, and the calls the
 //! 50-pipeline no-op plan made, by operation.
 //!
+//! LocalStack answers in about a millisecond and is CPU-bound on a small machine, so its times
+//! grow with the number of calls. A last table separates the engine's scheduling from that:
+//! the same apply from nothing against the in-memory fake with 50 ms per call, as AWS answers,
+//! at several concurrency bounds, where time grows with graph depth until the bound is reached.
+//!
 //! A warm-up round of one pipeline runs first and is not reported: LocalStack loads each service
 //! on its first call, which would count against the smallest size.
 //!
@@ -32,6 +37,7 @@ use pipewright::local::LocalOptions;
 use pipewright::model::App;
 use pipewright::provider::api::Provider;
 use pipewright::provider::aws::{AwsProvider, ClientOptions, Clients};
+use pipewright::provider::fake::FakeProvider;
 
 #[path = "../examples/reference.rs"]
 #[allow(dead_code)]
@@ -215,6 +221,28 @@ async fn measure(
     ))
 }
 
+/// Seconds of an apply from nothing of `n` pipelines against the fake with `latency` per call.
+async fn fake_apply(
+    n: usize,
+    latency: Duration,
+    concurrency: usize,
+) -> Result<f64, Box<dyn Error>> {
+    let mut app = App::new("fake")?;
+    for i in 0..n {
+        reference::add_reference(&mut app, &format!("fake-{i:02}"))?;
+    }
+    let env = Env::new("aws", "us-east-1", "123456789012");
+    let desired = engine::resolve(&app.desired(), &env)?;
+    let p: Arc<dyn Provider> = Arc::new(FakeProvider::new().latency(latency));
+    let started = Instant::now();
+    let plan = engine::plan(&desired, &p, concurrency).await?;
+    let report = engine::apply(&plan, &p, &ApplyOptions::default().concurrency(concurrency)).await;
+    if !report.succeeded() {
+        return Err(format!("apply of {n} pipeline(s) on the fake failed: {report}").into());
+    }
+    Ok(started.elapsed().as_secs_f64())
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error>> {
     let mut out = std::io::stdout().lock();
@@ -295,6 +323,26 @@ async fn main() -> Result<(), Box<dyn Error>> {
                 *n as f64 / many.resources as f64
             )?;
         }
+    }
+
+    let latency = Duration::from_millis(50);
+    let bounds = [8, 32, 128];
+    writeln!(
+        out,
+        "apply from nothing on the fake, {} ms per call: seconds at concurrency {bounds:?}",
+        latency.as_millis()
+    )?;
+    let mut one = Vec::new();
+    for n in SIZES {
+        let mut cells = Vec::new();
+        for (k, &c) in bounds.iter().enumerate() {
+            let t = fake_apply(n, latency, c).await?;
+            if n == SIZES[0] {
+                one.push(t);
+            }
+            cells.push(format!("{t:>6.2} (×{:.1})", t / one[k]));
+        }
+        writeln!(out, "{n:>9} pipelines: {}", cells.join("  "))?;
     }
     Ok(())
 }
