@@ -18,8 +18,9 @@
 //! The emulator is the one at `AWS_ENDPOINT_URL`, or the bundled LocalStack started for this
 //! run (in `.localstack/`, on a free port, stopped when this process ends).
 //!
-//! `cargo bench --bench reconcile` (`PIPEWRIGHT_BENCH_SIZES=1,2` runs other sizes, for a quick
-//! check; `PIPEWRIGHT_BENCH_CONCURRENCY=32` another bound on calls in flight than the CLI's 8)
+//! `cargo bench --bench reconcile` (`PIPEWRIGHT_BENCH_SIZES=1,2` runs other sizes;
+//! `PIPEWRIGHT_BENCH_CONCURRENCY=32` another bound on calls in flight than the CLI's 8).
+//! `cargo test --all-targets` runs it on 1 and 2 pipelines, as a check that it still works.
 
 use std::collections::BTreeMap;
 use std::error::Error;
@@ -44,6 +45,9 @@ use pipewright::provider::fake::FakeProvider;
 mod reference;
 
 const SIZES: [usize; 3] = [1, 10, 50];
+/// The sizes under `cargo test --all-targets`, which runs this binary without `--bench`: a quick
+/// check that the benchmark still works.
+const SMOKE_SIZES: [usize; 2] = [1, 2];
 const PLAN_RUNS: usize = 3;
 /// The CLI's default; `PIPEWRIGHT_BENCH_CONCURRENCY` overrides it.
 const CONCURRENCY: usize = 8;
@@ -280,9 +284,10 @@ async fn main() -> Result<(), Box<dyn Error>> {
             .split(',')
             .map(|n| n.trim().parse())
             .collect::<Result<_, _>>()?,
-        Err(_) => SIZES.to_vec(),
+        Err(_) if std::env::args().any(|a| a == "--bench") => SIZES.to_vec(),
+        Err(_) => SMOKE_SIZES.to_vec(),
     };
-    for n in sizes {
+    for &n in &sizes {
         let (row, by_operation) = measure(n, &options, &calls, &stamp, concurrency).await?;
         let per = |count: usize| count as f64 / row.resources as f64;
         writeln!(
@@ -333,11 +338,11 @@ async fn main() -> Result<(), Box<dyn Error>> {
         latency.as_millis()
     )?;
     let mut one = Vec::new();
-    for n in SIZES {
+    for &n in &sizes {
         let mut cells = Vec::new();
         for (k, &c) in bounds.iter().enumerate() {
             let t = fake_apply(n, latency, c).await?;
-            if n == SIZES[0] {
+            if one.len() <= k {
                 one.push(t);
             }
             cells.push(format!("{t:>6.2} (×{:.1})", t / one[k]));
