@@ -7,14 +7,20 @@
 //! that finds the account is left out. Then the ratios of 50 pipelines to one, and the calls the
 //! 50-pipeline no-op plan made, by operation.
 //!
+//! LocalStack answers in about a millisecond and is CPU-bound on a small machine, so its times
+//! grow with the number of calls. A last table separates the engine's scheduling from that:
+//! the same apply from nothing against the in-memory fake with 50 ms per call, as AWS answers,
+//! at several concurrency bounds, where time grows with graph depth until the bound is reached.
+//!
 //! A warm-up round of one pipeline runs first and is not reported: LocalStack loads each service
 //! on its first call, which would count against the smallest size.
 //!
 //! The emulator is the one at `AWS_ENDPOINT_URL`, or the bundled LocalStack started for this
 //! run (in `.localstack/`, on a free port, stopped when this process ends).
 //!
-//! `cargo bench --bench reconcile` (`PIPEWRIGHT_BENCH_SIZES=1,2` runs other sizes, for a quick
-//! check; `PIPEWRIGHT_BENCH_CONCURRENCY=32` another bound on calls in flight than the CLI's 8)
+//! `cargo bench --bench reconcile` (`PIPEWRIGHT_BENCH_SIZES=1,2` runs other sizes;
+//! `PIPEWRIGHT_BENCH_CONCURRENCY=32` another bound on calls in flight than the CLI's 8).
+//! `cargo test --all-targets` runs it on 1 and 2 pipelines, as a check that it still works.
 
 use std::collections::BTreeMap;
 use std::error::Error;
@@ -32,12 +38,16 @@ use pipewright::local::LocalOptions;
 use pipewright::model::App;
 use pipewright::provider::api::Provider;
 use pipewright::provider::aws::{AwsProvider, ClientOptions, Clients};
+use pipewright::provider::fake::FakeProvider;
 
 #[path = "../examples/reference.rs"]
 #[allow(dead_code)]
 mod reference;
 
 const SIZES: [usize; 3] = [1, 10, 50];
+/// The sizes under `cargo test --all-targets`, which runs this binary without `--bench`: a quick
+/// check that the benchmark still works.
+const SMOKE_SIZES: [usize; 2] = [1, 2];
 const PLAN_RUNS: usize = 3;
 /// The CLI's default; `PIPEWRIGHT_BENCH_CONCURRENCY` overrides it.
 const CONCURRENCY: usize = 8;
@@ -215,6 +225,28 @@ async fn measure(
     ))
 }
 
+/// Seconds of an apply from nothing of `n` pipelines against the fake with `latency` per call.
+async fn fake_apply(
+    n: usize,
+    latency: Duration,
+    concurrency: usize,
+) -> Result<f64, Box<dyn Error>> {
+    let mut app = App::new("fake")?;
+    for i in 0..n {
+        reference::add_reference(&mut app, &format!("fake-{i:02}"))?;
+    }
+    let env = Env::new("aws", "us-east-1", "123456789012");
+    let desired = engine::resolve(&app.desired(), &env)?;
+    let p: Arc<dyn Provider> = Arc::new(FakeProvider::new().latency(latency));
+    let started = Instant::now();
+    let plan = engine::plan(&desired, &p, concurrency).await?;
+    let report = engine::apply(&plan, &p, &ApplyOptions::default().concurrency(concurrency)).await;
+    if !report.succeeded() {
+        return Err(format!("apply of {n} pipeline(s) on the fake failed: {report}").into());
+    }
+    Ok(started.elapsed().as_secs_f64())
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error>> {
     let mut out = std::io::stdout().lock();
@@ -252,9 +284,10 @@ async fn main() -> Result<(), Box<dyn Error>> {
             .split(',')
             .map(|n| n.trim().parse())
             .collect::<Result<_, _>>()?,
-        Err(_) => SIZES.to_vec(),
+        Err(_) if std::env::args().any(|a| a == "--bench") => SIZES.to_vec(),
+        Err(_) => SMOKE_SIZES.to_vec(),
     };
-    for n in sizes {
+    for &n in &sizes {
         let (row, by_operation) = measure(n, &options, &calls, &stamp, concurrency).await?;
         let per = |count: usize| count as f64 / row.resources as f64;
         writeln!(
@@ -295,6 +328,26 @@ async fn main() -> Result<(), Box<dyn Error>> {
                 *n as f64 / many.resources as f64
             )?;
         }
+    }
+
+    let latency = Duration::from_millis(50);
+    let bounds = [8, 32, 128];
+    writeln!(
+        out,
+        "apply from nothing on the fake, {} ms per call: seconds at concurrency {bounds:?}",
+        latency.as_millis()
+    )?;
+    let mut one = Vec::new();
+    for &n in &sizes {
+        let mut cells = Vec::new();
+        for (k, &c) in bounds.iter().enumerate() {
+            let t = fake_apply(n, latency, c).await?;
+            if one.len() <= k {
+                one.push(t);
+            }
+            cells.push(format!("{t:>6.2} (×{:.1})", t / one[k]));
+        }
+        writeln!(out, "{n:>9} pipelines: {}", cells.join("  "))?;
     }
     Ok(())
 }

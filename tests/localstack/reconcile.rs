@@ -389,3 +389,59 @@ async fn a_deployment_config_in_use_is_replaced_with_its_group_moved_off_and_bac
     .expect("listing succeeds");
     assert!(report.succeeded(), "{report}");
 }
+
+/// Counts every SDK call, once per operation (not per retry).
+#[derive(Debug, Default, Clone)]
+struct Calls(Arc<std::sync::atomic::AtomicUsize>);
+
+impl aws_sdk_s3::config::Intercept for Calls {
+    fn name(&self) -> &'static str {
+        "Calls"
+    }
+
+    fn read_before_execution(
+        &self,
+        _: &aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef<'_>,
+        _: &mut aws_sdk_s3::config::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_no_op_plan_makes_at_most_two_calls_per_resource() {
+    let (provider, env, _) = provider().await;
+    let prefix = unique("np");
+    let desired = engine::resolve(&app(&prefix).desired(), &env).expect("resolves");
+    apply(&plan(&desired, &provider).await, &provider, false).await;
+
+    // A fresh provider, as each CLI command makes; its STS call is not the plan's.
+    let calls = Calls::default();
+    let options = pipewright::provider::aws::ClientOptions::local(crate::harness::endpoint())
+        .interceptor(calls.clone());
+    let counted = pipewright::provider::aws::Clients::load(&options)
+        .await
+        .expect("emulator options name a region");
+    let counted: Arc<dyn Provider> =
+        Arc::new(AwsProvider::new(counted).await.expect("sts answers"));
+    let before = calls.0.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(plan(&desired, &counted).await.is_empty());
+    let made = calls.0.load(std::sync::atomic::Ordering::Relaxed) - before;
+    let per_resource = made as f64 / desired.resources.len() as f64;
+    assert!(
+        per_resource <= 2.0,
+        "{made} calls for {} resources",
+        desired.resources.len()
+    );
+
+    let report = engine::destroy(
+        &desired.app,
+        Some(&desired),
+        &provider,
+        &ApplyOptions::default(),
+    )
+    .await
+    .expect("listing succeeds");
+    assert!(report.succeeded(), "{report}");
+}

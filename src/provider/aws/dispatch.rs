@@ -24,8 +24,7 @@ const MAX_PAGES: usize = 1000;
 /// them instead of one call per policy or a tagging call per resource. A change to a resource
 /// through this provider forgets what was read in bulk about it. (The tagging API can lag a tag
 /// change made moments before, by another run or by hand: the plan then shows that tag change
-/// one run late, or once more, and applying it puts the same tags again. Ownership was already
-/// decided by the same listing.)
+/// one run late, or once more, and applying it puts the same tags again.)
 #[derive(Debug, Clone)]
 pub struct AwsProvider {
     clients: Clients,
