@@ -47,6 +47,19 @@ async fn apply(plan: &engine::Plan, provider: &Arc<dyn Provider>, prune: bool) {
     assert!(report.succeeded(), "{report}: {:#?}", report.outcomes);
 }
 
+/// Destroys everything the app owns and asserts every delete succeeded.
+async fn destroy(desired: &ResolvedApp, provider: &Arc<dyn Provider>) {
+    let report = engine::destroy(
+        &desired.app,
+        Some(desired),
+        provider,
+        &ApplyOptions::default(),
+    )
+    .await
+    .expect("listing succeeds");
+    assert!(report.succeeded(), "{report}");
+}
+
 #[tokio::test]
 async fn reference_lifecycle_converges_and_leaves_nothing_behind() {
     let (provider, env, c) = provider().await;
@@ -151,15 +164,7 @@ async fn reference_lifecycle_converges_and_leaves_nothing_behind() {
     assert!(plan(&desired, &provider).await.is_empty());
 
     // Destroy: nothing the app owns remains, by tags or by name.
-    let report = engine::destroy(
-        &desired.app,
-        Some(&desired),
-        &provider,
-        &ApplyOptions::default(),
-    )
-    .await
-    .expect("listing succeeds");
-    assert!(report.succeeded(), "{report}");
+    destroy(&desired, &provider).await;
     assert!(
         provider
             .list_owned(&desired.app)
@@ -205,15 +210,7 @@ async fn a_same_named_bucket_that_is_not_ours_is_left_untouched() {
     let policy = c.s3.get_bucket_policy().bucket(&bucket).send().await;
     assert!(policy.is_err(), "still without a policy");
 
-    let report = engine::destroy(
-        &desired.app,
-        Some(&desired),
-        &provider,
-        &ApplyOptions::default(),
-    )
-    .await
-    .expect("listing succeeds");
-    assert!(report.succeeded(), "{report}");
+    destroy(&desired, &provider).await;
     c.s3.head_bucket()
         .bucket(&bucket)
         .send()
@@ -304,15 +301,7 @@ async fn every_kind_updates_in_place_and_converges() {
     apply(&fields, &provider, false).await;
     assert!(plan(&desired, &provider).await.is_empty());
 
-    let report = engine::destroy(
-        &desired.app,
-        Some(&desired),
-        &provider,
-        &ApplyOptions::default(),
-    )
-    .await
-    .expect("listing succeeds");
-    assert!(report.succeeded(), "{report}");
+    destroy(&desired, &provider).await;
     assert!(
         provider
             .list_owned(&desired.app)
@@ -379,15 +368,7 @@ async fn a_deployment_config_in_use_is_replaced_with_its_group_moved_off_and_bac
         "the group is back on its config"
     );
 
-    let report = engine::destroy(
-        &desired.app,
-        Some(&desired),
-        &provider,
-        &ApplyOptions::default(),
-    )
-    .await
-    .expect("listing succeeds");
-    assert!(report.succeeded(), "{report}");
+    destroy(&desired, &provider).await;
 }
 
 /// Counts every SDK call, once per operation (not per retry).
@@ -435,13 +416,5 @@ async fn a_no_op_plan_makes_at_most_two_calls_per_resource() {
         desired.resources.len()
     );
 
-    let report = engine::destroy(
-        &desired.app,
-        Some(&desired),
-        &provider,
-        &ApplyOptions::default(),
-    )
-    .await
-    .expect("listing succeeds");
-    assert!(report.succeeded(), "{report}");
+    destroy(&desired, &provider).await;
 }
