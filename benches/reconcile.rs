@@ -7,10 +7,14 @@
 //! that finds the account is left out. Then the ratios of 50 pipelines to one, and the calls the
 //! 50-pipeline no-op plan made, by operation.
 //!
-//! LocalStack answers in about a millisecond and is CPU-bound on a small machine, so its times
-//! grow with the number of calls. A last table separates the engine's scheduling from that:
-//! the same apply from nothing against the in-memory fake with 50 ms per call, as AWS answers,
-//! at several concurrency bounds, where time grows with graph depth until the bound is reached.
+//! LocalStack answers in about a millisecond from one Python process, so on a small machine it
+//! is CPU-bound and its times grow with the number of calls, whatever the engine does: the
+//! benchmark prints the emulator's CPU time during the largest apply to show it. AWS instead
+//! takes tens to hundreds of milliseconds per call on servers that are never the bottleneck, so
+//! the last table runs the same apply and destroy from nothing against the same emulator behind
+//! a loopback proxy that delays every request by 50 ms (`PIPEWRIGHT_BENCH_LATENCY_MS`), at
+//! several concurrency bounds (`PIPEWRIGHT_BENCH_BOUNDS=8,32,64`): there time follows the depth
+//! of the dependency graph as long as the bound lets a level run at once.
 //!
 //! A warm-up round of one pipeline runs first and is not reported: LocalStack loads each service
 //! on its first call, which would count against the smallest size.
@@ -19,7 +23,7 @@
 //! run (in `.localstack/`, on a free port, stopped when this process ends).
 //!
 //! `cargo bench --bench reconcile` (`PIPEWRIGHT_BENCH_SIZES=1,2` runs other sizes;
-//! `PIPEWRIGHT_BENCH_CONCURRENCY=32` another bound on calls in flight than the CLI's 8).
+//! `PIPEWRIGHT_BENCH_CONCURRENCY=8` another bound on calls in flight than the CLI's default).
 //! `cargo test --all-targets` runs it on 1 and 2 pipelines, as a check that it still works.
 
 use std::collections::BTreeMap;
@@ -38,7 +42,11 @@ use pipewright::local::LocalOptions;
 use pipewright::model::App;
 use pipewright::provider::api::Provider;
 use pipewright::provider::aws::{AwsProvider, ClientOptions, Clients};
-use pipewright::provider::fake::FakeProvider;
+
+// The fault tier's proxy, used here only to add latency; its own tests run with that tier.
+#[path = "../tests/faults/proxy.rs"]
+#[allow(dead_code, unused_imports)]
+mod proxy;
 
 #[path = "../examples/reference.rs"]
 #[allow(dead_code)]
@@ -50,7 +58,11 @@ const SIZES: [usize; 3] = [1, 10, 50];
 const SMOKE_SIZES: [usize; 2] = [1, 2];
 const PLAN_RUNS: usize = 3;
 /// The CLI's default; `PIPEWRIGHT_BENCH_CONCURRENCY` overrides it.
-const CONCURRENCY: usize = 8;
+const CONCURRENCY: usize = engine::DEFAULT_CONCURRENCY;
+/// Added to every call in the last table: the low end of AWS control-plane latencies.
+const LATENCY_MS: u64 = 50;
+/// The concurrency bounds of the last table.
+const BOUNDS: [usize; 3] = [8, 32, 64];
 
 /// Calls by `service:operation`, counted once per operation (retries are not extra calls).
 #[derive(Debug, Default, Clone)]
@@ -124,27 +136,35 @@ struct Row {
     pipelines: usize,
     resources: usize,
     apply: Phase,
+    /// CPU seconds the emulator spent during the apply, when its process is known.
+    apply_emulator_cpu: Option<f64>,
     plan: Phase,
     destroy: Phase,
 }
 
-fn endpoint() -> Result<String, Box<dyn Error>> {
+/// The emulator's endpoint, and its process when this run started it.
+fn endpoint() -> Result<(String, Option<u32>), Box<dyn Error>> {
     if let Some(url) = std::env::var("AWS_ENDPOINT_URL")
         .ok()
         .filter(|u| !u.is_empty())
     {
-        return Ok(url);
+        return Ok((url, None));
     }
     let pid = std::process::id();
+    let state_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/.localstack");
+    let instance = format!("bench-{pid}");
     let emulator = LocalOptions::default()
-        .state_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.localstack"))
-        .instance(format!("bench-{pid}"))
+        .state_dir(state_dir)
+        .instance(&instance)
         .port(0)
         .owner_pid(pid)
         .timeout(Duration::from_secs(300))
         .show_progress(true)
         .start()?;
-    Ok(emulator.endpoint().to_owned())
+    let process = std::fs::read_to_string(format!("{state_dir}/instances/{instance}/pid"))
+        .ok()
+        .and_then(|s| s.trim().parse().ok());
+    Ok((emulator.endpoint().to_owned(), process))
 }
 
 /// A provider on fresh clients, as a CLI command builds one; its STS call is not counted.
@@ -163,6 +183,7 @@ async fn measure(
     calls: &Calls,
     stamp: &str,
     concurrency: usize,
+    emulator: Option<u32>,
 ) -> Result<(Row, BTreeMap<String, usize>), Box<dyn Error>> {
     let name = format!("bench{stamp}n{n}");
     let mut app = App::new(&name)?;
@@ -176,10 +197,14 @@ async fn measure(
     let p: Arc<dyn Provider> = Arc::new(aws);
     calls.take();
 
+    let cpu_before = emulator.and_then(cpu_seconds);
     let started = Instant::now();
     let plan = engine::plan(&desired, &p, concurrency).await?;
     let report = engine::apply(&plan, &p, &ApplyOptions::default().concurrency(concurrency)).await;
     let apply = Phase::from(started.elapsed().as_secs_f64(), &calls.take());
+    let apply_emulator_cpu = cpu_before
+        .zip(emulator.and_then(cpu_seconds))
+        .map(|(before, after)| after - before);
     if !report.succeeded() {
         return Err(format!("apply of {n} pipeline(s) failed: {report}").into());
     }
@@ -218,6 +243,7 @@ async fn measure(
             pipelines: n,
             resources: desired.resources.len(),
             apply,
+            apply_emulator_cpu,
             plan,
             destroy,
         },
@@ -225,32 +251,53 @@ async fn measure(
     ))
 }
 
-/// Seconds of an apply from nothing of `n` pipelines against the fake with `latency` per call.
-async fn fake_apply(
+/// Seconds of an apply from nothing of `n` pipelines and of its destroy, through `options`.
+async fn apply_destroy(
     n: usize,
-    latency: Duration,
+    options: &ClientOptions,
+    stamp: &str,
     concurrency: usize,
-) -> Result<f64, Box<dyn Error>> {
-    let mut app = App::new("fake")?;
+) -> Result<(f64, f64), Box<dyn Error>> {
+    let name = format!("lat{stamp}c{concurrency}n{n}");
+    let mut app = App::new(&name)?;
     for i in 0..n {
-        reference::add_reference(&mut app, &format!("fake-{i:02}"))?;
+        reference::add_reference(&mut app, &format!("{name}-{i:02}"))?;
     }
-    let env = Env::new("aws", "us-east-1", "123456789012");
+    let aws = AwsProvider::new(Clients::load(options).await?).await?;
+    let env = Env::new(aws.partition(), aws.region(), aws.account());
     let desired = engine::resolve(&app.desired(), &env)?;
-    let p: Arc<dyn Provider> = Arc::new(FakeProvider::new().latency(latency));
+    let p: Arc<dyn Provider> = Arc::new(aws);
+    let opts = ApplyOptions::default().concurrency(concurrency);
+
     let started = Instant::now();
     let plan = engine::plan(&desired, &p, concurrency).await?;
-    let report = engine::apply(&plan, &p, &ApplyOptions::default().concurrency(concurrency)).await;
+    let report = engine::apply(&plan, &p, &opts).await;
+    let apply = started.elapsed().as_secs_f64();
     if !report.succeeded() {
-        return Err(format!("apply of {n} pipeline(s) on the fake failed: {report}").into());
+        return Err(format!("apply of {n} pipeline(s) failed: {report}").into());
     }
-    Ok(started.elapsed().as_secs_f64())
+    let started = Instant::now();
+    let report = engine::destroy(&desired.app, Some(&desired), &p, &opts).await?;
+    let destroy = started.elapsed().as_secs_f64();
+    if !report.succeeded() {
+        return Err(format!("destroy of {n} pipeline(s) failed: {report}").into());
+    }
+    Ok((apply, destroy))
+}
+
+/// CPU seconds (user + system) the process `pid` has used so far, from `/proc` (Linux only).
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    // USER_HZ is 100 on every Linux that matters here.
+    Some(ticks / 100.0)
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error>> {
     let mut out = std::io::stdout().lock();
-    let url = endpoint()?;
+    let (url, emulator) = endpoint()?;
     let calls = Calls::default();
     let options = ClientOptions::local(&url).interceptor(calls.clone());
     let stamp = SystemTime::now()
@@ -276,19 +323,29 @@ async fn main() -> Result<(), Box<dyn Error>> {
         "destroy s",
         "calls/res"
     )?;
-    measure(1, &options, &calls, &format!("{stamp}w"), concurrency).await?;
+    measure(
+        1,
+        &options,
+        &calls,
+        &format!("{stamp}w"),
+        concurrency,
+        emulator,
+    )
+    .await?;
     let mut rows = Vec::new();
     let mut last_plan = BTreeMap::new();
+    let full = std::env::args().any(|a| a == "--bench");
     let sizes: Vec<usize> = match std::env::var("PIPEWRIGHT_BENCH_SIZES") {
         Ok(list) => list
             .split(',')
             .map(|n| n.trim().parse())
             .collect::<Result<_, _>>()?,
-        Err(_) if std::env::args().any(|a| a == "--bench") => SIZES.to_vec(),
+        Err(_) if full => SIZES.to_vec(),
         Err(_) => SMOKE_SIZES.to_vec(),
     };
     for &n in &sizes {
-        let (row, by_operation) = measure(n, &options, &calls, &stamp, concurrency).await?;
+        let (row, by_operation) =
+            measure(n, &options, &calls, &stamp, concurrency, emulator).await?;
         let per = |count: usize| count as f64 / row.resources as f64;
         writeln!(
             out,
@@ -308,7 +365,8 @@ async fn main() -> Result<(), Box<dyn Error>> {
     if let (Some(one), Some(many)) = (rows.first(), rows.last()) {
         writeln!(
             out,
-            "{} vs {}: apply ×{:.1}, no-op plan ×{:.1}, destroy ×{:.1} (resources ×{:.0})",
+            "{} vs {} against the bare emulator: apply ×{:.1}, no-op plan ×{:.1}, destroy ×{:.1} \
+             (resources ×{:.0})",
             many.pipelines,
             one.pipelines,
             many.apply.seconds / one.apply.seconds,
@@ -330,24 +388,88 @@ async fn main() -> Result<(), Box<dyn Error>> {
         }
     }
 
-    let latency = Duration::from_millis(50);
-    let bounds = [8, 32, 128];
+    // The emulator's share of the largest apply: when it is busy all along, the apply waits on
+    // its CPU, and no scheduling can make it follow the depth of the graph.
+    if let Some((row, cpu)) = rows
+        .last()
+        .and_then(|r| r.apply_emulator_cpu.map(|cpu| (r, cpu)))
+    {
+        writeln!(
+            out,
+            "emulator CPU during the {}-pipeline apply: {cpu:.2} s over {:.2} s ({:.0}% of one core; \
+             {:.2} ms per call)",
+            row.pipelines,
+            row.apply.seconds,
+            100.0 * cpu / row.apply.seconds,
+            1000.0 * cpu / (row.apply.reads + row.apply.writes).max(1) as f64,
+        )?;
+    }
+
+    // The same emulator behind a proxy that holds every request for a while, as AWS takes
+    // tens to hundreds of milliseconds per control-plane call: time now follows calls in
+    // sequence (the depth of the graph) as long as the concurrency bound lets a level run at once.
+    let latency = Duration::from_millis(match std::env::var("PIPEWRIGHT_BENCH_LATENCY_MS") {
+        Ok(ms) => ms.trim().parse()?,
+        Err(_) => LATENCY_MS,
+    });
+    let proxy = proxy::FaultProxy::start(
+        &url,
+        proxy::FaultPlan::new(1.0, &[proxy::Fault::Latency(latency)], 0),
+    )
+    .await;
+    let slow = ClientOptions::local(proxy.endpoint());
+    let bounds: Vec<usize> = match std::env::var("PIPEWRIGHT_BENCH_BOUNDS") {
+        Ok(list) => list
+            .split(',')
+            .map(|n| n.trim().parse())
+            .collect::<Result<_, _>>()?,
+        Err(_) if full => BOUNDS.to_vec(),
+        Err(_) => vec![CONCURRENCY],
+    };
     writeln!(
         out,
-        "apply from nothing on the fake, {} ms per call: seconds at concurrency {bounds:?}",
+        "with {} ms added to every call: apply / destroy seconds (× one pipeline) by concurrency",
         latency.as_millis()
     )?;
-    let mut one = Vec::new();
+    let header: Vec<String> = bounds
+        .iter()
+        .map(|c| format!("{:^27}", format!("concurrency {c}")))
+        .collect();
+    writeln!(out, "{:>9} | {}", "pipelines", header.join(" | "))?;
+    let mut one: Vec<(f64, f64)> = Vec::new();
+    let mut last: Vec<(f64, f64)> = Vec::new();
     for &n in &sizes {
         let mut cells = Vec::new();
+        last.clear();
         for (k, &c) in bounds.iter().enumerate() {
-            let t = fake_apply(n, latency, c).await?;
+            let (apply, destroy) = apply_destroy(n, &slow, &stamp, c).await?;
             if one.len() <= k {
-                one.push(t);
+                one.push((apply, destroy));
             }
-            cells.push(format!("{t:>6.2} (×{:.1})", t / one[k]));
+            last.push((apply, destroy));
+            cells.push(format!(
+                "{apply:>6.2} (×{:>4.1}) {destroy:>6.2} (×{:>4.1})",
+                apply / one[k].0,
+                destroy / one[k].1
+            ));
         }
-        writeln!(out, "{n:>9} pipelines: {}", cells.join("  "))?;
+        writeln!(out, "{n:>9} | {}", cells.join(" | "))?;
+    }
+    // The verdict at the CLI's default bound: how the largest size compares with the smallest.
+    if let (Some(k), Some(&first), Some(&most)) = (
+        bounds.iter().position(|&c| c == CONCURRENCY),
+        sizes.first(),
+        sizes.last(),
+    ) {
+        writeln!(
+            out,
+            "{most} vs {first} with {} ms per call at concurrency {CONCURRENCY}: apply ×{:.1}, \
+             destroy ×{:.1} (resources ×{}, graph depth ×1)",
+            latency.as_millis(),
+            last[k].0 / one[k].0,
+            last[k].1 / one[k].1,
+            most / first,
+        )?;
     }
     Ok(())
 }

@@ -19,7 +19,8 @@
 //!   field (the JSON form is [`Plan`](crate::engine::Plan)'s, versioned by `format_version`);
 //! - `apply [--yes] [--prune] [--concurrency N]` shows the plan, asks (unless `--yes`; without a
 //!   terminal it refuses), makes the changes with progress per resource (a line per finished
-//!   step, and on a terminal a live line of what is in flight), and ends with a summary;
+//!   step, and on a terminal a live line of what is in flight), and ends with a summary; at most
+//!   `N` AWS calls are in flight (default [`engine::DEFAULT_CONCURRENCY`](crate::engine::DEFAULT_CONCURRENCY), 64);
 //! - `destroy [--yes] [--concurrency N]` deletes everything the app owns (retained buckets stay);
 //! - `drift [--json]` reports resources changed outside pipewright, field by field;
 //! - `local start|status|stop` manages the bundled LocalStack.
@@ -49,6 +50,13 @@ use crate::model::App;
 
 mod reconcile;
 use crate::synth::{self, GraphFormat};
+
+/// `--concurrency` when not given: the engine's default, which fits the flag's range.
+#[allow(clippy::cast_possible_truncation)]
+const DEFAULT_CONCURRENCY: u16 = {
+    assert!(crate::engine::DEFAULT_CONCURRENCY <= 256);
+    crate::engine::DEFAULT_CONCURRENCY as u16
+};
 
 /// Something the CLI can run on: an [`App`], or the result of building one (a build error is
 /// printed and exits 1).
@@ -116,7 +124,7 @@ enum Command {
         #[arg(long)]
         prune: bool,
         /// The most AWS calls in flight at once.
-        #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+        #[arg(long, default_value_t = DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..=256))]
         concurrency: u16,
     },
     /// Delete everything the app owns (buckets marked retained stay).
@@ -125,7 +133,7 @@ enum Command {
         #[arg(long, short = 'y')]
         yes: bool,
         /// The most AWS calls in flight at once.
-        #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+        #[arg(long, default_value_t = DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..=256))]
         concurrency: u16,
     },
     /// Report resources changed outside pipewright (exit 2 on drift).
@@ -354,6 +362,22 @@ mod tests {
     fn apply_flags_are_checked() {
         let (code, _, err) = run_str(App::new("shop").unwrap(), &["apply", "--concurrency", "0"]);
         assert_eq!(code, 2, "{err}");
+        let (code, _, err) = run_str(
+            App::new("shop").unwrap(),
+            &["destroy", "--concurrency", "257"],
+        );
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("1..=256"), "{err}");
+        let help = Cli::try_parse_from(["app", "apply", "--help"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            help.contains(&format!(
+                "[default: {}]",
+                crate::engine::DEFAULT_CONCURRENCY
+            )),
+            "{help}"
+        );
         let (code, _, err) = run_str(
             App::new("shop").unwrap(),
             &["plan", "--local", "--profile", "ci"],

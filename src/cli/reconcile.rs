@@ -229,7 +229,13 @@ pub(super) async fn plan(
         Ok(s) => s,
         Err(code) => return code,
     };
-    let plan = match engine::plan(&session.desired, &session.provider, 8).await {
+    let plan = match engine::plan(
+        &session.desired,
+        &session.provider,
+        engine::DEFAULT_CONCURRENCY,
+    )
+    .await
+    {
         Ok(p) => p,
         Err(e) => return engine_failure(err, &e),
     };
@@ -353,7 +359,13 @@ pub(super) async fn drift(
         Ok(s) => s,
         Err(code) => return code,
     };
-    let plan = match engine::plan(&session.desired, &session.provider, 8).await {
+    let plan = match engine::plan(
+        &session.desired,
+        &session.provider,
+        engine::DEFAULT_CONCURRENCY,
+    )
+    .await
+    {
         Ok(p) => p,
         Err(e) => return engine_failure(err, &e),
     };

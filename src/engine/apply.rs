@@ -78,7 +78,7 @@ impl fmt::Debug for ApplyOptions {
 impl Default for ApplyOptions {
     fn default() -> Self {
         Self {
-            concurrency: 8,
+            concurrency: super::DEFAULT_CONCURRENCY,
             prune: false,
             retry: RetryPolicy::default(),
             events: None,
@@ -87,7 +87,8 @@ impl Default for ApplyOptions {
 }
 
 impl ApplyOptions {
-    /// The most provider calls in flight at once (default 8; 0 counts as 1).
+    /// The most provider calls in flight at once (default [`DEFAULT_CONCURRENCY`](super::DEFAULT_CONCURRENCY);
+    /// 0 counts as 1).
     pub fn concurrency(mut self, n: usize) -> Self {
         self.concurrency = n.max(1);
         self

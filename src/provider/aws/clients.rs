@@ -180,7 +180,10 @@ impl Clients {
     /// Loads the AWS configuration once and builds every client from it.
     ///
     /// Requests time out after bounded delays (5 s to connect, 60 s per attempt) and are retried
-    /// by the SDK's standard policy (throttling, 5xx and transient network errors, with backoff).
+    /// by the SDK's adaptive policy: the standard one (throttling, 5xx and transient network
+    /// errors, up to 5 attempts with backoff) plus, once a service throttles, a client-side limit
+    /// on the rate of requests sent to that service, raised again as it stops throttling. That
+    /// keeps the engine's many calls in flight from hammering a control plane with a low quota.
     ///
     /// # Errors
     ///
@@ -188,7 +191,7 @@ impl Clients {
     /// on the first request.
     pub async fn load(options: &ClientOptions) -> Result<Self, ConfigError> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(RetryConfig::standard().with_max_attempts(5))
+            .retry_config(RetryConfig::adaptive().with_max_attempts(5))
             .timeout_config(
                 TimeoutConfig::builder()
                     .connect_timeout(Duration::from_secs(5))
@@ -291,6 +294,24 @@ mod tests {
         assert_eq!(clients.endpoint_url(), Some("http://127.0.0.1:4566"));
         let s3 = clients.s3.config();
         assert_eq!(s3.region().map(|r| r.as_ref()), Some("us-east-1"));
+    }
+
+    #[tokio::test]
+    async fn every_client_retries_adaptively() {
+        let clients = Clients::load(&ClientOptions::local("http://127.0.0.1:4566"))
+            .await
+            .expect("a region is implied");
+        let configs = [
+            clients.s3.config().retry_config().cloned(),
+            clients.iam.config().retry_config().cloned(),
+            clients.codepipeline.config().retry_config().cloned(),
+            clients.codebuild.config().retry_config().cloned(),
+        ];
+        for retry in configs {
+            let retry = retry.expect("a retry configuration");
+            assert_eq!(retry.mode(), aws_config::retry::RetryMode::Adaptive);
+            assert_eq!(retry.max_attempts(), 5);
+        }
     }
 
     #[tokio::test]
