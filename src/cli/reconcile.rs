@@ -298,7 +298,8 @@ pub(super) async fn apply(
     let options = ApplyOptions::default()
         .concurrency(flags.concurrency)
         .prune(flags.prune);
-    let report = run_with_progress(&plan, &session.provider, options, runs, flags.live, err).await;
+    let steps = engine::step_count(&plan, &options);
+    let report = run_with_progress(&plan, &session.provider, options, steps, flags.live, err).await;
     finish(&report, "apply", out, err)
 }
 
@@ -343,7 +344,8 @@ pub(super) async fn destroy(
         return code;
     }
     let options = ApplyOptions::default().concurrency(concurrency).prune(true);
-    let report = run_with_progress(&plan, &session.provider, options, runs, flags.live, err).await;
+    let steps = engine::step_count(&plan, &options);
+    let report = run_with_progress(&plan, &session.provider, options, steps, flags.live, err).await;
     finish(&report, "destroy", out, err)
 }
 
@@ -495,8 +497,9 @@ fn confirm(yes: bool, question: &str, verb: &str, err: &mut dyn Write) -> Result
     Ok(())
 }
 
-/// Runs the plan, printing one line per finished step as the engine's events arrive; with
-/// `live`, a last line redrawn in place shows what is in flight.
+/// Runs the plan, printing one line per finished step (`[n/total]`, `total` from
+/// [`engine::step_count`]) as the engine's events arrive; with `live`, a last line redrawn in
+/// place shows what is in flight.
 async fn run_with_progress(
     plan: &Plan,
     provider: &Arc<dyn Provider>,

@@ -619,11 +619,28 @@ fn moved(g: &Resource, from: &str, to: &str) -> Step {
     )
 }
 
-/// Applies a plan: creates, updates and replaces in dependency order, then (with
-/// [`ApplyOptions::prune`], or always for a destroy plan) deletes. Never fails as a whole: the
-/// [`Report`] says what happened to each resource; apply again to finish after a failure.
-pub async fn apply(plan: &Plan, provider: &Arc<dyn Provider>, options: &ApplyOptions) -> Report {
-    let started = Instant::now();
+/// What an apply will run: an outcome per resource, the creates and updates (phase one) and
+/// the deletes (phase two), each node with its steps and dependencies.
+struct Schedule {
+    outcomes: Vec<Outcome>,
+    first: Vec<Node>,
+    deletes: Vec<Delete>,
+}
+
+/// How many provider steps applying `plan` with `options` takes when everything succeeds: one
+/// per create, update and delete, two per replacement, and two more per deployment group moved
+/// off and back onto a configuration being replaced. What progress counts up to.
+#[must_use]
+pub fn step_count(plan: &Plan, options: &ApplyOptions) -> usize {
+    let s = schedule(plan, options);
+    s.first
+        .iter()
+        .chain(s.deletes.iter().map(|d| &d.node))
+        .map(|n| n.steps.len())
+        .sum()
+}
+
+fn schedule(plan: &Plan, options: &ApplyOptions) -> Schedule {
     let mut outcomes: Vec<Outcome> = Vec::new();
     let mut first: Vec<Node> = Vec::new();
     let mut first_deps: Vec<&[String]> = Vec::new();
@@ -739,6 +756,23 @@ pub async fn apply(plan: &Plan, provider: &Arc<dyn Provider>, options: &ApplyOpt
             .filter_map(|d| node_of_id.get(d.as_str()).copied())
             .collect();
     }
+    Schedule {
+        outcomes,
+        first,
+        deletes,
+    }
+}
+
+/// Applies a plan: creates, updates and replaces in dependency order, then (with
+/// [`ApplyOptions::prune`], or always for a destroy plan) deletes. Never fails as a whole: the
+/// [`Report`] says what happened to each resource; apply again to finish after a failure.
+pub async fn apply(plan: &Plan, provider: &Arc<dyn Provider>, options: &ApplyOptions) -> Report {
+    let started = Instant::now();
+    let Schedule {
+        mut outcomes,
+        first,
+        deletes,
+    } = schedule(plan, options);
     run(&first, &mut outcomes, provider, options).await;
 
     // Deletes wait for every create and update: something kept may use a resource being

@@ -36,11 +36,12 @@ mod resolve;
 
 pub use apply::{
     ApplyOptions, Event, EventSink, Outcome, Report, RetryPolicy, Status, apply, destroy,
+    step_count,
 };
 pub use diff::{Change, KindRules, ReplaceStrategy, changed_fields, diff, normalize, rules};
 pub use plan::{
-    FORMAT_VERSION, Mode, ObservedMap, Plan, PlannedChange, Retained, Summary, build_destroy_plan,
-    build_plan, delete_rank, plan, plan_destroy, waves,
+    FORMAT_VERSION, GroupMove, Mode, ObservedMap, Plan, PlannedChange, Retained, Summary,
+    build_destroy_plan, build_plan, delete_rank, plan, plan_destroy, waves,
 };
 pub use resolve::{Env, ResolveError, ResolvedApp, ResolvedResource, resolve};
 

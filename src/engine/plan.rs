@@ -53,12 +53,27 @@ pub struct PlannedChange {
     /// The desired properties of a resource to create or replace, for display.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<Value>,
+    /// For a deployment configuration deleted then created again: the deployment groups that use
+    /// it, which move to their platform's predefined configuration while it is gone, then back.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub moves: Vec<GroupMove>,
     /// The desired resource (`None` for a delete).
     #[serde(skip)]
     pub resource: Option<Resource>,
     /// Whether the resource is in the model (its dependencies are then known exactly).
     #[serde(skip)]
     pub in_model: bool,
+}
+
+/// A deployment group moved off a configuration while that one is replaced, then moved back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupMove {
+    /// The group's logical id.
+    pub id: String,
+    /// The group's physical name, `<application>/<group>`.
+    pub physical_name: String,
+    /// The predefined configuration it uses meanwhile.
+    pub interim_config: String,
 }
 
 /// A resource destroy leaves in place.
@@ -134,7 +149,9 @@ impl fmt::Display for Summary {
 /// `replace` adds `forced_by` (the create-only property, a JSON pointer), `strategy`
 /// (`{"order": "delete_then_create"}` or `{"order": "create_then_delete", "old_name": …}`) and
 /// `fields` (and `parent`, the logical id of the resource it lives in, when it is replaced only
-/// because that one is); `create` and `replace` add `properties` (what will be created); `conflict` adds
+/// because that one is); a deployment configuration deleted then created again adds `moves`, the
+/// groups that use it (`[{"id", "physical_name", "interim_config"}]`: each moves to
+/// `interim_config` while it is gone, then back); `create` and `replace` add `properties` (what will be created); `conflict` adds
 /// `message` (what is there and how to adopt it). Field paths are JSON pointers into the
 /// resource's CloudFormation properties; `old`/`new` are absent when the field is.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -186,6 +203,10 @@ impl Plan {
 /// The deployment groups (as the model wants them) that use configuration `config` and exist
 /// now, when `config` is replaced under its own name: CodeDeploy will not delete it under them.
 pub(crate) fn config_users(plan: &Plan, config: &PlannedChange) -> Vec<Resource> {
+    users_of_config(&plan.changes, config)
+}
+
+fn users_of_config(changes: &[PlannedChange], config: &PlannedChange) -> Vec<Resource> {
     if config.kind != ResourceKind::DeploymentConfig
         || !matches!(
             config.change,
@@ -197,7 +218,7 @@ pub(crate) fn config_users(plan: &Plan, config: &PlannedChange) -> Vec<Resource>
     {
         return Vec::new();
     }
-    plan.changes
+    changes
         .iter()
         .filter(|g| {
             g.kind == ResourceKind::DeploymentGroup
@@ -275,9 +296,9 @@ impl fmt::Display for Plan {
                             "± replace {what}: {forced_by} cannot change in place; {how}"
                         )?,
                     }
-                    let users = config_users(self, c);
-                    if let Some(default) = c.resource.as_ref().filter(|_| !users.is_empty()) {
-                        let names: Vec<String> = users
+                    if let Some(first) = c.moves.first() {
+                        let names: Vec<String> = c
+                            .moves
                             .iter()
                             .map(|g| format!("\"{}\"", g.physical_name))
                             .collect();
@@ -285,7 +306,7 @@ impl fmt::Display for Plan {
                             f,
                             "    deployment group(s) {} use it: they move to {} while it is replaced, then back",
                             names.join(", "),
-                            default_config(default)
+                            first.interim_config
                         )?;
                     }
                     fields.as_slice()
@@ -460,6 +481,7 @@ pub fn build_plan(
                 depends_on: r.depends_on.clone(),
                 change: diff(res, seen, app),
                 properties: None,
+                moves: Vec::new(),
                 resource: Some(res.clone()),
                 in_model: true,
             }
@@ -564,6 +586,7 @@ pub fn build_plan(
             depends_on: Vec::new(),
             change: Change::Delete,
             properties: None,
+            moves: Vec::new(),
             resource: None,
             in_model: false,
         })
@@ -573,6 +596,21 @@ pub fn build_plan(
         if matches!(c.change, Change::Create | Change::Replace { .. }) {
             c.properties = c.resource.as_ref().map(|r| r.properties.clone());
         }
+    }
+    for i in 0..changes.len() {
+        let Some(config) = changes[i].resource.as_ref() else {
+            continue;
+        };
+        let interim = default_config(config);
+        let moves = users_of_config(&changes, &changes[i])
+            .into_iter()
+            .map(|g| GroupMove {
+                id: g.id,
+                physical_name: g.physical_name,
+                interim_config: interim.to_owned(),
+            })
+            .collect();
+        changes[i].moves = moves;
     }
     changes.sort_by_key(|c| c.wave);
     changes.extend(deletes);
@@ -644,6 +682,7 @@ pub fn build_destroy_plan(
             depends_on: known.map(|r| r.depends_on.clone()).unwrap_or_default(),
             change: Change::Delete,
             properties: None,
+            moves: Vec::new(),
             resource: None,
             in_model: known.is_some(),
         });

@@ -116,6 +116,12 @@ proptest! {
             let again = engine::plan(&desired, &provider, 4).await.expect("the fake answers");
             prop_assert!(again.is_empty(), "{:#?}", again.changes);
             let calls = fake.calls();
+            // Progress counts up to exactly the changes the provider saw.
+            let writes = calls
+                .iter()
+                .filter(|c| matches!(c.op, Operation::Create | Operation::Update | Operation::Delete))
+                .count();
+            prop_assert_eq!(writes, engine::step_count(&plan, &crate::fast()));
             let at = |id: &str| {
                 let r = desired.resources.iter().find(|r| r.resource.id == id).map(|r| &r.resource);
                 r.and_then(|r| calls.iter().position(|c| c.op == Operation::Create && c.name == r.physical_name))

@@ -443,7 +443,24 @@ async fn a_deployment_config_in_use_is_replaced_after_its_groups_move_off() {
         ),
         "{plan}"
     );
+    // The JSON plan says so too, and progress counts the moves among the steps.
+    let json: serde_json::Value = serde_json::from_str(&plan.to_json()).expect("JSON");
+    let change = json["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .find(|c| c["action"] == "replace")
+        .expect("the replacement");
+    assert_eq!(
+        change["moves"],
+        json!([{
+            "id": desired.resources[index(&desired, ResourceKind::DeploymentGroup)].resource.id,
+            "physical_name": "orders/live",
+            "interim_config": "CodeDeployDefault.LambdaAllAtOnce",
+        }])
+    );
     let (options, events) = crate::recording();
+    assert_eq!(engine::step_count(&plan, &options), 4);
     let report = engine::apply(&plan, &provider, &options).await;
     assert!(report.succeeded(), "{report}");
     assert_eq!(fake.count(Operation::Update), 2, "off, then back on");

@@ -86,6 +86,17 @@ async fn cli(app: App, args: &[&str]) -> Run {
     }
 }
 
+/// The `[n/total]` counters of the progress lines, in order.
+fn progress(err: &str) -> Vec<(usize, usize)> {
+    err.lines()
+        .filter_map(|line| {
+            let counter = line.split_once('[')?.1.split_once(']')?.0;
+            let (n, total) = counter.split_once('/')?;
+            Some((n.parse().ok()?, total.parse().ok()?))
+        })
+        .collect()
+}
+
 /// Asserts the exit code, showing what the command printed when it differs.
 #[track_caller]
 fn expect(run: &Run, code: u8, what: &str) {
@@ -236,6 +247,15 @@ async fn lifecycle(short: &str, add: AddExample, retained: &[&str]) {
     // From nothing; then a plan with nothing to do.
     let created = cli(app(start), &["apply", "--yes"]).await;
     expect(&created, 0, "apply from nothing");
+    // One step per resource, counted up to exactly the total.
+    let total = app(start).desired().resources.len();
+    let counted = progress(&created.err);
+    assert_eq!(
+        counted,
+        (1..=total).map(|n| (n, total)).collect::<Vec<_>>(),
+        "{}",
+        created.err
+    );
     assert!(
         created
             .out
@@ -308,10 +328,14 @@ async fn lifecycle(short: &str, add: AddExample, retained: &[&str]) {
         change["strategy"]["order"], "delete_then_create",
         "{change:#}"
     );
-    expect(
-        &cli(app(stricter), &["apply", "--yes"]).await,
-        0,
-        "apply the replacement",
+    let replaced = cli(app(stricter), &["apply", "--yes"]).await;
+    expect(&replaced, 0, "apply the replacement");
+    // Two steps (delete, then create under the same name), counted as such.
+    assert_eq!(
+        progress(&replaced.err),
+        vec![(1, 2), (2, 2)],
+        "{}",
+        replaced.err
     );
     let config = c
         .codedeploy
