@@ -613,7 +613,8 @@ def cmd_start(args: argparse.Namespace) -> int:
                     f"not on port {args.port}; stop it first, or start another --instance"
                 )
             add_owner(instance, owner, fresh=False)
-            say(f"LocalStack instance {instance.name} already serves at {endpoint} (pid {pid})")
+            if not args.quiet_if_running:
+                say(f"LocalStack instance {instance.name} already serves at {endpoint} (pid {pid})")
             print(endpoint, flush=True)
             return 0
         pid = instance.read_pid()
@@ -782,6 +783,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     start.add_argument(
         "--timeout", type=float, default=60, help="seconds to wait for it to serve (default 60)"
+    )
+    start.add_argument(
+        "--quiet-if-running",
+        action="store_true",
+        help="say nothing when the instance already serves (progress of a start is still shown)",
     )
 
     stop = commands.add_parser("stop", help="stop the instance (success if it was not running)")

@@ -49,6 +49,7 @@ pub struct LocalOptions {
     timeout: Duration,
     python: Option<PathBuf>,
     show_progress: bool,
+    quiet_if_running: bool,
 }
 
 impl Default for LocalOptions {
@@ -61,6 +62,7 @@ impl Default for LocalOptions {
             timeout: Duration::from_secs(120),
             python: None,
             show_progress: false,
+            quiet_if_running: false,
         }
     }
 }
@@ -160,6 +162,13 @@ impl LocalOptions {
         self
     }
 
+    /// Says nothing when [`start`](Self::start) finds the instance already serving, so that
+    /// commands run against it again and again stay quiet; a real start still shows progress.
+    pub fn quiet_if_running(mut self, quiet: bool) -> Self {
+        self.quiet_if_running = quiet;
+        self
+    }
+
     /// The state directory these options resolve to.
     #[must_use]
     pub fn resolved_state_dir(&self) -> PathBuf {
@@ -188,6 +197,9 @@ impl LocalOptions {
             "--timeout".into(),
             self.timeout.as_secs().max(1).to_string().into(),
         ]);
+        if self.quiet_if_running {
+            args.push("--quiet-if-running".into());
+        }
         let stdout = self.run("start", args)?;
         Ok(LocalStack {
             endpoint: last_line(&stdout),

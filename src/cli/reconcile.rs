@@ -137,7 +137,10 @@ async fn connect(app: &App, target: &Target, err: &mut dyn Write) -> Result<Sess
     let mut options = if let (true, Some(url)) = (target.local, &target.endpoint_url) {
         ClientOptions::local(url)
     } else if target.local {
-        let emulator = LocalOptions::default().show_progress(true).start();
+        let emulator = LocalOptions::default()
+            .show_progress(true)
+            .quiet_if_running(true)
+            .start();
         match emulator {
             Ok(emulator) => ClientOptions::local(emulator.endpoint()),
             Err(e) => return Err(local_failure(err, &e)),
