@@ -173,6 +173,16 @@ async fn connect(app: &App, target: &Target, err: &mut dyn Write) -> Result<Sess
     }
     let endpoint = clients.endpoint_url().map(str::to_owned);
     let region = clients.region().to_owned();
+    // Limits that depend on the partition and region (the size of derived policies, whose ARNs
+    // name both) are known before any call: an account id always has 12 digits.
+    let here = Env::new(engine::partition_of(&region), &region, "000000000000");
+    if let Ok(provisional) = engine::resolve(&app.desired(), &here) {
+        let violations = engine::check_limits(&provisional);
+        if !violations.is_empty() {
+            let e = crate::validate::ValidationError { violations };
+            return Err(fail(err, "the app is invalid; nothing was sent to AWS", &e));
+        }
+    }
     let aws = match AwsProvider::new(clients).await {
         Ok(p) => p,
         Err(e) => {

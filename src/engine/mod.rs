@@ -31,6 +31,7 @@
 
 mod apply;
 mod diff;
+mod limits;
 mod plan;
 mod resolve;
 
@@ -39,6 +40,7 @@ pub use apply::{
     step_count,
 };
 pub use diff::{Change, KindRules, ReplaceStrategy, changed_fields, diff, normalize, rules};
+pub use limits::{ROLE_POLICY_MAX, check_limits, partition_of, policy_chars};
 pub use plan::{
     FORMAT_VERSION, GroupMove, Mode, ObservedMap, Plan, PlannedChange, Retained, Summary,
     build_destroy_plan, build_plan, delete_rank, plan, plan_destroy, waves,

@@ -153,6 +153,31 @@ pub(crate) fn valid() -> Result<App, BuildError> {
     ship(|fx, b| b.stage(src(fx)).stage(bld(fx)).stage(dep(fx)))
 }
 
+/// The pipeline `ship` running `n` build projects in parallel stages of 50: its derived service
+/// role lists each project, so its policy grows with `n`.
+fn many_projects(n: usize) -> Result<App, BuildError> {
+    let mut fx = fx()?;
+    let mut projects = Vec::new();
+    for i in 0..n {
+        let name = format!("shop-check-{i:03}");
+        projects.push(fx.app.add(BuildProject::builder().name(name).build()?));
+    }
+    let mut b = Pipeline::builder()
+        .name("ship")
+        .artifact_store(&fx.bucket)
+        .stage(src(&fx));
+    for (s, chunk) in projects.chunks(50).enumerate() {
+        let mut stage = Stage::new(format!("Check{s}"));
+        for (i, p) in chunk.iter().enumerate() {
+            stage =
+                stage.action(CodeBuild::new(format!("Check{i}"), p).input(&Artifact::new("Src")));
+        }
+        b = b.stage(stage);
+    }
+    fx.app.add(b.build()?);
+    Ok(fx.app)
+}
+
 /// The fixture plus whatever `f` adds.
 fn plus(f: impl FnOnce(&mut Fx) -> Result<(), BuildError>) -> Result<App, BuildError> {
     let mut fx = fx()?;
@@ -2061,6 +2086,17 @@ pub(crate) const CASES: &[Case] = &[
             path: "pipeline[ship].stages[1].actions[1].inputs[0]",
             value: S("Out"),
             rule: "input artifact is not produced by any earlier action",
+        },
+    },
+    // ---- limits that depend on the region, checked before any call -------------------------
+    Case {
+        rule: "limit: role policy size",
+        name: "pipeline running 200 build projects",
+        app: || many_projects(200),
+        expect: Invalid {
+            path: "role[shop-pipeline-ship].Policies",
+            value: S("13950 characters"),
+            rule: "a role's inline policies total at most 10240 characters in IAM (white space not counted); this derived policy lists every resource pipeline \"ship\" uses: split it so that fewer resources share one role",
         },
     },
 ];

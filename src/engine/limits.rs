@@ -1,0 +1,126 @@
+//! AWS limits that only the resolved desired state can be checked against, because what they
+//! measure depends on the partition and region: the size of the policies pipewright derives,
+//! whose ARNs name both. The CLI checks them for the target region before any API call.
+
+use serde_json::Value;
+
+use super::resolve::ResolvedApp;
+use crate::model::ResourceKind;
+use crate::provider::api::kind_word;
+use crate::validate::Violation;
+
+/// IAM's limit on the inline policies of one role, in characters, white space not counted.
+pub const ROLE_POLICY_MAX: usize = 10_240;
+
+/// The partition a region belongs to: `aws-cn` for `cn-…`, `aws-us-gov` for `us-gov-…`, the
+/// isolated partitions for theirs, `aws` otherwise.
+#[must_use]
+pub fn partition_of(region: &str) -> &'static str {
+    const PREFIXES: [(&str, &str); 7] = [
+        ("cn-", "aws-cn"),
+        ("us-gov-", "aws-us-gov"),
+        ("us-isob-", "aws-iso-b"),
+        ("us-iso-", "aws-iso"),
+        ("eu-isoe-", "aws-iso-e"),
+        ("us-isof-", "aws-iso-f"),
+        ("eusc-", "aws-eusc"),
+    ];
+    PREFIXES
+        .iter()
+        .find(|(prefix, _)| region.starts_with(prefix))
+        .map_or("aws", |&(_, partition)| partition)
+}
+
+/// The size IAM gives a policy document: its characters, white space not counted.
+#[must_use]
+pub fn policy_chars(document: &Value) -> usize {
+    document
+        .to_string()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .count()
+}
+
+/// Every role whose inline policies would be over [`ROLE_POLICY_MAX`], as a violation naming
+/// the role, its size, and what uses it (what to split to make it smaller).
+#[must_use]
+pub fn check_limits(desired: &ResolvedApp) -> Vec<Violation> {
+    let mut out = Vec::new();
+    for r in &desired.resources {
+        let role = &r.resource;
+        if role.kind != ResourceKind::Role {
+            continue;
+        }
+        let chars: usize = role.properties["Policies"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| policy_chars(&p["PolicyDocument"]))
+            .sum();
+        if chars <= ROLE_POLICY_MAX {
+            continue;
+        }
+        // What runs as the role names its ARN, which ends in `:role/NAME`.
+        let arn_end = format!(":role/{}", role.physical_name);
+        let users: Vec<String> = desired
+            .resources
+            .iter()
+            .filter(|u| u.resource.kind != ResourceKind::Role)
+            .filter(|u| mentions(&u.resource.properties, &arn_end))
+            .map(|u| {
+                format!(
+                    "{} \"{}\"",
+                    kind_word(u.resource.kind),
+                    u.resource.physical_name
+                )
+            })
+            .collect();
+        let (users, verb, them) = match users.len() {
+            0 => ("its resources".to_owned(), "use", "them"),
+            1 => (users.join(""), "uses", "it"),
+            _ => (users.join(", "), "use", "them"),
+        };
+        out.push(Violation {
+            path: format!("role[{}].Policies", role.physical_name),
+            value: format!("{chars} characters"),
+            rule: format!(
+                "a role's inline policies total at most {ROLE_POLICY_MAX} characters in IAM \
+                 (white space not counted); this derived policy lists every resource {users} \
+                 {verb}: split {them} so that fewer resources share one role"
+            ),
+        });
+    }
+    out
+}
+
+/// Whether a string in `v` ends with `suffix`.
+fn mentions(v: &Value, suffix: &str) -> bool {
+    match v {
+        Value::String(s) => s.ends_with(suffix),
+        Value::Array(a) => a.iter().any(|v| mentions(v, suffix)),
+        Value::Object(m) => m.values().any(|v| mentions(v, suffix)),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn partitions_follow_region_prefixes() {
+        assert_eq!(partition_of("eu-west-1"), "aws");
+        assert_eq!(partition_of("cn-north-1"), "aws-cn");
+        assert_eq!(partition_of("us-gov-west-1"), "aws-us-gov");
+        assert_eq!(partition_of("us-iso-east-1"), "aws-iso");
+        assert_eq!(partition_of("us-isob-east-1"), "aws-iso-b");
+        assert_eq!(partition_of("us-east-1"), "aws");
+    }
+
+    #[test]
+    fn white_space_does_not_count() {
+        assert_eq!(policy_chars(&json!({"A": "b c"})), 8);
+        assert_eq!(policy_chars(&json!([])), 2);
+    }
+}
