@@ -285,6 +285,17 @@ async fn apply_destroy(
     Ok((apply, destroy))
 }
 
+/// The comma-separated numbers in the environment variable `var`, or `default` without it.
+fn numbers(var: &str, default: &[usize]) -> Result<Vec<usize>, Box<dyn Error>> {
+    match std::env::var(var) {
+        Ok(list) => Ok(list
+            .split(',')
+            .map(|n| n.trim().parse())
+            .collect::<Result<_, _>>()?),
+        Err(_) => Ok(default.to_vec()),
+    }
+}
+
 /// CPU seconds (user + system) the process `pid` has used so far, from `/proc` (Linux only).
 fn cpu_seconds(pid: u32) -> Option<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
@@ -335,14 +346,10 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let mut rows = Vec::new();
     let mut last_plan = BTreeMap::new();
     let full = std::env::args().any(|a| a == "--bench");
-    let sizes: Vec<usize> = match std::env::var("PIPEWRIGHT_BENCH_SIZES") {
-        Ok(list) => list
-            .split(',')
-            .map(|n| n.trim().parse())
-            .collect::<Result<_, _>>()?,
-        Err(_) if full => SIZES.to_vec(),
-        Err(_) => SMOKE_SIZES.to_vec(),
-    };
+    let sizes = numbers(
+        "PIPEWRIGHT_BENCH_SIZES",
+        if full { &SIZES } else { &SMOKE_SIZES },
+    )?;
     for &n in &sizes {
         let (row, by_operation) =
             measure(n, &options, &calls, &stamp, concurrency, emulator).await?;
@@ -418,14 +425,10 @@ async fn main() -> Result<(), Box<dyn Error>> {
     )
     .await;
     let slow = ClientOptions::local(proxy.endpoint());
-    let bounds: Vec<usize> = match std::env::var("PIPEWRIGHT_BENCH_BOUNDS") {
-        Ok(list) => list
-            .split(',')
-            .map(|n| n.trim().parse())
-            .collect::<Result<_, _>>()?,
-        Err(_) if full => BOUNDS.to_vec(),
-        Err(_) => vec![CONCURRENCY],
-    };
+    let bounds = numbers(
+        "PIPEWRIGHT_BENCH_BOUNDS",
+        if full { &BOUNDS } else { &[CONCURRENCY] },
+    )?;
     writeln!(
         out,
         "with {} ms added to every call: apply / destroy seconds (× one pipeline) by concurrency",
