@@ -7,7 +7,8 @@ use aws_sdk_codecommit::Client;
 use serde_json::{Map, Value, json};
 
 use super::common::{
-    TagPairs, absent, gone, sdk_error, str_prop, tag_delta, tags_of, tags_value, touched,
+    TagPairs, absent, gone, sdk_error, send_tag_delta, str_prop, tag_delta, tags_of, tags_value,
+    touched,
 };
 use crate::provider::api::{FieldChange, Observed, ProviderError, Resource};
 
@@ -109,22 +110,8 @@ pub(crate) async fn update(
     }
     if let Some((set, remove)) = tag_delta(fields) {
         let arn = arn(cc, name).await?;
-        if !set.is_empty() {
-            cc.tag_resource()
-                .resource_arn(&arn)
-                .set_tags(Some(set.into_iter().collect()))
-                .send()
-                .await
-                .map_err(sdk_error)?;
-        }
-        if !remove.is_empty() {
-            cc.untag_resource()
-                .resource_arn(&arn)
-                .set_tag_keys(Some(remove))
-                .send()
-                .await
-                .map_err(sdk_error)?;
-        }
+        let set: std::collections::HashMap<_, _> = set.into_iter().collect();
+        send_tag_delta!(cc, &arn, set, remove);
     }
     Ok(())
 }

@@ -14,7 +14,9 @@ use aws_sdk_codedeploy::types::{
 };
 use serde_json::{Map, Value, json};
 
-use super::common::{TagPairs, absent, gone, sdk_error, str_prop, tag_delta, tags_of, tags_value};
+use super::common::{
+    TagPairs, absent, gone, sdk_error, send_tag_delta, str_prop, tag_delta, tags_of, tags_value,
+};
 use crate::provider::api::{FieldChange, Observed, ProviderError, Resource};
 
 fn tags(pairs: Vec<(String, String)>) -> Vec<Tag> {
@@ -89,24 +91,8 @@ pub(crate) async fn update_application(
     arn: &str,
     fields: &[FieldChange],
 ) -> Result<(), ProviderError> {
-    let Some((set, remove)) = tag_delta(fields) else {
-        return Ok(());
-    };
-    if !set.is_empty() {
-        cd.tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(tags(set)))
-            .send()
-            .await
-            .map_err(sdk_error)?;
-    }
-    if !remove.is_empty() {
-        cd.untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(remove))
-            .send()
-            .await
-            .map_err(sdk_error)?;
+    if let Some((set, remove)) = tag_delta(fields) {
+        send_tag_delta!(cd, arn, tags(set), remove);
     }
     Ok(())
 }

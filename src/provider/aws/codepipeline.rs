@@ -13,7 +13,8 @@ use aws_sdk_codepipeline::types::{
 use serde_json::{Map, Value, json};
 
 use super::common::{
-    TagPairs, absent, build_error, gone, sdk_error, str_prop, tag_delta, tags_of, tags_value,
+    TagPairs, absent, build_error, gone, sdk_error, send_tag_delta, str_prop, tag_delta, tags_of,
+    tags_value,
 };
 use crate::provider::api::{FieldChange, Observed, ProviderError, Resource};
 
@@ -377,22 +378,7 @@ pub(crate) async fn update(
         }
     }
     if let Some((set, remove)) = tag_delta(fields) {
-        if !set.is_empty() {
-            cp.tag_resource()
-                .resource_arn(arn)
-                .set_tags(Some(tags(set)?))
-                .send()
-                .await
-                .map_err(sdk_error)?;
-        }
-        if !remove.is_empty() {
-            cp.untag_resource()
-                .resource_arn(arn)
-                .set_tag_keys(Some(remove))
-                .send()
-                .await
-                .map_err(sdk_error)?;
-        }
+        send_tag_delta!(cp, arn, tags(set)?, remove);
     }
     Ok(())
 }

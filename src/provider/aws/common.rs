@@ -266,6 +266,35 @@ pub(crate) fn tag_delta(fields: &[FieldChange]) -> Option<TagDelta> {
     Some((set, remove))
 }
 
+/// Sends a tag delta through a service's `TagResource` and `UntagResource`, which CodeCommit,
+/// CodeDeploy, CodePipeline and EventBridge shape alike on different client types: `set` is the
+/// tags in the service's own form, `remove` the keys; an empty side sends nothing. Returns early
+/// with the [`ProviderError`] of a failed call.
+macro_rules! send_tag_delta {
+    ($client:expr, $arn:expr, $set:expr, $remove:expr) => {{
+        let (set, remove) = ($set, $remove);
+        if !set.is_empty() {
+            $client
+                .tag_resource()
+                .resource_arn($arn)
+                .set_tags(Some(set))
+                .send()
+                .await
+                .map_err($crate::provider::aws::common::sdk_error)?;
+        }
+        if !remove.is_empty() {
+            $client
+                .untag_resource()
+                .resource_arn($arn)
+                .set_tag_keys(Some(remove))
+                .send()
+                .await
+                .map_err($crate::provider::aws::common::sdk_error)?;
+        }
+    }};
+}
+pub(crate) use send_tag_delta;
+
 /// Whether any changed field lies under the top-level property `name`.
 #[must_use]
 pub(crate) fn touched(fields: &[FieldChange], name: &str) -> bool {

@@ -5,8 +5,8 @@ use aws_sdk_eventbridge::types::{RuleState, Tag, Target};
 use serde_json::{Map, Value, json};
 
 use super::common::{
-    TagPairs, absent, build_error, gone, json_document, sdk_error, str_prop, tag_delta, tags_of,
-    tags_value,
+    TagPairs, absent, build_error, gone, json_document, sdk_error, send_tag_delta, str_prop,
+    tag_delta, tags_of, tags_value,
 };
 use crate::provider::api::{FieldChange, Observed, ProviderError, Resource};
 
@@ -176,22 +176,7 @@ pub(crate) async fn update(
             .map_err(sdk_error)?;
     }
     if let Some((set, remove)) = tag_delta(fields) {
-        if !set.is_empty() {
-            eb.tag_resource()
-                .resource_arn(&arn)
-                .set_tags(Some(tags(set)?))
-                .send()
-                .await
-                .map_err(sdk_error)?;
-        }
-        if !remove.is_empty() {
-            eb.untag_resource()
-                .resource_arn(&arn)
-                .set_tag_keys(Some(remove))
-                .send()
-                .await
-                .map_err(sdk_error)?;
-        }
+        send_tag_delta!(eb, &arn, tags(set)?, remove);
     }
     Ok(())
 }
