@@ -17,6 +17,10 @@
   one instance; an instance without owners runs until stopped.
 - ``pipewright_pipeline_event_target``: lets EventBridge rules target pipelines (see
   ``events_target``).
+- ``pipewright_quiet_request_log``: LocalStack logs a line per request at INFO, from every
+  gateway thread through one locked handler: about a fifth of its CPU time under the many parallel
+  calls of an apply. Those request lines are dropped unless the launcher turned on the debug log
+  (``PIPEWRIGHT_LOCALSTACK_DEBUG=1``); warnings and errors are still logged.
 - ``pipewright_uuid5_accepts_bytes``: LocalStack 4.13's KMS derives key-material ids with
   ``uuid.uuid5(namespace, <bytes>)``, which only Python 3.12 accepts; on 3.10/3.11 every KMS
   CreateKey failed, and with it every S3 write to a bucket encrypted with ``aws:kms``.
@@ -85,6 +89,14 @@ def _listen_on_configured_addresses(self, gateway, listen, ssl_creds=None):
         # keep running without serving (and LocalStack's readiness probe, "is the port open?",
         # could even be satisfied by whichever process holds the port).
         failures[0].raiseException()
+
+
+@hooks.on_infra_start()
+def pipewright_quiet_request_log():
+    if config.DEBUG:
+        return
+    for name in ("localstack.request.aws", "localstack.request.http"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 @hooks.on_infra_start()
