@@ -118,9 +118,59 @@ mod tests {
         assert_eq!(partition_of("us-east-1"), "aws");
     }
 
+    fn resolved(policy_chars_wanted: usize) -> ResolvedApp {
+        use super::super::resolve::ResolvedResource;
+        use crate::provider::api::Resource;
+        // {"Statement":[{"Sid":"xxx…"}]} is 26 characters around the Sid.
+        let sid = "x".repeat(policy_chars_wanted - 26);
+        let node = |id: &str, kind, name: &str, properties| ResolvedResource {
+            resource: Resource {
+                id: id.into(),
+                kind,
+                physical_name: name.into(),
+                properties,
+            },
+            depends_on: Vec::new(),
+            retain: false,
+        };
+        ResolvedApp {
+            app: "shop".into(),
+            resources: vec![
+                node(
+                    "BuildRole",
+                    ResourceKind::Role,
+                    "shop-build",
+                    json!({"Policies": [{"PolicyName": "p", "PolicyDocument": {"Statement": [{"Sid": sid}]}}]}),
+                ),
+                node(
+                    "Build",
+                    ResourceKind::Project,
+                    "shop-build",
+                    json!({"ServiceRole": "arn:aws:iam::123456789012:role/shop-build"}),
+                ),
+            ],
+        }
+    }
+
+    #[test]
+    fn a_role_over_the_limit_is_named_with_what_uses_it() {
+        assert!(check_limits(&resolved(ROLE_POLICY_MAX)).is_empty());
+        let over = check_limits(&resolved(ROLE_POLICY_MAX + 1));
+        assert_eq!(over.len(), 1, "{over:?}");
+        assert_eq!(over[0].path, "role[shop-build].Policies");
+        assert_eq!(over[0].value, "10241 characters");
+        assert!(
+            over[0]
+                .rule
+                .contains("every resource project \"shop-build\" uses: split it"),
+            "{}",
+            over[0].rule
+        );
+    }
+
     #[test]
     fn white_space_does_not_count() {
-        assert_eq!(policy_chars(&json!({"A": "b c"})), 8);
+        assert_eq!(policy_chars(&json!({"A": "b c"})), 10);
         assert_eq!(policy_chars(&json!([])), 2);
     }
 }
