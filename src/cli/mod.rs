@@ -15,14 +15,14 @@
 //! - `synth [--out DIR]` writes the CloudFormation template(s) and the pipeline graph (Mermaid and
 //!   DOT) into `DIR` (default `pipewright.out`) and prints what it wrote;
 //! - `graph [--format mermaid|dot]` prints the graph;
-//! - `plan [--json] [--detailed-exitcode]` reads AWS and shows what `apply` would change, field by
+//! - `plan [--json] [--detailed-exitcode] [--concurrency N]` reads AWS and shows what `apply` would change, field by
 //!   field (the JSON form is [`Plan`](crate::engine::Plan)'s, versioned by `format_version`);
 //! - `apply [--yes] [--prune] [--concurrency N]` shows the plan, asks (unless `--yes`; without a
 //!   terminal it refuses), makes the changes with progress per resource (a line per finished
 //!   step, and on a terminal a live line of what is in flight), and ends with a summary; at most
 //!   `N` AWS calls are in flight (default [`engine::DEFAULT_CONCURRENCY`](crate::engine::DEFAULT_CONCURRENCY), 64);
 //! - `destroy [--yes] [--concurrency N]` deletes everything the app owns (retained buckets stay);
-//! - `drift [--json]` reports resources changed outside pipewright, field by field;
+//! - `drift [--json] [--concurrency N]` reports resources changed outside pipewright, field by field;
 //! - `local start|status|stop` manages the bundled LocalStack.
 //!
 //! Global options: `--local` (the bundled LocalStack, started in the background if it is not
@@ -114,6 +114,9 @@ enum Command {
         /// Exit 0 when nothing would change, 2 when something would, 1 on error.
         #[arg(long)]
         detailed_exitcode: bool,
+        /// The most AWS calls in flight at once.
+        #[arg(long, default_value_t = DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..=256))]
+        concurrency: u16,
     },
     /// Make AWS match the app.
     Apply {
@@ -141,6 +144,9 @@ enum Command {
         /// Print the drift as JSON.
         #[arg(long)]
         json: bool,
+        /// The most AWS calls in flight at once.
+        #[arg(long, default_value_t = DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..=256))]
+        concurrency: u16,
     },
     /// Manage the bundled LocalStack (what --local uses).
     Local {
@@ -229,7 +235,11 @@ async fn run_on(
         Command::Plan {
             json,
             detailed_exitcode,
-        } => reconcile::plan(&app, &cli.target, json, detailed_exitcode, out, err).await,
+            concurrency,
+        } => {
+            let flags = (json, detailed_exitcode);
+            reconcile::plan(&app, &cli.target, flags, concurrency.into(), out, err).await
+        }
         Command::Apply {
             yes,
             prune,
@@ -252,7 +262,9 @@ async fn run_on(
             };
             reconcile::destroy(&app, &cli.target, flags, out, err).await
         }
-        Command::Drift { json } => reconcile::drift(&app, &cli.target, json, out, err).await,
+        Command::Drift { json, concurrency } => {
+            reconcile::drift(&app, &cli.target, json, concurrency.into(), out, err).await
+        }
         Command::Local { .. } => unreachable!("handled before the app is built"),
     }
 }
@@ -360,8 +372,11 @@ mod tests {
 
     #[test]
     fn apply_flags_are_checked() {
-        let (code, _, err) = run_str(App::new("shop").unwrap(), &["apply", "--concurrency", "0"]);
-        assert_eq!(code, 2, "{err}");
+        for command in ["apply", "plan", "drift"] {
+            let (code, _, err) =
+                run_str(App::new("shop").unwrap(), &[command, "--concurrency", "0"]);
+            assert_eq!(code, 2, "{command}: {err}");
+        }
         let (code, _, err) = run_str(
             App::new("shop").unwrap(),
             &["destroy", "--concurrency", "257"],

@@ -233,8 +233,8 @@ fn engine_failure(err: &mut dyn Write, e: &EngineError) -> u8 {
 pub(super) async fn plan(
     app: &App,
     target: &Target,
-    json: bool,
-    detailed_exitcode: bool,
+    (json, detailed_exitcode): (bool, bool),
+    concurrency: usize,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
@@ -242,13 +242,7 @@ pub(super) async fn plan(
         Ok(s) => s,
         Err(code) => return code,
     };
-    let plan = match engine::plan(
-        &session.desired,
-        &session.provider,
-        engine::DEFAULT_CONCURRENCY,
-    )
-    .await
-    {
+    let plan = match engine::plan(&session.desired, &session.provider, concurrency).await {
         Ok(p) => p,
         Err(e) => return engine_failure(err, &e),
     };
@@ -367,6 +361,7 @@ pub(super) async fn drift(
     app: &App,
     target: &Target,
     json: bool,
+    concurrency: usize,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
@@ -374,13 +369,7 @@ pub(super) async fn drift(
         Ok(s) => s,
         Err(code) => return code,
     };
-    let plan = match engine::plan(
-        &session.desired,
-        &session.provider,
-        engine::DEFAULT_CONCURRENCY,
-    )
-    .await
-    {
+    let plan = match engine::plan(&session.desired, &session.provider, concurrency).await {
         Ok(p) => p,
         Err(e) => return engine_failure(err, &e),
     };
