@@ -75,7 +75,10 @@ const ROLE_NOT_READY: &[&str] = &[
 
 /// How the engine should treat an AWS error. A service that cannot assume a role just created
 /// or changed ("not authorized to perform: sts:AssumeRole", "cannot be assumed") is retryable:
-/// IAM changes take seconds to reach every service.
+/// IAM changes take seconds to reach every service. So is CodeBuild's check of what a new
+/// project's role may do ("InvalidInputException: Not authorized to perform
+/// DescribeSecurityGroups" for a project in a VPC, before the role's policy has spread); a caller
+/// that lacks a permission gets `AccessDenied*` instead, which is reported at once.
 #[must_use]
 pub(crate) fn classify(code: &str, message: &str) -> ErrorClass {
     let m = message.to_ascii_lowercase();
@@ -87,10 +90,11 @@ pub(crate) fn classify(code: &str, message: &str) -> ErrorClass {
         ErrorClass::AlreadyExists
     } else if TRANSIENT.contains(&code) {
         ErrorClass::Transient
-    } else if ROLE_NOT_READY.contains(&code)
+    } else if (ROLE_NOT_READY.contains(&code)
         && ["assumerole", "assume role", "assume the role", "be assumed"]
             .iter()
-            .any(|needle| m.contains(needle))
+            .any(|needle| m.contains(needle)))
+        || (code == "InvalidInputException" && m.contains("not authorized to perform"))
     {
         ErrorClass::Retryable
     } else {
@@ -339,6 +343,28 @@ mod tests {
         );
         assert_eq!(
             classify("AccessDenied", "user is not allowed to s3:CreateBucket"),
+            ErrorClass::Other
+        );
+        // The wordings AWS uses while a new role spreads (as reported against real AWS).
+        for (code, message) in [
+            (
+                "InvalidStructureException",
+                "arn:aws:iam::1:role/a is not authorized to perform AssumeRole on role arn:aws:iam::1:role/a",
+            ),
+            ("InvalidRoleException", "Cannot assume role provided."),
+            (
+                "InvalidInputException",
+                "Not authorized to perform DescribeSecurityGroups",
+            ),
+        ] {
+            assert_eq!(classify(code, message), ErrorClass::Retryable, "{message}");
+        }
+        // A caller without a permission is told at once.
+        assert_eq!(
+            classify(
+                "AccessDeniedException",
+                "User: arn:aws:iam::1:user/u is not authorized to perform: codebuild:CreateProject"
+            ),
             ErrorClass::Other
         );
         assert_eq!(classify("NoSuchEntity", "role x"), ErrorClass::NotFound);
