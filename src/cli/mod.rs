@@ -286,6 +286,17 @@ fn synth_to(app: &App, dir: &Path, out: &mut dyn Write, err: &mut dyn Write) -> 
         Err(e) => return fail(err, "cannot synthesize", &e),
     };
     let desired = app.desired();
+    // A derived policy over IAM's limit with the shortest partition and region names is over it
+    // in every region, so CloudFormation would fail on it anywhere (plan and apply check the
+    // exact region).
+    let shortest = crate::engine::Env::new("aws", "us-east-1", "000000000000");
+    if let Ok(resolved) = crate::engine::resolve(&desired, &shortest) {
+        let violations = crate::engine::check_limits(&resolved);
+        if !violations.is_empty() {
+            let e = crate::validate::ValidationError { violations };
+            return fail(err, "the app is invalid in every region", &e);
+        }
+    }
     let mut files: Vec<(PathBuf, String, String)> = templates
         .iter()
         .map(|t| {
@@ -336,6 +347,51 @@ mod tests {
             String::from_utf8_lossy(&out).into(),
             String::from_utf8_lossy(&err).into(),
         )
+    }
+
+    #[test]
+    fn synth_refuses_a_role_policy_over_the_limit_in_every_region() {
+        use crate::model::{Artifact, ArtifactBucket, BuildProject, CodeBuild, Pipeline, Stage};
+        use crate::model::{CodeCommitSource, Repository};
+        let app = || {
+            let mut app = App::new("shop").unwrap();
+            let repo = app.add(Repository::builder().name("shop-api").build().unwrap());
+            let bucket = app.add(
+                ArtifactBucket::builder()
+                    .name("shop-artifacts")
+                    .build()
+                    .unwrap(),
+            );
+            let src = Artifact::new("Src");
+            let mut b = Pipeline::builder()
+                .name("ship")
+                .artifact_store(&bucket)
+                .stage(
+                    Stage::new("Source")
+                        .action(CodeCommitSource::new("Get", &repo, "main").output(&src)),
+                );
+            for s in 0..4 {
+                let mut stage = Stage::new(format!("Check{s}"));
+                for i in 0..50 {
+                    let name = format!("shop-check-{s}-{i:02}");
+                    let p = app.add(BuildProject::builder().name(name).build().unwrap());
+                    stage = stage.action(CodeBuild::new(format!("Check{i}"), &p).input(&src));
+                }
+                b = b.stage(stage);
+            }
+            app.add(b.build().unwrap());
+            app
+        };
+        let dir =
+            std::env::temp_dir().join(format!("pipewright-synth-limit-{}", std::process::id()));
+        let (code, out, err) = run_str(app(), &["synth", "--out", dir.to_str().unwrap()]);
+        assert_eq!(code, 1, "{err}");
+        assert!(out.is_empty(), "{out}");
+        assert!(
+            err.starts_with("error: the app is invalid in every region: 1 violation:\n  role[shop-pipeline-ship].Policies "),
+            "{err}"
+        );
+        assert!(!dir.exists(), "nothing written");
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! AWS limits that only the resolved desired state can be checked against, because what they
 //! measure depends on the partition and region: the size of the policies pipewright derives,
-//! whose ARNs name both. The CLI checks them for the target region before any API call.
+//! whose ARNs name both. The CLI checks them for the target region before any API call, and its
+//! `synth` with the shortest partition and region names (what is over the limit then is over it in
+//! every region).
 
 use serde_json::Value;
 
