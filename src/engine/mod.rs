@@ -22,6 +22,9 @@
 //!
 //! let plan = engine::plan(&desired, &provider, engine::DEFAULT_CONCURRENCY).await?;
 //! assert_eq!(plan.summary.to_string(), "1 to create, 0 to update, 0 to replace, 0 to delete");
+//! // Nothing over an AWS limit for this region; one step to run.
+//! assert!(engine::check_limits(&desired).is_empty());
+//! assert_eq!(engine::step_count(&plan, &ApplyOptions::default()), 1);
 //! let report = engine::apply(&plan, &provider, &ApplyOptions::default()).await;
 //! assert!(report.succeeded());
 //! assert!(engine::plan(&desired, &provider, engine::DEFAULT_CONCURRENCY).await?.is_empty());
