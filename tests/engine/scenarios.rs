@@ -288,6 +288,42 @@ async fn concurrency_is_bounded_and_independent_resources_overlap() {
     assert_eq!(fake.max_in_flight(), 3);
 }
 
+/// Time follows the depth of the graph when a whole level can be in flight: with room for it,
+/// every resource of the first level starts before any call returns, and the default bound is
+/// filled by 50 pipelines.
+#[tokio::test]
+async fn a_whole_level_of_fifty_pipelines_is_in_flight_at_once() {
+    let mut app = pipewright::model::App::new("shop").expect("a valid name");
+    for i in 0..50 {
+        crate::reference::add_reference(&mut app, &format!("s{i:02}")).expect("valid names");
+    }
+    let desired = resolved(&app);
+    // The peak of calls in flight during an apply at `bound`, and the size of the first level.
+    let peak = |bound: usize| {
+        let desired = &desired;
+        async move {
+            let fake = std::sync::Arc::new(FakeProvider::new().latency(Duration::from_millis(1)));
+            let provider: std::sync::Arc<dyn Provider> = fake.clone();
+            // Reads one at a time, so that the peak below is the apply's.
+            let plan = engine::plan(desired, &provider, 1)
+                .await
+                .expect("the fake answers");
+            let first_level = plan.changes.iter().filter(|c| c.wave == 0).count();
+            let report = engine::apply(&plan, &provider, &fast().concurrency(bound)).await;
+            assert!(report.succeeded(), "{report}");
+            (fake.max_in_flight(), first_level)
+        }
+    };
+    let (in_flight, first_level) = peak(10_000).await;
+    assert!(first_level >= 100, "{first_level}");
+    assert!(
+        in_flight >= first_level,
+        "{in_flight} in flight, {first_level} in the first level"
+    );
+    let (in_flight, _) = peak(engine::DEFAULT_CONCURRENCY).await;
+    assert_eq!(in_flight, engine::DEFAULT_CONCURRENCY);
+}
+
 #[tokio::test]
 async fn a_failed_delete_skips_what_it_uses_while_other_pipelines_go() {
     let mut app = pipewright::model::App::new("shop").expect("a valid name");
