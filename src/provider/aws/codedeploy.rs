@@ -649,25 +649,36 @@ fn int_opt(v: &Value, path: &str) -> Option<i32> {
         .and_then(|n| i32::try_from(n).ok())
 }
 
+/// Sets every setting of a deployment group from its properties `$p` and their SDK parts `$x`
+/// ([`group_parts`]) on a `CreateDeploymentGroup` or `UpdateDeploymentGroup` builder, whose
+/// setters share their names; empty lists clear what the model no longer has.
+macro_rules! group_settings {
+    ($builder:expr, $p:expr, $x:expr) => {
+        $builder
+            .service_role_arn(str_prop($p, "ServiceRoleArn").unwrap_or_default())
+            .set_deployment_config_name(str_prop($p, "DeploymentConfigName").map(str::to_owned))
+            .deployment_style($x.style)
+            .set_ec2_tag_filters(Some($x.ec2))
+            .set_on_premises_instance_tag_filters(Some($x.on_premises))
+            .set_auto_scaling_groups(Some($x.auto_scaling))
+            .set_ecs_services((!$x.ecs.is_empty()).then_some($x.ecs))
+            .set_load_balancer_info($x.load_balancer)
+            .set_blue_green_deployment_configuration($x.blue_green)
+            .auto_rollback_configuration($x.rollback)
+            .alarm_configuration($x.alarms)
+    };
+}
+
 /// Creates a deployment group with its tags.
 pub(crate) async fn create_group(cd: &Client, r: &Resource) -> Result<(), ProviderError> {
     let (application, group) = split(&r.physical_name)?;
     let p = &r.properties;
     let x = group_parts(p);
-    cd.create_deployment_group()
+    let create = cd
+        .create_deployment_group()
         .application_name(application)
-        .deployment_group_name(group)
-        .service_role_arn(str_prop(p, "ServiceRoleArn").unwrap_or_default())
-        .set_deployment_config_name(str_prop(p, "DeploymentConfigName").map(str::to_owned))
-        .deployment_style(x.style)
-        .set_ec2_tag_filters(Some(x.ec2))
-        .set_on_premises_instance_tag_filters(Some(x.on_premises))
-        .set_auto_scaling_groups(Some(x.auto_scaling))
-        .set_ecs_services((!x.ecs.is_empty()).then_some(x.ecs))
-        .set_load_balancer_info(x.load_balancer)
-        .set_blue_green_deployment_configuration(x.blue_green)
-        .auto_rollback_configuration(x.rollback)
-        .alarm_configuration(x.alarms)
+        .deployment_group_name(group);
+    group_settings!(create, p, x)
         .set_tags(Some(tags(tags_of(p))))
         .send()
         .await
@@ -687,20 +698,11 @@ pub(crate) async fn update_group(
     let p = &r.properties;
     if fields.iter().any(|f| f.path != "/Tags") {
         let x = group_parts(p);
-        cd.update_deployment_group()
+        let update = cd
+            .update_deployment_group()
             .application_name(application)
-            .current_deployment_group_name(group)
-            .service_role_arn(str_prop(p, "ServiceRoleArn").unwrap_or_default())
-            .set_deployment_config_name(str_prop(p, "DeploymentConfigName").map(str::to_owned))
-            .deployment_style(x.style)
-            .set_ec2_tag_filters(Some(x.ec2))
-            .set_on_premises_instance_tag_filters(Some(x.on_premises))
-            .set_auto_scaling_groups(Some(x.auto_scaling))
-            .set_ecs_services((!x.ecs.is_empty()).then_some(x.ecs))
-            .set_load_balancer_info(x.load_balancer)
-            .set_blue_green_deployment_configuration(x.blue_green)
-            .auto_rollback_configuration(x.rollback)
-            .alarm_configuration(x.alarms)
+            .current_deployment_group_name(group);
+        group_settings!(update, p, x)
             .send()
             .await
             .map_err(sdk_error)?;
