@@ -210,6 +210,21 @@ async fn connect(app: &App, target: &Target, err: &mut dyn Write) -> Result<Sess
     })
 }
 
+/// [`connect`], then plan with at most `concurrency` reads in flight; on failure, the exit code
+/// after saying why.
+async fn connect_and_plan(
+    app: &App,
+    target: &Target,
+    concurrency: usize,
+    err: &mut dyn Write,
+) -> Result<(Session, Plan), u8> {
+    let session = connect(app, target, err).await?;
+    match engine::plan(&session.desired, &session.provider, concurrency).await {
+        Ok(plan) => Ok((session, plan)),
+        Err(e) => Err(engine_failure(err, &e)),
+    }
+}
+
 /// A region name must be a DNS label (every endpoint is built from it): lower-case letters,
 /// digits and inner dashes, starting with a letter.
 fn is_region_name(region: &str) -> bool {
@@ -238,13 +253,9 @@ pub(super) async fn plan(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
-    let session = match connect(app, target, err).await {
-        Ok(s) => s,
+    let (_, plan) = match connect_and_plan(app, target, concurrency, err).await {
+        Ok(both) => both,
         Err(code) => return code,
-    };
-    let plan = match engine::plan(&session.desired, &session.provider, concurrency).await {
-        Ok(p) => p,
-        Err(e) => return engine_failure(err, &e),
     };
     let _ = if json {
         writeln!(out, "{}", plan.to_json())
@@ -266,13 +277,9 @@ pub(super) async fn apply(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
-    let session = match connect(app, target, err).await {
-        Ok(s) => s,
+    let (session, plan) = match connect_and_plan(app, target, flags.concurrency, err).await {
+        Ok(both) => both,
         Err(code) => return code,
-    };
-    let plan = match engine::plan(&session.desired, &session.provider, flags.concurrency).await {
-        Ok(p) => p,
-        Err(e) => return engine_failure(err, &e),
     };
     let _ = writeln!(out, "{plan}");
     let deletes = plan.summary.delete;
@@ -365,13 +372,9 @@ pub(super) async fn drift(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
-    let session = match connect(app, target, err).await {
-        Ok(s) => s,
+    let (_, plan) = match connect_and_plan(app, target, concurrency, err).await {
+        Ok(both) => both,
         Err(code) => return code,
-    };
-    let plan = match engine::plan(&session.desired, &session.provider, concurrency).await {
-        Ok(p) => p,
-        Err(e) => return engine_failure(err, &e),
     };
     let drifted: Vec<_> = plan.drifted().collect();
     let missing: Vec<_> = plan
