@@ -246,24 +246,35 @@ fn int(p: &Value, name: &str) -> Option<i32> {
         .and_then(|n| i32::try_from(n).ok())
 }
 
+/// Sets every setting of a project but its name and description, from its properties `$p` and
+/// their SDK parts `$x` ([`parts`]), on a `CreateProject` or `UpdateProject` builder, whose
+/// setters share their names (`UpdateProject` takes the whole project, tags included).
+macro_rules! project_settings {
+    ($builder:expr, $p:expr, $x:expr) => {
+        $builder
+            .service_role(str_prop($p, "ServiceRole").unwrap_or_default())
+            .source($x.source)
+            .artifacts($x.artifacts)
+            .environment($x.environment)
+            .cache($x.cache)
+            .set_logs_config($x.logs)
+            .set_vpc_config($x.vpc)
+            .set_timeout_in_minutes(int($p, "TimeoutInMinutes"))
+            .set_queued_timeout_in_minutes(int($p, "QueuedTimeoutInMinutes"))
+            .set_encryption_key(str_prop($p, "EncryptionKey").map(str::to_owned))
+            .set_tags(Some($x.tags))
+    };
+}
+
 /// Creates a project.
 pub(crate) async fn create(cb: &Client, r: &Resource) -> Result<(), ProviderError> {
     let p = &r.properties;
     let x = parts(p)?;
-    cb.create_project()
+    let create = cb
+        .create_project()
         .name(&r.physical_name)
-        .set_description(str_prop(p, "Description").map(str::to_owned))
-        .service_role(str_prop(p, "ServiceRole").unwrap_or_default())
-        .source(x.source)
-        .artifacts(x.artifacts)
-        .environment(x.environment)
-        .cache(x.cache)
-        .set_logs_config(x.logs)
-        .set_vpc_config(x.vpc)
-        .set_timeout_in_minutes(int(p, "TimeoutInMinutes"))
-        .set_queued_timeout_in_minutes(int(p, "QueuedTimeoutInMinutes"))
-        .set_encryption_key(str_prop(p, "EncryptionKey").map(str::to_owned))
-        .set_tags(Some(x.tags))
+        .set_description(str_prop(p, "Description").map(str::to_owned));
+    project_settings!(create, p, x)
         .send()
         .await
         .map_err(sdk_error)
@@ -282,20 +293,12 @@ pub(crate) async fn update(
     }
     let p = &r.properties;
     let x = parts(p)?;
-    cb.update_project()
+    // An empty description clears one the model no longer has.
+    let update = cb
+        .update_project()
         .name(&r.physical_name)
-        .description(str_prop(p, "Description").unwrap_or_default())
-        .service_role(str_prop(p, "ServiceRole").unwrap_or_default())
-        .source(x.source)
-        .artifacts(x.artifacts)
-        .environment(x.environment)
-        .cache(x.cache)
-        .set_logs_config(x.logs)
-        .set_vpc_config(x.vpc)
-        .set_timeout_in_minutes(int(p, "TimeoutInMinutes"))
-        .set_queued_timeout_in_minutes(int(p, "QueuedTimeoutInMinutes"))
-        .set_encryption_key(str_prop(p, "EncryptionKey").map(str::to_owned))
-        .set_tags(Some(x.tags))
+        .description(str_prop(p, "Description").unwrap_or_default());
+    project_settings!(update, p, x)
         .send()
         .await
         .map_err(sdk_error)
