@@ -175,8 +175,9 @@ async fn connect(app: &App, target: &Target, err: &mut dyn Write) -> Result<Sess
     let region = clients.region().to_owned();
     // Limits that depend on the partition and region (the size of derived policies, whose ARNs
     // name both) are known before any call: an account id always has 12 digits.
+    let expanded = app.desired();
     let here = Env::new(engine::partition_of(&region), &region, "000000000000");
-    if let Ok(provisional) = engine::resolve(&app.desired(), &here) {
+    if let Ok(provisional) = engine::resolve(&expanded, &here) {
         let violations = engine::check_limits(&provisional);
         if !violations.is_empty() {
             let e = crate::validate::ValidationError { violations };
@@ -198,7 +199,7 @@ async fn connect(app: &App, target: &Target, err: &mut dyn Write) -> Result<Sess
     };
     let env = Env::new(aws.partition(), aws.region(), aws.account());
     let (account, region) = (aws.account().to_owned(), aws.region().to_owned());
-    let desired = match engine::resolve(&app.desired(), &env) {
+    let desired = match engine::resolve(&expanded, &env) {
         Ok(d) => d,
         Err(e) => return Err(fail(err, "the app cannot be resolved for this account", &e)),
     };

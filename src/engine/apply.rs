@@ -18,7 +18,7 @@ use tokio::task::JoinSet;
 
 use super::EngineError;
 use super::diff::{Change, ReplaceStrategy, changed_fields, is_under, rules};
-use super::plan::{self, Mode, Plan, delete_rank, plan_destroy};
+use super::plan::{Mode, Plan, delete_rank, plan_destroy};
 use super::resolve::ResolvedApp;
 use crate::model::ResourceKind;
 use crate::provider::api::{
@@ -687,16 +687,27 @@ fn schedule(plan: &Plan, options: &ApplyOptions) -> Schedule {
             (Change::Replace { strategy, .. }, Some(r)) => match strategy {
                 ReplaceStrategy::DeleteThenCreate => {
                     // CodeDeploy refuses to delete a configuration a group uses: the groups
-                    // move to their platform's default for the moment it is gone, then back.
-                    let users = plan::config_users(plan, c);
-                    let default = plan::default_config(&r);
+                    // the plan names move to their platform's default for the moment it is
+                    // gone, then back.
+                    let users: Vec<(&Resource, &str)> = c
+                        .moves
+                        .iter()
+                        .filter_map(|m| {
+                            let g = plan.changes.iter().find(|g| g.id == m.id)?;
+                            Some((g.resource.as_ref()?, m.interim_config.as_str()))
+                        })
+                        .collect();
                     let mut steps: Vec<Step> = users
                         .iter()
-                        .map(|g| moved(g, &c.physical_name, default))
+                        .map(|(g, interim)| moved(g, &c.physical_name, interim))
                         .collect();
                     steps.push(Step::Delete(c.kind, c.physical_name.clone()));
                     steps.push(Step::Create(r));
-                    steps.extend(users.iter().map(|g| moved(g, default, &c.physical_name)));
+                    steps.extend(
+                        users
+                            .iter()
+                            .map(|(g, interim)| moved(g, interim, &c.physical_name)),
+                    );
                     steps
                 }
                 ReplaceStrategy::CreateThenDelete { old_name: old } => {

@@ -200,38 +200,33 @@ impl Plan {
     }
 }
 
-/// The deployment groups (as the model wants them) that use configuration `config` and exist
-/// now, when `config` is replaced under its own name: CodeDeploy will not delete it under them.
-pub(crate) fn config_users(plan: &Plan, config: &PlannedChange) -> Vec<Resource> {
-    users_of_config(&plan.changes, config)
-}
-
-fn users_of_config(changes: &[PlannedChange], config: &PlannedChange) -> Vec<Resource> {
-    if config.kind != ResourceKind::DeploymentConfig
-        || !matches!(
+/// The deployment groups that use configuration `config` and exist now, when `config` is
+/// replaced under its own name: CodeDeploy will not delete it under them, so they move off and
+/// back (see [`PlannedChange::moves`]).
+fn users_of_config<'c>(
+    changes: &'c [PlannedChange],
+    config: &PlannedChange,
+) -> impl Iterator<Item = &'c PlannedChange> {
+    let replaced_in_place = config.kind == ResourceKind::DeploymentConfig
+        && matches!(
             config.change,
             Change::Replace {
                 strategy: ReplaceStrategy::DeleteThenCreate,
                 ..
             }
-        )
-    {
-        return Vec::new();
-    }
-    changes
-        .iter()
-        .filter(|g| {
-            g.kind == ResourceKind::DeploymentGroup
-                && g.depends_on.contains(&config.id)
-                && matches!(g.change, Change::NoOp | Change::Update { .. })
-        })
-        .filter_map(|g| g.resource.clone())
-        .collect()
+        );
+    let id = config.id.clone();
+    changes.iter().filter(move |g| {
+        replaced_in_place
+            && g.kind == ResourceKind::DeploymentGroup
+            && g.depends_on.contains(&id)
+            && matches!(g.change, Change::NoOp | Change::Update { .. })
+    })
 }
 
 /// The predefined configuration of a custom one's compute platform, which its groups use while
 /// it is replaced.
-pub(crate) fn default_config(config: &Resource) -> &'static str {
+fn default_config(config: &Resource) -> &'static str {
     match config.properties["ComputePlatform"].as_str() {
         Some("Lambda") => "CodeDeployDefault.LambdaAllAtOnce",
         Some("ECS") => "CodeDeployDefault.ECSAllAtOnce",
@@ -603,10 +598,9 @@ pub fn build_plan(
         };
         let interim = default_config(config);
         let moves = users_of_config(&changes, &changes[i])
-            .into_iter()
             .map(|g| GroupMove {
-                id: g.id,
-                physical_name: g.physical_name,
+                id: g.id.clone(),
+                physical_name: g.physical_name.clone(),
                 interim_config: interim.to_owned(),
             })
             .collect();
