@@ -177,6 +177,24 @@ async fn provider(
     Ok(Arc::new(aws))
 }
 
+/// The app `name` of `n` reference pipelines, validated and resolved for the account behind
+/// `options`, with a provider on fresh clients.
+async fn prepared(
+    name: &str,
+    n: usize,
+    options: &ClientOptions,
+) -> Result<(ResolvedApp, Arc<dyn Provider>), Box<dyn Error>> {
+    let mut app = App::new(name)?;
+    for i in 0..n {
+        reference::add_reference(&mut app, &format!("{name}-{i:02}"))?;
+    }
+    pipewright::validate::validate(&app)?;
+    let aws = AwsProvider::new(Clients::load(options).await?).await?;
+    let env = Env::new(aws.partition(), aws.region(), aws.account());
+    let desired = engine::resolve(&app.desired(), &env)?;
+    Ok((desired, Arc::new(aws)))
+}
+
 async fn measure(
     n: usize,
     options: &ClientOptions,
@@ -185,16 +203,7 @@ async fn measure(
     concurrency: usize,
     emulator: Option<u32>,
 ) -> Result<(Row, BTreeMap<String, usize>), Box<dyn Error>> {
-    let name = format!("bench{stamp}n{n}");
-    let mut app = App::new(&name)?;
-    for i in 0..n {
-        reference::add_reference(&mut app, &format!("{name}-{i:02}"))?;
-    }
-    pipewright::validate::validate(&app)?;
-    let aws = AwsProvider::new(Clients::load(options).await?).await?;
-    let env = Env::new(aws.partition(), aws.region(), aws.account());
-    let desired: ResolvedApp = engine::resolve(&app.desired(), &env)?;
-    let p: Arc<dyn Provider> = Arc::new(aws);
+    let (desired, p) = prepared(&format!("bench{stamp}n{n}"), n, options).await?;
     calls.take();
 
     let cpu_before = emulator.and_then(cpu_seconds);
@@ -258,15 +267,7 @@ async fn apply_destroy(
     stamp: &str,
     concurrency: usize,
 ) -> Result<(f64, f64), Box<dyn Error>> {
-    let name = format!("lat{stamp}c{concurrency}n{n}");
-    let mut app = App::new(&name)?;
-    for i in 0..n {
-        reference::add_reference(&mut app, &format!("{name}-{i:02}"))?;
-    }
-    let aws = AwsProvider::new(Clients::load(options).await?).await?;
-    let env = Env::new(aws.partition(), aws.region(), aws.account());
-    let desired = engine::resolve(&app.desired(), &env)?;
-    let p: Arc<dyn Provider> = Arc::new(aws);
+    let (desired, p) = prepared(&format!("lat{stamp}c{concurrency}n{n}"), n, options).await?;
     let opts = ApplyOptions::default().concurrency(concurrency);
 
     let started = Instant::now();
