@@ -21,11 +21,12 @@ pub use build::{
     EnvVar, Environment, EnvironmentType, Image, LocalCacheMode, Logs, Spec, VpcConfig,
 };
 pub use deploy::{
-    Application, AutoRollback, ComputePlatform, ConfigRef, ConfigRule, DeployApplication,
-    DeployApplicationBuilder, DeployConfig, DeploymentConfig, DeploymentConfigSpec,
-    DeploymentGroup, DeploymentGroupBuilder, DeploymentGroupSpec, Ecs, EcsApplication, EcsTarget,
-    HealthyHosts, Lambda, LambdaApplication, LambdaTarget, Platform, RollbackEvent, Server,
-    ServerApplication, ServerTarget, TagFilter, Target, TrafficRouting,
+    Application, AutoRollback, CodeDeployActionPlatform, ComputePlatform, ConfigRef, ConfigRule,
+    DeployApplication, DeployApplicationBuilder, DeployConfig, DeploymentConfig,
+    DeploymentConfigSpec, DeploymentGroup, DeploymentGroupBuilder, DeploymentGroupSpec, Ecs,
+    EcsApplication, EcsTarget, HealthyHosts, Lambda, LambdaApplication, LambdaTarget, Platform,
+    RollbackEvent, Server, ServerApplication, ServerTarget, TagFilter, Target, TrafficPlatform,
+    TrafficRouting,
 };
 pub use expand::{
     Arn, Desired, DesiredResource, EventRule, Principal, ResolvedConfig, ResourceKind, Role,
