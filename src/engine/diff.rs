@@ -207,7 +207,8 @@ pub fn rules(kind: ResourceKind) -> KindRules {
         },
         ResourceKind::Pipeline => KindRules {
             create_only: &["/Name"],
-            sets: &["/Tags"],
+            // Whole lists: the provider re-enables the stages an old list has and a new one lacks.
+            sets: &["/Tags", "/DisableInboundStageTransitions"],
             exact: &[
                 "/ArtifactStore",
                 "/Stages",
@@ -640,6 +641,29 @@ mod tests {
             json!({"Name": "thing", "Stages": [{"Actions": [{"Configuration": {"PollForSourceChanges": "false", "N": "1"}}]}], "Tags": tags("shop", "Thing")}),
         );
         assert_eq!(diff(&want, Some(&seen), "shop"), Change::NoOp);
+    }
+
+    #[test]
+    fn disabled_transitions_change_as_a_whole_list() {
+        // The provider re-enables what the old list has and the new one lacks: a changed stage
+        // name must reach it as the whole old list, not as `/0/StageName`.
+        let want = resource(
+            ResourceKind::Pipeline,
+            json!({"Name": "thing", "DisableInboundStageTransitions": [{"StageName": "Prod", "Reason": "r"}], "Tags": tags("shop", "Thing")}),
+        );
+        let seen = Observed::new(
+            json!({"Name": "thing", "DisableInboundStageTransitions": [{"StageName": "Deploy", "Reason": "r"}], "Tags": tags("shop", "Thing")}),
+        );
+        assert_eq!(
+            diff(&want, Some(&seen), "shop"),
+            Change::Update {
+                fields: vec![FieldChange {
+                    path: "/DisableInboundStageTransitions".into(),
+                    old: Some(json!([{"StageName": "Deploy", "Reason": "r"}])),
+                    new: Some(json!([{"StageName": "Prod", "Reason": "r"}])),
+                }]
+            }
+        );
     }
 
     #[test]
