@@ -86,6 +86,11 @@ pub fn check(app: &App) -> Vec<Violation> {
             Node::Pipeline(p) => v.pipeline(&at, p),
         }
     }
+    // The resources pipewright derives (roles, bucket policies, rules) take ids made from the
+    // names of what they serve; only a model that passed can be expanded to check them.
+    if v.out.is_empty() {
+        v.unique_derived_ids();
+    }
     v.out
 }
 
@@ -118,6 +123,25 @@ impl Checker<'_> {
                 );
             } else {
                 seen.insert(id.clone(), at);
+            }
+        }
+    }
+
+    /// Every id of the desired state, the derived resources' included, is unique: two equal ids
+    /// would make one resource overwrite the other in the template and in the plan.
+    fn unique_derived_ids(&mut self) {
+        let desired = self.app.desired();
+        let mut seen: BTreeMap<&LogicalId, String> = BTreeMap::new();
+        for d in &desired.resources {
+            let at = format!("{}[{}]", d.kind.cfn_type(), d.physical_name);
+            if let Some(first) = seen.get(&d.id) {
+                self.push(
+                    at,
+                    &d.id,
+                    format!("logical id must be unique in the app, derived resources included; {first} has the same one (rename one of the resources they belong to)"),
+                );
+            } else {
+                seen.insert(&d.id, at);
             }
         }
     }

@@ -820,6 +820,25 @@ pub(crate) const CASES: &[Case] = &[
         },
     },
     Case {
+        rule: "app: unique logical ids, derived included",
+        name: "bucket named like another bucket's policy",
+        app: || {
+            plus(|fx| {
+                fx.app.add(
+                    ArtifactBucket::builder()
+                        .name("policy-shop-artifacts")
+                        .build()?,
+                );
+                Ok(())
+            })
+        },
+        expect: Invalid {
+            path: "AWS::S3::Bucket[policy-shop-artifacts]",
+            value: S("BucketPolicyShopArtifacts"),
+            rule: "logical id must be unique in the app, derived resources included; AWS::S3::BucketPolicy[shop-artifacts] has the same one (rename one of the resources they belong to)",
+        },
+    },
+    Case {
         rule: "app: references stay in the app",
         name: "artifact store from another app",
         app: || {
