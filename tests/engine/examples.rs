@@ -46,16 +46,15 @@ async fn apply_creates_every_dependency_first() {
                 .map(|r| &r.resource)
                 .expect("dependencies are in the app")
         };
+        let created = |kind, physical_name: &str| {
+            position(&fake, Operation::Create, kind, physical_name)
+                .unwrap_or_else(|| panic!("{name}: {physical_name} was created"))
+        };
         for r in &desired.resources {
-            let me = position(
-                &fake,
-                Operation::Create,
-                r.resource.kind,
-                &r.resource.physical_name,
-            );
+            let me = created(r.resource.kind, &r.resource.physical_name);
             for d in &r.depends_on {
                 let dep = by_id(d);
-                let before = position(&fake, Operation::Create, dep.kind, &dep.physical_name);
+                let before = created(dep.kind, &dep.physical_name);
                 assert!(before < me, "{name}: {} before {}", dep.id, r.resource.id);
             }
         }
@@ -112,7 +111,9 @@ async fn destroy_after_apply_leaves_nothing_owned_users_deleted_first() {
     for (name, app) in examples() {
         let desired = resolved(&app);
         let (fake, provider) = crate::fake();
-        engine::apply(&plan(&desired, &provider).await, &provider, &fast()).await;
+        let applied = engine::apply(&plan(&desired, &provider).await, &provider, &fast()).await;
+        assert!(applied.succeeded(), "{name}: {applied}");
+        assert_eq!(fake.resources().len(), desired.resources.len(), "{name}");
         fake.reset_calls();
         let report = engine::destroy(&desired.app, Some(&desired), &provider, &fast())
             .await
@@ -131,24 +132,32 @@ async fn destroy_after_apply_leaves_nothing_owned_users_deleted_first() {
                     .any(|r| r.resource.physical_name == o.physical_name)),
             "{name}: {left:?}"
         );
-        for r in &desired.resources {
-            let me = position(
+        // Every resource not kept was deleted, users before what they use.
+        let deleted = |r: &pipewright::engine::ResolvedResource| {
+            let at = position(
                 &fake,
                 Operation::Delete,
                 r.resource.kind,
                 &r.resource.physical_name,
             );
+            let kept = left.contains(&(r.resource.kind, r.resource.physical_name.clone()));
+            assert_eq!(
+                at.is_none(),
+                kept,
+                "{name}: {} deleted unless kept",
+                r.resource.id
+            );
+            at
+        };
+        for r in &desired.resources {
+            let me = deleted(r);
             for d in &r.depends_on {
-                let Some(dep) = desired.resources.iter().find(|x| &x.resource.id == d) else {
-                    continue;
-                };
-                let after = position(
-                    &fake,
-                    Operation::Delete,
-                    dep.resource.kind,
-                    &dep.resource.physical_name,
-                );
-                if let (Some(me), Some(after)) = (me, after) {
+                let dep = desired
+                    .resources
+                    .iter()
+                    .find(|x| &x.resource.id == d)
+                    .expect("dependencies are in the app");
+                if let (Some(me), Some(after)) = (me, deleted(dep)) {
                     assert!(me < after, "{name}: {} before {}", r.resource.id, d);
                 }
             }

@@ -125,6 +125,7 @@ proptest! {
             let at = |id: &str| {
                 let r = desired.resources.iter().find(|r| r.resource.id == id).map(|r| &r.resource);
                 r.and_then(|r| calls.iter().position(|c| c.op == Operation::Create && c.name == r.physical_name))
+                    .unwrap_or_else(|| panic!("{id} was created"))
             };
             for r in &desired.resources {
                 for d in &r.depends_on {
@@ -140,7 +141,8 @@ proptest! {
         runtime().block_on(async {
             let (fake, provider) = crate::fake();
             let plan = engine::plan(&desired, &provider, 4).await.expect("the fake answers");
-            engine::apply(&plan, &provider, &crate::fast()).await;
+            let applied = engine::apply(&plan, &provider, &crate::fast()).await;
+            prop_assert!(applied.succeeded(), "{}", applied);
             fake.reset_calls();
             let report = engine::destroy(&desired.app, Some(&desired), &provider, &crate::fast())
                 .await
@@ -151,6 +153,7 @@ proptest! {
             let at = |id: &str| {
                 let r = desired.resources.iter().find(|r| r.resource.id == id).map(|r| &r.resource);
                 r.and_then(|r| calls.iter().position(|c| c.op == Operation::Delete && c.name == r.physical_name))
+                    .unwrap_or_else(|| panic!("{id} was deleted"))
             };
             for r in &desired.resources {
                 for d in &r.depends_on {
@@ -185,7 +188,9 @@ proptest! {
         runtime().block_on(async {
             let (fake, provider) = crate::fake();
             let plan = engine::plan(&desired, &provider, 4).await.expect("the fake answers");
-            engine::apply(&plan, &provider, &crate::fast()).await;
+            let applied = engine::apply(&plan, &provider, &crate::fast()).await;
+            prop_assert!(applied.succeeded(), "{}", applied);
+            prop_assert!(!fake.resources().is_empty());
             fake.fail_randomly(0.3, seed, ProviderError::other("InternalFailure", "try again"));
             engine::destroy(&desired.app, Some(&desired), &provider, &crate::fast())
                 .await
