@@ -17,13 +17,17 @@
 //! - `graph [--format mermaid|dot]` prints the graph;
 //! - `plan [--json] [--detailed-exitcode] [--concurrency N]` reads AWS and shows what `apply` would change, field by
 //!   field (the JSON form is [`Plan`](crate::engine::Plan)'s, versioned by `format_version`);
-//! - `apply [--yes] [--prune] [--concurrency N]` shows the plan, asks (unless `--yes`; without a
+//! - `apply [--yes|-y] [--prune] [--concurrency N]` shows the plan, asks (unless `--yes`; without a
 //!   terminal it refuses), makes the changes with progress per resource (a line per finished
 //!   step, and on a terminal a live line of what is in flight), and ends with a summary; at most
 //!   `N` AWS calls are in flight (default [`engine::DEFAULT_CONCURRENCY`](crate::engine::DEFAULT_CONCURRENCY), 64);
-//! - `destroy [--yes] [--concurrency N]` deletes everything the app owns (retained buckets stay);
-//! - `drift [--json] [--concurrency N]` reports resources changed outside pipewright, field by field;
-//! - `local start|status|stop` manages the bundled LocalStack.
+//! - `destroy [--yes|-y] [--concurrency N]` deletes everything the app owns (retained buckets stay);
+//! - `drift [--json] [--concurrency N]` reports resources changed outside pipewright, field by field
+//!   (`--json`: `{"format_version", "app", "drifted": [...], "missing": [...]}`: `drifted` holds the
+//!   plan's update and replace entries, `missing` its create entries, resources deleted outside or
+//!   never applied, each in the plan's JSON form and `format_version`);
+//! - `local start|status|stop` manages the bundled LocalStack (`status` exits 3 when it is not
+//!   running).
 //!
 //! Global options: `--local` (the bundled LocalStack, started in the background if it is not
 //! running, and left running), `--region`, `--profile`, `--endpoint-url URL` (every call goes to
@@ -35,8 +39,9 @@
 //! any AWS call.
 //!
 //! Exit codes: 0 success; 1 an error (invalid app, AWS error, failed apply, refused
-//! confirmation); 2 the command line is wrong, or, with `plan --detailed-exitcode` and `drift`,
-//! there are changes / drift.
+//! confirmation, or an `apply` left with nothing to do but a conflict); 2 the command line is
+//! wrong, or, with `plan --detailed-exitcode` and `drift`, there are changes / drift; 3 `local
+//! status` found no emulator running.
 
 use std::error::Error;
 use std::ffi::OsString;
@@ -92,6 +97,20 @@ struct Cli {
     verbose: u8,
 }
 
+/// How many AWS calls a command may have in flight.
+#[derive(Debug, Clone, Copy, clap::Args)]
+struct Calls {
+    /// The most AWS calls in flight at once.
+    #[arg(long, default_value_t = DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..=256))]
+    concurrency: u16,
+}
+
+impl Calls {
+    fn limit(self) -> usize {
+        self.concurrency.into()
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Write the CloudFormation template(s) and the pipeline graph to a directory.
@@ -114,9 +133,8 @@ enum Command {
         /// Exit 0 when nothing would change, 2 when something would, 1 on error.
         #[arg(long)]
         detailed_exitcode: bool,
-        /// The most AWS calls in flight at once.
-        #[arg(long, default_value_t = DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..=256))]
-        concurrency: u16,
+        #[command(flatten)]
+        calls: Calls,
     },
     /// Make AWS match the app.
     Apply {
@@ -126,27 +144,24 @@ enum Command {
         /// Also delete what the app owns but no longer declares.
         #[arg(long)]
         prune: bool,
-        /// The most AWS calls in flight at once.
-        #[arg(long, default_value_t = DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..=256))]
-        concurrency: u16,
+        #[command(flatten)]
+        calls: Calls,
     },
     /// Delete everything the app owns (buckets marked retained stay).
     Destroy {
         /// Destroy without asking.
         #[arg(long, short = 'y')]
         yes: bool,
-        /// The most AWS calls in flight at once.
-        #[arg(long, default_value_t = DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..=256))]
-        concurrency: u16,
+        #[command(flatten)]
+        calls: Calls,
     },
     /// Report resources changed outside pipewright (exit 2 on drift).
     Drift {
         /// Print the drift as JSON.
         #[arg(long)]
         json: bool,
-        /// The most AWS calls in flight at once.
-        #[arg(long, default_value_t = DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..=256))]
-        concurrency: u16,
+        #[command(flatten)]
+        calls: Calls,
     },
     /// Manage the bundled LocalStack (what --local uses).
     Local {
@@ -235,35 +250,31 @@ async fn run_on(
         Command::Plan {
             json,
             detailed_exitcode,
-            concurrency,
+            calls,
         } => {
             let flags = (json, detailed_exitcode);
-            reconcile::plan(&app, &cli.target, flags, concurrency.into(), out, err).await
+            reconcile::plan(&app, &cli.target, flags, calls.limit(), out, err).await
         }
-        Command::Apply {
-            yes,
-            prune,
-            concurrency,
-        } => {
+        Command::Apply { yes, prune, calls } => {
             let options = reconcile::ApplyFlags {
                 yes,
                 prune,
-                concurrency: concurrency.into(),
+                concurrency: calls.limit(),
                 live,
             };
             reconcile::apply(&app, &cli.target, options, out, err).await
         }
-        Command::Destroy { yes, concurrency } => {
+        Command::Destroy { yes, calls } => {
             let flags = reconcile::ApplyFlags {
                 yes,
                 prune: true,
-                concurrency: concurrency.into(),
+                concurrency: calls.limit(),
                 live,
             };
             reconcile::destroy(&app, &cli.target, flags, out, err).await
         }
-        Command::Drift { json, concurrency } => {
-            reconcile::drift(&app, &cli.target, json, concurrency.into(), out, err).await
+        Command::Drift { json, calls } => {
+            reconcile::drift(&app, &cli.target, json, calls.limit(), out, err).await
         }
         Command::Local { .. } => unreachable!("handled before the app is built"),
     }
@@ -289,13 +300,10 @@ fn synth_to(app: &App, dir: &Path, out: &mut dyn Write, err: &mut dyn Write) -> 
     // A derived policy over IAM's limit with the shortest partition and region names is over it
     // in every region, so CloudFormation would fail on it anywhere (plan and apply check the
     // exact region).
-    let shortest = crate::engine::Env::new("aws", "us-east-1", "000000000000");
-    if let Ok(resolved) = crate::engine::resolve(&desired, &shortest) {
-        let violations = crate::engine::check_limits(&resolved);
-        if !violations.is_empty() {
-            let e = crate::validate::ValidationError { violations };
-            return fail(err, "the app is invalid in every region", &e);
-        }
+    let violations = crate::engine::check_limits_in(&desired, "aws", "us-east-1");
+    if !violations.is_empty() {
+        let e = crate::validate::ValidationError { violations };
+        return fail(err, "the app is invalid in every region", &e);
     }
     let mut files: Vec<(PathBuf, String, String)> = templates
         .iter()

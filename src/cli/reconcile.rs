@@ -61,9 +61,10 @@ pub(super) enum LocalCommand {
     Stop,
 }
 
-/// The flags of `apply` and `destroy` (which always prunes).
+/// The flags of `apply` and `destroy`.
 pub(super) struct ApplyFlags {
     pub(super) yes: bool,
+    /// Whether `apply` also deletes what the app no longer declares (`destroy` deletes all).
     pub(super) prune: bool,
     pub(super) concurrency: usize,
     /// Whether stderr is a terminal: the calls in flight then show on a line redrawn in place.
@@ -174,15 +175,12 @@ async fn connect(app: &App, target: &Target, err: &mut dyn Write) -> Result<Sess
     let endpoint = clients.endpoint_url().map(str::to_owned);
     let region = clients.region().to_owned();
     // Limits that depend on the partition and region (the size of derived policies, whose ARNs
-    // name both) are known before any call: an account id always has 12 digits.
+    // name both) are known before any call.
     let expanded = app.desired();
-    let here = Env::new(engine::partition_of(&region), &region, "000000000000");
-    if let Ok(provisional) = engine::resolve(&expanded, &here) {
-        let violations = engine::check_limits(&provisional);
-        if !violations.is_empty() {
-            let e = crate::validate::ValidationError { violations };
-            return Err(fail(err, "the app is invalid; nothing was sent to AWS", &e));
-        }
+    let violations = engine::check_limits_in(&expanded, engine::partition_of(&region), &region);
+    if !violations.is_empty() {
+        let e = crate::validate::ValidationError { violations };
+        return Err(fail(err, "the app is invalid; nothing was sent to AWS", &e));
     }
     let aws = match AwsProvider::new(clients).await {
         Ok(p) => p,
@@ -283,12 +281,12 @@ pub(super) async fn apply(
         Err(code) => return code,
     };
     let _ = writeln!(out, "{plan}");
-    let deletes = plan.summary.delete;
-    let runs = plan.summary.create
-        + plan.summary.update
-        + plan.summary.replace
-        + if flags.prune { deletes } else { 0 };
-    if runs == 0 {
+    let options = ApplyOptions::default()
+        .concurrency(flags.concurrency)
+        .prune(flags.prune);
+    let steps = engine::step_count(&plan, &options);
+    if steps == 0 {
+        let deletes = plan.summary.delete;
         if deletes > 0 {
             let _ = writeln!(
                 out,
@@ -310,10 +308,6 @@ pub(super) async fn apply(
     if let Err(code) = confirm(flags.yes, &question, "apply", err) {
         return code;
     }
-    let options = ApplyOptions::default()
-        .concurrency(flags.concurrency)
-        .prune(flags.prune);
-    let steps = engine::step_count(&plan, &options);
     let report = run_with_progress(&plan, &session.provider, options, steps, flags.live, err).await;
     finish(&report, "apply", out, err)
 }
@@ -326,7 +320,6 @@ pub(super) async fn destroy(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
-    let (yes, concurrency) = (flags.yes, flags.concurrency);
     let session = match connect(app, target, err).await {
         Ok(s) => s,
         Err(code) => return code,
@@ -335,7 +328,7 @@ pub(super) async fn destroy(
         app.name().as_str(),
         Some(&session.desired),
         &session.provider,
-        concurrency,
+        flags.concurrency,
     )
     .await
     {
@@ -355,10 +348,12 @@ pub(super) async fn destroy(
         "delete these {runs} resource(s) from account {} in {}?",
         session.account, session.region
     );
-    if let Err(code) = confirm(yes, &question, "destroy", err) {
+    if let Err(code) = confirm(flags.yes, &question, "destroy", err) {
         return code;
     }
-    let options = ApplyOptions::default().concurrency(concurrency).prune(true);
+    let options = ApplyOptions::default()
+        .concurrency(flags.concurrency)
+        .prune(true);
     let steps = engine::step_count(&plan, &options);
     let report = run_with_progress(&plan, &session.provider, options, steps, flags.live, err).await;
     finish(&report, "destroy", out, err)
@@ -565,11 +560,7 @@ impl InFlight {
                 physical_name,
                 operation,
             } if *operation != Operation::Read => {
-                let label = format!(
-                    "{} {} \"{physical_name}\"",
-                    verb(*operation),
-                    kind_word(*kind)
-                );
+                let label = format!("{} {} \"{physical_name}\"", operation, kind_word(*kind));
                 self.0
                     .push((format!("{id}/{physical_name}/{operation:?}"), label));
             }
@@ -634,7 +625,7 @@ fn progress_line(
             *finished += 1;
             Some(format!(
                 "{clock} [{finished}/{total}] ✓ {} {} \"{physical_name}\" ({id}) in {:.1}s",
-                verb(*operation),
+                operation,
                 kind_word(*kind),
                 *elapsed_ms as f64 / 1000.0
             ))
@@ -649,7 +640,7 @@ fn progress_line(
             ..
         } => Some(format!(
             "{clock}         … {} {} \"{physical_name}\": {} (attempt {attempt}, again in {:.1}s)",
-            verb(*operation),
+            operation,
             kind_word(*kind),
             error.code,
             *delay_ms as f64 / 1000.0
@@ -664,7 +655,7 @@ fn progress_line(
             *finished += 1;
             Some(format!(
                 "{clock} [{finished}/{total}] ✗ {} {} \"{physical_name}\" ({id}) failed: {error}",
-                verb(*operation),
+                operation,
                 kind_word(*kind)
             ))
         }
@@ -680,17 +671,6 @@ fn progress_line(
                 kind_word(*kind)
             ))
         }
-    }
-}
-
-fn verb(operation: crate::provider::api::Operation) -> &'static str {
-    use crate::provider::api::Operation;
-    match operation {
-        Operation::Read => "read",
-        Operation::Create => "create",
-        Operation::Update => "update",
-        Operation::Delete => "delete",
-        Operation::ListOwned => "list",
     }
 }
 
@@ -710,9 +690,7 @@ fn finish(report: &Report, verb: &str, out: &mut dyn Write, err: &mut dyn Write)
             Status::Failed { operation, error } => writeln!(
                 err,
                 "error: {what}: {} failed with {}: {}",
-                self::verb(*operation),
-                error.code,
-                error.message
+                operation, error.code, error.message
             ),
             Status::Conflict { message } => writeln!(err, "conflict: {message}"),
             _ => Ok(()),

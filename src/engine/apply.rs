@@ -17,7 +17,7 @@ use serde::Serialize;
 use tokio::task::JoinSet;
 
 use super::EngineError;
-use super::diff::{Change, ReplaceStrategy, changed_fields, is_under, rules};
+use super::diff::{Change, ReplaceStrategy, changed_fields, forced_by};
 use super::plan::{Mode, Plan, delete_rank, plan_destroy};
 use super::resolve::ResolvedApp;
 use crate::model::ResourceKind;
@@ -110,12 +110,6 @@ impl ApplyOptions {
     pub fn on_event(mut self, sink: impl Fn(&Event) + Send + Sync + 'static) -> Self {
         self.events = Some(Arc::new(sink));
         self
-    }
-
-    /// The configured concurrency.
-    #[must_use]
-    pub fn concurrency_limit(&self) -> usize {
-        self.concurrency
     }
 
     fn emit(&self, event: Event) {
@@ -455,11 +449,7 @@ async fn take_over(
         (Some(found), Some(wanted)) => *found == wanted,
         _ => !wanted.kind.taggable() && fields.is_empty(),
     };
-    let forced = rules(wanted.kind)
-        .create_only
-        .iter()
-        .any(|c| fields.iter().any(|f| is_under(&f.path, c)));
-    if !ours || forced {
+    if !ours || forced_by(wanted.kind, &fields).is_some() {
         return Err(ProviderError::other(
             exists.code,
             format!(
@@ -488,18 +478,16 @@ async fn run(
     provider: &Arc<dyn Provider>,
     options: &ApplyOptions,
 ) {
+    // A node without steps is a conflict (see `schedule`): what depends on it is skipped.
     let mut state: Vec<State> = nodes
         .iter()
-        .map(
-            |n| match (&outcomes[n.outcome].status, n.steps.is_empty()) {
-                (_, false) => State::Waiting,
-                (
-                    Status::Conflict { .. } | Status::Failed { .. } | Status::Skipped { .. },
-                    true,
-                ) => State::Blocked,
-                (_, true) => State::Succeeded,
-            },
-        )
+        .map(|n| {
+            if n.steps.is_empty() {
+                State::Blocked
+            } else {
+                State::Waiting
+            }
+        })
         .collect();
     let mut set: JoinSet<Finished> = JoinSet::new();
     loop {

@@ -318,6 +318,16 @@ pub fn normalize(kind: ResourceKind, properties: &mut Value) {
     }
 }
 
+/// The create-only property of `kind` that one of `fields` lies under: the change then needs a
+/// replacement.
+pub(crate) fn forced_by(kind: ResourceKind, fields: &[FieldChange]) -> Option<&'static str> {
+    rules(kind)
+        .create_only
+        .iter()
+        .copied()
+        .find(|c| fields.iter().any(|f| is_under(&f.path, c)))
+}
+
 pub(crate) fn is_under(path: &str, prefix: &str) -> bool {
     path == prefix
         || path
@@ -449,15 +459,9 @@ pub fn diff(desired: &Resource, observed: Option<&Observed>, app: &str) -> Chang
     if fields.is_empty() {
         return Change::NoOp;
     }
-    let forced = rules(desired.kind).create_only.iter().find_map(|c| {
-        fields
-            .iter()
-            .any(|f| is_under(&f.path, c))
-            .then(|| (*c).to_owned())
-    });
-    match forced {
+    match forced_by(desired.kind, &fields) {
         Some(forced_by) => Change::Replace {
-            forced_by,
+            forced_by: forced_by.to_owned(),
             strategy: ReplaceStrategy::DeleteThenCreate,
             fields,
             parent: None,

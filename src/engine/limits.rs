@@ -6,8 +6,8 @@
 
 use serde_json::Value;
 
-use super::resolve::ResolvedApp;
-use crate::model::ResourceKind;
+use super::resolve::{Env, ResolvedApp, resolve};
+use crate::model::{Desired, ResourceKind};
 use crate::provider::api::kind_word;
 use crate::validate::Violation;
 
@@ -93,6 +93,18 @@ pub fn check_limits(desired: &ResolvedApp) -> Vec<Violation> {
         });
     }
     out
+}
+
+/// [`check_limits`] for an app not resolved yet, as it would be in `partition` and `region`:
+/// what the limits measure depends on the account only by its id's length, always 12 digits, so
+/// this runs before any call (a desired state that does not resolve has no violation here; the
+/// resolve for the real account reports it).
+#[must_use]
+pub fn check_limits_in(desired: &Desired<'_>, partition: &str, region: &str) -> Vec<Violation> {
+    let env = Env::new(partition, region, "000000000000");
+    resolve(desired, &env)
+        .map(|resolved| check_limits(&resolved))
+        .unwrap_or_default()
 }
 
 /// Whether a string in `v` ends with `suffix`.

@@ -43,7 +43,7 @@ pub use apply::{
     step_count,
 };
 pub use diff::{Change, KindRules, ReplaceStrategy, changed_fields, diff, normalize, rules};
-pub use limits::{ROLE_POLICY_MAX, check_limits, partition_of, policy_chars};
+pub use limits::{ROLE_POLICY_MAX, check_limits, check_limits_in, partition_of, policy_chars};
 pub use plan::{
     FORMAT_VERSION, GroupMove, Mode, ObservedMap, Plan, PlannedChange, Retained, Summary,
     build_destroy_plan, build_plan, delete_rank, plan, plan_destroy, waves,

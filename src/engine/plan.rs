@@ -692,6 +692,16 @@ pub fn build_destroy_plan(
     }
 }
 
+/// What the app owns, as the provider lists it (retried like a read).
+async fn list_owned(provider: &Arc<dyn Provider>, app: &str) -> Result<Vec<Owned>, EngineError> {
+    with_read_retries(|| provider.list_owned(app))
+        .await
+        .map_err(|source| EngineError::List {
+            app: app.to_owned(),
+            source,
+        })
+}
+
 /// A read's result with the resource it is about.
 type Read = (
     (ResourceKind, String),
@@ -707,12 +717,7 @@ async fn observe(
     only_untaggable: bool,
 ) -> Result<(ObservedMap, Vec<Owned>), EngineError> {
     // Listing first lets a provider answer the reads from what it learned listing.
-    let owned = with_read_retries(|| provider.list_owned(&desired.app))
-        .await
-        .map_err(|source| EngineError::List {
-            app: desired.app.clone(),
-            source,
-        })?;
+    let owned = list_owned(provider, &desired.app).await?;
     let mut keys: Vec<(ResourceKind, String)> = desired
         .resources
         .iter()
@@ -802,12 +807,7 @@ pub async fn plan_destroy(
     let (observed, owned) = match desired {
         Some(d) => observe(d, provider, concurrency, true).await?,
         None => {
-            let owned = with_read_retries(|| provider.list_owned(app))
-                .await
-                .map_err(|source| EngineError::List {
-                    app: app.to_owned(),
-                    source,
-                })?;
+            let owned = list_owned(provider, app).await?;
             (ObservedMap::new(), owned)
         }
     };
