@@ -284,23 +284,28 @@ pub(crate) async fn delete(iam: &Client, name: &str) -> Result<(), ProviderError
             gone(sdk_error(e))?;
         }
     }
-    let attached = iam
+    // A failed listing is reported as such (a role gone already is success), not later as
+    // DeleteRole's "must detach all policies first".
+    let attached = match iam
         .list_attached_role_policies()
         .role_name(name)
         .send()
         .await
-        .map_err(sdk_error);
-    if let Ok(out) = attached {
-        for p in out.attached_policies() {
-            if let Some(arn) = p.policy_arn() {
-                iam.detach_role_policy()
-                    .role_name(name)
-                    .policy_arn(arn)
-                    .send()
-                    .await
-                    .map_err(sdk_error)?;
-            }
-        }
+    {
+        Ok(out) => out,
+        Err(e) => return gone(sdk_error(e)),
+    };
+    for arn in attached
+        .attached_policies()
+        .iter()
+        .filter_map(|p| p.policy_arn())
+    {
+        iam.detach_role_policy()
+            .role_name(name)
+            .policy_arn(arn)
+            .send()
+            .await
+            .map_err(sdk_error)?;
     }
     match iam.delete_role().role_name(name).send().await {
         Ok(_) => Ok(()),
