@@ -4,7 +4,7 @@
 //! It behaves like AWS where the engine's correctness depends on it: creating a resource that
 //! exists fails, updating one that does not fails with [`ErrorClass::NotFound`], deleting one that
 //! does not is success, deleting a bucket removes its policy, deleting an application removes
-//! its deployment groups, deleting a deployment configuration a group uses fails, and (unless turned off) it fills in a few server-side defaults and
+//! its deployment groups, deleting a deployment configuration a group uses fails, and it fills in a few server-side defaults and
 //! returns tags in another order, as AWS does.
 //!
 //! ```
@@ -164,7 +164,6 @@ struct State {
 #[derive(Debug)]
 pub struct FakeProvider {
     state: Mutex<State>,
-    server_defaults: bool,
     latency: Duration,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
@@ -182,19 +181,10 @@ impl FakeProvider {
     pub fn new() -> Self {
         Self {
             state: Mutex::new(State::default()),
-            server_defaults: true,
             latency: Duration::ZERO,
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
         }
-    }
-
-    /// Whether created resources get AWS's defaults for fields the model leaves out (such as a
-    /// CodeBuild project's queued timeout) and tags in another order. On by default.
-    #[must_use]
-    pub fn server_defaults(mut self, on: bool) -> Self {
-        self.server_defaults = on;
-        self
     }
 
     /// Every call takes this long, so that concurrency can be observed.
@@ -303,13 +293,6 @@ impl FakeProvider {
         }
     }
 
-    /// Deletes a resource out of band.
-    pub fn remove(&self, kind: ResourceKind, physical_name: &str) {
-        self.state()
-            .resources
-            .remove(&(kind, physical_name.to_owned()));
-    }
-
     /// Logs the call and decides whether it fails.
     fn enter(
         &self,
@@ -360,9 +343,6 @@ impl FakeProvider {
 
     fn stored(&self, resource: &Resource) -> Value {
         let mut props = resource.properties.clone();
-        if !self.server_defaults {
-            return props;
-        }
         if let Value::Object(m) = &mut props {
             for (k, v) in server_defaults(resource.kind) {
                 m.entry(k).or_insert(v);

@@ -8,7 +8,7 @@ use aws_sdk_codebuild::types::{
 };
 use serde_json::{Map, Value, json};
 
-use super::common::{build_error, gone, sdk_error, str_prop, tags_of, tags_value};
+use super::common::{build_error, gone, int_at, sdk_error, str_prop, tags_of, tags_value};
 use crate::provider::api::{FieldChange, Observed, ProviderError, Resource};
 
 /// The properties of a project in the shape synthesis writes. Fields AWS fills in by itself
@@ -240,12 +240,6 @@ fn parts(p: &Value) -> Result<Parts, ProviderError> {
     })
 }
 
-fn int(p: &Value, name: &str) -> Option<i32> {
-    p.get(name)
-        .and_then(Value::as_i64)
-        .and_then(|n| i32::try_from(n).ok())
-}
-
 /// Sets every setting of a project but its name and description, from its properties `$p` and
 /// their SDK parts `$x` ([`parts`]), on a `CreateProject` or `UpdateProject` builder, whose
 /// setters share their names (`UpdateProject` takes the whole project, tags included).
@@ -259,8 +253,8 @@ macro_rules! project_settings {
             .cache($x.cache)
             .set_logs_config($x.logs)
             .set_vpc_config($x.vpc)
-            .set_timeout_in_minutes(int($p, "TimeoutInMinutes"))
-            .set_queued_timeout_in_minutes(int($p, "QueuedTimeoutInMinutes"))
+            .set_timeout_in_minutes(int_at($p, "/TimeoutInMinutes"))
+            .set_queued_timeout_in_minutes(int_at($p, "/QueuedTimeoutInMinutes"))
             .set_encryption_key(str_prop($p, "EncryptionKey").map(str::to_owned))
             .set_tags(Some($x.tags))
     };

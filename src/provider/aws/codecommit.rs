@@ -12,21 +12,6 @@ use super::common::{
 };
 use crate::provider::api::{FieldChange, Observed, ProviderError, Resource};
 
-/// The repository's ARN, which tagging calls need.
-async fn arn(cc: &Client, name: &str) -> Result<String, ProviderError> {
-    let out = cc
-        .get_repository()
-        .repository_name(name)
-        .send()
-        .await
-        .map_err(sdk_error)?;
-    Ok(out
-        .repository_metadata()
-        .and_then(|m| m.arn())
-        .unwrap_or_default()
-        .to_owned())
-}
-
 /// Reads a repository and its tags (unless `known_tags` has them); `None` when it does not exist.
 pub(crate) async fn read(
     cc: &Client,
@@ -85,10 +70,11 @@ pub(crate) async fn create(cc: &Client, r: &Resource) -> Result<(), ProviderErro
         .map(|_| ())
 }
 
-/// Changes the description, key and tags that differ.
+/// Changes the description, key and tags that differ (tags by the repository's ARN, `arn`).
 pub(crate) async fn update(
     cc: &Client,
     r: &Resource,
+    arn: &str,
     fields: &[FieldChange],
 ) -> Result<(), ProviderError> {
     let (name, p) = (r.physical_name.as_str(), &r.properties);
@@ -109,9 +95,8 @@ pub(crate) async fn update(
             .map_err(sdk_error)?;
     }
     if let Some((set, remove)) = tag_delta(fields) {
-        let arn = arn(cc, name).await?;
         let set: std::collections::HashMap<_, _> = set.into_iter().collect();
-        send_tag_delta!(cc, &arn, set, remove);
+        send_tag_delta!(cc, arn, set, remove);
     }
     Ok(())
 }

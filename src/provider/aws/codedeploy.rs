@@ -15,7 +15,8 @@ use aws_sdk_codedeploy::types::{
 use serde_json::{Map, Value, json};
 
 use super::common::{
-    TagPairs, absent, gone, sdk_error, send_tag_delta, str_prop, tag_delta, tags_of, tags_value,
+    TagPairs, absent, gone, int_at, sdk_error, send_tag_delta, str_prop, tag_delta, tags_of,
+    tags_value,
 };
 use crate::provider::api::{FieldChange, Observed, ProviderError, Resource};
 
@@ -165,33 +166,26 @@ pub(crate) async fn read_config(
     }
 }
 
-fn int(v: &Value, path: &str) -> i32 {
-    v.pointer(path)
-        .and_then(Value::as_i64)
-        .and_then(|n| i32::try_from(n).ok())
-        .unwrap_or_default()
-}
-
 /// Creates a deployment configuration.
 pub(crate) async fn create_config(cd: &Client, r: &Resource) -> Result<(), ProviderError> {
     let p = &r.properties;
     let hosts = p.get("MinimumHealthyHosts").map(|h| {
         MinimumHealthyHosts::builder()
             .set_type(h["Type"].as_str().map(MinimumHealthyHostsType::from))
-            .value(int(h, "/Value"))
+            .value(int_at(h, "/Value").unwrap_or_default())
             .build()
     });
     let traffic = p.get("TrafficRoutingConfig").map(|t| {
         let canary = t.get("TimeBasedCanary").map(|c| {
             TimeBasedCanary::builder()
-                .canary_percentage(int(c, "/CanaryPercentage"))
-                .canary_interval(int(c, "/CanaryInterval"))
+                .canary_percentage(int_at(c, "/CanaryPercentage").unwrap_or_default())
+                .canary_interval(int_at(c, "/CanaryInterval").unwrap_or_default())
                 .build()
         });
         let linear = t.get("TimeBasedLinear").map(|l| {
             TimeBasedLinear::builder()
-                .linear_percentage(int(l, "/LinearPercentage"))
-                .linear_interval(int(l, "/LinearInterval"))
+                .linear_percentage(int_at(l, "/LinearPercentage").unwrap_or_default())
+                .linear_interval(int_at(l, "/LinearInterval").unwrap_or_default())
                 .build()
         });
         TrafficRoutingConfig::builder()
@@ -585,7 +579,7 @@ fn group_parts(p: &Value) -> GroupParts {
                         .as_str()
                         .map(DeploymentReadyAction::from),
                 )
-                .set_wait_time_in_minutes(int_opt(r, "/WaitTimeInMinutes"))
+                .set_wait_time_in_minutes(int_at(r, "/WaitTimeInMinutes"))
                 .build()
         });
         let terminate = bg
@@ -593,7 +587,7 @@ fn group_parts(p: &Value) -> GroupParts {
             .map(|t| {
                 BlueInstanceTerminationOption::builder()
                     .set_action(t["Action"].as_str().map(InstanceAction::from))
-                    .set_termination_wait_time_in_minutes(int_opt(
+                    .set_termination_wait_time_in_minutes(int_at(
                         t,
                         "/TerminationWaitTimeInMinutes",
                     ))
@@ -641,12 +635,6 @@ fn group_parts(p: &Value) -> GroupParts {
         rollback,
         alarms,
     }
-}
-
-fn int_opt(v: &Value, path: &str) -> Option<i32> {
-    v.pointer(path)
-        .and_then(Value::as_i64)
-        .and_then(|n| i32::try_from(n).ok())
 }
 
 /// Sets every setting of a deployment group from its properties `$p` and their SDK parts `$x`

@@ -308,6 +308,14 @@ pub(crate) fn touched(fields: &[FieldChange], name: &str) -> bool {
         .any(|f| f.path == prefix || f.path.starts_with(&format!("{prefix}/")))
 }
 
+/// The `i32` at JSON pointer `pointer` of `v`, if there is one in range.
+#[must_use]
+pub(crate) fn int_at(v: &Value, pointer: &str) -> Option<i32> {
+    v.pointer(pointer)
+        .and_then(Value::as_i64)
+        .and_then(|n| i32::try_from(n).ok())
+}
+
 /// A string property.
 #[must_use]
 pub(crate) fn str_prop<'a>(properties: &'a Value, name: &str) -> Option<&'a str> {

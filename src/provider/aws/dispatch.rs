@@ -75,27 +75,10 @@ impl AwsProvider {
         &self.account
     }
 
-    fn application_arn(&self, name: &str) -> String {
+    /// The ARN of `resource` (such as `application:shop`) of `service` in this account and region.
+    fn arn(&self, service: &str, resource: &str) -> String {
         format!(
-            "arn:{}:codedeploy:{}:{}:application:{name}",
-            self.partition,
-            self.region(),
-            self.account
-        )
-    }
-
-    fn group_arn(&self, address: &str) -> String {
-        format!(
-            "arn:{}:codedeploy:{}:{}:deploymentgroup:{address}",
-            self.partition,
-            self.region(),
-            self.account
-        )
-    }
-
-    fn pipeline_arn(&self, name: &str) -> String {
-        format!(
-            "arn:{}:codepipeline:{}:{}:{name}",
+            "arn:{}:{service}:{}:{}:{resource}",
             self.partition,
             self.region(),
             self.account
@@ -216,7 +199,7 @@ impl Provider for AwsProvider {
                     eventbridge::read(&c.eventbridge, physical_name, tags).await
                 }
                 ResourceKind::Application => {
-                    let arn = self.application_arn(physical_name);
+                    let arn = self.arn("codedeploy", &format!("application:{}", physical_name));
                     let tags = self.listed(kind, physical_name);
                     codedeploy::read_application(&c.codedeploy, physical_name, &arn, tags).await
                 }
@@ -225,12 +208,12 @@ impl Provider for AwsProvider {
                 }
                 ResourceKind::Project => codebuild::read(&c.codebuild, physical_name).await,
                 ResourceKind::DeploymentGroup => {
-                    let arn = self.group_arn(physical_name);
+                    let arn = self.arn("codedeploy", &format!("deploymentgroup:{}", physical_name));
                     let tags = self.listed(kind, physical_name);
                     codedeploy::read_group(&c.codedeploy, physical_name, &arn, tags).await
                 }
                 ResourceKind::Pipeline => {
-                    let arn = self.pipeline_arn(physical_name);
+                    let arn = self.arn("codepipeline", physical_name);
                     let tags = self.listed(kind, physical_name);
                     codepipeline::read(&c.codepipeline, physical_name, &arn, tags).await
                 }
@@ -266,22 +249,28 @@ impl Provider for AwsProvider {
         Box::pin(async move {
             self.forget(r.kind, &r.physical_name);
             match r.kind {
-                ResourceKind::Repository => codecommit::update(&c.codecommit, r, fields).await,
+                ResourceKind::Repository => {
+                    let arn = self.arn("codecommit", &r.physical_name);
+                    codecommit::update(&c.codecommit, r, &arn, fields).await
+                }
                 ResourceKind::Project => codebuild::update(&c.codebuild, r, fields).await,
                 ResourceKind::Bucket => s3::update(&c.s3, r, fields).await,
                 ResourceKind::BucketPolicy => s3::put_policy(&c.s3, r).await,
                 ResourceKind::Role => iam::update(&c.iam, r, fields).await,
                 ResourceKind::EventRule => eventbridge::update(&c.eventbridge, r, fields).await,
                 ResourceKind::Application => {
-                    let arn = self.application_arn(&r.physical_name);
+                    let arn = self.arn("codedeploy", &format!("application:{}", &r.physical_name));
                     codedeploy::update_application(&c.codedeploy, &arn, fields).await
                 }
                 ResourceKind::DeploymentGroup => {
-                    let arn = self.group_arn(&r.physical_name);
+                    let arn = self.arn(
+                        "codedeploy",
+                        &format!("deploymentgroup:{}", &r.physical_name),
+                    );
                     codedeploy::update_group(&c.codedeploy, r, &arn, fields).await
                 }
                 ResourceKind::Pipeline => {
-                    let arn = self.pipeline_arn(&r.physical_name);
+                    let arn = self.arn("codepipeline", &r.physical_name);
                     codepipeline::update(&c.codepipeline, r, &arn, fields).await
                 }
                 // Every field of a deployment configuration is create-only: the engine replaces

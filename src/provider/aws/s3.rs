@@ -15,19 +15,13 @@ use aws_sdk_s3::types::{
 use serde_json::{Map, Value, json};
 
 use super::common::{
-    TagPairs, absent, build_error, gone, json_document, sdk_error, tag_delta, tags_of, tags_value,
-    touched,
+    TagPairs, absent, build_error, gone, int_at, json_document, sdk_error, tag_delta, tags_of,
+    tags_value, touched,
 };
 use crate::provider::api::{FieldChange, Observed, ProviderError, Resource};
 
 /// The most pages of object versions emptied from one bucket (1000 versions a page).
 const MAX_PAGES: usize = 100_000;
-
-fn int(v: &Value, path: &str) -> Option<i32> {
-    v.pointer(path)
-        .and_then(Value::as_i64)
-        .and_then(|n| i32::try_from(n).ok())
-}
 
 /// Reads a bucket and its configuration (its tags too, unless `known_tags` has them); `None`
 /// when it does not exist.
@@ -238,17 +232,17 @@ fn lifecycle(p: &Value) -> Result<Option<BucketLifecycleConfiguration>, Provider
             ))
             // Every rule applies to the whole bucket.
             .filter(LifecycleRuleFilter::builder().prefix("").build());
-        if let Some(days) = int(r, "/ExpirationInDays") {
+        if let Some(days) = int_at(r, "/ExpirationInDays") {
             b = b.expiration(LifecycleExpiration::builder().days(days).build());
         }
-        if let Some(days) = int(r, "/NoncurrentVersionExpiration/NoncurrentDays") {
+        if let Some(days) = int_at(r, "/NoncurrentVersionExpiration/NoncurrentDays") {
             b = b.noncurrent_version_expiration(
                 NoncurrentVersionExpiration::builder()
                     .noncurrent_days(days)
                     .build(),
             );
         }
-        if let Some(days) = int(r, "/AbortIncompleteMultipartUpload/DaysAfterInitiation") {
+        if let Some(days) = int_at(r, "/AbortIncompleteMultipartUpload/DaysAfterInitiation") {
             b = b.abort_incomplete_multipart_upload(
                 AbortIncompleteMultipartUpload::builder()
                     .days_after_initiation(days)
