@@ -221,26 +221,3 @@ fn every_bad_environment_fails_clearly_in_bounded_time() {
     );
     crate::report::record_environments();
 }
-
-/// The bad environments as a markdown table for the reliability report.
-pub(crate) fn markdown_table() -> String {
-    let mut out = String::from("| environment | how | the error says |\n|---|---|---|\n");
-    for e in BAD_ENVIRONMENTS {
-        let words: Vec<String> = e.words.iter().map(|w| format!("`{w}`")).collect();
-        out.push_str(&format!(
-            "| {} | {} | {} |\n",
-            e.name,
-            e.setup,
-            words.join(", ")
-        ));
-    }
-    out
-}
-
-#[test]
-fn every_bad_environment_has_a_row() {
-    let table = markdown_table();
-    for e in BAD_ENVIRONMENTS {
-        assert!(table.contains(&format!("| {} |", e.name)));
-    }
-}

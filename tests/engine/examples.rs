@@ -287,15 +287,9 @@ async fn a_failure_at_any_step_of_updates_replacements_and_prunes_then_a_rerun_c
     let app = crate::reference::app().expect("the example builds");
     let before = resolved(&app);
     let mut after = before.clone();
-    let at = |d: &pipewright::engine::ResolvedApp, kind| {
-        d.resources
-            .iter()
-            .position(|r| r.resource.kind == kind)
-            .expect("the reference has one")
-    };
-    let p = at(&after, pipewright::model::ResourceKind::Project);
+    let p = crate::index(&after, pipewright::model::ResourceKind::Project);
     after.resources[p].resource.properties["TimeoutInMinutes"] = serde_json::json!(45);
-    let a = at(&after, pipewright::model::ResourceKind::Application);
+    let a = crate::index(&after, pipewright::model::ResourceKind::Application);
     after.resources[a].resource.properties["ComputePlatform"] = serde_json::json!("Lambda");
     after
         .resources

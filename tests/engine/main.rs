@@ -55,6 +55,16 @@ pub(crate) fn resolved(app: &App) -> ResolvedApp {
     engine::resolve(&app.desired(), &env()).expect("the examples resolve")
 }
 
+/// Where the first resource of `kind` stands in `desired` (the examples have one of each kind
+/// they use).
+pub(crate) fn index(desired: &ResolvedApp, kind: ResourceKind) -> usize {
+    desired
+        .resources
+        .iter()
+        .position(|r| r.resource.kind == kind)
+        .expect("the app has one of each kind it uses")
+}
+
 /// A fresh fake, also as the trait object the engine takes.
 pub(crate) fn fake() -> (Arc<FakeProvider>, Arc<dyn Provider>) {
     let fake = Arc::new(FakeProvider::new());

@@ -10,18 +10,10 @@ use pipewright::model::ResourceKind;
 use pipewright::provider::api::{FieldChange, Operation, Provider};
 use pipewright::provider::fake::FakeProvider;
 
-use crate::{fake, fast, plan, position, resolved};
+use crate::{fake, fast, index, plan, position, resolved};
 
 fn reference() -> ResolvedApp {
     resolved(&crate::reference::app().expect("the example builds"))
-}
-
-fn index(desired: &ResolvedApp, kind: ResourceKind) -> usize {
-    desired
-        .resources
-        .iter()
-        .position(|r| r.resource.kind == kind)
-        .expect("the reference has one of each kind it uses")
 }
 
 async fn applied(

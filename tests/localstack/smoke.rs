@@ -44,7 +44,12 @@ async fn smoke_emulator_serves_sts_s3_and_codepipeline() {
 fn a_running_instance_is_found_quietly_when_asked() {
     let endpoint = crate::harness::endpoint();
     if std::env::var_os("AWS_ENDPOINT_URL").is_some_and(|u| !u.is_empty()) {
-        // The emulator was given from outside; there is no launcher of ours to ask.
+        // The emulator was given from outside; there is no launcher of ours to ask. CI always
+        // runs the bundled one, so this may only happen on a developer's machine.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the bundled emulator, not AWS_ENDPOINT_URL"
+        );
         return;
     }
     let state_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/.localstack");
