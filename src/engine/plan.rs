@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 use super::EngineError;
 use super::diff::{Change, ReplaceStrategy, diff};
 use super::resolve::ResolvedApp;
-use crate::model::ResourceKind;
+use crate::model::{ComputePlatform, ResourceKind};
 use crate::provider::api::{
     Observed, Owned, Provider, ProviderError, Resource, kind_word, serialize_kind,
 };
@@ -227,11 +227,11 @@ fn users_of_config<'c>(
 /// The predefined configuration of a custom one's compute platform, which its groups use while
 /// it is replaced.
 fn default_config(config: &Resource) -> &'static str {
-    match config.properties["ComputePlatform"].as_str() {
-        Some("Lambda") => "CodeDeployDefault.LambdaAllAtOnce",
-        Some("ECS") => "CodeDeployDefault.ECSAllAtOnce",
-        _ => "CodeDeployDefault.OneAtATime",
-    }
+    config.properties["ComputePlatform"]
+        .as_str()
+        .and_then(ComputePlatform::from_cfn)
+        .unwrap_or(ComputePlatform::Server)
+        .default_config()
 }
 
 /// A JSON value on one line, cut to `max` characters.

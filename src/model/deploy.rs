@@ -30,6 +30,32 @@ impl ComputePlatform {
             Self::Ecs => "ECS",
         }
     }
+
+    /// The predefined deployment configuration a group of this platform uses when it names none
+    /// (and while its custom one is replaced).
+    #[must_use]
+    pub fn default_config(self) -> &'static str {
+        match self {
+            Self::Server => "CodeDeployDefault.OneAtATime",
+            Self::Lambda => "CodeDeployDefault.LambdaAllAtOnce",
+            Self::Ecs => "CodeDeployDefault.ECSAllAtOnce",
+        }
+    }
+
+    /// The platform of a CloudFormation `ComputePlatform` value.
+    ///
+    /// ```
+    /// use pipewright::model::ComputePlatform;
+    /// let ecs = ComputePlatform::from_cfn("ECS").expect("a platform");
+    /// assert_eq!(ecs.default_config(), "CodeDeployDefault.ECSAllAtOnce");
+    /// assert_eq!(ComputePlatform::from_cfn("Batch"), None);
+    /// ```
+    #[must_use]
+    pub fn from_cfn(value: &str) -> Option<Self> {
+        [Self::Server, Self::Lambda, Self::Ecs]
+            .into_iter()
+            .find(|p| p.as_str() == value)
+    }
 }
 
 impl fmt::Display for ComputePlatform {

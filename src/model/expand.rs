@@ -461,6 +461,21 @@ fn env_statements(vars: &[&EnvValue], out: &mut Vec<Statement>) {
     }
 }
 
+/// The configuration a group deploys with: its own (predefined or the app's custom one), else
+/// its platform's default. The group's template and its pipeline's role both take it from here.
+fn resolved_config(app: &App, g: &DeploymentGroupSpec) -> ResolvedConfig {
+    match &g.config {
+        Some(ConfigRef::Predefined(n)) => ResolvedConfig::Predefined(n),
+        Some(ConfigRef::Custom(r)) => ResolvedConfig::Custom(
+            r.id.clone(),
+            app.config(r)
+                .map(|c| c.name.to_string())
+                .unwrap_or_default(),
+        ),
+        None => ResolvedConfig::Predefined(g.platform.default_config()),
+    }
+}
+
 fn group_arn(g: &DeploymentGroupSpec) -> Arn {
     Arn::regional(
         "codedeploy",
@@ -1006,23 +1021,10 @@ impl<'a> Expander<'a> {
     fn group(&mut self, id: &LogicalId, g: &'a DeploymentGroupSpec) {
         let app = self.app;
         let mut deps = BTreeSet::from([g.application.id.clone()]);
-        let config = match &g.config {
-            Some(ConfigRef::Predefined(n)) => ResolvedConfig::Predefined(n),
-            Some(ConfigRef::Custom(r)) => {
-                deps.insert(r.id.clone());
-                ResolvedConfig::Custom(
-                    r.id.clone(),
-                    app.config(r)
-                        .map(|c| c.name.to_string())
-                        .unwrap_or_default(),
-                )
-            }
-            None => ResolvedConfig::Predefined(match g.platform {
-                ComputePlatform::Server => "CodeDeployDefault.OneAtATime",
-                ComputePlatform::Lambda => "CodeDeployDefault.LambdaAllAtOnce",
-                ComputePlatform::Ecs => "CodeDeployDefault.ECSAllAtOnce",
-            }),
-        };
+        let config = resolved_config(app, g);
+        if let ResolvedConfig::Custom(config_id, _) = &config {
+            deps.insert(config_id.clone());
+        }
         let role = match app
             .application(&g.application)
             .and_then(|a| a.service_role.clone())
@@ -1274,23 +1276,9 @@ impl<'a> Expander<'a> {
                             "codedeploy",
                             format!("application:{}", g.application_name),
                         ));
-                        let config = match &g.config {
-                            Some(ConfigRef::Predefined(n)) => (*n).to_owned(),
-                            Some(ConfigRef::Custom(c)) => app
-                                .config(c)
-                                .map(|c| c.name.to_string())
-                                .unwrap_or_default(),
-                            None => match g.platform {
-                                ComputePlatform::Server => "CodeDeployDefault.OneAtATime".into(),
-                                ComputePlatform::Lambda => {
-                                    "CodeDeployDefault.LambdaAllAtOnce".into()
-                                }
-                                ComputePlatform::Ecs => "CodeDeployDefault.ECSAllAtOnce".into(),
-                            },
-                        };
                         configs.push(Arn::regional(
                             "codedeploy",
-                            format!("deploymentconfig:{config}"),
+                            format!("deploymentconfig:{}", resolved_config(app, g).name()),
                         ));
                         if let Target::Ecs(e) = &g.target {
                             ecs = true;
