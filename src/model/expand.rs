@@ -374,6 +374,18 @@ fn statement(
     }
 }
 
+/// Passing the ECS task roles an ECS deployment registers, to ECS tasks only; `None` without
+/// roles.
+fn pass_task_roles(roles: impl IntoIterator<Item = Arn>) -> Option<Statement> {
+    let mut s = statement("PassTaskRoles", &["iam:PassRole"], roles);
+    s.condition = Some((
+        "StringEquals",
+        "iam:PassedToService",
+        vec![Arn::Literal("ecs-tasks.amazonaws.com".into())],
+    ));
+    (!s.resources.is_empty()).then_some(s)
+}
+
 fn wildcard(sid: &'static str, actions: &[&'static str], reason: &'static str) -> Statement {
     Statement {
         wildcard_reason: Some(reason),
@@ -987,15 +999,7 @@ impl<'a> Expander<'a> {
                         buckets.iter().map(|b| Arn::s3(format!("{b}/*"))),
                     ));
                 }
-                if !roles.is_empty() {
-                    let mut s = statement("PassTaskRoles", &["iam:PassRole"], roles);
-                    s.condition = Some((
-                        "StringEquals",
-                        "iam:PassedToService",
-                        vec![Arn::Literal("ecs-tasks.amazonaws.com".into())],
-                    ));
-                    st.push(s);
-                }
+                st.extend(pass_task_roles(roles));
                 st.push(hooks_statement());
             }
         }
@@ -1348,15 +1352,7 @@ impl<'a> Expander<'a> {
                 &["ecs:RegisterTaskDefinition"],
                 "ecs:RegisterTaskDefinition has no resource-level permissions",
             ));
-            if !ecs_roles.is_empty() {
-                let mut s = statement("PassTaskRoles", &["iam:PassRole"], ecs_roles);
-                s.condition = Some((
-                    "StringEquals",
-                    "iam:PassedToService",
-                    vec![Arn::Literal("ecs-tasks.amazonaws.com".into())],
-                ));
-                st.push(s);
-            }
+            st.extend(pass_task_roles(ecs_roles));
         }
         st.extend(kms_statement("UseArtifactKeys", &keys));
         st
