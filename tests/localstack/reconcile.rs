@@ -296,8 +296,15 @@ async fn every_kind_updates_in_place_and_converges() {
             _ => {}
         }
     }
+    // A rule's target under a new id: put, and the old one removed (else the plan after shows it).
+    let rule = index(&desired, ResourceKind::EventRule);
+    desired.resources[rule].resource.properties["Targets"][0]["Id"] = json!("Moved");
     let fields = plan(&desired, &provider).await;
     assert!(fields.summary.update >= 8, "{fields}");
+    assert!(
+        fields.to_string().contains("/Targets"),
+        "the rule's targets change: {fields}"
+    );
     apply(&fields, &provider, false).await;
     assert!(plan(&desired, &provider).await.is_empty());
 

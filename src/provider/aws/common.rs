@@ -302,10 +302,15 @@ pub(crate) use send_tag_delta;
 /// Whether any changed field lies under the top-level property `name`.
 #[must_use]
 pub(crate) fn touched(fields: &[FieldChange], name: &str) -> bool {
-    let prefix = format!("/{name}");
-    fields
-        .iter()
-        .any(|f| f.path == prefix || f.path.starts_with(&format!("{prefix}/")))
+    fields.iter().any(|f| under(&f.path, name))
+}
+
+/// Whether the JSON pointer `path` lies under the top-level property `name`.
+#[must_use]
+pub(crate) fn under(path: &str, name: &str) -> bool {
+    path.strip_prefix('/')
+        .and_then(|rest| rest.strip_prefix(name))
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// The `i32` at JSON pointer `pointer` of `v`, if there is one in range.
@@ -380,6 +385,15 @@ mod tests {
             classify("ThrottlingException", "rate"),
             ErrorClass::Throttled
         );
+    }
+
+    #[test]
+    fn paths_under_a_property_stop_at_its_name() {
+        assert!(under("/Tags", "Tags"));
+        assert!(under("/Tags/0/Value", "Tags"));
+        assert!(!under("/TagsExtra", "Tags"));
+        assert!(!under("/Description", "Tags"));
+        assert!(!under("Tags", "Tags"));
     }
 
     #[test]

@@ -257,7 +257,10 @@ impl Provider for AwsProvider {
                 ResourceKind::Bucket => s3::update(&c.s3, r, fields).await,
                 ResourceKind::BucketPolicy => s3::put_policy(&c.s3, r).await,
                 ResourceKind::Role => iam::update(&c.iam, r, fields).await,
-                ResourceKind::EventRule => eventbridge::update(&c.eventbridge, r, fields).await,
+                ResourceKind::EventRule => {
+                    let arn = self.arn("events", &format!("rule/{}", r.physical_name));
+                    eventbridge::update(&c.eventbridge, r, &arn, fields).await
+                }
                 ResourceKind::Application => {
                     let arn = self.arn("codedeploy", &format!("application:{}", &r.physical_name));
                     codedeploy::update_application(&c.codedeploy, &arn, fields).await

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::common::{
     TagPairs, absent, build_error, gone, json_document, sdk_error, send_tag_delta, str_prop,
-    tag_delta, tags_of, tags_value,
+    tag_delta, tags_of, tags_value, touched, under,
 };
 use crate::provider::api::{FieldChange, Observed, ProviderError, Resource};
 
@@ -99,11 +99,11 @@ pub(crate) async fn read(
     Ok(Some(Observed::new(Value::Object(p))))
 }
 
-/// Puts the rule (create and update alike: `PutRule` is an upsert), returning its ARN.
-async fn put_rule(eb: &Client, r: &Resource, with_tags: bool) -> Result<String, ProviderError> {
+/// Puts the rule (create and update alike: `PutRule` is an upsert; tags are only taken by a
+/// create).
+async fn put_rule(eb: &Client, r: &Resource, with_tags: bool) -> Result<(), ProviderError> {
     let p = &r.properties;
-    let out = eb
-        .put_rule()
+    eb.put_rule()
         .name(&r.physical_name)
         .set_description(str_prop(p, "Description").map(str::to_owned))
         .set_state(str_prop(p, "State").map(RuleState::from))
@@ -111,12 +111,11 @@ async fn put_rule(eb: &Client, r: &Resource, with_tags: bool) -> Result<String, 
         .set_tags(with_tags.then(|| tags(tags_of(p))).transpose()?)
         .send()
         .await
-        .map_err(sdk_error)?;
-    Ok(out.rule_arn().unwrap_or_default().to_owned())
+        .map_err(sdk_error)
+        .map(|_| ())
 }
 
-async fn put_targets(eb: &Client, r: &Resource) -> Result<(), ProviderError> {
-    let ts = targets(&r.properties)?;
+async fn put_targets(eb: &Client, r: &Resource, ts: Vec<Target>) -> Result<(), ProviderError> {
     if ts.is_empty() {
         return Ok(());
     }
@@ -139,44 +138,52 @@ async fn put_targets(eb: &Client, r: &Resource) -> Result<(), ProviderError> {
 /// Creates a rule with its tags, then its targets.
 pub(crate) async fn create(eb: &Client, r: &Resource) -> Result<(), ProviderError> {
     put_rule(eb, r, true).await?;
-    put_targets(eb, r).await
+    put_targets(eb, r, targets(&r.properties)?).await
 }
 
-/// Puts the rule and its targets again, removes targets the model no longer has, and changes
-/// the tags that differ.
+/// Brings a rule to `r`, by the fields that differ: the rule itself (`PutRule`), its targets
+/// (put again, and those the model no longer has removed), and its tags (by the rule's ARN,
+/// `arn`).
 pub(crate) async fn update(
     eb: &Client,
     r: &Resource,
+    arn: &str,
     fields: &[FieldChange],
 ) -> Result<(), ProviderError> {
-    let arn = put_rule(eb, r, false).await?;
-    put_targets(eb, r).await?;
-    let wanted: Vec<String> = targets(&r.properties)?
+    // `PutRule` leaves an existing rule's tags and targets alone.
+    if fields
         .iter()
-        .map(|t| t.id().to_owned())
-        .collect();
-    let listed = eb
-        .list_targets_by_rule()
-        .rule(&r.physical_name)
-        .send()
-        .await
-        .map_err(sdk_error)?;
-    let stale: Vec<String> = listed
-        .targets()
-        .iter()
-        .map(|t| t.id().to_owned())
-        .filter(|id| !wanted.contains(id))
-        .collect();
-    if !stale.is_empty() {
-        eb.remove_targets()
+        .any(|f| !under(&f.path, "Tags") && !under(&f.path, "Targets"))
+    {
+        put_rule(eb, r, false).await?;
+    }
+    if touched(fields, "Targets") {
+        let ts = targets(&r.properties)?;
+        let wanted: Vec<String> = ts.iter().map(|t| t.id().to_owned()).collect();
+        put_targets(eb, r, ts).await?;
+        let listed = eb
+            .list_targets_by_rule()
             .rule(&r.physical_name)
-            .set_ids(Some(stale))
             .send()
             .await
             .map_err(sdk_error)?;
+        let stale: Vec<String> = listed
+            .targets()
+            .iter()
+            .map(|t| t.id().to_owned())
+            .filter(|id| !wanted.contains(id))
+            .collect();
+        if !stale.is_empty() {
+            eb.remove_targets()
+                .rule(&r.physical_name)
+                .set_ids(Some(stale))
+                .send()
+                .await
+                .map_err(sdk_error)?;
+        }
     }
     if let Some((set, remove)) = tag_delta(fields) {
-        send_tag_delta!(eb, &arn, tags(set)?, remove);
+        send_tag_delta!(eb, arn, tags(set)?, remove);
     }
     Ok(())
 }
