@@ -96,7 +96,8 @@ pub enum ReplaceStrategy {
 /// How the diff treats each kind's properties.
 #[derive(Debug, Clone, Copy)]
 pub struct KindRules {
-    /// Create-only properties: a change to one forces a replacement.
+    /// Create-only properties: a change to one forces a replacement. The property naming the
+    /// resource, if its name is create-only, comes first (a rename is planned by it).
     pub create_only: &'static [&'static str],
     /// Lists compared as sets; `*` matches one step, `**` any number of steps.
     pub sets: &'static [&'static str],

@@ -359,18 +359,10 @@ pub fn delete_rank(kind: ResourceKind) -> usize {
     }
 }
 
-/// The property naming a resource, when a new name means a new resource.
+/// The property naming a resource, when a new name means a new resource: the first create-only
+/// one (see [`KindRules::create_only`](super::KindRules::create_only)).
 fn name_property(kind: ResourceKind) -> Option<&'static str> {
-    match kind {
-        ResourceKind::Repository => None,
-        ResourceKind::Bucket => Some("/BucketName"),
-        ResourceKind::BucketPolicy => Some("/Bucket"),
-        ResourceKind::Project | ResourceKind::Pipeline | ResourceKind::EventRule => Some("/Name"),
-        ResourceKind::Application => Some("/ApplicationName"),
-        ResourceKind::DeploymentConfig => Some("/DeploymentConfigName"),
-        ResourceKind::DeploymentGroup => Some("/DeploymentGroupName"),
-        ResourceKind::Role => Some("/RoleName"),
-    }
+    super::diff::rules(kind).create_only.first().copied()
 }
 
 /// Waves of the desired resources: 0 for those with no dependency in the app, else one more
