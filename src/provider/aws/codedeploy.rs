@@ -51,25 +51,25 @@ pub(crate) async fn read_application(
     if let Some(c) = app.compute_platform() {
         p.insert("ComputePlatform".into(), json!(c.as_str()));
     }
-    if let Some(tags) = known_tags {
-        p.insert("Tags".into(), tags_value(tags));
-        return Ok(Some(Observed::new(Value::Object(p))));
+    p.insert("Tags".into(), tags_at(cd, arn, known_tags).await?);
+    Ok(Some(Observed::new(Value::Object(p))))
+}
+
+/// The tags of the application or group at `arn`: `known` (from the tagging API's listing) when
+/// there, else as CodeDeploy lists them.
+async fn tags_at(cd: &Client, arn: &str, known: Option<TagPairs>) -> Result<Value, ProviderError> {
+    if let Some(tags) = known {
+        return Ok(tags_value(tags));
     }
-    let tags = cd
+    let listed = cd
         .list_tags_for_resource()
         .resource_arn(arn)
         .send()
         .await
         .map_err(sdk_error)?;
-    p.insert(
-        "Tags".into(),
-        tags_value(
-            tags.tags()
-                .iter()
-                .map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default())),
-        ),
-    );
-    Ok(Some(Observed::new(Value::Object(p))))
+    Ok(tags_value(listed.tags().iter().map(|t| {
+        (t.key().unwrap_or_default(), t.value().unwrap_or_default())
+    })))
 }
 
 /// Creates an application with its tags.
@@ -455,21 +455,7 @@ pub(crate) async fn read_group(
         return Ok(None);
     };
     let mut p = group_properties(info);
-    if let Some(tags) = known_tags {
-        p["Tags"] = tags_value(tags);
-        return Ok(Some(Observed::new(p)));
-    }
-    let tags = cd
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .map_err(sdk_error)?;
-    p["Tags"] = tags_value(
-        tags.tags()
-            .iter()
-            .map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default())),
-    );
+    p["Tags"] = tags_at(cd, arn, known_tags).await?;
     Ok(Some(Observed::new(p)))
 }
 
