@@ -102,7 +102,7 @@ struct Checker<'a> {
     out: Vec<Violation>,
 }
 
-impl Checker<'_> {
+impl<'a> Checker<'a> {
     fn push(&mut self, path: impl Into<String>, value: impl ToString, rule: impl Into<String>) {
         self.out.push(Violation {
             path: path.into(),
@@ -146,17 +146,18 @@ impl Checker<'_> {
         }
     }
 
-    /// Checks that `r` resolves to a resource of `kind` in this app.
-    fn reference(&mut self, path: String, r: &NodeRef, kind: NodeKind) -> bool {
+    /// The resource `r` names when it is a resource of `kind` in this app; otherwise the
+    /// violation is reported and `None` returned.
+    fn reference(&mut self, path: String, r: &NodeRef, kind: NodeKind) -> Option<&'a Node> {
         match self.app.resolve(r) {
-            Some(n) if n.kind() == kind => true,
+            Some(n) if n.kind() == kind => Some(n),
             _ => {
                 self.push(
                     path,
                     r.name(),
                     format!("must be a {} added to this app", kind.word()),
                 );
-                false
+                None
             }
         }
     }
@@ -393,12 +394,11 @@ impl Checker<'_> {
     }
 
     fn group(&mut self, at: &str, g: &DeploymentGroupSpec) {
-        if self.reference(
+        if let Some(Node::Application(a)) = self.reference(
             format!("{at}.application"),
             &g.application,
             NodeKind::Application,
-        ) && let Some(Node::Application(a)) = self.app.resolve(&g.application)
-        {
+        ) {
             if a.platform != g.platform {
                 self.push(
                     format!("{at}.application"),
@@ -421,8 +421,8 @@ impl Checker<'_> {
             }
         }
         if let Some(ConfigRef::Custom(c)) = &g.config
-            && self.reference(format!("{at}.config"), c, NodeKind::DeploymentConfig)
-            && let Some(Node::DeploymentConfig(cfg)) = self.app.resolve(c)
+            && let Some(Node::DeploymentConfig(cfg)) =
+                self.reference(format!("{at}.config"), c, NodeKind::DeploymentConfig)
             && cfg.platform != g.platform
         {
             self.push(
@@ -724,8 +724,8 @@ impl Checker<'_> {
             }
             ActionKind::S3Source { bucket, key, .. } => {
                 if let BucketRef::App(b) = bucket
-                    && self.reference(format!("{aat}.bucket"), b, NodeKind::Bucket)
-                    && let Some(Node::Bucket(bucket)) = self.app.resolve(b)
+                    && let Some(Node::Bucket(bucket)) =
+                        self.reference(format!("{aat}.bucket"), b, NodeKind::Bucket)
                     && !bucket.versioned
                 {
                     self.push(
@@ -739,8 +739,8 @@ impl Checker<'_> {
                 }
             }
             ActionKind::CodeBuild { project, env, .. } => {
-                if self.reference(format!("{aat}.project"), project, NodeKind::Project)
-                    && let Some(Node::Project(pr)) = self.app.resolve(project)
+                if let Some(Node::Project(pr)) =
+                    self.reference(format!("{aat}.project"), project, NodeKind::Project)
                     && pr.source != BuildSource::Pipeline
                 {
                     self.push(
@@ -782,8 +782,8 @@ impl Checker<'_> {
                 }
             }
             ActionKind::CodeDeploy { group } => {
-                if self.reference(format!("{aat}.group"), group, NodeKind::DeploymentGroup)
-                    && let Some(Node::DeploymentGroup(g)) = self.app.resolve(group)
+                if let Some(Node::DeploymentGroup(g)) =
+                    self.reference(format!("{aat}.group"), group, NodeKind::DeploymentGroup)
                     && g.platform == ComputePlatform::Ecs
                 {
                     self.push(
