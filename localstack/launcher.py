@@ -48,8 +48,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator, NoReturn, Optional
+from typing import NoReturn
 
 HERE = Path(__file__).resolve().parent
 LOCK_FILE = HERE / "requirements.lock"
@@ -113,13 +114,13 @@ class Instance:
         # The environment fingerprint the running process was started from.
         self.fingerprint_file = self.dir / "fingerprint"
 
-    def read_pid(self) -> Optional[int]:
+    def read_pid(self) -> int | None:
         try:
             return int(self.pid_file.read_text().split()[0])
         except (OSError, ValueError, IndexError):
             return None
 
-    def read_endpoint(self) -> Optional[str]:
+    def read_endpoint(self) -> str | None:
         try:
             return self.endpoint_file.read_text().strip() or None
         except OSError:
@@ -159,7 +160,7 @@ def file_lock(path: Path, timeout: float, what: str) -> Iterator[None]:
 # The virtual environment
 
 
-def python_version(python: str) -> Optional[tuple[int, int]]:
+def python_version(python: str) -> tuple[int, int] | None:
     try:
         out = subprocess.run(
             [python, "-c", "import sys; print('%d %d' % sys.version_info[:2])"],
@@ -179,7 +180,7 @@ def choose_python() -> str:
     ``$PIPEWRIGHT_PYTHON`` if set (and then it must be suitable), else this interpreter when it is
     3.10 or 3.11, else ``python3.11`` or ``python3.10`` from the PATH.
     """
-    wanted = " or ".join("%d.%d" % v for v in SUPPORTED_PYTHONS)
+    wanted = " or ".join(f"{major}.{minor}" for major, minor in SUPPORTED_PYTHONS)
     chosen = os.environ.get("PIPEWRIGHT_PYTHON")
     if chosen:
         version = python_version(chosen)
@@ -273,6 +274,7 @@ def run_pip(venv: Path, args: list[str], log: Path, step: str, state_dir: Path) 
         out.flush()
         result = subprocess.run(
             [str(venv_python(venv)), "-m", "pip", *args],
+            check=False,  # the caller reads the exit code and shows the log
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -322,6 +324,7 @@ def ensure_environment(state_dir: Path) -> tuple[Path, str]:
             log.write_text("")
             result = subprocess.run(
                 [python, "-m", "venv", str(venv)],
+                check=False,  # a failure is reported below with the interpreter's words
                 stdin=subprocess.DEVNULL,
                 capture_output=True,
                 text=True,
@@ -371,7 +374,7 @@ def ensure_environment(state_dir: Path) -> tuple[Path, str]:
 # Processes
 
 
-def process_start_time(pid: int) -> Optional[str]:
+def process_start_time(pid: int) -> str | None:
     """The kernel's start time of a process (Linux /proc), or ``None`` elsewhere."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as stat:
@@ -408,7 +411,11 @@ def is_our_localstack(pid: int, instance: Instance) -> bool:
         pass  # no /proc (macOS): fall back to the command line
     try:
         command = subprocess.run(
-            ["ps", "-p", str(pid), "-o", "command="], capture_output=True, text=True, timeout=10
+            ["ps", "-p", str(pid), "-o", "command="],
+            check=False,  # an exited process prints nothing, which answers the question
+            capture_output=True,
+            text=True,
+            timeout=10,
         ).stdout
     except (OSError, subprocess.SubprocessError):
         return True
@@ -487,7 +494,7 @@ def owner_record(pid: int) -> str:
     return f"{pid} {process_start_time(pid) or '-'}"
 
 
-def add_owner(instance: Instance, owner: Optional[int], fresh: bool) -> None:
+def add_owner(instance: Instance, owner: int | None, fresh: bool) -> None:
     """Records who keeps the instance alive (see the module docstring for the rules)."""
     if owner is None:
         with contextlib.suppress(FileNotFoundError):
@@ -541,7 +548,7 @@ def localstack_environment(instance: Instance, port: int) -> dict:
     return env
 
 
-def running_endpoint(instance: Instance, patience: float) -> Optional[tuple[str, int]]:
+def running_endpoint(instance: Instance, patience: float) -> tuple[str, int] | None:
     """(endpoint, pid) when the instance runs and serves; cleans up files left by a dead one.
 
     An instance that has an endpoint file served once; a busy one may answer the health probe
@@ -685,7 +692,7 @@ def cmd_start(args: argparse.Namespace) -> int:
         return 0
 
 
-def read_text(path: Path) -> Optional[str]:
+def read_text(path: Path) -> str | None:
     try:
         return path.read_text().strip()
     except OSError:
@@ -817,7 +824,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     handlers = {"start": cmd_start, "stop": cmd_stop, "status": cmd_status, "install": cmd_install}
     try:

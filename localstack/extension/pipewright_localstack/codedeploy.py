@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import uuid
 from datetime import datetime, timezone
-from typing import Any, Optional
+from typing import Any
 
 from localstack.aws.api import RequestContext
 from localstack.services.stores import AccountRegionBundle, BaseStore, LocalAttribute
@@ -181,7 +181,7 @@ def _group(backend: CodeDeployBackend, application: str, name: str) -> Deploymen
     return group
 
 
-def _config(context: RequestContext, name: str) -> Optional[dict]:
+def _config(context: RequestContext, name: str) -> dict | None:
     return PREDEFINED_CONFIGS.get(name) or _store(context).deployment_configs.get(name)
 
 

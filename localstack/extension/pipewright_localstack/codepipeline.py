@@ -22,7 +22,7 @@ import json
 import threading
 import uuid
 from datetime import datetime, timezone
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import unquote
 
 from localstack.aws.api import RequestContext
@@ -193,8 +193,8 @@ def start_execution(
     region: str,
     name: str,
     trigger: dict,
-    variables: Optional[list[dict]] = None,
-    client_token: Optional[str] = None,
+    variables: list[dict] | None = None,
+    client_token: str | None = None,
 ) -> str:
     """Records an execution of pipeline ``name`` and returns its id."""
     pipeline = _get(account_id, region, name)

@@ -8,8 +8,9 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Iterable
 from datetime import datetime, timezone
-from typing import Any, Iterable, Optional
+from typing import Any
 
 from localstack.aws.api import CommonServiceException
 
@@ -58,7 +59,7 @@ class Arn:
         self.resource = resource
 
     @classmethod
-    def parse(cls, value: Optional[str]) -> Optional["Arn"]:
+    def parse(cls, value: str | None) -> Arn | None:
         """``None`` for anything that is not an ARN, so callers raise their own error code."""
         if not value or not value.startswith("arn:"):
             return None
@@ -84,9 +85,7 @@ def existing_backend(backend_dict: Any, account_id: str, region: str) -> Any:
 # CodePipeline a list of {key, value}, CodeDeploy a list of {Key, Value}.
 
 
-def tag_list_to_dict(
-    tags: Optional[Iterable[dict]], key: str = "key", value: str = "value"
-) -> dict:
+def tag_list_to_dict(tags: Iterable[dict] | None, key: str = "key", value: str = "value") -> dict:
     return {tag[key]: tag.get(value) or "" for tag in tags or []}
 
 
@@ -101,7 +100,7 @@ def reject_system_tags(keys: Iterable[str], code: str) -> None:
             raise aws_error(code, f"The tag key '{key}' uses the reserved prefix 'aws:'")
 
 
-def paginate(items: list, token: Optional[str], page_size: Optional[int], default_size: int):
+def paginate(items: list, token: str | None, page_size: int | None, default_size: int):
     """Slices ``items`` for one page; returns ``(page, next_token or None)``.
 
     The token is an opaque offset, enough for an emulator whose lists are sorted and small.

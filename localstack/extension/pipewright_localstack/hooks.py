@@ -38,8 +38,9 @@ import threading
 import time
 from pathlib import Path
 
-from localstack import config
 from localstack.runtime import hooks
+
+from localstack import config
 
 LOG = logging.getLogger(__name__)
 

@@ -15,7 +15,8 @@ fall through to moto.
 from __future__ import annotations
 
 import sys
-from typing import Iterator, NamedTuple
+from collections.abc import Iterator
+from typing import NamedTuple
 
 from localstack.aws.api import RequestContext
 
