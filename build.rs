@@ -10,6 +10,7 @@ use std::{
 /// Files of `localstack/` that make up the bundle; the shell wrappers are for this repository only.
 const ROOT_FILES: &[&str] = &["launcher.py", "requirements.lock"];
 /// Extension files worth shipping; build outputs and caches are left behind.
+/// Keep in step with `include` in Cargo.toml, which ships the same suffixes in the package.
 const SHIPPED_SUFFIXES: &[&str] = &[".py", ".toml", ".cfg", ".txt", ".json"];
 const SKIPPED_DIRS: &[&str] = &["__pycache__", "build", "dist"];
 
