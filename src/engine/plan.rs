@@ -343,26 +343,11 @@ impl fmt::Display for Plan {
 }
 
 /// The order in which kinds are deleted when the model does not say (resources it no longer
-/// has): users before what they use. Consistent with every dependency the model derives.
+/// has): users before what they use (the kind table's
+/// [`KindInfo::delete_rank`](crate::model::KindInfo::delete_rank)).
 #[must_use]
 pub fn delete_rank(kind: ResourceKind) -> usize {
-    match kind {
-        ResourceKind::EventRule => 0,
-        ResourceKind::Pipeline => 1,
-        ResourceKind::DeploymentGroup => 2,
-        ResourceKind::Project => 3,
-        ResourceKind::DeploymentConfig => 4,
-        ResourceKind::Application => 5,
-        ResourceKind::BucketPolicy => 6,
-        ResourceKind::Bucket | ResourceKind::Repository => 7,
-        ResourceKind::Role => 8,
-    }
-}
-
-/// The property naming a resource, when a new name means a new resource: the first create-only
-/// one (see [`KindRules::create_only`](super::KindRules::create_only)).
-fn name_property(kind: ResourceKind) -> Option<&'static str> {
-    super::diff::rules(kind).create_only.first().copied()
+    usize::from(kind.info().delete_rank)
 }
 
 /// Waves of the desired resources: 0 for those with no dependency in the app, else one more
@@ -487,13 +472,15 @@ pub fn build_plan(
             .iter()
             .filter_map(|d| by_id.get(d).copied())
             .find(|&p| {
-                matches!(
-                    (changes[i].kind, changes[p].kind),
-                    (ResourceKind::BucketPolicy, ResourceKind::Bucket)
-                        | (ResourceKind::DeploymentGroup, ResourceKind::Application)
-                )
+                changes[i]
+                    .kind
+                    .info()
+                    .parent
+                    .is_some_and(|(kind, _)| kind == changes[p].kind)
             });
-        let Some(p) = parent else { continue };
+        let (Some(p), Some((_, forced_by))) = (parent, changes[i].kind.info().parent) else {
+            continue;
+        };
         let (kind, name) = (changes[p].kind, changes[p].physical_name.clone());
         // Deleting the parent deletes the child, so a parent recreated under the same name
         // needs its children recreated too.
@@ -519,10 +506,6 @@ pub fn build_plan(
                     Change::Update { fields } => fields.clone(),
                     _ => Vec::new(),
                 };
-                let forced_by = match changes[i].kind {
-                    ResourceKind::DeploymentGroup => "/ApplicationName",
-                    _ => "/Bucket",
-                };
                 changes[i].change = Change::Replace {
                     forced_by: forced_by.into(),
                     strategy: ReplaceStrategy::DeleteThenCreate,
@@ -547,7 +530,7 @@ pub fn build_plan(
         if c.change != Change::Create {
             continue;
         }
-        let Some(forced_by) = name_property(c.kind) else {
+        let Some(forced_by) = c.kind.name_property() else {
             continue;
         };
         if let Some(pos) = stale.iter().position(|o| o.kind == c.kind && o.id == c.id) {

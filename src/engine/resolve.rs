@@ -192,21 +192,14 @@ impl Resolver<'_> {
             region: r,
             account: a,
         } = self.env;
-        let found = self.names.get(id).and_then(|(kind, n)| {
-            Some(match (kind, attr) {
-                (ResourceKind::Repository, "Name") => n.clone(),
-                (ResourceKind::Repository, "Arn") => format!("arn:{p}:codecommit:{r}:{a}:{n}"),
-                (ResourceKind::Repository, "CloneUrlHttp") => format!(
-                    "https://git-codecommit.{r}.{}/v1/repos/{n}",
-                    self.env.url_suffix()
-                ),
-                (ResourceKind::Bucket, "Arn") => format!("arn:{p}:s3:::{n}"),
-                (ResourceKind::Role, "Arn") => format!("arn:{p}:iam::{a}:role/{n}"),
-                (ResourceKind::Project, "Arn") => format!("arn:{p}:codebuild:{r}:{a}:project/{n}"),
-                (ResourceKind::Pipeline, "Arn") => format!("arn:{p}:codepipeline:{r}:{a}:{n}"),
-                (ResourceKind::EventRule, "Arn") => format!("arn:{p}:events:{r}:{a}:rule/{n}"),
-                _ => return None,
-            })
+        let found = self.names.get(id).and_then(|(kind, n)| match (kind, attr) {
+            (_, "Arn") => kind.arn(p, r, a, n),
+            (ResourceKind::Repository, "Name") => Some(n.clone()),
+            (ResourceKind::Repository, "CloneUrlHttp") => Some(format!(
+                "https://git-codecommit.{r}.{}/v1/repos/{n}",
+                self.env.url_suffix()
+            )),
+            _ => None,
         });
         found.ok_or_else(|| self.fail(format!("Fn::GetAtt {id}.{attr}")))
     }

@@ -6,7 +6,7 @@ use std::marker::PhantomData;
 
 use super::{
     Application, ArtifactBucket, BuildProject, DeploymentConfigSpec, DeploymentGroupSpec,
-    NameError, Pipeline, Repository,
+    NameError, Pipeline, Repository, ResourceKind,
     names::{AppName, TagKey},
 };
 
@@ -83,41 +83,6 @@ impl Tags {
     }
 }
 
-/// The kind of a resource stored in an [`App`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum NodeKind {
-    /// A CodeCommit repository.
-    Repository,
-    /// An S3 artifact bucket.
-    Bucket,
-    /// A CodeBuild project.
-    Project,
-    /// A CodeDeploy application.
-    Application,
-    /// A custom CodeDeploy deployment configuration.
-    DeploymentConfig,
-    /// A CodeDeploy deployment group.
-    DeploymentGroup,
-    /// A CodePipeline pipeline.
-    Pipeline,
-}
-
-impl NodeKind {
-    /// The lower-case word used in messages and validation paths, such as `pipeline`.
-    #[must_use]
-    pub fn word(self) -> &'static str {
-        match self {
-            Self::Repository => "repository",
-            Self::Bucket => "bucket",
-            Self::Project => "project",
-            Self::Application => "application",
-            Self::DeploymentConfig => "deployment_config",
-            Self::DeploymentGroup => "deployment_group",
-            Self::Pipeline => "pipeline",
-        }
-    }
-}
-
 /// A resource as stored in an [`App`]: one variant per kind, platform types erased.
 #[derive(Debug, Clone)]
 pub enum Node {
@@ -140,15 +105,15 @@ pub enum Node {
 impl Node {
     /// The kind of this resource.
     #[must_use]
-    pub fn kind(&self) -> NodeKind {
+    pub fn kind(&self) -> ResourceKind {
         match self {
-            Self::Repository(_) => NodeKind::Repository,
-            Self::Bucket(_) => NodeKind::Bucket,
-            Self::Project(_) => NodeKind::Project,
-            Self::Application(_) => NodeKind::Application,
-            Self::DeploymentConfig(_) => NodeKind::DeploymentConfig,
-            Self::DeploymentGroup(_) => NodeKind::DeploymentGroup,
-            Self::Pipeline(_) => NodeKind::Pipeline,
+            Self::Repository(_) => ResourceKind::Repository,
+            Self::Bucket(_) => ResourceKind::Bucket,
+            Self::Project(_) => ResourceKind::Project,
+            Self::Application(_) => ResourceKind::Application,
+            Self::DeploymentConfig(_) => ResourceKind::DeploymentConfig,
+            Self::DeploymentGroup(_) => ResourceKind::DeploymentGroup,
+            Self::Pipeline(_) => ResourceKind::Pipeline,
         }
     }
 

@@ -5,62 +5,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::app::{App, LogicalId, Node, NodeRef};
+use super::kind::{ArnScope, ResourceKind, render_arn};
 use super::{
     Action, ActionKind, Application, ArtifactBucket, BucketRef, BuildProject, BuildSource, Cache,
     ChangeDetection, ComputePlatform, ConfigRef, DeploymentConfigSpec, DeploymentGroupSpec,
     Encryption, EnvValue, KmsKeyArn, Pipeline, PipelineName, Repository, RoleArn, SourceFormat,
     Target,
 };
-
-/// The kind of a desired AWS resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ResourceKind {
-    /// `AWS::CodeCommit::Repository`.
-    Repository,
-    /// `AWS::S3::Bucket`.
-    Bucket,
-    /// `AWS::S3::BucketPolicy` (the TLS-only policy of an artifact bucket).
-    BucketPolicy,
-    /// `AWS::CodeBuild::Project`.
-    Project,
-    /// `AWS::CodeDeploy::Application`.
-    Application,
-    /// `AWS::CodeDeploy::DeploymentConfig`.
-    DeploymentConfig,
-    /// `AWS::CodeDeploy::DeploymentGroup`.
-    DeploymentGroup,
-    /// `AWS::CodePipeline::Pipeline`.
-    Pipeline,
-    /// `AWS::IAM::Role` with its inline policy.
-    Role,
-    /// `AWS::Events::Rule` starting a pipeline on a push.
-    EventRule,
-}
-
-impl ResourceKind {
-    /// The CloudFormation resource type.
-    #[must_use]
-    pub fn cfn_type(self) -> &'static str {
-        match self {
-            Self::Repository => "AWS::CodeCommit::Repository",
-            Self::Bucket => "AWS::S3::Bucket",
-            Self::BucketPolicy => "AWS::S3::BucketPolicy",
-            Self::Project => "AWS::CodeBuild::Project",
-            Self::Application => "AWS::CodeDeploy::Application",
-            Self::DeploymentConfig => "AWS::CodeDeploy::DeploymentConfig",
-            Self::DeploymentGroup => "AWS::CodeDeploy::DeploymentGroup",
-            Self::Pipeline => "AWS::CodePipeline::Pipeline",
-            Self::Role => "AWS::IAM::Role",
-            Self::EventRule => "AWS::Events::Rule",
-        }
-    }
-
-    /// Whether the resource carries tags (and so `pipewright:app` / `pipewright:id`).
-    #[must_use]
-    pub fn taggable(self) -> bool {
-        !matches!(self, Self::BucketPolicy | Self::DeploymentConfig)
-    }
-}
 
 /// A role a resource runs as: derived by pipewright, or given by the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,12 +68,12 @@ pub enum Arn {
     /// then carries the reason.
     Any,
     /// An ARN of this partition/region/account: `arn:<p>:<service>:<region>:<account>:<resource>`,
-    /// region and account left empty for global services that omit them (S3).
+    /// region and account left empty as `scope` says (S3 omits both).
     Scoped {
         /// The service prefix, such as `codebuild`.
         service: &'static str,
-        /// Whether the ARN names the region and account.
-        regional: bool,
+        /// Which of region and account the ARN names.
+        scope: ArnScope,
         /// The resource part, such as `project/shop-build`.
         resource: String,
     },
@@ -134,7 +85,7 @@ impl Arn {
     fn regional(service: &'static str, resource: impl Into<String>) -> Self {
         Self::Scoped {
             service,
-            regional: true,
+            scope: ArnScope::Regional,
             resource: resource.into(),
         }
     }
@@ -142,24 +93,39 @@ impl Arn {
     fn s3(resource: impl Into<String>) -> Self {
         Self::Scoped {
             service: "s3",
-            regional: false,
+            scope: ArnScope::Partition,
             resource: resource.into(),
         }
     }
 
-    /// The ARN for a concrete partition, region and account.
+    /// The ARN of a resource of `kind` named `name`, in the format the kind table gives.
+    ///
+    /// # Panics
+    /// For a kind without an ARN (a bucket policy): no policy names one.
+    fn of(kind: ResourceKind, name: &str) -> Self {
+        // Every kind a derived policy names has an ARN format in the table (a unit test of
+        // this module walks each one).
+        let format = kind
+            .info()
+            .arn
+            .expect("policies name only kinds that have an ARN");
+        Self::Scoped {
+            service: format.service,
+            scope: format.scope,
+            resource: format!("{}{name}", format.prefix),
+        }
+    }
+
+    /// The ARN for a concrete partition, region and account (or CloudFormation placeholders).
     #[must_use]
     pub fn render(&self, partition: &str, region: &str, account: &str) -> String {
         match self {
             Self::Any => "*".into(),
             Self::Scoped {
                 service,
-                regional: true,
+                scope,
                 resource,
-            } => format!("arn:{partition}:{service}:{region}:{account}:{resource}"),
-            Self::Scoped {
-                service, resource, ..
-            } => format!("arn:{partition}:{service}:::{resource}"),
+            } => render_arn(partition, service, *scope, region, account, resource),
             Self::Literal(s) => s.clone(),
         }
     }
@@ -489,9 +455,9 @@ fn resolved_config(app: &App, g: &DeploymentGroupSpec) -> ResolvedConfig {
 }
 
 fn group_arn(g: &DeploymentGroupSpec) -> Arn {
-    Arn::regional(
-        "codedeploy",
-        format!("deploymentgroup:{}/{}", g.application_name, g.name),
+    Arn::of(
+        ResourceKind::DeploymentGroup,
+        &format!("{}/{}", g.application_name, g.name),
     )
 }
 
@@ -732,7 +698,7 @@ impl<'a> Expander<'a> {
                 st.push(statement(
                     "PullSource",
                     &["codecommit:GitPull"],
-                    clones.iter().map(|r| Arn::regional("codecommit", *r)),
+                    clones.iter().map(|r| Arn::of(ResourceKind::Repository, r)),
                 ));
             }
             if let (Some((_, name)), Cache::S3 { prefix, .. }) = (&cache_bucket, &p.cache) {
@@ -1167,7 +1133,7 @@ impl<'a> Expander<'a> {
             let st = vec![statement(
                 "StartPipeline",
                 &["codepipeline:StartPipelineExecution"],
-                [Arn::regional("codepipeline", p.name.as_str())],
+                [Arn::of(ResourceKind::Pipeline, p.name.as_str())],
             )];
             let name = role_name(app, "events", p.name.as_str());
             self.push_role(
@@ -1239,7 +1205,7 @@ impl<'a> Expander<'a> {
             match &a.kind {
                 ActionKind::CodeCommitSource { repository, .. } => {
                     if let Some(r) = app.repository(repository) {
-                        repos.push(Arn::regional("codecommit", r.name.as_str()));
+                        repos.push(Arn::of(ResourceKind::Repository, r.name.as_str()));
                     }
                 }
                 ActionKind::S3Source { bucket, key, .. } => {
@@ -1251,7 +1217,7 @@ impl<'a> Expander<'a> {
                 }
                 ActionKind::CodeBuild { project, .. } => {
                     if let Some(pr) = app.project(project) {
-                        projects.push(Arn::regional("codebuild", format!("project/{}", pr.name)));
+                        projects.push(Arn::of(ResourceKind::Project, pr.name.as_str()));
                     }
                 }
                 ActionKind::ManualApproval { topic: Some(t), .. } => {
@@ -1276,13 +1242,13 @@ impl<'a> Expander<'a> {
                 ActionKind::CodeDeploy { group } | ActionKind::EcsBlueGreen { group, .. } => {
                     if let Some(g) = app.group(group) {
                         groups.push(group_arn(g));
-                        applications.push(Arn::regional(
-                            "codedeploy",
-                            format!("application:{}", g.application_name),
+                        applications.push(Arn::of(
+                            ResourceKind::Application,
+                            g.application_name.as_str(),
                         ));
-                        configs.push(Arn::regional(
-                            "codedeploy",
-                            format!("deploymentconfig:{}", resolved_config(app, g).name()),
+                        configs.push(Arn::of(
+                            ResourceKind::DeploymentConfig,
+                            resolved_config(app, g).name(),
                         ));
                         if let Target::Ecs(e) = &g.target {
                             ecs = true;
@@ -1389,6 +1355,16 @@ mod tests {
     #[test]
     fn arns_render_for_a_concrete_account() {
         let a = Arn::regional("codebuild", "project/p");
+        assert_eq!(Arn::of(ResourceKind::Project, "p"), a);
+        for kind in ResourceKind::ALL {
+            if kind.info().arn.is_some() {
+                assert_eq!(
+                    Some(Arn::of(kind, "n").render("aws", "eu-west-1", "1")),
+                    kind.arn("aws", "eu-west-1", "1", "n"),
+                    "{kind:?}"
+                );
+            }
+        }
         assert_eq!(
             a.render("aws", "eu-west-1", "123456789012"),
             "arn:aws:codebuild:eu-west-1:123456789012:project/p"

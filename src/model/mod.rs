@@ -10,11 +10,12 @@ mod bucket;
 mod build;
 mod deploy;
 mod expand;
+mod kind;
 mod names;
 mod pipeline;
 mod repository;
 
-pub use app::{App, Handle, LogicalId, Node, NodeKind, NodeRef, Resource, Tags};
+pub use app::{App, Handle, LogicalId, Node, NodeRef, Resource, Tags};
 pub use bucket::{AccessLog, ArtifactBucket, ArtifactBucketBuilder, Encryption};
 pub use build::{
     BuildProject, BuildProjectBuilder, BuildSource, BuildSpec, Cache, ComputeType, EnvValue,
@@ -29,8 +30,11 @@ pub use deploy::{
     TrafficRouting,
 };
 pub use expand::{
-    Arn, Desired, DesiredResource, EventRule, Principal, ResolvedConfig, ResourceKind, Role,
-    RolePurpose, RoleRef, Spec as DesiredSpec, Statement, Used,
+    Arn, Desired, DesiredResource, EventRule, Principal, ResolvedConfig, Role, RolePurpose,
+    RoleRef, Spec as DesiredSpec, Statement, Used,
+};
+pub use kind::{
+    ArnFormat, ArnScope, KindInfo, KindRules, ResourceKind, TAG_APP, TAG_ID, render_arn,
 };
 pub use names::{
     ActionName, AppName, ApplicationName, ArtifactName, BucketName, DeploymentConfigName,

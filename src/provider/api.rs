@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::model::ResourceKind;
-pub use crate::synth::{TAG_APP, TAG_ID};
+pub use crate::model::{TAG_APP, TAG_ID};
 
 /// A boxed, sendable future: what the [`Provider`] methods return, which keeps the trait
 /// object-safe without extra dependencies.
@@ -32,20 +32,10 @@ pub fn group_address(application: &str, group: &str) -> String {
 }
 
 /// A short lower-case word for a kind, used in messages: `bucket`, `deployment group`, …
+/// (the kind table's [`KindInfo::word`](crate::model::KindInfo::word)).
 #[must_use]
 pub fn kind_word(kind: ResourceKind) -> &'static str {
-    match kind {
-        ResourceKind::Repository => "repository",
-        ResourceKind::Bucket => "bucket",
-        ResourceKind::BucketPolicy => "bucket policy",
-        ResourceKind::Project => "project",
-        ResourceKind::Application => "application",
-        ResourceKind::DeploymentConfig => "deployment config",
-        ResourceKind::DeploymentGroup => "deployment group",
-        ResourceKind::Pipeline => "pipeline",
-        ResourceKind::Role => "role",
-        ResourceKind::EventRule => "event rule",
-    }
+    kind.word()
 }
 
 /// A resource as the engine wants it to be.

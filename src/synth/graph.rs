@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::model::{Desired, DesiredSpec, Pipeline, ResourceKind, Used};
+use crate::model::{Desired, DesiredSpec, Pipeline, Used};
 
 /// A graph output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -38,16 +38,6 @@ fn flows<'a>(d: &'a Desired<'a>) -> Vec<Flow<'a>> {
         .collect()
 }
 
-fn kind_word(k: ResourceKind) -> &'static str {
-    match k {
-        ResourceKind::Repository => "repository",
-        ResourceKind::Bucket => "bucket",
-        ResourceKind::Project => "project",
-        ResourceKind::DeploymentGroup => "deployment group",
-        _ => "resource",
-    }
-}
-
 fn resource_key(u: &Used) -> String {
     match &u.id {
         Some(id) => id.to_string(),
@@ -60,8 +50,8 @@ fn resource_key(u: &Used) -> String {
 
 fn resource_label(u: &Used) -> String {
     match &u.application {
-        Some((_, app)) => format!("{} {app}/{}", kind_word(u.kind), u.name),
-        None => format!("{} {}", kind_word(u.kind), u.name),
+        Some((_, app)) => format!("{} {app}/{}", u.kind.word(), u.name),
+        None => format!("{} {}", u.kind.word(), u.name),
     }
 }
 

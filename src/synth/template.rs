@@ -12,10 +12,7 @@ use crate::model::{
 };
 use crate::model::{ChangeDetection, RolePurpose, Statement};
 
-/// The app-ownership tag key.
-pub const TAG_APP: &str = "pipewright:app";
-/// The logical-id tag key.
-pub const TAG_ID: &str = "pipewright:id";
+pub use crate::model::{TAG_APP, TAG_ID};
 
 /// Tracks which logical ids a resource's properties refer to, so that only the remaining
 /// dependencies become an explicit `DependsOn`.
@@ -43,18 +40,10 @@ impl Refs {
 
 fn arn_expr(a: &Arn) -> Expr {
     match a {
-        Arn::Any => Expr::Str("*".into()),
-        Arn::Literal(s) => Expr::Str(s.clone()),
-        Arn::Scoped {
-            service,
-            regional: true,
-            resource,
-        } => Expr::Sub(format!(
-            "arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:{resource}"
-        )),
-        Arn::Scoped {
-            service, resource, ..
-        } => Expr::Sub(format!("arn:${{AWS::Partition}}:{service}:::{resource}")),
+        Arn::Any | Arn::Literal(_) => Expr::Str(a.render("", "", "")),
+        Arn::Scoped { .. } => {
+            Expr::Sub(a.render("${AWS::Partition}", "${AWS::Region}", "${AWS::AccountId}"))
+        }
     }
 }
 

@@ -20,8 +20,8 @@ use std::fmt;
 use crate::model::{
     Action, ActionKind, App, ArtifactBucket, BucketRef, BuildProject, BuildSource, BuildSpec,
     Cache, ComputePlatform, ConfigRef, ConfigRule, DeploymentConfigSpec, DeploymentGroupSpec,
-    EnvVar, ExecutionMode, HealthyHosts, LogicalId, Node, NodeKind, NodeRef, Pipeline,
-    PipelineType, RollbackEvent, Tags, Target, TrafficRouting,
+    EnvVar, ExecutionMode, HealthyHosts, LogicalId, Node, NodeRef, Pipeline, PipelineType,
+    ResourceKind, RollbackEvent, Tags, Target, TrafficRouting,
 };
 
 /// One broken rule.
@@ -72,7 +72,7 @@ pub fn check(app: &App) -> Vec<Violation> {
     };
     v.unique_ids();
     for node in app.nodes() {
-        let at = format!("{}[{}]", node.kind().word(), node.display_name());
+        let at = format!("{}[{}]", node.kind().info().path_word, node.display_name());
         match node {
             Node::Repository(r) => {
                 v.max_len(&at, "description", r.description.as_deref(), 1000);
@@ -114,7 +114,7 @@ impl<'a> Checker<'a> {
     fn unique_ids(&mut self) {
         let mut seen: BTreeMap<LogicalId, String> = BTreeMap::new();
         for (id, node) in self.app.iter() {
-            let at = format!("{}[{}]", node.kind().word(), node.display_name());
+            let at = format!("{}[{}]", node.kind().info().path_word, node.display_name());
             if let Some(first) = seen.get(id) {
                 self.push(
                     at,
@@ -148,14 +148,14 @@ impl<'a> Checker<'a> {
 
     /// The resource `r` names when it is a resource of `kind` in this app; otherwise the
     /// violation is reported and `None` returned.
-    fn reference(&mut self, path: String, r: &NodeRef, kind: NodeKind) -> Option<&'a Node> {
+    fn reference(&mut self, path: String, r: &NodeRef, kind: ResourceKind) -> Option<&'a Node> {
         match self.app.resolve(r) {
             Some(n) if n.kind() == kind => Some(n),
             _ => {
                 self.push(
                     path,
                     r.name(),
-                    format!("must be a {} added to this app", kind.word()),
+                    format!("must be a {} added to this app", kind.info().path_word),
                 );
                 None
             }
@@ -307,11 +307,11 @@ impl<'a> Checker<'a> {
             self.reference(
                 format!("{at}.source.repository"),
                 repository,
-                NodeKind::Repository,
+                ResourceKind::Repository,
             );
         }
         if let Cache::S3 { bucket, .. } = &p.cache {
-            self.reference(format!("{at}.cache.bucket"), bucket, NodeKind::Bucket);
+            self.reference(format!("{at}.cache.bucket"), bucket, ResourceKind::Bucket);
         }
         if let Some(vpc) = &p.vpc {
             if vpc.vpc_id.is_empty() {
@@ -397,7 +397,7 @@ impl<'a> Checker<'a> {
         if let Some(Node::Application(a)) = self.reference(
             format!("{at}.application"),
             &g.application,
-            NodeKind::Application,
+            ResourceKind::Application,
         ) {
             if a.platform != g.platform {
                 self.push(
@@ -422,7 +422,7 @@ impl<'a> Checker<'a> {
         }
         if let Some(ConfigRef::Custom(c)) = &g.config
             && let Some(Node::DeploymentConfig(cfg)) =
-                self.reference(format!("{at}.config"), c, NodeKind::DeploymentConfig)
+                self.reference(format!("{at}.config"), c, ResourceKind::DeploymentConfig)
             && cfg.platform != g.platform
         {
             self.push(
@@ -514,7 +514,7 @@ impl<'a> Checker<'a> {
         self.reference(
             format!("{at}.artifact_store"),
             &p.artifact_store,
-            NodeKind::Bucket,
+            ResourceKind::Bucket,
         );
         if p.stages.len() < 2 {
             self.push(
@@ -712,7 +712,7 @@ impl<'a> Checker<'a> {
                 self.reference(
                     format!("{aat}.repository"),
                     repository,
-                    NodeKind::Repository,
+                    ResourceKind::Repository,
                 );
                 if !(1..=256).contains(&branch.len()) {
                     self.push(
@@ -725,7 +725,7 @@ impl<'a> Checker<'a> {
             ActionKind::S3Source { bucket, key, .. } => {
                 if let BucketRef::App(b) = bucket
                     && let Some(Node::Bucket(bucket)) =
-                        self.reference(format!("{aat}.bucket"), b, NodeKind::Bucket)
+                        self.reference(format!("{aat}.bucket"), b, ResourceKind::Bucket)
                     && !bucket.versioned
                 {
                     self.push(
@@ -740,7 +740,7 @@ impl<'a> Checker<'a> {
             }
             ActionKind::CodeBuild { project, env, .. } => {
                 if let Some(Node::Project(pr)) =
-                    self.reference(format!("{aat}.project"), project, NodeKind::Project)
+                    self.reference(format!("{aat}.project"), project, ResourceKind::Project)
                     && pr.source != BuildSource::Pipeline
                 {
                     self.push(
@@ -769,7 +769,7 @@ impl<'a> Checker<'a> {
             }
             ActionKind::S3Deploy { bucket, key, .. } => {
                 if let BucketRef::App(b) = bucket {
-                    self.reference(format!("{aat}.bucket"), b, NodeKind::Bucket);
+                    self.reference(format!("{aat}.bucket"), b, ResourceKind::Bucket);
                 }
                 if let Some(k) = key
                     && k.is_empty()
@@ -783,7 +783,7 @@ impl<'a> Checker<'a> {
             }
             ActionKind::CodeDeploy { group } => {
                 if let Some(Node::DeploymentGroup(g)) =
-                    self.reference(format!("{aat}.group"), group, NodeKind::DeploymentGroup)
+                    self.reference(format!("{aat}.group"), group, ResourceKind::DeploymentGroup)
                     && g.platform == ComputePlatform::Ecs
                 {
                     self.push(
@@ -799,7 +799,7 @@ impl<'a> Checker<'a> {
                 appspec,
                 ..
             } => {
-                self.reference(format!("{aat}.group"), group, NodeKind::DeploymentGroup);
+                self.reference(format!("{aat}.group"), group, ResourceKind::DeploymentGroup);
                 if task_definition.is_none() {
                     self.push(
                         format!("{aat}.task_definition"),

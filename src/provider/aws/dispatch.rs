@@ -75,14 +75,11 @@ impl AwsProvider {
         &self.account
     }
 
-    /// The ARN of `resource` (such as `application:shop`) of `service` in this account and region.
-    fn arn(&self, service: &str, resource: &str) -> String {
-        format!(
-            "arn:{}:{service}:{}:{}:{resource}",
-            self.partition,
-            self.region(),
-            self.account
-        )
+    /// The ARN of the resource of `kind` named `physical_name` in this account and region (the
+    /// kind table's format; empty for a kind without one, which no caller asks for).
+    fn arn(&self, kind: ResourceKind, physical_name: &str) -> String {
+        kind.arn(&self.partition, self.region(), &self.account, physical_name)
+            .unwrap_or_default()
     }
 
     fn policies(&self) -> std::sync::MutexGuard<'_, HashMap<String, iam::InlinePolicies>> {
@@ -130,44 +127,14 @@ impl AwsProvider {
     }
 }
 
-/// The kind and physical name of a resource pipewright manages, from its ARN.
+/// The kind and physical name of a resource pipewright manages, from its ARN (the kind table's
+/// formats).
 #[must_use]
 pub(crate) fn owned_from_arn(arn: &str, id: String) -> Option<Owned> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let [_, _, service, _, _, resource] = parts.as_slice() else {
-        return None;
-    };
-    let (kind, name) = match *service {
-        "s3" => (ResourceKind::Bucket, (*resource).to_owned()),
-        "iam" => (
-            ResourceKind::Role,
-            resource
-                .strip_prefix("role/")?
-                .rsplit('/')
-                .next()?
-                .to_owned(),
-        ),
-        "codecommit" => (ResourceKind::Repository, (*resource).to_owned()),
-        "codebuild" => (
-            ResourceKind::Project,
-            resource.strip_prefix("project/")?.to_owned(),
-        ),
-        "codedeploy" => match resource.split_once(':')? {
-            ("application", name) => (ResourceKind::Application, name.to_owned()),
-            // `<application>/<group>` is also the group's address.
-            ("deploymentgroup", address) => (ResourceKind::DeploymentGroup, address.to_owned()),
-            _ => return None,
-        },
-        "codepipeline" => (ResourceKind::Pipeline, (*resource).to_owned()),
-        "events" => (
-            ResourceKind::EventRule,
-            resource.strip_prefix("rule/")?.to_owned(),
-        ),
-        _ => return None,
-    };
+    let (kind, physical_name) = ResourceKind::from_arn(arn)?;
     Some(Owned {
         kind,
-        physical_name: name,
+        physical_name,
         id,
     })
 }
@@ -199,7 +166,7 @@ impl Provider for AwsProvider {
                     eventbridge::read(&c.eventbridge, physical_name, tags).await
                 }
                 ResourceKind::Application => {
-                    let arn = self.arn("codedeploy", &format!("application:{}", physical_name));
+                    let arn = self.arn(kind, physical_name);
                     let tags = self.listed(kind, physical_name);
                     codedeploy::read_application(&c.codedeploy, physical_name, &arn, tags).await
                 }
@@ -208,12 +175,12 @@ impl Provider for AwsProvider {
                 }
                 ResourceKind::Project => codebuild::read(&c.codebuild, physical_name).await,
                 ResourceKind::DeploymentGroup => {
-                    let arn = self.arn("codedeploy", &format!("deploymentgroup:{}", physical_name));
+                    let arn = self.arn(kind, physical_name);
                     let tags = self.listed(kind, physical_name);
                     codedeploy::read_group(&c.codedeploy, physical_name, &arn, tags).await
                 }
                 ResourceKind::Pipeline => {
-                    let arn = self.arn("codepipeline", physical_name);
+                    let arn = self.arn(kind, physical_name);
                     let tags = self.listed(kind, physical_name);
                     codepipeline::read(&c.codepipeline, physical_name, &arn, tags).await
                 }
@@ -250,7 +217,7 @@ impl Provider for AwsProvider {
             self.forget(r.kind, &r.physical_name);
             match r.kind {
                 ResourceKind::Repository => {
-                    let arn = self.arn("codecommit", &r.physical_name);
+                    let arn = self.arn(r.kind, &r.physical_name);
                     codecommit::update(&c.codecommit, r, &arn, fields).await
                 }
                 ResourceKind::Project => codebuild::update(&c.codebuild, r, fields).await,
@@ -258,22 +225,19 @@ impl Provider for AwsProvider {
                 ResourceKind::BucketPolicy => s3::put_policy(&c.s3, r).await,
                 ResourceKind::Role => iam::update(&c.iam, r, fields).await,
                 ResourceKind::EventRule => {
-                    let arn = self.arn("events", &format!("rule/{}", r.physical_name));
+                    let arn = self.arn(r.kind, &r.physical_name);
                     eventbridge::update(&c.eventbridge, r, &arn, fields).await
                 }
                 ResourceKind::Application => {
-                    let arn = self.arn("codedeploy", &format!("application:{}", &r.physical_name));
+                    let arn = self.arn(r.kind, &r.physical_name);
                     codedeploy::update_application(&c.codedeploy, &arn, fields).await
                 }
                 ResourceKind::DeploymentGroup => {
-                    let arn = self.arn(
-                        "codedeploy",
-                        &format!("deploymentgroup:{}", &r.physical_name),
-                    );
+                    let arn = self.arn(r.kind, &r.physical_name);
                     codedeploy::update_group(&c.codedeploy, r, &arn, fields).await
                 }
                 ResourceKind::Pipeline => {
-                    let arn = self.arn("codepipeline", &r.physical_name);
+                    let arn = self.arn(r.kind, &r.physical_name);
                     codepipeline::update(&c.codepipeline, r, &arn, fields).await
                 }
                 // Every field of a deployment configuration is create-only: the engine replaces
@@ -364,62 +328,5 @@ impl Provider for AwsProvider {
             found.extend(self.owned_roles(app).await?);
             Ok(found.into_iter().collect())
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn arns_name_the_kind_and_physical_name() {
-        let cases = [
-            (
-                "arn:aws:s3:::shop-artifacts-0001",
-                ResourceKind::Bucket,
-                "shop-artifacts-0001",
-            ),
-            (
-                "arn:aws:iam::123456789012:role/shop-pipeline-shop",
-                ResourceKind::Role,
-                "shop-pipeline-shop",
-            ),
-            (
-                "arn:aws:codecommit:eu-west-1:123456789012:shop-api",
-                ResourceKind::Repository,
-                "shop-api",
-            ),
-            (
-                "arn:aws:codebuild:eu-west-1:123456789012:project/shop-build",
-                ResourceKind::Project,
-                "shop-build",
-            ),
-            (
-                "arn:aws:codedeploy:eu-west-1:123456789012:application:shop",
-                ResourceKind::Application,
-                "shop",
-            ),
-            (
-                "arn:aws:codedeploy:eu-west-1:123456789012:deploymentgroup:shop/production",
-                ResourceKind::DeploymentGroup,
-                "shop/production",
-            ),
-            (
-                "arn:aws:codepipeline:eu-west-1:123456789012:shop",
-                ResourceKind::Pipeline,
-                "shop",
-            ),
-            (
-                "arn:aws:events:eu-west-1:123456789012:rule/shop-shop-Checkout",
-                ResourceKind::EventRule,
-                "shop-shop-Checkout",
-            ),
-        ];
-        for (arn, kind, name) in cases {
-            let o = owned_from_arn(arn, "Id".into()).unwrap();
-            assert_eq!((o.kind, o.physical_name.as_str()), (kind, name), "{arn}");
-        }
-        assert!(owned_from_arn("arn:aws:sns:eu-west-1:1:topic", "Id".into()).is_none());
-        assert!(owned_from_arn("not an arn", "Id".into()).is_none());
     }
 }
