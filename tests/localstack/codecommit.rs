@@ -147,7 +147,11 @@ async fn concurrent_create_repository_with_one_name_succeeds_once() {
                 Err(e) => refused.push(code::<(), _>(Err(e))),
             }
         }
-        assert_eq!(created.len(), 1, "{name}: created {created:?}, refused {refused:?}");
+        assert_eq!(
+            created.len(),
+            1,
+            "{name}: created {created:?}, refused {refused:?}"
+        );
         assert!(
             refused.iter().all(|c| c == "RepositoryNameExistsException"),
             "{name}: {refused:?}"
@@ -165,12 +169,7 @@ async fn concurrent_create_repository_with_one_name_succeeds_once() {
             got.repository_metadata().and_then(|m| m.repository_id()),
             Some(created[0].as_str())
         );
-        let listed = c
-            .codecommit
-            .list_repositories()
-            .send()
-            .await
-            .expect("list");
+        let listed = c.codecommit.list_repositories().send().await.expect("list");
         let same_name = listed
             .repositories()
             .iter()
