@@ -114,3 +114,74 @@ async fn repository_round_trip() {
         "RepositoryDoesNotExistException"
     );
 }
+
+/// Regression: CreateRepository checked for the name and then created the repository without a
+/// lock, so concurrent calls with one name could all pass the check and all succeed, the last one
+/// replacing the others' repository. AWS lets exactly one of them create it; every other call gets
+/// `RepositoryNameExistsException`.
+#[tokio::test]
+async fn concurrent_create_repository_with_one_name_succeeds_once() {
+    const CALLS: usize = 16;
+    // A thread switch has to land inside a short window for the race to show, so give it several
+    // chances, each with a name of its own.
+    const ROUNDS: usize = 4;
+    let c = clients().await;
+    for _ in 0..ROUNDS {
+        let name = unique("repo-race");
+        let mut calls = tokio::task::JoinSet::new();
+        for _ in 0..CALLS {
+            let cc = c.codecommit.clone();
+            let name = name.clone();
+            calls.spawn(async move { cc.create_repository().repository_name(name).send().await });
+        }
+        let mut created = Vec::new();
+        let mut refused = Vec::new();
+        while let Some(joined) = calls.join_next().await {
+            match joined.expect("the call's task does not panic") {
+                Ok(out) => created.push(
+                    out.repository_metadata()
+                        .and_then(|m| m.repository_id())
+                        .expect("a created repository has an id")
+                        .to_owned(),
+                ),
+                Err(e) => refused.push(code::<(), _>(Err(e))),
+            }
+        }
+        assert_eq!(
+            created.len(),
+            1,
+            "{name}: created {created:?}, refused {refused:?}"
+        );
+        assert!(
+            refused.iter().all(|c| c == "RepositoryNameExistsException"),
+            "{name}: {refused:?}"
+        );
+
+        // The one that succeeded made the repository that is there.
+        let got = c
+            .codecommit
+            .get_repository()
+            .repository_name(&name)
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(
+            got.repository_metadata().and_then(|m| m.repository_id()),
+            Some(created[0].as_str())
+        );
+        let listed = c.codecommit.list_repositories().send().await.expect("list");
+        let same_name = listed
+            .repositories()
+            .iter()
+            .filter(|r| r.repository_name() == Some(name.as_str()))
+            .count();
+        assert_eq!(same_name, 1, "{listed:?}");
+
+        c.codecommit
+            .delete_repository()
+            .repository_name(&name)
+            .send()
+            .await
+            .expect("delete");
+    }
+}

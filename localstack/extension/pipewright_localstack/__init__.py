@@ -13,6 +13,9 @@ Modules:
 - ``hooks``: the ``on_infra_start`` hooks (loopback bind, S3 storage folder, owner watchdog,
   EventBridge target for pipelines).
 - ``dispatch``: turns a provider object into the dispatch table LocalStack's skeleton serves.
-- ``common``: small helpers shared by the providers (errors, times, ARNs, tags).
+- ``common``: small helpers shared by the providers (errors, times, ARNs, pagination), and in its
+  docstring the one rule for state and locks.
+- ``state``: the stores (one per service, account and region, each with its lock), backend and
+  store lookup, and the tag checks every service shares.
 - ``codecommit``, ``codebuild``, ``codedeploy``, ``codepipeline``, ``tagging``: the providers.
 """

@@ -4,7 +4,13 @@ Projects live in moto's CodeBuild backend so that moto's build operations (Start
 BatchGetBuilds, ListBuilds...) keep working on them. moto's own CreateProject rejects
 ``CODEPIPELINE`` / ``NO_SOURCE`` sources and artifacts without a location, BatchGetProjects omits
 ``projectsNotFound`` and UpdateProject is missing; those are implemented here. The project document
-AWS returns is kept in moto's ``project_metadata`` and returned as is.
+AWS returns is kept in ``CodeBuildStore`` by project name (names cannot change) and returned as is;
+moto's record keeps what its build operations read (the service role).
+
+AWS's behaviour followed here: the CodeBuild API Reference,
+https://docs.aws.amazon.com/codebuild/latest/APIReference/API_Operations.html
+(``API_CreateProject``, ``API_UpdateProject``, ``API_BatchGetProjects``, ``API_ListProjects``,
+``API_DeleteProject``).
 """
 
 from __future__ import annotations
@@ -14,10 +20,22 @@ import re
 from typing import Any
 
 from localstack.aws.api import RequestContext
+from localstack.services.stores import AccountRegionBundle, LocalAttribute
 from moto.codebuild.models import CodeBuild, CodeBuildBackend, codebuild_backends
 
 from .common import aws_error, now, paginate
 from .dispatch import Provider
+from .state import Store, locked, reject_system_tags, tag_list_to_dict
+
+
+class CodeBuildStore(Store):
+    """CodeBuild state the extension adds: each project's whole document, by project name."""
+
+    moto_backends = codebuild_backends
+    projects: dict[str, dict] = LocalAttribute(default=dict)
+
+
+codebuild_stores = AccountRegionBundle("codebuild", CodeBuildStore, validate=False)
 
 _PROJECT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$")
 
@@ -56,10 +74,6 @@ _PLAIN_FIELDS = (
     "concurrentBuildLimit",
     "autoRetryLimit",
 )
-
-
-def _backend(context: RequestContext) -> CodeBuildBackend:
-    return codebuild_backends[context.account_id][context.region]
 
 
 def _invalid(message: str) -> Exception:
@@ -112,10 +126,12 @@ def _validate(request: dict, creating: bool) -> None:
         if value is not None and not low <= value <= high:
             raise _invalid(f"Invalid input: {field} must be between {low} and {high}")
     for tag in request.get("tags") or []:
-        if str(tag.get("key", "")).lower().startswith("aws:"):
-            raise _invalid(
-                f"Invalid tag: the key '{tag.get('key')}' uses the reserved prefix 'aws:'"
-            )
+        key = tag.get("key", "")
+        reject_system_tags(
+            (key,),
+            "InvalidInputException",
+            f"Invalid tag: the key '{key}' uses the reserved prefix 'aws:'",
+        )
 
 
 def _apply(project: dict, request: dict) -> None:
@@ -150,12 +166,18 @@ def _apply(project: dict, request: dict) -> None:
 
 
 def _find(backend: CodeBuildBackend, name_or_arn: str) -> CodeBuild | None:
+    """A project by name or ARN (the CodeBuild operations accept either)."""
     project = backend.codebuild_projects.get(name_or_arn)
     if project is None and name_or_arn.startswith("arn:"):
         project = next(
             (p for p in backend.codebuild_projects.values() if p.arn == name_or_arn), None
         )
     return project
+
+
+def _document(store: CodeBuildStore, model: CodeBuild) -> dict:
+    """The project as AWS returns it; moto's rendering for a project moto made alone."""
+    return store.projects.get(model.project_metadata["name"]) or model.project_metadata
 
 
 class CodeBuildProvider(Provider):
@@ -169,77 +191,82 @@ class CodeBuildProvider(Provider):
                 "starting with a letter or digit"
             )
         _validate(request, creating=True)
-        backend = _backend(context)
-        if name in backend.codebuild_projects:
-            project = backend.codebuild_projects[name]
-            raise aws_error(
-                "ResourceAlreadyExistsException", f"Project already exists: {project.arn}"
-            )
+        # The name check and the creation are one step under the store's lock (CreateProject:
+        # ResourceAlreadyExistsException for a name in use).
+        with locked(codebuild_stores, context) as store:
+            backend = store.backend
+            if name in backend.codebuild_projects:
+                project = backend.codebuild_projects[name]
+                raise aws_error(
+                    "ResourceAlreadyExistsException", f"Project already exists: {project.arn}"
+                )
 
-        # moto's constructor only records what its build operations need; the document we
-        # return replaces its metadata right after.
-        backend.create_project(
-            project_name=name,
-            description=request.get("description"),
-            project_source=request["source"],
-            artifacts=request["artifacts"],
-            environment=request["environment"],
-            service_role=request["serviceRole"],
-            tags=request.get("tags"),
-            cache=request.get("cache"),
-            timeout=request.get("timeoutInMinutes"),
-            queued_timeout=request.get("queuedTimeoutInMinutes"),
-            source_version=request.get("sourceVersion"),
-            logs_config=request.get("logsConfig"),
-            vpc_config=request.get("vpcConfig"),
-        )
-        model = backend.codebuild_projects[name]
-        model.service_role = request["serviceRole"]
-        created = now()
-        project = {
-            "name": name,
-            "arn": model.arn,
-            "encryptionKey": (
-                f"arn:{context.partition}:kms:{context.region}:{context.account_id}:alias/aws/s3"
-            ),
-            "created": created,
-            "lastModified": created,
-        }
-        _apply(project, request)
-        model.project_metadata = project
-        return {"project": copy.deepcopy(project)}
+            # moto's record keeps what its build operations need; the document we return is ours.
+            backend.create_project(
+                project_name=name,
+                description=request.get("description"),
+                project_source=request["source"],
+                artifacts=request["artifacts"],
+                environment=request["environment"],
+                service_role=request["serviceRole"],
+                tags=request.get("tags"),
+                cache=request.get("cache"),
+                timeout=request.get("timeoutInMinutes"),
+                queued_timeout=request.get("queuedTimeoutInMinutes"),
+                source_version=request.get("sourceVersion"),
+                logs_config=request.get("logsConfig"),
+                vpc_config=request.get("vpcConfig"),
+            )
+            model = backend.codebuild_projects[name]
+            model.service_role = request["serviceRole"]
+            created = now()
+            project = {
+                "name": name,
+                "arn": model.arn,
+                "encryptionKey": (
+                    f"arn:{context.partition}:kms:{context.region}:{context.account_id}:alias/aws/s3"
+                ),
+                "created": created,
+                "lastModified": created,
+            }
+            _apply(project, request)
+            store.projects[name] = project
+            return {"project": copy.deepcopy(project)}
 
     def batch_get_projects(self, context: RequestContext, request: dict) -> dict:
         names = request.get("names") or []
         if not names or len(names) > 100:
             raise _invalid("Invalid input: between 1 and 100 project names are required")
-        backend = _backend(context)
         projects, not_found = [], []
-        for name in names:
-            project = _find(backend, name)
-            if project is None:
-                not_found.append(name)
-            else:
-                projects.append(copy.deepcopy(project.project_metadata))
+        with locked(codebuild_stores, context) as store:
+            for name in names:
+                model = _find(store.backend, name)
+                if model is None:
+                    not_found.append(name)
+                else:
+                    projects.append(copy.deepcopy(_document(store, model)))
         return {"projects": projects, "projectsNotFound": not_found}
 
     def update_project(self, context: RequestContext, request: dict) -> dict:
         name = request.get("name") or ""
-        backend = _backend(context)
-        model = _find(backend, name)
-        if model is None:
-            raise aws_error(
-                "ResourceNotFoundException",
-                f"Project cannot be found: arn:{context.partition}:codebuild:{context.region}:"
-                f"{context.account_id}:project/{name}",
+        # Found, then changed, with no delete in between.
+        with locked(codebuild_stores, context) as store:
+            model = _find(store.backend, name)
+            if model is None:
+                raise aws_error(
+                    "ResourceNotFoundException",
+                    f"Project cannot be found: arn:{context.partition}:codebuild:{context.region}:"
+                    f"{context.account_id}:project/{name}",
+                )
+            _validate(request, creating=False)
+            project = store.projects.setdefault(
+                model.project_metadata["name"], copy.deepcopy(model.project_metadata)
             )
-        _validate(request, creating=False)
-        project = model.project_metadata
-        _apply(project, request)
-        project["lastModified"] = now()
-        if request.get("serviceRole"):
-            model.service_role = request["serviceRole"]
-        return {"project": copy.deepcopy(project)}
+            _apply(project, request)
+            project["lastModified"] = now()
+            if request.get("serviceRole"):
+                model.service_role = request["serviceRole"]
+            return {"project": copy.deepcopy(project)}
 
     def list_projects(self, context: RequestContext, request: dict) -> dict:
         sort_by = request.get("sortBy") or "NAME"
@@ -247,26 +274,34 @@ class CodeBuildProvider(Provider):
         key = {"NAME": "name", "CREATED_TIME": "created", "LAST_MODIFIED_TIME": "lastModified"}
         if sort_by not in key or order not in ("ASCENDING", "DESCENDING"):
             raise _invalid(f"Invalid input: sortBy {sort_by} / sortOrder {order}")
-        projects = [p.project_metadata for p in _backend(context).codebuild_projects.values()]
-        projects.sort(key=lambda p: p[key[sort_by]], reverse=(order == "DESCENDING"))
-        page, token = paginate([p["name"] for p in projects], request.get("nextToken"), None, 100)
+        with locked(codebuild_stores, context) as store:
+            projects = [_document(store, m) for m in store.backend.codebuild_projects.values()]
+            projects.sort(key=lambda p: p[key[sort_by]], reverse=(order == "DESCENDING"))
+            names = [p["name"] for p in projects]
+        page, token = paginate(names, request.get("nextToken"), None, 100)
         if page is None:
             raise _invalid("Invalid input: nextToken is not valid")
         return {"projects": page, **({"nextToken": token} if token else {})}
 
     def delete_project(self, context: RequestContext, request: dict) -> dict:
         # Deleting a project that does not exist succeeds on AWS.
-        backend = _backend(context)
-        model = _find(backend, request.get("name") or "")
-        if model is not None:
-            name = model.project_metadata["name"]
-            backend.codebuild_projects.pop(name, None)
-            backend.build_metadata.pop(name, None)
+        with locked(codebuild_stores, context) as store:
+            backend = store.backend
+            model = _find(backend, request.get("name") or "")
+            if model is not None:
+                name = model.project_metadata["name"]
+                backend.codebuild_projects.pop(name, None)
+                backend.build_metadata.pop(name, None)
+                store.projects.pop(name, None)
         return {}
 
 
-def tagged_resources(backend: CodeBuildBackend):
+def tagged_resources(store: CodeBuildStore):
     """(ARN, resource type, tags) for every project; used by the tagging API."""
-    for model in list(backend.codebuild_projects.values()):
-        tags = model.project_metadata.get("tags") or []
-        yield model.arn, "project", {t["key"]: t.get("value") or "" for t in tags}
+    with store.lock:
+        found = [
+            (model.arn, "project", _document(store, model).get("tags") or [])
+            for model in store.backend.codebuild_projects.values()
+        ]
+    for arn, kind, tags in found:
+        yield arn, kind, tag_list_to_dict(tags)

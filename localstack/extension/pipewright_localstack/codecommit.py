@@ -2,30 +2,52 @@
 
 Repositories live in moto's CodeCommit backend (one per account and region), so anything served by
 moto sees the same data. moto only implements create, get and delete, and drops the tags given at
-creation; the operations pipewright uses are implemented here on top of its model. Tags and the
-KMS key are kept on moto's repository object (attribute ``pipewright_tags``) so they follow the
-repository through renames and disappear with it.
+creation; the operations pipewright uses are implemented here on top of its model. What moto has no
+field for (tags, the KMS key) is kept in ``CodeCommitStore``, keyed by repository id, so it follows
+the repository through renames and is dropped when the repository is deleted.
+
+AWS's behaviour followed here: the CodeCommit API Reference,
+https://docs.aws.amazon.com/codecommit/latest/APIReference/API_Operations.html (one page per
+operation, ``API_<Operation>.html``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from localstack.aws.api import RequestContext
+from localstack.services.stores import AccountRegionBundle, LocalAttribute
 from moto.codecommit.models import CodeCommit, CodeCommitBackend, codecommit_backends
 
-from .common import NAME_100, Arn, as_datetime, aws_error, now, reject_system_tags
+from .common import NAME_100, Arn, as_datetime, aws_error, now
 from .dispatch import Provider
+from .state import Store, check_tag_count, locked, locked_in, reject_system_tags
 
 
-def _backend(account_id: str, region: str) -> CodeCommitBackend:
-    return codecommit_backends[account_id][region]
+@dataclass
+class Repository:
+    """What a repository has beyond moto's metadata."""
+
+    tags: dict[str, str] = field(default_factory=dict)
+    kms_key_id: str | None = None
 
 
-def _tags(repo: CodeCommit) -> dict:
-    if not hasattr(repo, "pipewright_tags"):
-        repo.pipewright_tags = {}
-    return repo.pipewright_tags
+class CodeCommitStore(Store):
+    """CodeCommit state the extension adds, by repository id (stable across renames)."""
+
+    moto_backends = codecommit_backends
+    repositories: dict[str, Repository] = LocalAttribute(default=dict)
+
+    def extras(self, repo: CodeCommit) -> Repository:
+        """The additions for one of this store's repositories (empty for one moto made alone)."""
+        return self.repositories.setdefault(repo.repository_metadata["repositoryId"], Repository())
+
+
+codecommit_stores = AccountRegionBundle("codecommit", CodeCommitStore, validate=False)
+
+# The user tag limit is CodeCommit's quota (https://docs.aws.amazon.com/codecommit/latest/userguide/limits.html).
+_TOO_MANY_TAGS = ("TooManyTagsException", "A repository can have at most 50 tags")
 
 
 def _check_name(name: Any, field: str = "repositoryName") -> str:
@@ -41,6 +63,15 @@ def _check_name(name: Any, field: str = "repositoryName") -> str:
     return name
 
 
+def _check_description(description: str) -> str:
+    if len(description) > 1000:
+        raise aws_error(
+            "InvalidRepositoryDescriptionException",
+            "The description is longer than 1,000 characters",
+        )
+    return description
+
+
 def _get(backend: CodeCommitBackend, name: str) -> CodeCommit:
     repo = backend.repositories.get(name)
     if repo is None:
@@ -48,13 +79,16 @@ def _get(backend: CodeCommitBackend, name: str) -> CodeCommit:
     return repo
 
 
-def _metadata(repo: CodeCommit) -> dict:
+def _metadata(store: CodeCommitStore, repo: CodeCommit) -> dict:
     """The repository as AWS returns it, with datetimes so the serializer emits epoch seconds."""
     meta = dict(repo.repository_metadata)
     meta["creationDate"] = as_datetime(meta.get("creationDate"))
     meta["lastModifiedDate"] = as_datetime(meta.get("lastModifiedDate"))
     if not meta.get("repositoryDescription"):
         meta.pop("repositoryDescription", None)
+    kms_key_id = store.extras(repo).kms_key_id
+    if kms_key_id:
+        meta["kmsKeyId"] = kms_key_id
     return meta
 
 
@@ -62,12 +96,14 @@ def _touch(repo: CodeCommit) -> None:
     repo.repository_metadata["lastModifiedDate"] = now().isoformat()
 
 
-def _repo_for_arn(arn_value: str) -> CodeCommit:
-    """The repository an ARN names, in the account and region the ARN says."""
+def _arn_place(arn_value: Any) -> tuple[str, str, str]:
+    """(account, region, repository name) of a repository ARN; the store to lock is the ARN's."""
+    if not arn_value:
+        raise aws_error("ResourceArnRequiredException", "resourceArn is required")
     arn = Arn.parse(arn_value)
     if arn is None or arn.service != "codecommit" or not arn.resource or "/" in arn.resource:
         raise aws_error("InvalidResourceArnException", f"The ARN {arn_value} is not valid")
-    return _get(_backend(arn.account, arn.region), arn.resource)
+    return arn.account, arn.region, arn.resource
 
 
 class CodeCommitProvider(Provider):
@@ -75,32 +111,30 @@ class CodeCommitProvider(Provider):
 
     def create_repository(self, context: RequestContext, request: dict) -> dict:
         name = _check_name(request.get("repositoryName"))
-        description = request.get("repositoryDescription") or ""
-        if len(description) > 1000:
-            raise aws_error(
-                "InvalidRepositoryDescriptionException",
-                "The description is longer than 1,000 characters",
-            )
+        description = _check_description(request.get("repositoryDescription") or "")
         tags = request.get("tags") or {}
         reject_system_tags(tags, "InvalidSystemTagUsageException")
-        if len(tags) > 50:
-            raise aws_error("TooManyTagsException", "A repository can have at most 50 tags")
-        backend = _backend(context.account_id, context.region)
-        if name in backend.repositories:
-            raise aws_error(
-                "RepositoryNameExistsException", f"Repository named {name} already exists"
-            )
-        backend.create_repository(name, description)
-        repo = backend.repositories[name]
-        if request.get("kmsKeyId"):
-            repo.repository_metadata["kmsKeyId"] = request["kmsKeyId"]
-        _tags(repo).update(tags)
-        return {"repositoryMetadata": _metadata(repo)}
+        check_tag_count((), tags, *_TOO_MANY_TAGS)
+        # The name check and the creation are one step under the store's lock: concurrent calls
+        # with one name create one repository, and every other call is refused (CreateRepository:
+        # RepositoryNameExistsException).
+        with locked(codecommit_stores, context) as store:
+            backend = store.backend
+            if name in backend.repositories:
+                raise aws_error(
+                    "RepositoryNameExistsException", f"Repository named {name} already exists"
+                )
+            backend.create_repository(name, description)
+            repo = backend.repositories[name]
+            extras = store.extras(repo)
+            extras.kms_key_id = request.get("kmsKeyId") or None
+            extras.tags.update(tags)
+            return {"repositoryMetadata": _metadata(store, repo)}
 
     def get_repository(self, context: RequestContext, request: dict) -> dict:
         name = _check_name(request.get("repositoryName"))
-        repo = _get(_backend(context.account_id, context.region), name)
-        return {"repositoryMetadata": _metadata(repo)}
+        with locked(codecommit_stores, context) as store:
+            return {"repositoryMetadata": _metadata(store, _get(store.backend, name))}
 
     def batch_get_repositories(self, context: RequestContext, request: dict) -> dict:
         names = request.get("repositoryNames") or []
@@ -110,14 +144,14 @@ class CodeCommitProvider(Provider):
             raise aws_error(
                 "MaximumRepositoryNamesExceededException", "At most 100 names can be given"
             )
-        backend = _backend(context.account_id, context.region)
         found, missing = [], []
-        for name in names:
-            repo = backend.repositories.get(name)
-            if repo is None:
-                missing.append(name)
-            else:
-                found.append(_metadata(repo))
+        with locked(codecommit_stores, context) as store:
+            for name in names:
+                repo = store.backend.repositories.get(name)
+                if repo is None:
+                    missing.append(name)
+                else:
+                    found.append(_metadata(store, repo))
         return {"repositories": found, "repositoriesNotFound": missing, "errors": []}
 
     def list_repositories(self, context: RequestContext, request: dict) -> dict:
@@ -127,57 +161,53 @@ class CodeCommitProvider(Provider):
             raise aws_error("InvalidSortByException", f"The sort criterion {sort_by} is not valid")
         if order not in ("ascending", "descending"):
             raise aws_error("InvalidOrderException", f"The order {order} is not valid")
-        repos = list(_backend(context.account_id, context.region).repositories.values())
+        with locked(codecommit_stores, context) as store:
+            metas = [dict(r.repository_metadata) for r in store.backend.repositories.values()]
         if sort_by == "repositoryName":
-            repos.sort(key=lambda r: r.repository_metadata["repositoryName"])
+            metas.sort(key=lambda m: m["repositoryName"])
         else:
-            repos.sort(key=lambda r: as_datetime(r.repository_metadata["lastModifiedDate"]))
+            metas.sort(key=lambda m: as_datetime(m["lastModifiedDate"]))
         if order == "descending":
-            repos.reverse()
+            metas.reverse()
         return {
             "repositories": [
-                {
-                    "repositoryName": r.repository_metadata["repositoryName"],
-                    "repositoryId": r.repository_metadata["repositoryId"],
-                }
-                for r in repos
+                {"repositoryName": m["repositoryName"], "repositoryId": m["repositoryId"]}
+                for m in metas
             ]
         }
 
     def update_repository_description(self, context: RequestContext, request: dict) -> dict:
         name = _check_name(request.get("repositoryName"))
-        description = request.get("repositoryDescription") or ""
-        if len(description) > 1000:
-            raise aws_error(
-                "InvalidRepositoryDescriptionException",
-                "The description is longer than 1,000 characters",
-            )
-        repo = _get(_backend(context.account_id, context.region), name)
-        repo.repository_metadata["repositoryDescription"] = description
-        _touch(repo)
+        description = _check_description(request.get("repositoryDescription") or "")
+        with locked(codecommit_stores, context) as store:
+            repo = _get(store.backend, name)
+            repo.repository_metadata["repositoryDescription"] = description
+            _touch(repo)
         return {}
 
     def update_repository_name(self, context: RequestContext, request: dict) -> dict:
         old = _check_name(request.get("oldName"), "oldName")
         new = _check_name(request.get("newName"), "newName")
-        backend = _backend(context.account_id, context.region)
-        repo = _get(backend, old)
-        if old == new:
-            return {}
-        if new in backend.repositories:
-            raise aws_error(
-                "RepositoryNameExistsException", f"Repository named {new} already exists"
-            )
-        meta = repo.repository_metadata
-        meta["repositoryName"] = new
-        # Everything derived from the name moves with it, as on AWS.
-        for field in ("cloneUrlHttp", "cloneUrlSsh", "Arn"):
-            prefix = meta[field][: -len(old)] if meta[field].endswith(old) else None
-            if prefix is not None:
-                meta[field] = prefix + new
-        _touch(repo)
-        del backend.repositories[old]
-        backend.repositories[new] = repo
+        # Checking the new name free and moving the repository there is one step, as for creation.
+        with locked(codecommit_stores, context) as store:
+            backend = store.backend
+            repo = _get(backend, old)
+            if old == new:
+                return {}
+            if new in backend.repositories:
+                raise aws_error(
+                    "RepositoryNameExistsException", f"Repository named {new} already exists"
+                )
+            meta = repo.repository_metadata
+            meta["repositoryName"] = new
+            # Everything derived from the name moves with it, as on AWS; tags and the key are
+            # kept by id and so stay with the repository.
+            for field_name in ("cloneUrlHttp", "cloneUrlSsh", "Arn"):
+                if meta[field_name].endswith(old):
+                    meta[field_name] = meta[field_name][: -len(old)] + new
+            _touch(repo)
+            del backend.repositories[old]
+            backend.repositories[new] = repo
         return {}
 
     def update_repository_encryption_key(self, context: RequestContext, request: dict) -> dict:
@@ -185,58 +215,61 @@ class CodeCommitProvider(Provider):
         key = request.get("kmsKeyId")
         if not key:
             raise aws_error("EncryptionKeyRequiredException", "kmsKeyId is required")
-        repo = _get(_backend(context.account_id, context.region), name)
-        meta = repo.repository_metadata
-        original = meta.get("kmsKeyId")
-        meta["kmsKeyId"] = key
-        _touch(repo)
-        result = {"repositoryId": meta["repositoryId"], "kmsKeyId": key}
+        with locked(codecommit_stores, context) as store:
+            repo = _get(store.backend, name)
+            extras = store.extras(repo)
+            original, extras.kms_key_id = extras.kms_key_id, key
+            _touch(repo)
+            result = {"repositoryId": repo.repository_metadata["repositoryId"], "kmsKeyId": key}
         if original:
             result["originalKmsKeyId"] = original
         return result
 
     def delete_repository(self, context: RequestContext, request: dict) -> dict:
         name = _check_name(request.get("repositoryName"))
+        with locked(codecommit_stores, context) as store:
+            repository_id = store.backend.delete_repository(name)
+            if repository_id:
+                store.repositories.pop(repository_id, None)
         # AWS answers success without an id when the repository does not exist.
-        repository_id = _backend(context.account_id, context.region).delete_repository(name)
         return {"repositoryId": repository_id} if repository_id else {}
 
     def tag_resource(self, context: RequestContext, request: dict) -> dict:
-        arn = request.get("resourceArn")
-        if not arn:
-            raise aws_error("ResourceArnRequiredException", "resourceArn is required")
+        account, region, name = _arn_place(request.get("resourceArn"))
         tags = request.get("tags")
         if tags is None:
             raise aws_error("TagsMapRequiredException", "tags is required")
         reject_system_tags(tags, "InvalidSystemTagUsageException")
-        repo = _repo_for_arn(arn)
-        current = _tags(repo)
-        if len(set(current) | set(tags)) > 50:
-            raise aws_error("TooManyTagsException", "A repository can have at most 50 tags")
-        current.update(tags)
+        # The count is checked against the tags it is added to, under one lock.
+        with locked_in(codecommit_stores, account, region) as store:
+            current = store.extras(_get(store.backend, name)).tags
+            check_tag_count(current, tags, *_TOO_MANY_TAGS)
+            current.update(tags)
         return {}
 
     def untag_resource(self, context: RequestContext, request: dict) -> dict:
-        arn = request.get("resourceArn")
-        if not arn:
-            raise aws_error("ResourceArnRequiredException", "resourceArn is required")
+        account, region, name = _arn_place(request.get("resourceArn"))
         keys = request.get("tagKeys")
         if keys is None:
             raise aws_error("TagKeysListRequiredException", "tagKeys is required")
         reject_system_tags(keys, "InvalidSystemTagUsageException")
-        current = _tags(_repo_for_arn(arn))
-        for key in keys:
-            current.pop(key, None)
+        with locked_in(codecommit_stores, account, region) as store:
+            current = store.extras(_get(store.backend, name)).tags
+            for key in keys:
+                current.pop(key, None)
         return {}
 
     def list_tags_for_resource(self, context: RequestContext, request: dict) -> dict:
-        arn = request.get("resourceArn")
-        if not arn:
-            raise aws_error("ResourceArnRequiredException", "resourceArn is required")
-        return {"tags": dict(_tags(_repo_for_arn(arn)))}
+        account, region, name = _arn_place(request.get("resourceArn"))
+        with locked_in(codecommit_stores, account, region) as store:
+            return {"tags": dict(store.extras(_get(store.backend, name)).tags)}
 
 
-def tagged_resources(backend: CodeCommitBackend):
+def tagged_resources(store: CodeCommitStore):
     """(ARN, resource type, tags) for every repository; used by the tagging API."""
-    for repo in list(backend.repositories.values()):
-        yield repo.repository_metadata["Arn"], "repository", dict(_tags(repo))
+    with store.lock:
+        found = [
+            (repo.repository_metadata["Arn"], "repository", dict(store.extras(repo).tags))
+            for repo in store.backend.repositories.values()
+        ]
+    yield from found

@@ -9,8 +9,14 @@ operations (CreateDeployment, GetDeployment...) keep seeing them. What moto lack
 - deployment configurations (moto has none), including the predefined ``CodeDeployDefault.*`` ones;
 - tags checked against the resource they name.
 
-The deployment group document AWS returns is kept on moto's group object (``pipewright_info``);
-custom deployment configurations are kept in a LocalStack store of our own.
+The deployment group document AWS returns and the custom deployment configurations are kept in
+``CodeDeployStore`` (groups by id, which survives a rename; configurations by name); moto's group
+object keeps the attributes its deployment operations read, in step with that document.
+
+AWS's behaviour followed here: the CodeDeploy API Reference,
+https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_Operations.html (one page per
+operation, ``API_<Operation>.html``), and for the predefined configurations
+https://docs.aws.amazon.com/codedeploy/latest/userguide/deployment-configurations.html.
 """
 
 from __future__ import annotations
@@ -18,15 +24,16 @@ from __future__ import annotations
 import copy
 import uuid
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 from localstack.aws.api import RequestContext
-from localstack.services.stores import AccountRegionBundle, BaseStore, LocalAttribute
+from localstack.services.stores import AccountRegionBundle, LocalAttribute
 from moto.codedeploy.models import CodeDeployBackend, DeploymentGroup, codedeploy_backends
 from moto.utilities.utils import get_partition
 
-from .common import Arn, aws_error, now, reject_system_tags
+from .common import Arn, aws_error, now
 from .dispatch import Provider
+from .state import Store, locked, locked_in, reject_system_tags
 
 COMPUTE_PLATFORMS = ("Server", "Lambda", "ECS")
 
@@ -90,13 +97,49 @@ def _predefined_configs() -> dict[str, dict]:
 PREDEFINED_CONFIGS = _predefined_configs()
 
 
-class CodeDeployStore(BaseStore):
-    """What moto does not model: custom deployment configurations, by name."""
+class CodeDeployStore(Store):
+    """CodeDeploy state the extension adds: custom deployment configurations by name, and each
+    deployment group's document (as AWS returns it) by group id."""
 
+    moto_backends = codedeploy_backends
     deployment_configs: dict[str, dict] = LocalAttribute(default=dict)
+    groups: dict[str, dict] = LocalAttribute(default=dict)
+
+    def config(self, name: str) -> dict | None:
+        """A deployment configuration by name, predefined or custom."""
+        return PREDEFINED_CONFIGS.get(name) or self.deployment_configs.get(name)
+
+    def group_info(self, group: DeploymentGroup) -> dict:
+        """The group as AWS returns it; moto's own rendering loses the alarm configuration."""
+        info = self.groups.get(group.deployment_group_id)
+        if info is None:
+            # A group created through moto directly: fall back to its rendering.
+            info = {k: v for k, v in group.to_dict().items() if v not in (None, {}, "None")}
+        info = copy.deepcopy(info)
+        # Requests name Auto Scaling groups; responses describe them as structures.
+        info["autoScalingGroups"] = [
+            name if isinstance(name, dict) else {"name": name}
+            for name in info.get("autoScalingGroups") or []
+        ]
+        return info
+
+    def set_group_info(self, group: DeploymentGroup, info: dict) -> None:
+        """Records a group's document and keeps the attributes moto's deployment operations read
+        in step with it."""
+        self.groups[group.deployment_group_id] = info
+        group.deployment_group_name = info["deploymentGroupName"]
+        group.deployment_config_name = info.get("deploymentConfigName")
+        group.service_role_arn = info.get("serviceRoleArn")
+        group.deployment_style = info.get("deploymentStyle") or {}
+        group.blue_green_deployment_configuration = (
+            info.get("blueGreenDeploymentConfiguration") or {}
+        )
+        group.load_balancer_info = info.get("loadBalancerInfo") or {}
+        group.auto_rollback_configuration = info.get("autoRollbackConfiguration") or {}
+        group.alarm_configuration = info.get("alarmConfiguration")
 
 
-codedeploy_stores = AccountRegionBundle("codedeploy", CodeDeployStore)
+codedeploy_stores = AccountRegionBundle("codedeploy", CodeDeployStore, validate=False)
 
 # Fields of Create/UpdateDeploymentGroup that are stored and returned exactly as given.
 _GROUP_FIELDS = (
@@ -117,14 +160,6 @@ _GROUP_FIELDS = (
     "onPremisesTagSet",
     "terminationHookEnabled",
 )
-
-
-def _backend(context: RequestContext) -> CodeDeployBackend:
-    return codedeploy_backends[context.account_id][context.region]
-
-
-def _store(context: RequestContext) -> CodeDeployStore:
-    return codedeploy_stores[context.account_id][context.region]
 
 
 def app_arn(region: str, account_id: str, application: str) -> str:
@@ -181,37 +216,6 @@ def _group(backend: CodeDeployBackend, application: str, name: str) -> Deploymen
     return group
 
 
-def _config(context: RequestContext, name: str) -> dict | None:
-    return PREDEFINED_CONFIGS.get(name) or _store(context).deployment_configs.get(name)
-
-
-def _group_info(group: DeploymentGroup) -> dict:
-    """The group as AWS returns it; moto's own rendering loses the alarm configuration."""
-    info = getattr(group, "pipewright_info", None)
-    if info is None:
-        # A group created through moto directly: fall back to its rendering.
-        info = {k: v for k, v in group.to_dict().items() if v not in (None, {}, "None")}
-    info = copy.deepcopy(info)
-    # Requests name Auto Scaling groups; responses describe them as structures.
-    info["autoScalingGroups"] = [
-        name if isinstance(name, dict) else {"name": name}
-        for name in info.get("autoScalingGroups") or []
-    ]
-    return info
-
-
-def _sync_moto_group(group: DeploymentGroup, info: dict) -> None:
-    """Keeps the attributes moto's deployment operations read in step with our document."""
-    group.deployment_group_name = info["deploymentGroupName"]
-    group.deployment_config_name = info.get("deploymentConfigName")
-    group.service_role_arn = info.get("serviceRoleArn")
-    group.deployment_style = info.get("deploymentStyle") or {}
-    group.blue_green_deployment_configuration = info.get("blueGreenDeploymentConfiguration") or {}
-    group.load_balancer_info = info.get("loadBalancerInfo") or {}
-    group.auto_rollback_configuration = info.get("autoRollbackConfiguration") or {}
-    group.alarm_configuration = info.get("alarmConfiguration")
-
-
 class CodeDeployProvider(Provider):
     service = "codedeploy"
 
@@ -226,27 +230,31 @@ class CodeDeployProvider(Provider):
             )
         tags = request.get("tags") or []
         reject_system_tags((t.get("Key", "") for t in tags), "InvalidTagsToAddException")
-        backend = _backend(context)
-        if name in backend.applications:
-            raise aws_error(
-                "ApplicationAlreadyExistsException",
-                f"The application {name} already exists with the user or AWS account.",
-            )
-        return {"applicationId": backend.create_application(name, platform, tags)}
+        # CreateApplication: ApplicationAlreadyExistsException; checked and created in one step.
+        with locked(codedeploy_stores, context) as store:
+            backend = store.backend
+            if name in backend.applications:
+                raise aws_error(
+                    "ApplicationAlreadyExistsException",
+                    f"The application {name} already exists with the user or AWS account.",
+                )
+            return {"applicationId": backend.create_application(name, platform, tags)}
 
     def delete_application(self, context: RequestContext, request: dict) -> dict:
         name = _check_app_name(request.get("applicationName"))
-        backend = _backend(context)
-        # AWS deletes the application's deployment groups with it, and succeeds when the
-        # application does not exist.
-        for group_name in list(backend.deployment_groups.pop(name, {})):
-            backend.tagger.delete_all_tags_for_resource(
-                group_arn(context.region, context.account_id, name, group_name)
-            )
-        if backend.applications.pop(name, None) is not None:
-            backend.tagger.delete_all_tags_for_resource(
-                app_arn(context.region, context.account_id, name)
-            )
+        with locked(codedeploy_stores, context) as store:
+            backend = store.backend
+            # AWS deletes the application's deployment groups with it, and succeeds when the
+            # application does not exist (DeleteApplication).
+            for group_name, group in list(backend.deployment_groups.pop(name, {}).items()):
+                store.groups.pop(group.deployment_group_id, None)
+                backend.tagger.delete_all_tags_for_resource(
+                    group_arn(context.region, context.account_id, name, group_name)
+                )
+            if backend.applications.pop(name, None) is not None:
+                backend.tagger.delete_all_tags_for_resource(
+                    app_arn(context.region, context.account_id, name)
+                )
         return {}
 
     # Deployment configurations.
@@ -264,48 +272,26 @@ class CodeDeployProvider(Provider):
             raise aws_error(
                 "InvalidComputePlatformException", f"Invalid compute platform {platform}"
             )
-        if _config(context, name) is not None:
-            raise aws_error(
-                "DeploymentConfigAlreadyExistsException",
-                f"A deployment configuration with the name {name} already exists "
-                "with the user or AWS account.",
-            )
-        hosts = request.get("minimumHealthyHosts")
-        if platform == "Server":
-            if not hosts:
+        with locked(codedeploy_stores, context) as store:
+            # CreateDeploymentConfig: DeploymentConfigAlreadyExistsException, checked before the
+            # request's content (as before) and in the same step as the creation.
+            if store.config(name) is not None:
                 raise aws_error(
-                    "InvalidMinimumHealthyHostValueException",
-                    "minimumHealthyHosts is required for the Server compute platform",
+                    "DeploymentConfigAlreadyExistsException",
+                    f"A deployment configuration with the name {name} already exists "
+                    "with the user or AWS account.",
                 )
-            if (
-                hosts.get("type") not in ("HOST_COUNT", "FLEET_PERCENT")
-                or (hosts.get("value") or 0) < 0
-            ):
-                raise aws_error(
-                    "InvalidMinimumHealthyHostValueException",
-                    "minimumHealthyHosts needs a type HOST_COUNT or FLEET_PERCENT and a value >= 0",
-                )
-        routing = request.get("trafficRoutingConfig")
-        if routing and routing.get("type") not in (
-            None,
-            "AllAtOnce",
-            "TimeBasedCanary",
-            "TimeBasedLinear",
-        ):
-            raise aws_error(
-                "InvalidTrafficRoutingConfigurationException",
-                f"Invalid traffic routing type {routing.get('type')}",
-            )
-        config = {
-            "deploymentConfigId": str(uuid.uuid4()),
-            "deploymentConfigName": name,
-            "computePlatform": platform,
-            "createTime": now(),
-        }
-        for field in ("minimumHealthyHosts", "trafficRoutingConfig", "zonalConfig"):
-            if request.get(field) is not None:
-                config[field] = copy.deepcopy(request[field])
-        _store(context).deployment_configs[name] = config
+            _validate_config_fields(platform, request)
+            config = {
+                "deploymentConfigId": str(uuid.uuid4()),
+                "deploymentConfigName": name,
+                "computePlatform": platform,
+                "createTime": now(),
+            }
+            for field in ("minimumHealthyHosts", "trafficRoutingConfig", "zonalConfig"):
+                if request.get(field) is not None:
+                    config[field] = copy.deepcopy(request[field])
+            store.deployment_configs[name] = config
         return {"deploymentConfigId": config["deploymentConfigId"]}
 
     def get_deployment_config(self, context: RequestContext, request: dict) -> dict:
@@ -314,17 +300,19 @@ class CodeDeployProvider(Provider):
             "DeploymentConfigNameRequiredException",
             "deploymentConfigName",
         )
-        config = _config(context, name)
+        with locked(codedeploy_stores, context) as store:
+            config = copy.deepcopy(store.config(name))
         if config is None:
             raise aws_error(
                 "DeploymentConfigDoesNotExistException",
                 f"The deployment configuration {name} does not exist with the user or AWS account.",
             )
-        return {"deploymentConfigInfo": copy.deepcopy(config)}
+        return {"deploymentConfigInfo": config}
 
     def list_deployment_configs(self, context: RequestContext, request: dict) -> dict:
-        names = sorted(PREDEFINED_CONFIGS) + sorted(_store(context).deployment_configs)
-        return {"deploymentConfigsList": names}
+        with locked(codedeploy_stores, context) as store:
+            custom = sorted(store.deployment_configs)
+        return {"deploymentConfigsList": sorted(PREDEFINED_CONFIGS) + custom}
 
     def delete_deployment_config(self, context: RequestContext, request: dict) -> dict:
         name = _require(
@@ -337,95 +325,87 @@ class CodeDeployProvider(Provider):
                 "InvalidOperationException",
                 f"The predefined configuration {name} cannot be deleted",
             )
-        backend = _backend(context)
-        for groups in backend.deployment_groups.values():
-            for group in groups.values():
-                if _group_info(group).get("deploymentConfigName") == name:
-                    raise aws_error(
-                        "DeploymentConfigInUseException",
-                        f"The deployment configuration {name} is still in use",
-                    )
-        _store(context).deployment_configs.pop(name, None)
+        # "Not in use" and the deletion are one step, so no group can start using the
+        # configuration in between (DeleteDeploymentConfig: DeploymentConfigInUseException).
+        with locked(codedeploy_stores, context) as store:
+            for groups in store.backend.deployment_groups.values():
+                for group in groups.values():
+                    if store.group_info(group).get("deploymentConfigName") == name:
+                        raise aws_error(
+                            "DeploymentConfigInUseException",
+                            f"The deployment configuration {name} is still in use",
+                        )
+            store.deployment_configs.pop(name, None)
         return {}
 
     # Deployment groups.
 
-    def _validate_group_fields(self, context: RequestContext, request: dict) -> None:
-        config_name = request.get("deploymentConfigName")
-        if config_name and _config(context, config_name) is None:
-            raise aws_error(
-                "DeploymentConfigDoesNotExistException",
-                f"The deployment configuration {config_name} does not exist with the user "
-                "or AWS account.",
-            )
-        style = request.get("deploymentStyle") or {}
-        if style.get("deploymentType") not in (None, "IN_PLACE", "BLUE_GREEN") or style.get(
-            "deploymentOption"
-        ) not in (None, "WITH_TRAFFIC_CONTROL", "WITHOUT_TRAFFIC_CONTROL"):
-            raise aws_error("InvalidDeploymentStyleException", f"Invalid deployment style {style}")
-        if request.get("outdatedInstancesStrategy") not in (None, "UPDATE", "IGNORE"):
-            raise aws_error(
-                "InvalidInputException", "outdatedInstancesStrategy must be UPDATE or IGNORE"
-            )
-
     def create_deployment_group(self, context: RequestContext, request: dict) -> dict:
         app_name = _check_app_name(request.get("applicationName"))
         name = _check_group_name(request.get("deploymentGroupName"))
-        backend = _backend(context)
-        app = _application(backend, app_name)
-        if name in backend.deployment_groups.get(app_name, {}):
-            raise aws_error(
-                "DeploymentGroupAlreadyExistsException",
-                f"The deployment group {name} already exists with the user or AWS account.",
-            )
-        if not request.get("serviceRoleArn"):
-            raise aws_error("RoleRequiredException", "serviceRoleArn is required")
-        self._validate_group_fields(context, request)
-        tags = request.get("tags") or []
-        reject_system_tags((t.get("Key", "") for t in tags), "InvalidTagsToAddException")
-        platform = app.compute_platform or "Server"
+        # The checks (application there, name free, configuration there) and the creation are
+        # one step (CreateDeploymentGroup: DeploymentGroupAlreadyExistsException).
+        with locked(codedeploy_stores, context) as store:
+            backend = store.backend
+            app = _application(backend, app_name)
+            if name in backend.deployment_groups.get(app_name, {}):
+                raise aws_error(
+                    "DeploymentGroupAlreadyExistsException",
+                    f"The deployment group {name} already exists with the user or AWS account.",
+                )
+            if not request.get("serviceRoleArn"):
+                raise aws_error("RoleRequiredException", "serviceRoleArn is required")
+            _validate_group_fields(store, request)
+            tags = request.get("tags") or []
+            reject_system_tags((t.get("Key", "") for t in tags), "InvalidTagsToAddException")
+            platform = app.compute_platform or "Server"
 
-        group_id = backend.create_deployment_group(
-            application_name=app_name,
-            deployment_group_name=name,
-            deployment_config_name=request.get("deploymentConfigName") or DEFAULT_CONFIG[platform],
-            ec2_tag_filters=request.get("ec2TagFilters"),
-            on_premises_instance_tag_filters=request.get("onPremisesInstanceTagFilters"),
-            auto_scaling_groups=request.get("autoScalingGroups"),
-            service_role_arn=request["serviceRoleArn"],
-            tags=tags,
-        )
-        # What AWS returns for a group, defaults first, then everything given.
-        info = {
-            "applicationName": app_name,
-            "deploymentGroupId": group_id,
-            "deploymentGroupName": name,
-            "deploymentConfigName": DEFAULT_CONFIG[platform],
-            "computePlatform": platform,
-            "ec2TagFilters": [],
-            "onPremisesInstanceTagFilters": [],
-            "autoScalingGroups": [],
-            "triggerConfigurations": [],
-            "alarmConfiguration": {"enabled": False, "ignorePollAlarmFailure": False, "alarms": []},
-            "deploymentStyle": {
-                "deploymentType": "IN_PLACE",
-                "deploymentOption": "WITHOUT_TRAFFIC_CONTROL",
-            },
-            "outdatedInstancesStrategy": "UPDATE",
-            "terminationHookEnabled": False,
-        }
-        for field in _GROUP_FIELDS:
-            if request.get(field) is not None:
-                info[field] = copy.deepcopy(request[field])
-        group = backend.deployment_groups[app_name][name]
-        group.pipewright_info = info
-        _sync_moto_group(group, info)
+            group_id = backend.create_deployment_group(
+                application_name=app_name,
+                deployment_group_name=name,
+                deployment_config_name=request.get("deploymentConfigName")
+                or DEFAULT_CONFIG[platform],
+                ec2_tag_filters=request.get("ec2TagFilters"),
+                on_premises_instance_tag_filters=request.get("onPremisesInstanceTagFilters"),
+                auto_scaling_groups=request.get("autoScalingGroups"),
+                service_role_arn=request["serviceRoleArn"],
+                tags=tags,
+            )
+            # What AWS returns for a group, defaults first, then everything given.
+            info = {
+                "applicationName": app_name,
+                "deploymentGroupId": group_id,
+                "deploymentGroupName": name,
+                "deploymentConfigName": DEFAULT_CONFIG[platform],
+                "computePlatform": platform,
+                "ec2TagFilters": [],
+                "onPremisesInstanceTagFilters": [],
+                "autoScalingGroups": [],
+                "triggerConfigurations": [],
+                "alarmConfiguration": {
+                    "enabled": False,
+                    "ignorePollAlarmFailure": False,
+                    "alarms": [],
+                },
+                "deploymentStyle": {
+                    "deploymentType": "IN_PLACE",
+                    "deploymentOption": "WITHOUT_TRAFFIC_CONTROL",
+                },
+                "outdatedInstancesStrategy": "UPDATE",
+                "terminationHookEnabled": False,
+            }
+            for field in _GROUP_FIELDS:
+                if request.get(field) is not None:
+                    info[field] = copy.deepcopy(request[field])
+            store.set_group_info(backend.deployment_groups[app_name][name], info)
         return {"deploymentGroupId": group_id}
 
     def get_deployment_group(self, context: RequestContext, request: dict) -> dict:
         app_name = _check_app_name(request.get("applicationName"))
         name = _check_group_name(request.get("deploymentGroupName"))
-        return {"deploymentGroupInfo": _group_info(_group(_backend(context), app_name, name))}
+        with locked(codedeploy_stores, context) as store:
+            info = store.group_info(_group(store.backend, app_name, name))
+        return {"deploymentGroupInfo": info}
 
     def batch_get_deployment_groups(self, context: RequestContext, request: dict) -> dict:
         app_name = _check_app_name(request.get("applicationName"))
@@ -436,11 +416,12 @@ class CodeDeployProvider(Provider):
             )
         if len(names) > 100:
             raise aws_error("BatchLimitExceededException", "At most 100 names can be given")
-        backend = _backend(context)
-        _application(backend, app_name)
-        groups = backend.deployment_groups.get(app_name, {})
-        found = [_group_info(groups[n]) for n in names if n in groups]
-        missing = [n for n in names if n not in groups]
+        with locked(codedeploy_stores, context) as store:
+            backend = store.backend
+            _application(backend, app_name)
+            groups = backend.deployment_groups.get(app_name, {})
+            found = [store.group_info(groups[n]) for n in names if n in groups]
+            missing = [n for n in names if n not in groups]
         result: dict = {"deploymentGroupsInfo": found}
         if missing:
             result["errorMessage"] = "Deployment groups not found: " + ", ".join(missing)
@@ -448,112 +429,184 @@ class CodeDeployProvider(Provider):
 
     def list_deployment_groups(self, context: RequestContext, request: dict) -> dict:
         app_name = _check_app_name(request.get("applicationName"))
-        backend = _backend(context)
-        _application(backend, app_name)
-        return {
-            "applicationName": app_name,
-            "deploymentGroups": sorted(backend.deployment_groups.get(app_name, {})),
-        }
+        with locked(codedeploy_stores, context) as store:
+            backend = store.backend
+            _application(backend, app_name)
+            names = sorted(backend.deployment_groups.get(app_name, {}))
+        return {"applicationName": app_name, "deploymentGroups": names}
 
     def update_deployment_group(self, context: RequestContext, request: dict) -> dict:
         app_name = _check_app_name(request.get("applicationName"))
         current = _check_group_name(
             request.get("currentDeploymentGroupName"), "currentDeploymentGroupName"
         )
-        backend = _backend(context)
-        group = _group(backend, app_name, current)
-        new_name = request.get("newDeploymentGroupName") or current
-        if new_name != current:
-            _check_group_name(new_name, "newDeploymentGroupName")
-            if new_name in backend.deployment_groups[app_name]:
-                raise aws_error(
-                    "DeploymentGroupAlreadyExistsException",
-                    f"The deployment group {new_name} already exists with the user or AWS account.",
-                )
-        self._validate_group_fields(context, request)
+        # Read, checked (the new name free) and written back as one step.
+        with locked(codedeploy_stores, context) as store:
+            backend = store.backend
+            group = _group(backend, app_name, current)
+            new_name = request.get("newDeploymentGroupName") or current
+            if new_name != current:
+                _check_group_name(new_name, "newDeploymentGroupName")
+                if new_name in backend.deployment_groups[app_name]:
+                    raise aws_error(
+                        "DeploymentGroupAlreadyExistsException",
+                        f"The deployment group {new_name} already exists with the user or AWS "
+                        "account.",
+                    )
+            _validate_group_fields(store, request)
 
-        info = _group_info(group)
-        # Omitted fields keep their value; given ones replace it (an empty list clears).
-        for field in _GROUP_FIELDS:
-            if request.get(field) is not None:
-                info[field] = copy.deepcopy(request[field])
-        if new_name != current:
-            info["deploymentGroupName"] = new_name
-            groups = backend.deployment_groups[app_name]
-            groups[new_name] = groups.pop(current)
-            old_arn = group_arn(context.region, context.account_id, app_name, current)
-            new_arn = group_arn(context.region, context.account_id, app_name, new_name)
-            if backend.tagger.has_tags(old_arn):
-                backend.tagger.copy_tags(old_arn, new_arn)
-                backend.tagger.delete_all_tags_for_resource(old_arn)
-        group.pipewright_info = info
-        _sync_moto_group(group, info)
+            info = store.group_info(group)
+            # Omitted fields keep their value; given ones replace it (an empty list clears).
+            for field in _GROUP_FIELDS:
+                if request.get(field) is not None:
+                    info[field] = copy.deepcopy(request[field])
+            if new_name != current:
+                info["deploymentGroupName"] = new_name
+                groups = backend.deployment_groups[app_name]
+                groups[new_name] = groups.pop(current)
+                old_arn = group_arn(context.region, context.account_id, app_name, current)
+                new_arn = group_arn(context.region, context.account_id, app_name, new_name)
+                if backend.tagger.has_tags(old_arn):
+                    backend.tagger.copy_tags(old_arn, new_arn)
+                    backend.tagger.delete_all_tags_for_resource(old_arn)
+            store.set_group_info(group, info)
         return {"hooksNotCleanedUp": []}
 
     def delete_deployment_group(self, context: RequestContext, request: dict) -> dict:
         app_name = _check_app_name(request.get("applicationName"))
         name = _check_group_name(request.get("deploymentGroupName"))
-        backend = _backend(context)
-        # Like AWS, deleting a group that is not there succeeds.
-        if backend.deployment_groups.get(app_name, {}).pop(name, None) is not None:
-            backend.tagger.delete_all_tags_for_resource(
-                group_arn(context.region, context.account_id, app_name, name)
-            )
+        with locked(codedeploy_stores, context) as store:
+            backend = store.backend
+            # Like AWS, deleting a group that is not there succeeds (DeleteDeploymentGroup).
+            group = backend.deployment_groups.get(app_name, {}).pop(name, None)
+            if group is not None:
+                store.groups.pop(group.deployment_group_id, None)
+                backend.tagger.delete_all_tags_for_resource(
+                    group_arn(context.region, context.account_id, app_name, name)
+                )
         return {"hooksNotCleanedUp": []}
 
-    # Tags, on application and deployment group ARNs.
-
-    def _resource_for_arn(
-        self, arn_value: Any, check_exists: bool
-    ) -> tuple[CodeDeployBackend, str]:
-        if not arn_value:
-            raise aws_error("ResourceArnRequiredException", "ResourceArn is required")
-        arn = Arn.parse(arn_value)
-        if arn is None or arn.service != "codedeploy" or ":" not in arn.resource:
-            raise aws_error("InvalidArnException", f"The ARN {arn_value} is not valid")
-        kind, _, name = arn.resource.partition(":")
-        backend = codedeploy_backends[arn.account][arn.region]
-        if kind == "application":
-            if check_exists:
-                _application(backend, name)
-        elif kind == "deploymentgroup" and "/" in name:
-            if check_exists:
-                application, _, group = name.partition("/")
-                _group(backend, application, group)
-        else:
-            raise aws_error("ArnNotSupportedException", f"Tags are not supported on {arn_value}")
-        return backend, arn_value
+    # Tags, on application and deployment group ARNs (TagResource, UntagResource,
+    # ListTagsForResource). moto's tagger holds them: it is moto's own per-backend tag store.
 
     def tag_resource(self, context: RequestContext, request: dict) -> dict:
-        backend, arn = self._resource_for_arn(request.get("ResourceArn"), check_exists=True)
+        arn = _tag_target(request.get("ResourceArn"))
         tags = request.get("Tags")
-        if not tags:
-            raise aws_error("TagRequiredException", "Tags is required")
-        reject_system_tags((t.get("Key", "") for t in tags), "InvalidTagsToAddException")
-        backend.tagger.tag_resource(arn, tags)
+        with locked_in(codedeploy_stores, arn.account, arn.region) as store:
+            _check_tag_target(store.backend, arn)
+            if not tags:
+                raise aws_error("TagRequiredException", "Tags is required")
+            reject_system_tags((t.get("Key", "") for t in tags), "InvalidTagsToAddException")
+            store.backend.tagger.tag_resource(arn.value, tags)
         return {}
 
     def untag_resource(self, context: RequestContext, request: dict) -> dict:
-        backend, arn = self._resource_for_arn(request.get("ResourceArn"), check_exists=True)
+        arn = _tag_target(request.get("ResourceArn"))
         keys = request.get("TagKeys")
-        if keys is None:
-            raise aws_error("TagRequiredException", "TagKeys is required")
-        backend.tagger.untag_resource_using_names(arn, keys)
+        with locked_in(codedeploy_stores, arn.account, arn.region) as store:
+            _check_tag_target(store.backend, arn)
+            if keys is None:
+                raise aws_error("TagRequiredException", "TagKeys is required")
+            store.backend.tagger.untag_resource_using_names(arn.value, keys)
         return {}
 
     def list_tags_for_resource(self, context: RequestContext, request: dict) -> dict:
-        backend, arn = self._resource_for_arn(request.get("ResourceArn"), check_exists=False)
-        tags = backend.tagger.get_tag_dict_for_resource(arn)
+        arn = _tag_target(request.get("ResourceArn"))
+        with locked_in(codedeploy_stores, arn.account, arn.region) as store:
+            tags = store.backend.tagger.get_tag_dict_for_resource(arn.value)
         return {"Tags": [{"Key": k, "Value": v or ""} for k, v in sorted(tags.items())]}
 
 
-def tagged_resources(backend: CodeDeployBackend):
+def _validate_config_fields(platform: str, request: dict) -> None:
+    hosts = request.get("minimumHealthyHosts")
+    if platform == "Server":
+        if not hosts:
+            raise aws_error(
+                "InvalidMinimumHealthyHostValueException",
+                "minimumHealthyHosts is required for the Server compute platform",
+            )
+        if (
+            hosts.get("type") not in ("HOST_COUNT", "FLEET_PERCENT")
+            or (hosts.get("value") or 0) < 0
+        ):
+            raise aws_error(
+                "InvalidMinimumHealthyHostValueException",
+                "minimumHealthyHosts needs a type HOST_COUNT or FLEET_PERCENT and a value >= 0",
+            )
+    routing = request.get("trafficRoutingConfig")
+    if routing and routing.get("type") not in (
+        None,
+        "AllAtOnce",
+        "TimeBasedCanary",
+        "TimeBasedLinear",
+    ):
+        raise aws_error(
+            "InvalidTrafficRoutingConfigurationException",
+            f"Invalid traffic routing type {routing.get('type')}",
+        )
+
+
+def _validate_group_fields(store: CodeDeployStore, request: dict) -> None:
+    config_name = request.get("deploymentConfigName")
+    if config_name and store.config(config_name) is None:
+        raise aws_error(
+            "DeploymentConfigDoesNotExistException",
+            f"The deployment configuration {config_name} does not exist with the user "
+            "or AWS account.",
+        )
+    style = request.get("deploymentStyle") or {}
+    if style.get("deploymentType") not in (None, "IN_PLACE", "BLUE_GREEN") or style.get(
+        "deploymentOption"
+    ) not in (None, "WITH_TRAFFIC_CONTROL", "WITHOUT_TRAFFIC_CONTROL"):
+        raise aws_error("InvalidDeploymentStyleException", f"Invalid deployment style {style}")
+    if request.get("outdatedInstancesStrategy") not in (None, "UPDATE", "IGNORE"):
+        raise aws_error(
+            "InvalidInputException", "outdatedInstancesStrategy must be UPDATE or IGNORE"
+        )
+
+
+class _TagTarget(NamedTuple):
+    value: str
+    account: str
+    region: str
+    kind: str
+    name: str
+
+
+def _tag_target(arn_value: Any) -> _TagTarget:
+    """An application or deployment group ARN, checked for form only."""
+    if not arn_value:
+        raise aws_error("ResourceArnRequiredException", "ResourceArn is required")
+    arn = Arn.parse(arn_value)
+    if arn is None or arn.service != "codedeploy" or ":" not in arn.resource:
+        raise aws_error("InvalidArnException", f"The ARN {arn_value} is not valid")
+    kind, _, name = arn.resource.partition(":")
+    if kind != "application" and not (kind == "deploymentgroup" and "/" in name):
+        raise aws_error("ArnNotSupportedException", f"Tags are not supported on {arn_value}")
+    return _TagTarget(arn_value, arn.account, arn.region, kind, name)
+
+
+def _check_tag_target(backend: CodeDeployBackend, arn: _TagTarget) -> None:
+    """Tagging a resource needs the resource; listing tags does not (as before)."""
+    if arn.kind == "application":
+        _application(backend, arn.name)
+    else:
+        application, _, group = arn.name.partition("/")
+        _group(backend, application, group)
+
+
+def tagged_resources(store: CodeDeployStore):
     """(ARN, resource type, tags) of applications and deployment groups, for the tagging API."""
+    backend = store.backend
     region, account = backend.region_name, backend.account_id
-    for name in list(backend.applications):
-        arn = app_arn(region, account, name)
-        yield arn, "application", dict(backend.tagger.get_tag_dict_for_resource(arn))
-    for application, groups in list(backend.deployment_groups.items()):
-        for name in list(groups):
-            arn = group_arn(region, account, application, name)
-            yield arn, "deploymentgroup", dict(backend.tagger.get_tag_dict_for_resource(arn))
+    found = []
+    with store.lock:
+        for name in backend.applications:
+            arn = app_arn(region, account, name)
+            found.append((arn, "application", dict(backend.tagger.get_tag_dict_for_resource(arn))))
+        for application, groups in backend.deployment_groups.items():
+            for name in groups:
+                arn = group_arn(region, account, application, name)
+                tags = dict(backend.tagger.get_tag_dict_for_resource(arn))
+                found.append((arn, "deploymentgroup", tags))
+    yield from found

@@ -7,38 +7,106 @@ Pipelines live in moto's CodePipeline backend. On top of it:
   keeps V2 fields (``pipelineType``, ``executionMode``, ``variables``, ``triggers``) with AWS's
   defaults;
 - executions are recorded, not run: nothing here builds or deploys, so each execution is complete
-  (``Succeeded``) as soon as it is started. They are kept on moto's pipeline object
-  (``pipewright_executions``) and so disappear with the pipeline. CreatePipeline does not start
-  one (AWS does), which keeps "an event started the pipeline" observable on its own.
+  (``Succeeded``) as soon as it is started. They are kept in ``CodePipelineStore`` by pipeline
+  name (a pipeline cannot be renamed) as ``Execution`` records, and are dropped with the pipeline.
+  CreatePipeline does not start one (AWS does), which keeps "an event started the pipeline"
+  observable on its own.
 - GetPipelineState reports every stage and action, with the latest execution.
 
-``start_execution`` is also what the EventBridge target for pipelines calls (see ``hooks``).
+``start_execution`` is also what the EventBridge target for pipelines calls (see ``hooks``); it
+takes the store's lock like a request does.
+
+AWS's behaviour followed here: the CodePipeline API Reference,
+https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_Operations.html (one page per
+operation, ``API_<Operation>.html``), and for executions
+https://docs.aws.amazon.com/codepipeline/latest/userguide/concepts-how-it-works.html.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
-import threading
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import unquote
 
 from localstack.aws.api import RequestContext
-from moto.codepipeline.models import CodePipeline, CodePipelineBackend, codepipeline_backends
+from localstack.services.stores import AccountRegionBundle, LocalAttribute
+from moto.codepipeline.models import CodePipeline, codepipeline_backends
 from moto.iam.models import iam_backends
 from moto.utilities.utils import get_partition
 
-from .common import Arn, aws_error, existing_backend, now, paginate
+from .common import Arn, aws_error, now, paginate
 from .dispatch import Provider
+from .state import (
+    Store,
+    check_tag_count,
+    existing_backend,
+    locked,
+    locked_in,
+    reject_system_tags,
+)
 
-# Executions can be started from request threads and from EventBridge's dispatch at once.
-_LOCK = threading.RLock()
+
+@dataclass
+class Execution:
+    """One pipeline execution, as PipelineExecution and PipelineExecutionSummary describe it."""
+
+    pipeline_execution_id: str
+    pipeline_name: str
+    pipeline_version: int
+    status: str
+    status_summary: str
+    start_time: datetime
+    last_update_time: datetime
+    trigger: dict
+    execution_mode: str
+    execution_type: str = "STANDARD"
+    # Resolved variables, as [{"name", "resolvedValue"}].
+    variables: list[dict] = dataclasses.field(default_factory=list)
+    client_request_token: str | None = None
+
+    def summary(self) -> dict:
+        """A PipelineExecutionSummary (ListPipelineExecutions)."""
+        return {
+            "pipelineExecutionId": self.pipeline_execution_id,
+            "status": self.status,
+            "statusSummary": self.status_summary,
+            "startTime": self.start_time,
+            "lastUpdateTime": self.last_update_time,
+            "trigger": copy.deepcopy(self.trigger),
+            "executionMode": self.execution_mode,
+            "executionType": self.execution_type,
+            "sourceRevisions": [],
+        }
+
+    def detail(self) -> dict:
+        """A PipelineExecution (GetPipelineExecution)."""
+        return {
+            "pipelineExecutionId": self.pipeline_execution_id,
+            "pipelineName": self.pipeline_name,
+            "pipelineVersion": self.pipeline_version,
+            "status": self.status,
+            "statusSummary": self.status_summary,
+            "trigger": copy.deepcopy(self.trigger),
+            "executionMode": self.execution_mode,
+            "executionType": self.execution_type,
+            "variables": copy.deepcopy(self.variables),
+            "artifactRevisions": [],
+        }
 
 
-def _backend(account_id: str, region: str) -> CodePipelineBackend:
-    return codepipeline_backends[account_id][region]
+class CodePipelineStore(Store):
+    """CodePipeline state the extension adds: each pipeline's executions, oldest first, by name."""
+
+    moto_backends = codepipeline_backends
+    executions: dict[str, list[Execution]] = LocalAttribute(default=dict)
+
+
+codepipeline_stores = AccountRegionBundle("codepipeline", CodePipelineStore, validate=False)
 
 
 def _not_found(account_id: str, name: str) -> Exception:
@@ -48,23 +116,17 @@ def _not_found(account_id: str, name: str) -> Exception:
     )
 
 
-def _get(account_id: str, region: str, name: Any) -> CodePipeline:
+def _get(store: CodePipelineStore, name: Any) -> CodePipeline:
     if not name:
         raise aws_error("ValidationException", "name is required")
-    pipeline = _backend(account_id, region).pipelines.get(name)
+    pipeline = store.backend.pipelines.get(name)
     if pipeline is None:
-        raise _not_found(account_id, name)
+        raise _not_found(store.account_id, name)
     return pipeline
 
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-
-
-def _executions(pipeline: CodePipeline) -> list[dict]:
-    if not hasattr(pipeline, "pipewright_executions"):
-        pipeline.pipewright_executions = []
-    return pipeline.pipewright_executions
 
 
 def _trusts_codepipeline(policy_document: Any) -> bool:
@@ -163,22 +225,26 @@ def _validated(account_id: str, pipeline: Any) -> dict:
     return result
 
 
-def _check_tags(tags: list[dict], existing: int = 0) -> None:
-    for tag in tags:
-        if str(tag.get("key", "")).lower().startswith("aws:"):
-            raise aws_error(
-                "InvalidTagsException",
-                "Not allowed to modify system tags. System tags start with 'aws:'.",
-            )
-    if existing + len(tags) > 50:
-        raise aws_error("TooManyTagsException", "A pipeline can have at most 50 tags")
+def _check_tags(tags: list[dict], existing: Any = ()) -> None:
+    """System tags and the limit of 50 (TagResource, CreatePipeline); ``existing`` keys count."""
+    keys = [str(t.get("key", "")) for t in tags]
+    reject_system_tags(
+        keys,
+        "InvalidTagsException",
+        "Not allowed to modify system tags. System tags start with 'aws:'.",
+    )
+    check_tag_count(existing, keys, "TooManyTagsException", "A pipeline can have at most 50 tags")
 
 
-def _pipeline_for_arn(arn_value: Any) -> CodePipeline:
+def _arn_place(arn_value: Any) -> Arn:
     arn = Arn.parse(arn_value)
     if arn is None or arn.service != "codepipeline" or not arn.resource or "/" in arn.resource:
         raise aws_error("InvalidArnException", f"The ARN {arn_value} is not valid")
-    pipeline = _backend(arn.account, arn.region).pipelines.get(arn.resource)
+    return arn
+
+
+def _pipeline_for_arn(store: CodePipelineStore, arn: Arn) -> CodePipeline:
+    pipeline = store.backend.pipelines.get(arn.resource)
     if pipeline is None:
         raise aws_error(
             "ResourceNotFoundException",
@@ -196,36 +262,38 @@ def start_execution(
     variables: list[dict] | None = None,
     client_token: str | None = None,
 ) -> str:
-    """Records an execution of pipeline ``name`` and returns its id."""
-    pipeline = _get(account_id, region, name)
-    with _LOCK:
-        executions = _executions(pipeline)
+    """Records an execution of pipeline ``name`` and returns its id (StartPipelineExecution).
+
+    A client token already used for this pipeline returns that execution instead of a new one.
+    """
+    with locked_in(codepipeline_stores, account_id, region) as store:
+        pipeline = _get(store, name)
+        executions = store.executions.setdefault(name, [])
         if client_token:
             for execution in executions:
-                if execution.get("clientRequestToken") == client_token:
-                    return execution["pipelineExecutionId"]
+                if execution.client_request_token == client_token:
+                    return execution.pipeline_execution_id
         started = now()
         declared = {
             v["name"]: v.get("defaultValue", "") for v in pipeline.pipeline.get("variables") or []
         }
         for variable in variables or []:
             declared[variable["name"]] = variable.get("value", "")
-        execution = {
-            "pipelineExecutionId": str(uuid.uuid4()),
-            "pipelineName": name,
-            "pipelineVersion": pipeline.pipeline["version"],
-            "status": "Succeeded",
-            "statusSummary": "Recorded by the pipewright LocalStack extension; no action ran",
-            "startTime": started,
-            "lastUpdateTime": started,
-            "trigger": trigger,
-            "executionMode": pipeline.pipeline.get("executionMode", "SUPERSEDED"),
-            "executionType": "STANDARD",
-            "variables": [{"name": k, "resolvedValue": v} for k, v in declared.items()],
-            "clientRequestToken": client_token,
-        }
+        execution = Execution(
+            pipeline_execution_id=str(uuid.uuid4()),
+            pipeline_name=name,
+            pipeline_version=pipeline.pipeline["version"],
+            status="Succeeded",
+            status_summary="Recorded by the pipewright LocalStack extension; no action ran",
+            start_time=started,
+            last_update_time=started,
+            trigger=trigger,
+            execution_mode=pipeline.pipeline.get("executionMode", "SUPERSEDED"),
+            variables=[{"name": k, "resolvedValue": v} for k, v in declared.items()],
+            client_request_token=client_token,
+        )
         executions.append(execution)
-        return execution["pipelineExecutionId"]
+        return execution.pipeline_execution_id
 
 
 class CodePipelineProvider(Provider):
@@ -235,9 +303,10 @@ class CodePipelineProvider(Provider):
         declaration = _validated(context.account_id, request.get("pipeline"))
         tags = request.get("tags") or []
         _check_tags(tags)
-        backend = _backend(context.account_id, context.region)
         name = declaration["name"]
-        with _LOCK:
+        # CreatePipeline: PipelineNameInUseException; the check and the creation are one step.
+        with locked(codepipeline_stores, context) as store:
+            backend = store.backend
             if name in backend.pipelines:
                 raise aws_error(
                     "PipelineNameInUseException",
@@ -246,63 +315,67 @@ class CodePipelineProvider(Provider):
                 )
             pipeline = CodePipeline(context.account_id, context.region, declaration)
             pipeline.tags.update({t["key"]: t.get("value", "") for t in tags})
+            store.executions.pop(name, None)
             backend.pipelines[name] = pipeline
-        return {
-            "pipeline": copy.deepcopy(pipeline.pipeline),
-            "tags": sorted(tags, key=lambda t: t["key"]),
-        }
+            document = copy.deepcopy(pipeline.pipeline)
+        return {"pipeline": document, "tags": sorted(tags, key=lambda t: t["key"])}
 
     def get_pipeline(self, context: RequestContext, request: dict) -> dict:
-        pipeline = _get(context.account_id, context.region, request.get("name"))
-        version = request.get("version")
-        if version is not None and version != pipeline.pipeline["version"]:
-            raise aws_error(
-                "PipelineVersionNotFoundException",
-                f"Pipeline {request.get('name')} has no version {version}",
-            )
-        return {
-            "pipeline": copy.deepcopy(pipeline.pipeline),
-            "metadata": {
-                "pipelineArn": pipeline._arn,
-                "created": _aware(pipeline._created),
-                "updated": _aware(pipeline._updated),
-            },
-        }
+        with locked(codepipeline_stores, context) as store:
+            pipeline = _get(store, request.get("name"))
+            version = request.get("version")
+            if version is not None and version != pipeline.pipeline["version"]:
+                raise aws_error(
+                    "PipelineVersionNotFoundException",
+                    f"Pipeline {request.get('name')} has no version {version}",
+                )
+            return {
+                "pipeline": copy.deepcopy(pipeline.pipeline),
+                "metadata": {
+                    "pipelineArn": pipeline._arn,
+                    "created": _aware(pipeline._created),
+                    "updated": _aware(pipeline._updated),
+                },
+            }
 
     def update_pipeline(self, context: RequestContext, request: dict) -> dict:
         declaration = request.get("pipeline")
         name = declaration.get("name") if isinstance(declaration, dict) else None
-        pipeline = _get(context.account_id, context.region, name)
+        with locked(codepipeline_stores, context) as store:
+            _get(store, name)
+        # Checking the declaration reads IAM, outside the lock; the version is then read and
+        # bumped in one step (UpdatePipeline: each update is the next version).
         declaration = _validated(context.account_id, declaration)
-        with _LOCK:
+        with locked(codepipeline_stores, context) as store:
+            pipeline = _get(store, name)
             declaration["version"] = pipeline.pipeline["version"] + 1
             pipeline.pipeline = declaration
             pipeline._updated = now()
-        return {"pipeline": copy.deepcopy(declaration)}
+            return {"pipeline": copy.deepcopy(declaration)}
 
     def delete_pipeline(self, context: RequestContext, request: dict) -> dict:
         if not request.get("name"):
             raise aws_error("ValidationException", "name is required")
-        # Deleting a pipeline that does not exist succeeds on AWS.
-        _backend(context.account_id, context.region).pipelines.pop(request["name"], None)
+        # Deleting a pipeline that does not exist succeeds on AWS (DeletePipeline).
+        with locked(codepipeline_stores, context) as store:
+            store.backend.pipelines.pop(request["name"], None)
+            store.executions.pop(request["name"], None)
         return {}
 
     def list_pipelines(self, context: RequestContext, request: dict) -> dict:
-        pipelines = sorted(
-            _backend(context.account_id, context.region).pipelines.values(),
-            key=lambda p: p.pipeline["name"],
-        )
-        summaries = [
-            {
-                "name": p.pipeline["name"],
-                "version": p.pipeline["version"],
-                "pipelineType": p.pipeline.get("pipelineType", "V1"),
-                "executionMode": p.pipeline.get("executionMode", "SUPERSEDED"),
-                "created": _aware(p._created),
-                "updated": _aware(p._updated),
-            }
-            for p in pipelines
-        ]
+        with locked(codepipeline_stores, context) as store:
+            pipelines = sorted(store.backend.pipelines.values(), key=lambda p: p.pipeline["name"])
+            summaries = [
+                {
+                    "name": p.pipeline["name"],
+                    "version": p.pipeline["version"],
+                    "pipelineType": p.pipeline.get("pipelineType", "V1"),
+                    "executionMode": p.pipeline.get("executionMode", "SUPERSEDED"),
+                    "created": _aware(p._created),
+                    "updated": _aware(p._updated),
+                }
+                for p in pipelines
+            ]
         page, token = paginate(summaries, request.get("nextToken"), request.get("maxResults"), 1000)
         if page is None:
             raise aws_error("InvalidNextTokenException", "The next token is not valid")
@@ -321,59 +394,42 @@ class CodePipelineProvider(Provider):
         return {"pipelineExecutionId": execution_id}
 
     def list_pipeline_executions(self, context: RequestContext, request: dict) -> dict:
-        pipeline = _get(context.account_id, context.region, request.get("pipelineName"))
-        with _LOCK:
-            executions = list(reversed(_executions(pipeline)))  # newest first, as AWS
-        summaries = [
-            {
-                key: e[key]
-                for key in (
-                    "pipelineExecutionId",
-                    "status",
-                    "statusSummary",
-                    "startTime",
-                    "lastUpdateTime",
-                    "trigger",
-                    "executionMode",
-                    "executionType",
-                )
-            }
-            | {"sourceRevisions": []}
-            for e in executions
-        ]
+        with locked(codepipeline_stores, context) as store:
+            name = request.get("pipelineName")
+            _get(store, name)
+            # Newest first, as AWS lists them.
+            summaries = [e.summary() for e in reversed(store.executions.get(name, []))]
         page, token = paginate(summaries, request.get("nextToken"), request.get("maxResults"), 100)
         if page is None:
             raise aws_error("InvalidNextTokenException", "The next token is not valid")
         return {"pipelineExecutionSummaries": page, **({"nextToken": token} if token else {})}
 
     def get_pipeline_execution(self, context: RequestContext, request: dict) -> dict:
-        pipeline = _get(context.account_id, context.region, request.get("pipelineName"))
         wanted = request.get("pipelineExecutionId")
-        with _LOCK:
+        with locked(codepipeline_stores, context) as store:
+            name = request.get("pipelineName")
+            _get(store, name)
             execution = next(
-                (e for e in _executions(pipeline) if e["pipelineExecutionId"] == wanted), None
+                (e for e in store.executions.get(name, []) if e.pipeline_execution_id == wanted),
+                None,
             )
-        if execution is None:
-            raise aws_error(
-                "PipelineExecutionNotFoundException",
-                f"Pipeline execution {wanted} does not exist in pipeline "
-                f"{request.get('pipelineName')}",
-            )
-        result = {
-            k: v
-            for k, v in execution.items()
-            if k not in ("startTime", "lastUpdateTime", "clientRequestToken")
-        }
-        result["artifactRevisions"] = []
-        return {"pipelineExecution": copy.deepcopy(result)}
+            if execution is None:
+                raise aws_error(
+                    "PipelineExecutionNotFoundException",
+                    f"Pipeline execution {wanted} does not exist in pipeline {name}",
+                )
+            return {"pipelineExecution": execution.detail()}
 
     def get_pipeline_state(self, context: RequestContext, request: dict) -> dict:
-        pipeline = _get(context.account_id, context.region, request.get("name"))
-        with _LOCK:
-            executions = _executions(pipeline)
+        with locked(codepipeline_stores, context) as store:
+            name = request.get("name")
+            pipeline = _get(store, name)
+            executions = store.executions.get(name, [])
             latest = executions[-1] if executions else None
+            declaration = copy.deepcopy(pipeline.pipeline)
+            created, updated = _aware(pipeline._created), _aware(pipeline._updated)
         stage_states = []
-        for index, stage in enumerate(pipeline.pipeline["stages"]):
+        for index, stage in enumerate(declaration["stages"]):
             action_states = []
             for action in stage.get("actions") or []:
                 state: dict = {"actionName": action["name"]}
@@ -382,11 +438,11 @@ class CodePipelineProvider(Provider):
                         "actionExecutionId": str(
                             uuid.uuid5(
                                 uuid.NAMESPACE_URL,
-                                latest["pipelineExecutionId"] + stage["name"] + action["name"],
+                                latest.pipeline_execution_id + stage["name"] + action["name"],
                             )
                         ),
-                        "status": latest["status"],
-                        "lastStatusChange": latest["lastUpdateTime"],
+                        "status": latest.status,
+                        "lastStatusChange": latest.last_update_time,
                     }
                 action_states.append(state)
             stage_state: dict = {"stageName": stage["name"], "actionStates": action_states}
@@ -394,37 +450,48 @@ class CodePipelineProvider(Provider):
                 stage_state["inboundTransitionState"] = {"enabled": True}
             if latest is not None:
                 stage_state["latestExecution"] = {
-                    "pipelineExecutionId": latest["pipelineExecutionId"],
-                    "status": latest["status"],
+                    "pipelineExecutionId": latest.pipeline_execution_id,
+                    "status": latest.status,
                 }
             stage_states.append(stage_state)
         return {
-            "pipelineName": pipeline.pipeline["name"],
-            "pipelineVersion": pipeline.pipeline["version"],
+            "pipelineName": declaration["name"],
+            "pipelineVersion": declaration["version"],
             "stageStates": stage_states,
-            "created": _aware(pipeline._created),
-            "updated": _aware(pipeline._updated),
+            "created": created,
+            "updated": updated,
         }
 
+    # Tags on pipeline ARNs (TagResource, UntagResource, ListTagsForResource), kept in moto's
+    # own ``tags`` of the pipeline.
+
     def tag_resource(self, context: RequestContext, request: dict) -> dict:
-        pipeline = _pipeline_for_arn(request.get("resourceArn"))
+        arn = _arn_place(request.get("resourceArn"))
         tags = request.get("tags") or []
-        _check_tags(tags, len(set(pipeline.tags) - {t["key"] for t in tags}))
-        pipeline.tags.update({t["key"]: t.get("value", "") for t in tags})
+        # The count is checked against the tags it is added to, under one lock.
+        with locked_in(codepipeline_stores, arn.account, arn.region) as store:
+            pipeline = _pipeline_for_arn(store, arn)
+            _check_tags(tags, pipeline.tags)
+            pipeline.tags.update({t["key"]: t.get("value", "") for t in tags})
         return {}
 
     def untag_resource(self, context: RequestContext, request: dict) -> dict:
-        pipeline = _pipeline_for_arn(request.get("resourceArn"))
-        for key in request.get("tagKeys") or []:
-            pipeline.tags.pop(key, None)
+        arn = _arn_place(request.get("resourceArn"))
+        with locked_in(codepipeline_stores, arn.account, arn.region) as store:
+            pipeline = _pipeline_for_arn(store, arn)
+            for key in request.get("tagKeys") or []:
+                pipeline.tags.pop(key, None)
         return {}
 
     def list_tags_for_resource(self, context: RequestContext, request: dict) -> dict:
-        pipeline = _pipeline_for_arn(request.get("resourceArn"))
-        return {"tags": [{"key": k, "value": v} for k, v in sorted(pipeline.tags.items())]}
+        arn = _arn_place(request.get("resourceArn"))
+        with locked_in(codepipeline_stores, arn.account, arn.region) as store:
+            tags = sorted(_pipeline_for_arn(store, arn).tags.items())
+        return {"tags": [{"key": k, "value": v} for k, v in tags]}
 
 
-def tagged_resources(backend: CodePipelineBackend):
+def tagged_resources(store: CodePipelineStore):
     """(ARN, resource type, tags) for every pipeline; used by the tagging API."""
-    for pipeline in list(backend.pipelines.values()):
-        yield pipeline._arn, "pipeline", dict(pipeline.tags)
+    with store.lock:
+        found = [(p._arn, "pipeline", dict(p.tags)) for p in store.backend.pipelines.values()]
+    yield from found

@@ -1,6 +1,28 @@
-"""Helpers shared by the providers: AWS-shaped errors, timestamps, ARNs, tags and backend lookup.
+"""Helpers shared by the providers: AWS-shaped errors, timestamps, ARNs and pagination.
 
 Everything here is plain data handling; nothing talks to the network or to LocalStack's runtime.
+Backend and store lookup, the lock and the tag checks every service shares are in ``state``.
+
+State and locks (the one discipline every provider follows; ``state`` implements it):
+
+- The resources are moto's: repositories, projects, applications, deployment groups and pipelines
+  stay in moto's backends, so moto's own operations (builds, deployments) see them.
+- Everything the extension adds lives in one LocalStack store per service, per account and region:
+  a ``state.Store`` subclass in an ``AccountRegionBundle`` (``codecommit_stores``,
+  ``codebuild_stores``, ``codedeploy_stores``, ``codepipeline_stores``), holding plain data and
+  dataclasses. Nothing is set as an attribute on a moto object.
+- Each store has one re-entrant lock, ``store.lock``, made with the store. It guards that store's
+  data and the moto backend of the same service, account and region.
+- Every handler takes it (``with state.locked(bundle, context) as store:``, or ``locked_in`` with
+  the account and region an ARN names) around each check-then-act: a name checked free is created,
+  a count checked is the count written, a document read is the one written back, with no other
+  request in between. Reads take it too, so they never see half of a change.
+- Checks that read no state (request validation, IAM trust policies) run before it is taken.
+- A thread holds one store's lock at a time (the tagging API reads the services one after the
+  other; EventBridge's delivery thread takes CodePipeline's like a request does), so there is no
+  lock order to respect and no deadlock.
+- moto's own operations (through ``call_moto``) do not take it; they only read, and a handler makes
+  a resource reachable in moto's collections only complete, under the lock.
 """
 
 from __future__ import annotations
@@ -8,7 +30,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -67,37 +88,6 @@ class Arn:
         if len(parts) != 6 or not parts[2]:
             return None
         return cls(parts[1], parts[2], parts[3], parts[4], parts[5])
-
-
-def existing_backend(backend_dict: Any, account_id: str, region: str) -> Any:
-    """The moto backend for an account and region if it was already created, else ``None``.
-
-    Indexing a moto ``BackendDict`` creates the backend on the fly; reads that only enumerate (the
-    tagging API) must not create one backend per service, so this looks without touching.
-    """
-    account = dict.get(backend_dict, account_id)
-    if account is None:
-        return None
-    return dict.get(account, region)
-
-
-# Tag helpers. The four services spell tags three ways: CodeCommit uses a map, CodeBuild and
-# CodePipeline a list of {key, value}, CodeDeploy a list of {Key, Value}.
-
-
-def tag_list_to_dict(tags: Iterable[dict] | None, key: str = "key", value: str = "value") -> dict:
-    return {tag[key]: tag.get(value) or "" for tag in tags or []}
-
-
-def tag_dict_to_list(tags: dict, key: str = "key", value: str = "value") -> list[dict]:
-    return [{key: k, value: v} for k, v in sorted(tags.items())]
-
-
-def reject_system_tags(keys: Iterable[str], code: str) -> None:
-    """AWS reserves the ``aws:`` prefix for its own tags; every service refuses it in user tags."""
-    for key in keys:
-        if key.lower().startswith("aws:"):
-            raise aws_error(code, f"The tag key '{key}' uses the reserved prefix 'aws:'")
 
 
 def paginate(items: list, token: str | None, page_size: int | None, default_size: int):

@@ -6,9 +6,10 @@ in moto), knows nothing of the Code* resources served by this extension, and on 
 creates a backend for every moto service (about 1.7 s and 170 MB).
 
 GetResources, GetTagKeys and GetTagValues are answered here from the stores that hold the data:
-LocalStack's S3 and EventBridge stores, moto's IAM roles, and the Code* backends of this extension.
-A service whose module was never imported has never been called and so holds nothing; such
-services are skipped rather than imported, which keeps the first call cheap. The other operations
+LocalStack's S3 and EventBridge stores, moto's IAM roles, and the Code* stores of this extension
+(each read under its store's lock, one service after the other). A service whose module was never
+imported has never been called and so holds nothing; such services are skipped rather than
+imported, which keeps the first call cheap. The other operations
 fall through to moto.
 """
 
@@ -20,8 +21,9 @@ from typing import NamedTuple
 
 from localstack.aws.api import RequestContext
 
-from .common import aws_error, existing_backend, paginate
+from .common import aws_error, paginate
 from .dispatch import Provider
+from .state import existing_backend, existing_store
 
 
 class Tagged(NamedTuple):
@@ -69,21 +71,16 @@ def _event_rules(account_id: str, region: str) -> Iterator[Tagged]:
 
 
 def _code_services(account_id: str, region: str) -> Iterator[Tagged]:
-    sources = (
-        ("codecommit", "moto.codecommit.models", "codecommit_backends"),
-        ("codebuild", "moto.codebuild.models", "codebuild_backends"),
-        ("codedeploy", "moto.codedeploy.models", "codedeploy_backends"),
-        ("codepipeline", "moto.codepipeline.models", "codepipeline_backends"),
-    )
-    for service, module, attribute in sources:
-        models = _loaded(module)
-        backend = models and existing_backend(getattr(models, attribute), account_id, region)
-        if not backend:
-            continue
+    # A service's provider module holds its stores; a store that was never created holds nothing.
+    for service in ("codecommit", "codebuild", "codedeploy", "codepipeline"):
         provider_module = _loaded(f"{__package__}.{service}")
         if provider_module is None:
             continue
-        for arn, kind, tags in provider_module.tagged_resources(backend):
+        bundle = getattr(provider_module, f"{service}_stores")
+        store = existing_store(bundle, account_id, region)
+        if store is None:
+            continue
+        for arn, kind, tags in provider_module.tagged_resources(store):
             yield Tagged(arn, service, kind, tags)
 
 
