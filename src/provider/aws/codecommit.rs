@@ -1,6 +1,7 @@
 //! CodeCommit repositories with their description, encryption key and tags
 //! (`AWS::CodeCommit::Repository`).
 
+use super::dispatch::{AwsProvider, KindApi};
 use std::collections::HashMap;
 
 use aws_sdk_codecommit::Client;
@@ -10,7 +11,8 @@ use super::common::{
     TagPairs, absent, gone, sdk_error, send_tag_delta, str_prop, tag_delta, tags_of, tags_value,
     touched,
 };
-use crate::provider::api::{FieldChange, Observed, ProviderError, Resource};
+use crate::model::ResourceKind;
+use crate::provider::api::{BoxFuture, FieldChange, Observed, ProviderError, Resource};
 
 /// Reads a repository and its tags (unless `known_tags` has them); `None` when it does not exist.
 pub(crate) async fn read(
@@ -106,5 +108,47 @@ pub(crate) async fn delete(cc: &Client, name: &str) -> Result<(), ProviderError>
     match cc.delete_repository().repository_name(name).send().await {
         Ok(_) => Ok(()),
         Err(e) => gone(sdk_error(e)),
+    }
+}
+
+/// The [`KindApi`] of `ResourceKind::Repository`.
+pub(super) struct Repositories;
+
+impl KindApi for Repositories {
+    fn read<'a>(
+        &'a self,
+        p: &'a AwsProvider,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Observed>, ProviderError>> {
+        let tags = p.listed(ResourceKind::Repository, name);
+        Box::pin(read(&p.clients.codecommit, name, tags))
+    }
+
+    fn create<'a>(
+        &'a self,
+        p: &'a AwsProvider,
+        r: &'a Resource,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(create(&p.clients.codecommit, r))
+    }
+
+    fn update<'a>(
+        &'a self,
+        p: &'a AwsProvider,
+        r: &'a Resource,
+        fields: &'a [FieldChange],
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(async move {
+            let arn = p.arn(r.kind, &r.physical_name);
+            update(&p.clients.codecommit, r, &arn, fields).await
+        })
+    }
+
+    fn delete<'a>(
+        &'a self,
+        p: &'a AwsProvider,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(delete(&p.clients.codecommit, name))
     }
 }

@@ -2,6 +2,7 @@
 //! (`AWS::CodeDeploy::DeploymentConfig`, immutable: a change is a replacement) and deployment
 //! groups (`AWS::CodeDeploy::DeploymentGroup`, addressed as `<application>/<group>`).
 
+use super::dispatch::{AwsProvider, KindApi};
 use aws_sdk_codedeploy::Client;
 use aws_sdk_codedeploy::types::{
     Alarm, AlarmConfiguration, AutoRollbackConfiguration, AutoRollbackEvent,
@@ -18,7 +19,8 @@ use super::common::{
     TagPairs, absent, gone, int_at, sdk_error, send_tag_delta, str_prop, tag_delta, tags_of,
     tags_value,
 };
-use crate::provider::api::{FieldChange, Observed, ProviderError, Resource};
+use crate::model::ResourceKind;
+use crate::provider::api::{BoxFuture, FieldChange, Observed, ProviderError, Resource};
 
 fn tags(pairs: Vec<(String, String)>) -> Vec<Tag> {
     pairs
@@ -696,6 +698,143 @@ pub(crate) async fn delete_group(cd: &Client, address: &str) -> Result<(), Provi
     {
         Ok(_) => Ok(()),
         Err(e) => gone(sdk_error(e)),
+    }
+}
+
+/// The [`KindApi`] of `ResourceKind::Application`.
+pub(super) struct Applications;
+
+impl KindApi for Applications {
+    fn read<'a>(
+        &'a self,
+        p: &'a AwsProvider,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Observed>, ProviderError>> {
+        Box::pin(async move {
+            let arn = p.arn(ResourceKind::Application, name);
+            let tags = p.listed(ResourceKind::Application, name);
+            read_application(&p.clients.codedeploy, name, &arn, tags).await
+        })
+    }
+
+    fn create<'a>(
+        &'a self,
+        p: &'a AwsProvider,
+        r: &'a Resource,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(create_application(&p.clients.codedeploy, r))
+    }
+
+    fn update<'a>(
+        &'a self,
+        p: &'a AwsProvider,
+        r: &'a Resource,
+        fields: &'a [FieldChange],
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(async move {
+            let arn = p.arn(r.kind, &r.physical_name);
+            update_application(&p.clients.codedeploy, &arn, fields).await
+        })
+    }
+
+    fn delete<'a>(
+        &'a self,
+        p: &'a AwsProvider,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(delete_application(&p.clients.codedeploy, name))
+    }
+}
+
+/// The [`KindApi`] of `ResourceKind::DeploymentConfig`.
+pub(super) struct DeploymentConfigs;
+
+impl KindApi for DeploymentConfigs {
+    fn read<'a>(
+        &'a self,
+        p: &'a AwsProvider,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Observed>, ProviderError>> {
+        Box::pin(read_config(&p.clients.codedeploy, name))
+    }
+
+    fn create<'a>(
+        &'a self,
+        p: &'a AwsProvider,
+        r: &'a Resource,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(create_config(&p.clients.codedeploy, r))
+    }
+
+    fn update<'a>(
+        &'a self,
+        p: &'a AwsProvider,
+        r: &'a Resource,
+        fields: &'a [FieldChange],
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        let _ = (p, fields);
+        // Every field of a deployment configuration is create-only: the engine replaces it
+        // rather than updating it.
+        Box::pin(std::future::ready(Err(ProviderError::other(
+            "Immutable",
+            format!(
+                "deployment config \"{}\" cannot change in place; it is replaced",
+                r.physical_name
+            ),
+        ))))
+    }
+
+    fn delete<'a>(
+        &'a self,
+        p: &'a AwsProvider,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(delete_config(&p.clients.codedeploy, name))
+    }
+}
+
+/// The [`KindApi`] of `ResourceKind::DeploymentGroup`.
+pub(super) struct DeploymentGroups;
+
+impl KindApi for DeploymentGroups {
+    fn read<'a>(
+        &'a self,
+        p: &'a AwsProvider,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Observed>, ProviderError>> {
+        Box::pin(async move {
+            let arn = p.arn(ResourceKind::DeploymentGroup, name);
+            let tags = p.listed(ResourceKind::DeploymentGroup, name);
+            read_group(&p.clients.codedeploy, name, &arn, tags).await
+        })
+    }
+
+    fn create<'a>(
+        &'a self,
+        p: &'a AwsProvider,
+        r: &'a Resource,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(create_group(&p.clients.codedeploy, r))
+    }
+
+    fn update<'a>(
+        &'a self,
+        p: &'a AwsProvider,
+        r: &'a Resource,
+        fields: &'a [FieldChange],
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(async move {
+            let arn = p.arn(r.kind, &r.physical_name);
+            update_group(&p.clients.codedeploy, r, &arn, fields).await
+        })
+    }
+
+    fn delete<'a>(
+        &'a self,
+        p: &'a AwsProvider,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(delete_group(&p.clients.codedeploy, name))
     }
 }
 

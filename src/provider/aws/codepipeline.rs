@@ -1,6 +1,7 @@
 //! CodePipeline pipelines with their stages, variables, disabled transitions and tags
 //! (`AWS::CodePipeline::Pipeline`).
 
+use super::dispatch::{AwsProvider, KindApi};
 use std::collections::HashMap;
 
 use aws_sdk_codepipeline::Client;
@@ -16,7 +17,8 @@ use super::common::{
     TagPairs, absent, build_error, gone, sdk_error, send_tag_delta, str_prop, tag_delta, tags_of,
     tags_value,
 };
-use crate::provider::api::{FieldChange, Observed, ProviderError, Resource};
+use crate::model::ResourceKind;
+use crate::provider::api::{BoxFuture, FieldChange, Observed, ProviderError, Resource};
 
 fn artifacts<'a>(names: impl Iterator<Item = &'a str>) -> Vec<Value> {
     names.map(|n| json!({"Name": n})).collect()
@@ -388,6 +390,51 @@ pub(crate) async fn delete(cp: &Client, name: &str) -> Result<(), ProviderError>
     match cp.delete_pipeline().name(name).send().await {
         Ok(_) => Ok(()),
         Err(e) => gone(sdk_error(e)),
+    }
+}
+
+/// The [`KindApi`] of `ResourceKind::Pipeline`.
+pub(super) struct Pipelines;
+
+impl KindApi for Pipelines {
+    fn read<'a>(
+        &'a self,
+        p: &'a AwsProvider,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Observed>, ProviderError>> {
+        Box::pin(async move {
+            let arn = p.arn(ResourceKind::Pipeline, name);
+            let tags = p.listed(ResourceKind::Pipeline, name);
+            read(&p.clients.codepipeline, name, &arn, tags).await
+        })
+    }
+
+    fn create<'a>(
+        &'a self,
+        p: &'a AwsProvider,
+        r: &'a Resource,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(create(&p.clients.codepipeline, r))
+    }
+
+    fn update<'a>(
+        &'a self,
+        p: &'a AwsProvider,
+        r: &'a Resource,
+        fields: &'a [FieldChange],
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(async move {
+            let arn = p.arn(r.kind, &r.physical_name);
+            update(&p.clients.codepipeline, r, &arn, fields).await
+        })
+    }
+
+    fn delete<'a>(
+        &'a self,
+        p: &'a AwsProvider,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(delete(&p.clients.codepipeline, name))
     }
 }
 

@@ -327,8 +327,74 @@ pub(crate) fn str_prop<'a>(properties: &'a Value, name: &str) -> Option<&'a str>
     properties.get(name).and_then(Value::as_str)
 }
 
+/// Follows a listing from its first page to its last, each page asked for with the token the
+/// one before handed back. AWS says nothing of how many pages there are, so the walk is bounded
+/// by `max_pages`; a listing still unfinished then, or one that hands back the token it was
+/// given, fails loudly instead of returning part of the list: prune and destroy would silently
+/// miss what the unread pages hold.
+///
+/// # Errors
+/// The first failed page's error, or `TooManyPages` / `PaginationLoop` naming `what`.
+pub(crate) async fn all_pages<T, Tok, F, Fut>(
+    what: &str,
+    max_pages: usize,
+    mut fetch: F,
+) -> Result<Vec<T>, ProviderError>
+where
+    F: FnMut(Option<Tok>) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<T>, Option<Tok>), ProviderError>>,
+    Tok: Clone + PartialEq,
+{
+    let mut out = Vec::new();
+    let mut token: Option<Tok> = None;
+    for _ in 0..max_pages {
+        let (items, next) = fetch(token.clone()).await?;
+        out.extend(items);
+        match next {
+            None => return Ok(out),
+            Some(t) if token.as_ref() == Some(&t) => {
+                return Err(ProviderError::other(
+                    "PaginationLoop",
+                    format!("listing {what}: a page handed back the token it was asked with"),
+                ));
+            }
+            Some(t) => token = Some(t),
+        }
+    }
+    Err(ProviderError::other(
+        "TooManyPages",
+        format!(
+            "listing {what}: more pages remain after {max_pages}; stopped rather than act on \
+             part of the list"
+        ),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
+    #[tokio::test]
+    async fn a_listing_longer_than_the_bound_fails_instead_of_returning_part_of_it() {
+        // Bug: the tagging listing stopped after its page bound with a token still pending and
+        // returned what it had, so prune and destroy missed what the other pages held.
+        let endless = |token: Option<u32>| async move {
+            let n = token.unwrap_or(0);
+            Ok::<_, ProviderError>((vec![n], Some(n + 1)))
+        };
+        let err = all_pages("owned resources", 3, endless).await.unwrap_err();
+        assert_eq!(err.code, "TooManyPages");
+        assert!(err.message.contains("owned resources"), "{err}");
+
+        let three = |token: Option<u32>| async move {
+            let n = token.unwrap_or(0);
+            Ok::<_, ProviderError>((vec![n], (n < 2).then_some(n + 1)))
+        };
+        assert_eq!(all_pages("x", 3, three).await.unwrap(), vec![0, 1, 2]);
+
+        let stuck = |_: Option<u32>| async { Ok::<_, ProviderError>((vec![()], Some(7))) };
+        let err = all_pages("x", 100, stuck).await.unwrap_err();
+        assert_eq!(err.code, "PaginationLoop");
+    }
+
     use super::*;
 
     #[test]

@@ -7,14 +7,15 @@ use std::sync::{Arc, Mutex};
 use aws_sdk_resourcegroupstagging::types::TagFilter;
 
 use super::Clients;
-use super::common::{TagPairs, sdk_error};
+use super::common::{TagPairs, all_pages, sdk_error};
 use super::{codebuild, codecommit, codedeploy, codepipeline, eventbridge, iam, s3};
 use crate::model::ResourceKind;
 use crate::provider::api::{
     BoxFuture, FieldChange, Observed, Owned, Provider, ProviderError, Resource, TAG_APP, TAG_ID,
 };
 
-/// The most pages read from a listing API (100 resources a page or more).
+/// The most pages read from the tagging API's listing (up to 100 resources a page): beyond
+/// that the listing fails rather than return part of what the app owns.
 const MAX_PAGES: usize = 1000;
 
 /// The AWS provider: every SDK client plus the partition and account ARNs are rendered in.
@@ -27,7 +28,7 @@ const MAX_PAGES: usize = 1000;
 /// one run late, or once more, and applying it puts the same tags again.)
 #[derive(Debug, Clone)]
 pub struct AwsProvider {
-    clients: Clients,
+    pub(super) clients: Clients,
     partition: String,
     account: String,
     role_policies: Arc<Mutex<HashMap<String, iam::InlinePolicies>>>,
@@ -46,10 +47,9 @@ impl AwsProvider {
             .send()
             .await
             .map_err(sdk_error)?;
-        let arn = me.arn().unwrap_or("arn:aws:");
-        let partition = arn.split(':').nth(1).unwrap_or("aws").to_owned();
+        let (partition, account) = identity(me.arn(), me.account())?;
         Ok(Self {
-            account: me.account().unwrap_or_default().to_owned(),
+            account,
             partition,
             clients,
             role_policies: Arc::default(),
@@ -77,12 +77,14 @@ impl AwsProvider {
 
     /// The ARN of the resource of `kind` named `physical_name` in this account and region (the
     /// kind table's format; empty for a kind without one, which no caller asks for).
-    fn arn(&self, kind: ResourceKind, physical_name: &str) -> String {
+    pub(super) fn arn(&self, kind: ResourceKind, physical_name: &str) -> String {
         kind.arn(&self.partition, self.region(), &self.account, physical_name)
             .unwrap_or_default()
     }
 
-    fn policies(&self) -> std::sync::MutexGuard<'_, HashMap<String, iam::InlinePolicies>> {
+    pub(super) fn policies(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<String, iam::InlinePolicies>> {
         // The map holds plain data: a panic elsewhere cannot leave it inconsistent.
         self.role_policies
             .lock()
@@ -97,7 +99,7 @@ impl AwsProvider {
     }
 
     /// The tags the last listing found on a resource, if it listed it.
-    fn listed(&self, kind: ResourceKind, name: &str) -> Option<TagPairs> {
+    pub(super) fn listed(&self, kind: ResourceKind, name: &str) -> Option<TagPairs> {
         self.tags().get(&(kind, name.to_owned())).cloned()
     }
 
@@ -127,6 +129,30 @@ impl AwsProvider {
     }
 }
 
+/// The partition and account of the caller, from STS's answer. Every ARN the provider builds
+/// (and every policy it compares) is made of them, so an answer without either is refused:
+/// defaults would build malformed ARNs and compare them with AWS's.
+fn identity(arn: Option<&str>, account: Option<&str>) -> Result<(String, String), ProviderError> {
+    let refused = |what: &str| {
+        ProviderError::other(
+            "InvalidCallerIdentity",
+            format!(
+                "sts:GetCallerIdentity answered without {what}; cannot build the ARNs of this \
+                 account (check the endpoint: is it AWS or an emulator that serves STS?)"
+            ),
+        )
+    };
+    let partition = arn
+        .and_then(|a| a.strip_prefix("arn:"))
+        .and_then(|a| a.split(':').next())
+        .filter(|p| !p.is_empty())
+        .ok_or_else(|| refused("a partition in the caller's ARN"))?;
+    let account = account
+        .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
+        .ok_or_else(|| refused("a 12-digit account id"))?;
+    Ok((partition.to_owned(), account.to_owned()))
+}
+
 /// The kind and physical name of a resource pipewright manages, from its ARN (the kind table's
 /// formats).
 #[must_use]
@@ -139,72 +165,68 @@ pub(crate) fn owned_from_arn(arn: &str, id: String) -> Option<Owned> {
     })
 }
 
+/// What a service file provides for one resource kind. Adding a kind is its entry in the kind
+/// table (`model::kind`), an implementation of this trait in its service's file, and one line
+/// in [`api`].
+pub(super) trait KindApi: Sync {
+    /// Reads the resource; `Ok(None)` when it does not exist.
+    fn read<'a>(
+        &'a self,
+        p: &'a AwsProvider,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Observed>, ProviderError>>;
+
+    /// Creates the resource with all its properties and tags.
+    fn create<'a>(
+        &'a self,
+        p: &'a AwsProvider,
+        r: &'a Resource,
+    ) -> BoxFuture<'a, Result<(), ProviderError>>;
+
+    /// Changes the given fields of an existing resource.
+    fn update<'a>(
+        &'a self,
+        p: &'a AwsProvider,
+        r: &'a Resource,
+        fields: &'a [FieldChange],
+    ) -> BoxFuture<'a, Result<(), ProviderError>>;
+
+    /// Deletes the resource; one that does not exist is success.
+    fn delete<'a>(
+        &'a self,
+        p: &'a AwsProvider,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<(), ProviderError>>;
+}
+
+/// The service code of each kind.
+fn api(kind: ResourceKind) -> &'static dyn KindApi {
+    match kind {
+        ResourceKind::Repository => &codecommit::Repositories,
+        ResourceKind::Bucket => &s3::Buckets,
+        ResourceKind::BucketPolicy => &s3::BucketPolicies,
+        ResourceKind::Project => &codebuild::Projects,
+        ResourceKind::Application => &codedeploy::Applications,
+        ResourceKind::DeploymentConfig => &codedeploy::DeploymentConfigs,
+        ResourceKind::DeploymentGroup => &codedeploy::DeploymentGroups,
+        ResourceKind::Pipeline => &codepipeline::Pipelines,
+        ResourceKind::Role => &iam::Roles,
+        ResourceKind::EventRule => &eventbridge::EventRules,
+    }
+}
+
 impl Provider for AwsProvider {
     fn read<'a>(
         &'a self,
         kind: ResourceKind,
         physical_name: &'a str,
     ) -> BoxFuture<'a, Result<Option<Observed>, ProviderError>> {
-        let c = &self.clients;
-        Box::pin(async move {
-            match kind {
-                ResourceKind::Repository => {
-                    let tags = self.listed(kind, physical_name);
-                    codecommit::read(&c.codecommit, physical_name, tags).await
-                }
-                ResourceKind::Bucket => {
-                    let tags = self.listed(kind, physical_name);
-                    s3::read(&c.s3, physical_name, tags).await
-                }
-                ResourceKind::BucketPolicy => s3::read_policy(&c.s3, physical_name).await,
-                ResourceKind::Role => {
-                    let known = self.policies().get(physical_name).cloned();
-                    iam::read(&c.iam, physical_name, known).await
-                }
-                ResourceKind::EventRule => {
-                    let tags = self.listed(kind, physical_name);
-                    eventbridge::read(&c.eventbridge, physical_name, tags).await
-                }
-                ResourceKind::Application => {
-                    let arn = self.arn(kind, physical_name);
-                    let tags = self.listed(kind, physical_name);
-                    codedeploy::read_application(&c.codedeploy, physical_name, &arn, tags).await
-                }
-                ResourceKind::DeploymentConfig => {
-                    codedeploy::read_config(&c.codedeploy, physical_name).await
-                }
-                ResourceKind::Project => codebuild::read(&c.codebuild, physical_name).await,
-                ResourceKind::DeploymentGroup => {
-                    let arn = self.arn(kind, physical_name);
-                    let tags = self.listed(kind, physical_name);
-                    codedeploy::read_group(&c.codedeploy, physical_name, &arn, tags).await
-                }
-                ResourceKind::Pipeline => {
-                    let arn = self.arn(kind, physical_name);
-                    let tags = self.listed(kind, physical_name);
-                    codepipeline::read(&c.codepipeline, physical_name, &arn, tags).await
-                }
-            }
-        })
+        api(kind).read(self, physical_name)
     }
 
     fn create<'a>(&'a self, r: &'a Resource) -> BoxFuture<'a, Result<(), ProviderError>> {
-        let c = &self.clients;
-        Box::pin(async move {
-            self.forget(r.kind, &r.physical_name);
-            match r.kind {
-                ResourceKind::Repository => codecommit::create(&c.codecommit, r).await,
-                ResourceKind::Project => codebuild::create(&c.codebuild, r).await,
-                ResourceKind::Bucket => s3::create(&c.s3, self.region(), r).await,
-                ResourceKind::BucketPolicy => s3::put_policy(&c.s3, r).await,
-                ResourceKind::Role => iam::create(&c.iam, r).await,
-                ResourceKind::EventRule => eventbridge::create(&c.eventbridge, r).await,
-                ResourceKind::Application => codedeploy::create_application(&c.codedeploy, r).await,
-                ResourceKind::DeploymentConfig => codedeploy::create_config(&c.codedeploy, r).await,
-                ResourceKind::DeploymentGroup => codedeploy::create_group(&c.codedeploy, r).await,
-                ResourceKind::Pipeline => codepipeline::create(&c.codepipeline, r).await,
-            }
-        })
+        self.forget(r.kind, &r.physical_name);
+        api(r.kind).create(self, r)
     }
 
     fn update<'a>(
@@ -212,45 +234,8 @@ impl Provider for AwsProvider {
         r: &'a Resource,
         fields: &'a [FieldChange],
     ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        let c = &self.clients;
-        Box::pin(async move {
-            self.forget(r.kind, &r.physical_name);
-            match r.kind {
-                ResourceKind::Repository => {
-                    let arn = self.arn(r.kind, &r.physical_name);
-                    codecommit::update(&c.codecommit, r, &arn, fields).await
-                }
-                ResourceKind::Project => codebuild::update(&c.codebuild, r, fields).await,
-                ResourceKind::Bucket => s3::update(&c.s3, r, fields).await,
-                ResourceKind::BucketPolicy => s3::put_policy(&c.s3, r).await,
-                ResourceKind::Role => iam::update(&c.iam, r, fields).await,
-                ResourceKind::EventRule => {
-                    let arn = self.arn(r.kind, &r.physical_name);
-                    eventbridge::update(&c.eventbridge, r, &arn, fields).await
-                }
-                ResourceKind::Application => {
-                    let arn = self.arn(r.kind, &r.physical_name);
-                    codedeploy::update_application(&c.codedeploy, &arn, fields).await
-                }
-                ResourceKind::DeploymentGroup => {
-                    let arn = self.arn(r.kind, &r.physical_name);
-                    codedeploy::update_group(&c.codedeploy, r, &arn, fields).await
-                }
-                ResourceKind::Pipeline => {
-                    let arn = self.arn(r.kind, &r.physical_name);
-                    codepipeline::update(&c.codepipeline, r, &arn, fields).await
-                }
-                // Every field of a deployment configuration is create-only: the engine replaces
-                // it rather than updating it.
-                ResourceKind::DeploymentConfig => Err(ProviderError::other(
-                    "Immutable",
-                    format!(
-                        "deployment config \"{}\" cannot change in place; it is replaced",
-                        r.physical_name
-                    ),
-                )),
-            }
-        })
+        self.forget(r.kind, &r.physical_name);
+        api(r.kind).update(self, r, fields)
     }
 
     fn delete<'a>(
@@ -258,75 +243,85 @@ impl Provider for AwsProvider {
         kind: ResourceKind,
         physical_name: &'a str,
     ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        let c = &self.clients;
-        Box::pin(async move {
-            self.forget(kind, physical_name);
-            match kind {
-                ResourceKind::Repository => codecommit::delete(&c.codecommit, physical_name).await,
-                ResourceKind::Project => codebuild::delete(&c.codebuild, physical_name).await,
-                ResourceKind::Bucket => s3::delete(&c.s3, physical_name).await,
-                ResourceKind::BucketPolicy => s3::delete_policy(&c.s3, physical_name).await,
-                ResourceKind::Role => iam::delete(&c.iam, physical_name).await,
-                ResourceKind::EventRule => eventbridge::delete(&c.eventbridge, physical_name).await,
-                ResourceKind::Application => {
-                    codedeploy::delete_application(&c.codedeploy, physical_name).await
-                }
-                ResourceKind::DeploymentConfig => {
-                    codedeploy::delete_config(&c.codedeploy, physical_name).await
-                }
-                ResourceKind::DeploymentGroup => {
-                    codedeploy::delete_group(&c.codedeploy, physical_name).await
-                }
-                ResourceKind::Pipeline => {
-                    codepipeline::delete(&c.codepipeline, physical_name).await
-                }
-            }
-        })
+        self.forget(kind, physical_name);
+        api(kind).delete(self, physical_name)
     }
 
     fn list_owned<'a>(&'a self, app: &'a str) -> BoxFuture<'a, Result<Vec<Owned>, ProviderError>> {
         Box::pin(async move {
+            let tagging = &self.clients.tagging;
+            let pages = all_pages(
+                "resources tagged with the app",
+                MAX_PAGES,
+                |token| async move {
+                    let page = tagging
+                        .get_resources()
+                        .tag_filters(TagFilter::builder().key(TAG_APP).values(app).build())
+                        .set_pagination_token(token)
+                        .send()
+                        .await
+                        .map_err(sdk_error)?;
+                    let items: Vec<(Owned, TagPairs)> = page
+                        .resource_tag_mapping_list()
+                        .iter()
+                        .filter_map(|m| {
+                            let id = m.tags().iter().find(|t| t.key() == TAG_ID)?;
+                            let owned = owned_from_arn(m.resource_arn()?, id.value().to_owned())?;
+                            let pairs = m
+                                .tags()
+                                .iter()
+                                .map(|t| (t.key().to_owned(), t.value().to_owned()))
+                                .collect();
+                            Some((owned, pairs))
+                        })
+                        .collect();
+                    let next = page
+                        .pagination_token()
+                        .filter(|t| !t.is_empty())
+                        .map(str::to_owned);
+                    Ok((items, next))
+                },
+            )
+            .await?;
             let mut found: BTreeSet<Owned> = BTreeSet::new();
             let mut tags: HashMap<(ResourceKind, String), TagPairs> = HashMap::new();
-            let mut token: Option<String> = None;
-            for _ in 0..MAX_PAGES {
-                let page = self
-                    .clients
-                    .tagging
-                    .get_resources()
-                    .tag_filters(TagFilter::builder().key(TAG_APP).values(app).build())
-                    .set_pagination_token(token.clone())
-                    .send()
-                    .await
-                    .map_err(sdk_error)?;
-                for m in page.resource_tag_mapping_list() {
-                    let id = m.tags().iter().find(|t| t.key() == TAG_ID);
-                    let Some(owned) = m
-                        .resource_arn()
-                        .zip(id)
-                        .and_then(|(arn, id)| owned_from_arn(arn, id.value().to_owned()))
-                    else {
-                        continue;
-                    };
-                    let pairs = m
-                        .tags()
-                        .iter()
-                        .map(|t| (t.key().to_owned(), t.value().to_owned()))
-                        .collect();
-                    tags.insert((owned.kind, owned.physical_name.clone()), pairs);
-                    found.insert(owned);
-                }
-                token = page
-                    .pagination_token()
-                    .filter(|t| !t.is_empty())
-                    .map(str::to_owned);
-                if token.is_none() {
-                    break;
-                }
+            for (owned, pairs) in pages {
+                tags.insert((owned.kind, owned.physical_name.clone()), pairs);
+                found.insert(owned);
             }
             *self.tags() = tags;
             found.extend(self.owned_roles(app).await?);
             Ok(found.into_iter().collect())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_caller_identity_without_account_or_partition_is_refused() {
+        // Bug: a missing account became "" and a missing partition "aws", and every ARN built
+        // after it was malformed.
+        assert_eq!(
+            identity(
+                Some("arn:aws-cn:iam::123456789012:user/me"),
+                Some("123456789012")
+            ),
+            Ok(("aws-cn".to_owned(), "123456789012".to_owned()))
+        );
+        for (arn, account) in [
+            (Some("arn:aws:iam::123456789012:user/me"), None),
+            (Some("arn:aws:iam::123456789012:user/me"), Some("")),
+            (Some("arn:aws:iam::123456789012:user/me"), Some("12345")),
+            (None, Some("123456789012")),
+            (Some("not an arn"), Some("123456789012")),
+            (Some("arn::iam::123456789012:user/me"), Some("123456789012")),
+        ] {
+            let err = identity(arn, account).unwrap_err();
+            assert_eq!(err.code, "InvalidCallerIdentity", "{arn:?} {account:?}");
+            assert!(err.message.contains("GetCallerIdentity"), "{err}");
+        }
     }
 }

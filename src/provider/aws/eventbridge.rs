@@ -1,5 +1,6 @@
 //! EventBridge rules on the default bus with their targets and tags (`AWS::Events::Rule`).
 
+use super::dispatch::{AwsProvider, KindApi};
 use aws_sdk_eventbridge::Client;
 use aws_sdk_eventbridge::types::{RuleState, Tag, Target};
 use serde_json::{Map, Value, json};
@@ -8,7 +9,8 @@ use super::common::{
     TagPairs, absent, build_error, gone, json_document, sdk_error, send_tag_delta, str_prop,
     tag_delta, tags_of, tags_value, touched, under,
 };
-use crate::provider::api::{FieldChange, Observed, ProviderError, Resource};
+use crate::model::ResourceKind;
+use crate::provider::api::{BoxFuture, FieldChange, Observed, ProviderError, Resource};
 
 /// The rule's targets: (id, arn, role arn).
 fn targets(p: &Value) -> Result<Vec<Target>, ProviderError> {
@@ -206,6 +208,48 @@ pub(crate) async fn delete(eb: &Client, name: &str) -> Result<(), ProviderError>
     match eb.delete_rule().name(name).send().await {
         Ok(_) => Ok(()),
         Err(e) => gone(sdk_error(e)),
+    }
+}
+
+/// The [`KindApi`] of `ResourceKind::EventRule`.
+pub(super) struct EventRules;
+
+impl KindApi for EventRules {
+    fn read<'a>(
+        &'a self,
+        p: &'a AwsProvider,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Observed>, ProviderError>> {
+        let tags = p.listed(ResourceKind::EventRule, name);
+        Box::pin(read(&p.clients.eventbridge, name, tags))
+    }
+
+    fn create<'a>(
+        &'a self,
+        p: &'a AwsProvider,
+        r: &'a Resource,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(create(&p.clients.eventbridge, r))
+    }
+
+    fn update<'a>(
+        &'a self,
+        p: &'a AwsProvider,
+        r: &'a Resource,
+        fields: &'a [FieldChange],
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(async move {
+            let arn = p.arn(r.kind, &r.physical_name);
+            update(&p.clients.eventbridge, r, &arn, fields).await
+        })
+    }
+
+    fn delete<'a>(
+        &'a self,
+        p: &'a AwsProvider,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(delete(&p.clients.eventbridge, name))
     }
 }
 

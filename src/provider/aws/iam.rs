@@ -1,14 +1,17 @@
 //! IAM roles with their trust policy, inline policies and tags (`AWS::IAM::Role`).
 
+use super::dispatch::{AwsProvider, KindApi};
 use aws_sdk_iam::Client;
 use aws_sdk_iam::types::{EntityType, Role, Tag};
 use serde_json::{Map, Value, json};
 
 use super::common::{
-    absent, build_error, gone, json_document, sdk_error, str_prop, tag_delta, tags_of, tags_value,
-    touched,
+    absent, all_pages, build_error, gone, json_document, sdk_error, str_prop, tag_delta, tags_of,
+    tags_value, touched,
 };
-use crate::provider::api::{FieldChange, Observed, ProviderError, Resource, TAG_APP, TAG_ID};
+use crate::provider::api::{
+    BoxFuture, FieldChange, Observed, ProviderError, Resource, TAG_APP, TAG_ID,
+};
 
 /// The most pages of inline policies read (IAM allows far fewer policies than this covers).
 const MAX_PAGES: usize = 100;
@@ -71,9 +74,7 @@ fn tags(pairs: &[(String, String)]) -> Result<Vec<Tag>, ProviderError> {
 }
 
 async fn policy_names(iam: &Client, name: &str) -> Result<Vec<String>, ProviderError> {
-    let mut names = Vec::new();
-    let mut marker = None;
-    for _ in 0..MAX_PAGES {
+    all_pages("a role's inline policies", MAX_PAGES, |marker| async move {
         let page = iam
             .list_role_policies()
             .role_name(name)
@@ -81,13 +82,13 @@ async fn policy_names(iam: &Client, name: &str) -> Result<Vec<String>, ProviderE
             .send()
             .await
             .map_err(sdk_error)?;
-        names.extend(page.policy_names().iter().cloned());
-        marker = page.marker().map(str::to_owned);
-        if !page.is_truncated() || marker.is_none() {
-            break;
-        }
-    }
-    Ok(names)
+        let next = page
+            .marker()
+            .filter(|_| page.is_truncated())
+            .map(str::to_owned);
+        Ok((page.policy_names().to_vec(), next))
+    })
+    .await
 }
 
 /// Inline policies by role name, read in bulk: (policy name, decoded document).
@@ -143,9 +144,7 @@ pub(crate) async fn owned_roles(
     iam: &Client,
     app: &str,
 ) -> Result<Vec<(String, String, InlinePolicies)>, ProviderError> {
-    let mut out = Vec::new();
-    let mut marker = None;
-    for _ in 0..MAX_PAGES {
+    all_pages("the account's roles", MAX_PAGES, |marker| async move {
         let page = iam
             .get_account_authorization_details()
             .filter(EntityType::Role)
@@ -154,6 +153,7 @@ pub(crate) async fn owned_roles(
             .send()
             .await
             .map_err(sdk_error)?;
+        let mut out = Vec::new();
         for role in page.role_detail_list() {
             let tag = |k: &str| {
                 role.tags()
@@ -177,12 +177,13 @@ pub(crate) async fn owned_roles(
                 .collect();
             out.push((name.to_owned(), id, policies));
         }
-        marker = page.marker().map(str::to_owned);
-        if !page.is_truncated() || marker.is_none() {
-            break;
-        }
-    }
-    Ok(out)
+        let next = page
+            .marker()
+            .filter(|_| page.is_truncated())
+            .map(str::to_owned);
+        Ok((out, next))
+    })
+    .await
 }
 
 /// Creates a role with its trust policy, description and tags, then its inline policies.
@@ -310,6 +311,45 @@ pub(crate) async fn delete(iam: &Client, name: &str) -> Result<(), ProviderError
     match iam.delete_role().role_name(name).send().await {
         Ok(_) => Ok(()),
         Err(e) => gone(sdk_error(e)),
+    }
+}
+
+/// The [`KindApi`] of `ResourceKind::Role`.
+pub(super) struct Roles;
+
+impl KindApi for Roles {
+    fn read<'a>(
+        &'a self,
+        p: &'a AwsProvider,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Observed>, ProviderError>> {
+        let known = p.policies().get(name).cloned();
+        Box::pin(read(&p.clients.iam, name, known))
+    }
+
+    fn create<'a>(
+        &'a self,
+        p: &'a AwsProvider,
+        r: &'a Resource,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(create(&p.clients.iam, r))
+    }
+
+    fn update<'a>(
+        &'a self,
+        p: &'a AwsProvider,
+        r: &'a Resource,
+        fields: &'a [FieldChange],
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(update(&p.clients.iam, r, fields))
+    }
+
+    fn delete<'a>(
+        &'a self,
+        p: &'a AwsProvider,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(delete(&p.clients.iam, name))
     }
 }
 

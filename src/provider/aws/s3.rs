@@ -2,6 +2,7 @@
 //! versioning, lifecycle, access logging and tags (`AWS::S3::Bucket`), and their TLS-only
 //! policy (`AWS::S3::BucketPolicy`).
 
+use super::dispatch::{AwsProvider, KindApi};
 use aws_sdk_s3::Client;
 use aws_sdk_s3::types::{
     AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, BucketLocationConstraint,
@@ -15,10 +16,11 @@ use aws_sdk_s3::types::{
 use serde_json::{Map, Value, json};
 
 use super::common::{
-    TagPairs, absent, build_error, gone, int_at, json_document, sdk_error, tag_delta, tags_of,
-    tags_value, touched,
+    TagPairs, absent, all_pages, build_error, gone, int_at, json_document, sdk_error, tag_delta,
+    tags_of, tags_value, touched,
 };
-use crate::provider::api::{FieldChange, Observed, ProviderError, Resource};
+use crate::model::ResourceKind;
+use crate::provider::api::{BoxFuture, FieldChange, Observed, ProviderError, Resource};
 
 /// The most pages of object versions emptied from one bucket (1000 versions a page).
 const MAX_PAGES: usize = 100_000;
@@ -433,57 +435,66 @@ pub(crate) async fn update(
 /// Empties a bucket of every object version and delete marker, then deletes it; gone already
 /// is success.
 pub(crate) async fn delete(s3: &Client, name: &str) -> Result<(), ProviderError> {
-    let (mut key_marker, mut version_marker) = (None, None);
-    for _ in 0..MAX_PAGES {
-        let page = match s3
-            .list_object_versions()
-            .bucket(name)
-            .set_key_marker(key_marker)
-            .set_version_id_marker(version_marker)
-            .send()
-            .await
-        {
-            Ok(p) => p,
-            Err(e) => return gone(sdk_error(e)),
-        };
-        let versions = page
-            .versions()
-            .iter()
-            .map(|v| (v.key(), v.version_id()))
-            .chain(
-                page.delete_markers()
-                    .iter()
-                    .map(|m| (m.key(), m.version_id())),
-            );
-        let ids = versions
-            .filter_map(|(k, v)| {
-                ObjectIdentifier::builder()
-                    .set_key(k.map(str::to_owned))
-                    .set_version_id(v.map(str::to_owned))
-                    .build()
-                    .ok()
-            })
-            .collect::<Vec<_>>();
-        if !ids.is_empty() {
-            s3.delete_objects()
+    let emptied = all_pages(
+        "a bucket's object versions",
+        MAX_PAGES,
+        |markers| async move {
+            let (key_marker, version_marker) = markers.unwrap_or((None, None));
+            let page = match s3
+                .list_object_versions()
                 .bucket(name)
-                .delete(
-                    Delete::builder()
-                        .set_objects(Some(ids))
-                        .quiet(true)
-                        .build()
-                        .map_err(build_error)?,
-                )
+                .set_key_marker(key_marker)
+                .set_version_id_marker(version_marker)
                 .send()
                 .await
-                .map_err(sdk_error)?;
-        }
-        if page.is_truncated() != Some(true) {
-            break;
-        }
-        key_marker = page.next_key_marker().map(str::to_owned);
-        version_marker = page.next_version_id_marker().map(str::to_owned);
-    }
+            {
+                Ok(p) => p,
+                // Gone already: nothing to empty, and the delete below says so.
+                Err(e) => return gone(sdk_error(e)).map(|()| (Vec::<()>::new(), None)),
+            };
+            let versions = page
+                .versions()
+                .iter()
+                .map(|v| (v.key(), v.version_id()))
+                .chain(
+                    page.delete_markers()
+                        .iter()
+                        .map(|m| (m.key(), m.version_id())),
+                );
+            let ids = versions
+                .filter_map(|(k, v)| {
+                    ObjectIdentifier::builder()
+                        .set_key(k.map(str::to_owned))
+                        .set_version_id(v.map(str::to_owned))
+                        .build()
+                        .ok()
+                })
+                .collect::<Vec<_>>();
+            if !ids.is_empty() {
+                s3.delete_objects()
+                    .bucket(name)
+                    .delete(
+                        Delete::builder()
+                            .set_objects(Some(ids))
+                            .quiet(true)
+                            .build()
+                            .map_err(build_error)?,
+                    )
+                    .send()
+                    .await
+                    .map_err(sdk_error)?;
+            }
+            let next = (page.is_truncated() == Some(true)).then(|| {
+                (
+                    page.next_key_marker().map(str::to_owned),
+                    page.next_version_id_marker().map(str::to_owned),
+                )
+            });
+            Ok((Vec::new(), next))
+        },
+    )
+    .await;
+    emptied?;
     match s3.delete_bucket().bucket(name).send().await {
         Ok(_) => Ok(()),
         Err(e) => gone(sdk_error(e)),
@@ -530,6 +541,84 @@ pub(crate) async fn delete_policy(s3: &Client, bucket: &str) -> Result<(), Provi
     match s3.delete_bucket_policy().bucket(bucket).send().await {
         Ok(_) => Ok(()),
         Err(e) => gone(sdk_error(e)),
+    }
+}
+
+/// The [`KindApi`] of `ResourceKind::Bucket`.
+pub(super) struct Buckets;
+
+impl KindApi for Buckets {
+    fn read<'a>(
+        &'a self,
+        p: &'a AwsProvider,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Observed>, ProviderError>> {
+        let tags = p.listed(ResourceKind::Bucket, name);
+        Box::pin(read(&p.clients.s3, name, tags))
+    }
+
+    fn create<'a>(
+        &'a self,
+        p: &'a AwsProvider,
+        r: &'a Resource,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(create(&p.clients.s3, p.region(), r))
+    }
+
+    fn update<'a>(
+        &'a self,
+        p: &'a AwsProvider,
+        r: &'a Resource,
+        fields: &'a [FieldChange],
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(update(&p.clients.s3, r, fields))
+    }
+
+    fn delete<'a>(
+        &'a self,
+        p: &'a AwsProvider,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(delete(&p.clients.s3, name))
+    }
+}
+
+/// The [`KindApi`] of `ResourceKind::BucketPolicy`.
+pub(super) struct BucketPolicies;
+
+impl KindApi for BucketPolicies {
+    fn read<'a>(
+        &'a self,
+        p: &'a AwsProvider,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Observed>, ProviderError>> {
+        Box::pin(read_policy(&p.clients.s3, name))
+    }
+
+    fn create<'a>(
+        &'a self,
+        p: &'a AwsProvider,
+        r: &'a Resource,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(put_policy(&p.clients.s3, r))
+    }
+
+    fn update<'a>(
+        &'a self,
+        p: &'a AwsProvider,
+        r: &'a Resource,
+        fields: &'a [FieldChange],
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        let _ = fields; // a policy is put whole
+        Box::pin(put_policy(&p.clients.s3, r))
+    }
+
+    fn delete<'a>(
+        &'a self,
+        p: &'a AwsProvider,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(delete_policy(&p.clients.s3, name))
     }
 }
 
