@@ -1,5 +1,6 @@
 //! The step every AWS command starts with: validate the app, build the clients (starting the
-//! bundled LocalStack for `--local`), find the account, and resolve the app for it.
+//! bundled LocalStack for `--local`, off the runtime's threads), find the account, and resolve
+//! the app for it.
 
 use std::sync::Arc;
 
@@ -78,8 +79,8 @@ async fn connect_with(
     let mut options = if let (true, Some(url)) = (target.local, &target.endpoint_url) {
         ClientOptions::local(url)
     } else if target.local {
-        let emulator = emulator
-            .start()
+        let emulator = off_runtime(move || emulator.start())
+            .await
             .map_err(|e| CliError::new(LOCAL_UNAVAILABLE, e))?;
         ClientOptions::local(emulator.endpoint())
     } else {
@@ -135,6 +136,21 @@ async fn connect_with(
     })
 }
 
+/// Runs `work`, which blocks (the emulator's launcher waits up to its start timeout), on tokio's
+/// blocking pool, so that the runtime's threads go on driving the program's other tasks.
+pub(super) async fn off_runtime<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(value) => value,
+        Err(e) => match e.try_into_panic() {
+            // A panic in the work is the command's own.
+            Ok(payload) => std::panic::resume_unwind(payload),
+            // Blocking work is cancelled only when the runtime shuts down, which drops this
+            // future before it could see the result.
+            Err(e) => unreachable!("blocking work cancelled: {e}"),
+        },
+    }
+}
+
 /// The context of a failed read of AWS.
 const READ_FAILED: &str = "cannot read the current state from AWS";
 
@@ -169,9 +185,70 @@ fn is_region_name(region: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
+/// An interpreter for [`LocalOptions::python`], written into `dir`, that takes 2 s to fail
+/// whatever it is asked: a slow emulator start without an emulator.
+#[cfg(all(test, unix))]
+pub(super) fn slow_launcher(dir: &std::path::Path) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(dir).expect("a temp dir");
+    let python = dir.join("slow-python");
+    std::fs::write(
+        &python,
+        "#!/bin/sh\nsleep 2\necho 'no emulator here' >&2\nexit 1\n",
+    )
+    .expect("the script");
+    std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755))
+        .expect("an executable script");
+    python
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::{Duration, Instant};
+
+    /// Bug 5: `--local` started the emulator (which waits up to 120 s) on the runtime's own
+    /// threads, so every other task stood still meanwhile; on a current-thread runtime, all of
+    /// them. A launcher that takes 2 s to fail stands in for a slow emulator.
+    #[cfg(unix)]
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_slow_emulator_start_leaves_the_runtime_free() {
+        let dir =
+            std::env::temp_dir().join(format!("pipewright-slow-start-{}", std::process::id()));
+        let python = slow_launcher(&dir);
+        let ticker = tokio::spawn(async {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            Instant::now()
+        });
+        let target = Target {
+            local: true,
+            endpoint_url: None,
+            region: None,
+            profile: None,
+        };
+        let emulator = LocalOptions::default().state_dir(&dir).python(&python);
+        let app = App::new("shop").expect("a valid name");
+        let Err(e) = connect_with(&app, &target, emulator).await else {
+            panic!("no emulator can start");
+        };
+        let returned = Instant::now();
+        let mut err = Vec::new();
+        assert_eq!(e.print(&mut err), 1);
+        let err = String::from_utf8_lossy(&err);
+        assert!(
+            err.starts_with(
+                "error: the bundled LocalStack is not available: `localstack start` failed (exit 1)"
+            ),
+            "{err}"
+        );
+        let ticked = ticker.await.expect("the ticker ran");
+        assert!(
+            ticked + Duration::from_secs(1) < returned,
+            "the timer fired {:?} after the start returned, not while it waited",
+            ticked.saturating_duration_since(returned)
+        );
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+    }
 
     #[test]
     fn region_names_are_dns_labels() {
