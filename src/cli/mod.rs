@@ -42,26 +42,36 @@
 //! confirmation, or an `apply` left with nothing to do but a conflict); 2 the command line is
 //! wrong, or, with `plan --detailed-exitcode` and `drift`, there are changes / drift; 3 `local
 //! status` found no emulator running.
+//!
+//! # Adding a command
+//!
+//! A command is one file, `src/cli/commands/<verb>.rs`, as in cargo: a `clap::Args` struct with
+//! its flags, and a `run` method that calls one library operation, renders what comes back, and
+//! returns an `Exit`: `Ok(code)` when it did its job, or a `CliError` carrying the message and the
+//! exit code, which [`run`] prints once. Declare the file in `commands/mod.rs`, add a variant (its
+//! doc comment is the help line) to `Command` here and an arm to the dispatch in `run_on`.
+//! Commands that talk to AWS start from `connect::connect` (validate → clients → provider, the
+//! bundled LocalStack started off the runtime's threads) and get `--local`, `--region`,
+//! `--profile` and `--endpoint-url` from the global `Target`; `Calls` is the shared
+//! `--concurrency` flag. What the engine reports while it runs is rendered in `progress` only.
 
 use std::error::Error;
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
 use crate::model::App;
 
-mod reconcile;
-use crate::synth::{self, GraphFormat};
+mod commands;
+mod confirm;
+mod connect;
+mod error;
+mod logging;
+mod progress;
 
-/// `--concurrency` when not given: the engine's default, which fits the flag's range.
-#[allow(clippy::cast_possible_truncation)]
-const DEFAULT_CONCURRENCY: u16 = {
-    assert!(crate::engine::DEFAULT_CONCURRENCY <= 256);
-    crate::engine::DEFAULT_CONCURRENCY as u16
-};
+use error::CliError;
 
 /// Something the CLI can run on: an [`App`], or the result of building one (a build error is
 /// printed and exits 1).
@@ -91,89 +101,28 @@ struct Cli {
     #[command(subcommand)]
     command: Command,
     #[command(flatten)]
-    target: reconcile::Target,
+    target: connect::Target,
     /// More diagnostics on stderr (-v: pipewright's tracing, -vv: the AWS SDK's too).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
 }
 
-/// How many AWS calls a command may have in flight.
-#[derive(Debug, Clone, Copy, clap::Args)]
-struct Calls {
-    /// The most AWS calls in flight at once.
-    #[arg(long, default_value_t = DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..=256))]
-    concurrency: u16,
-}
-
-impl Calls {
-    fn limit(self) -> usize {
-        self.concurrency.into()
-    }
-}
-
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Write the CloudFormation template(s) and the pipeline graph to a directory.
-    Synth {
-        /// Directory to write into (created if missing).
-        #[arg(long, default_value = "pipewright.out")]
-        out: PathBuf,
-    },
+    Synth(commands::synth::Args),
     /// Print the pipeline graph.
-    Graph {
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Mermaid)]
-        format: Format,
-    },
+    Graph(commands::graph::Args),
     /// Show what apply would change, field by field.
-    Plan {
-        /// Print the plan as JSON (see the `format_version` field).
-        #[arg(long)]
-        json: bool,
-        /// Exit 0 when nothing would change, 2 when something would, 1 on error.
-        #[arg(long)]
-        detailed_exitcode: bool,
-        #[command(flatten)]
-        calls: Calls,
-    },
+    Plan(commands::plan::Args),
     /// Make AWS match the app.
-    Apply {
-        /// Apply without asking.
-        #[arg(long, short = 'y')]
-        yes: bool,
-        /// Also delete what the app owns but no longer declares.
-        #[arg(long)]
-        prune: bool,
-        #[command(flatten)]
-        calls: Calls,
-    },
+    Apply(commands::apply::Args),
     /// Delete everything the app owns (buckets marked retained stay).
-    Destroy {
-        /// Destroy without asking.
-        #[arg(long, short = 'y')]
-        yes: bool,
-        #[command(flatten)]
-        calls: Calls,
-    },
+    Destroy(commands::destroy::Args),
     /// Report resources changed outside pipewright (exit 2 on drift).
-    Drift {
-        /// Print the drift as JSON.
-        #[arg(long)]
-        json: bool,
-        #[command(flatten)]
-        calls: Calls,
-    },
+    Drift(commands::drift::Args),
     /// Manage the bundled LocalStack (what --local uses).
-    Local {
-        #[command(subcommand)]
-        command: reconcile::LocalCommand,
-    },
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Format {
-    Mermaid,
-    Dot,
+    Local(commands::local::Args),
 }
 
 /// Runs the CLI on the process's arguments, writing to stdout and stderr.
@@ -224,117 +173,25 @@ async fn run_on(
             return code;
         }
     };
-    reconcile::init_tracing(cli.verbose);
-    if let Command::Local { command } = &cli.command {
-        return reconcile::local(command, out, err);
-    }
-    let app = match app.into_app() {
-        Ok(a) => a,
-        Err(e) => return fail(err, "the app could not be built", e.as_ref()),
+    logging::init(cli.verbose);
+    let target = &cli.target;
+    let exit = match cli.command {
+        // The emulator is the app's environment, not the app: no app needs building for it.
+        Command::Local(local) => local.run(out).await,
+        command => match app.into_app() {
+            Err(e) => Err(CliError::new("the app could not be built", e)),
+            Ok(app) => match command {
+                Command::Synth(synth) => synth.run(&app, out),
+                Command::Graph(graph) => graph.run(&app, out),
+                Command::Plan(plan) => plan.run(&app, target, out).await,
+                Command::Apply(apply) => apply.run(&app, target, live, out, err).await,
+                Command::Destroy(destroy) => destroy.run(&app, target, live, out, err).await,
+                Command::Drift(drift) => drift.run(&app, target, out).await,
+                Command::Local(_) => unreachable!("handled before the app is built"),
+            },
+        },
     };
-    match cli.command {
-        Command::Synth { out: dir } => synth_to(&app, &dir, out, err),
-        Command::Graph { format } => {
-            let format = match format {
-                Format::Mermaid => GraphFormat::Mermaid,
-                Format::Dot => GraphFormat::Dot,
-            };
-            match synth::graph(&app, format) {
-                Ok(g) => match out.write_all(g.as_bytes()) {
-                    Ok(()) => 0,
-                    Err(e) => fail(err, "could not write the graph", &e),
-                },
-                Err(e) => fail(err, "cannot draw the graph", &e),
-            }
-        }
-        Command::Plan {
-            json,
-            detailed_exitcode,
-            calls,
-        } => {
-            let flags = (json, detailed_exitcode);
-            reconcile::plan(&app, &cli.target, flags, calls.limit(), out, err).await
-        }
-        Command::Apply { yes, prune, calls } => {
-            let options = reconcile::ApplyFlags {
-                yes,
-                prune,
-                concurrency: calls.limit(),
-                live,
-            };
-            reconcile::apply(&app, &cli.target, options, out, err).await
-        }
-        Command::Destroy { yes, calls } => {
-            let flags = reconcile::ApplyFlags {
-                yes,
-                prune: true,
-                concurrency: calls.limit(),
-                live,
-            };
-            reconcile::destroy(&app, &cli.target, flags, out, err).await
-        }
-        Command::Drift { json, calls } => {
-            reconcile::drift(&app, &cli.target, json, calls.limit(), out, err).await
-        }
-        Command::Local { .. } => unreachable!("handled before the app is built"),
-    }
-}
-
-/// Prints `context` and the whole error chain, and returns exit code 1.
-pub(crate) fn fail(err: &mut dyn Write, context: &str, e: &dyn Error) -> u8 {
-    let _ = writeln!(err, "error: {context}: {e}");
-    let mut source = e.source();
-    while let Some(s) = source {
-        let _ = writeln!(err, "  caused by: {s}");
-        source = s.source();
-    }
-    1
-}
-
-fn synth_to(app: &App, dir: &Path, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    let templates = match synth::synthesize(app) {
-        Ok(t) => t,
-        Err(e) => return fail(err, "cannot synthesize", &e),
-    };
-    let desired = app.desired();
-    // A derived policy over IAM's limit with the shortest partition and region names is over it
-    // in every region, so CloudFormation would fail on it anywhere (plan and apply check the
-    // exact region).
-    let violations = crate::engine::check_limits_in(&desired, "aws", "us-east-1");
-    if !violations.is_empty() {
-        let e = crate::validate::ValidationError { violations };
-        return fail(err, "the app is invalid in every region", &e);
-    }
-    let mut files: Vec<(PathBuf, String, String)> = templates
-        .iter()
-        .map(|t| {
-            (
-                dir.join(format!("{}.template.json", t.name())),
-                t.to_json(),
-                format!("{} resources", t.resource_count()),
-            )
-        })
-        .collect();
-    files.push((
-        dir.join(format!("{}.graph.mmd", app.name())),
-        synth::graph::render(&desired, GraphFormat::Mermaid),
-        "pipeline graph, Mermaid".into(),
-    ));
-    files.push((
-        dir.join(format!("{}.graph.dot", app.name())),
-        synth::graph::render(&desired, GraphFormat::Dot),
-        "pipeline graph, Graphviz DOT".into(),
-    ));
-    if let Err(e) = std::fs::create_dir_all(dir) {
-        return fail(err, &format!("cannot create {}", dir.display()), &e);
-    }
-    for (path, body, what) in &files {
-        if let Err(e) = std::fs::write(path, body) {
-            return fail(err, &format!("cannot write {}", path.display()), &e);
-        }
-        let _ = writeln!(out, "wrote {} ({what})", path.display());
-    }
-    0
+    exit.unwrap_or_else(|e| e.print(err))
 }
 
 #[cfg(test)]

@@ -1,0 +1,37 @@
+//! `plan [--json] [--detailed-exitcode]`: what `apply` would change, read from AWS.
+
+use std::io::Write;
+
+use super::Calls;
+use crate::cli::connect::{Target, connect};
+use crate::cli::error::Exit;
+use crate::model::App;
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Print the plan as JSON (see the `format_version` field).
+    #[arg(long)]
+    json: bool,
+    /// Exit 0 when nothing would change, 2 when something would, 1 on error.
+    #[arg(long)]
+    detailed_exitcode: bool,
+    #[command(flatten)]
+    calls: Calls,
+}
+
+impl Args {
+    /// Plans `app` against `target` and prints the plan on `out`.
+    pub(crate) async fn run(self, app: &App, target: &Target, out: &mut dyn Write) -> Exit {
+        let plan = connect(app, target).await?.plan(self.calls.limit()).await?;
+        let _ = if self.json {
+            writeln!(out, "{}", plan.to_json())
+        } else {
+            writeln!(out, "{plan}")
+        };
+        Ok(if self.detailed_exitcode && !plan.is_empty() {
+            2
+        } else {
+            0
+        })
+    }
+}

@@ -1,0 +1,272 @@
+//! How `apply` and `destroy` show what the engine does: a line per finished step as its events
+//! arrive, on a terminal a live line of the calls in flight, and the report at the end.
+//!
+//! Every rendering of an [`Event`] or an outcome is here, so a change to those types touches this
+//! file only.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::mpsc;
+
+use super::error::{CliError, Exit};
+use crate::engine::{self, ApplyOptions, Event, Plan, Report, Status};
+use crate::provider::api::{Provider, kind_word};
+
+/// Runs the plan, printing one line per finished step (`[n/total]`, `total` from
+/// [`engine::step_count`]) as the engine's events arrive; with `live`, a last line redrawn in
+/// place shows what is in flight.
+pub(super) async fn run(
+    plan: &Plan,
+    provider: &Arc<dyn Provider>,
+    options: ApplyOptions,
+    total: usize,
+    live: bool,
+    err: &mut dyn Write,
+) -> Report {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Event>();
+    let options = options.on_event(move |e| {
+        // The receiver lives until the run ends; a send can only fail after that.
+        let _ = tx.send(e.clone());
+    });
+    let started = Instant::now();
+    let run = async move {
+        let report = engine::apply(plan, provider, &options).await;
+        // Dropping the options drops the sender, which ends the rendering loop.
+        drop(options);
+        report
+    };
+    let render = async {
+        let mut finished = 0usize;
+        let mut in_flight = InFlight::default();
+        while let Some(event) = rx.recv().await {
+            if live {
+                // Erase the live line before anything is written over it.
+                let _ = write!(err, "\r\x1b[2K");
+                in_flight.track(&event);
+            }
+            if let Some(line) = progress_line(&event, &mut finished, total, started) {
+                let _ = writeln!(err, "{line}");
+            }
+            if live {
+                let _ = write!(err, "{}", in_flight.line(started));
+                let _ = err.flush();
+            }
+        }
+        if live {
+            let _ = write!(err, "\r\x1b[2K");
+        }
+    };
+    let (report, ()) = tokio::join!(run, render);
+    report
+}
+
+/// The calls in flight, for the live line.
+#[derive(Default)]
+struct InFlight(Vec<(String, String)>);
+
+impl InFlight {
+    fn track(&mut self, event: &Event) {
+        use crate::provider::api::Operation;
+        match event {
+            Event::Started {
+                id,
+                kind,
+                physical_name,
+                operation,
+            } if *operation != Operation::Read => {
+                let label = format!("{} {} \"{physical_name}\"", operation, kind_word(*kind));
+                self.0
+                    .push((format!("{id}/{physical_name}/{operation:?}"), label));
+            }
+            Event::Succeeded {
+                id,
+                physical_name,
+                operation,
+                ..
+            }
+            | Event::Failed {
+                id,
+                physical_name,
+                operation,
+                ..
+            } => {
+                let key = format!("{id}/{physical_name}/{operation:?}");
+                self.0.retain(|(k, _)| *k != key);
+            }
+            _ => {}
+        }
+    }
+
+    /// `  12.3s … 3 in flight: create role "a", create bucket "b", …`, at most 120 characters.
+    fn line(&self, started: Instant) -> String {
+        if self.0.is_empty() {
+            return String::new();
+        }
+        let names: Vec<&str> = self.0.iter().map(|(_, l)| l.as_str()).collect();
+        let line = format!(
+            "{:>6.1}s … {} in flight: {}",
+            started.elapsed().as_secs_f64(),
+            names.len(),
+            names.join(", ")
+        );
+        if line.chars().count() <= 120 {
+            return line;
+        }
+        let cut: String = line.chars().take(119).collect();
+        format!("{cut}…")
+    }
+}
+
+fn progress_line(
+    event: &Event,
+    finished: &mut usize,
+    total: usize,
+    started: Instant,
+) -> Option<String> {
+    let clock = format!("{:>6.1}s", started.elapsed().as_secs_f64());
+    match event {
+        Event::Started { .. } => None,
+        Event::Succeeded {
+            kind,
+            physical_name,
+            operation,
+            elapsed_ms,
+            id,
+        } => {
+            if matches!(operation, crate::provider::api::Operation::Read) {
+                return None;
+            }
+            *finished += 1;
+            Some(format!(
+                "{clock} [{finished}/{total}] ✓ {} {} \"{physical_name}\" ({id}) in {:.1}s",
+                operation,
+                kind_word(*kind),
+                *elapsed_ms as f64 / 1000.0
+            ))
+        }
+        Event::Retrying {
+            kind,
+            physical_name,
+            operation,
+            attempt,
+            delay_ms,
+            error,
+            ..
+        } => Some(format!(
+            "{clock}         … {} {} \"{physical_name}\": {} (attempt {attempt}, again in {:.1}s)",
+            operation,
+            kind_word(*kind),
+            error.code,
+            *delay_ms as f64 / 1000.0
+        )),
+        Event::Failed {
+            kind,
+            physical_name,
+            operation,
+            error,
+            id,
+        } => {
+            *finished += 1;
+            Some(format!(
+                "{clock} [{finished}/{total}] ✗ {} {} \"{physical_name}\" ({id}) failed: {error}",
+                operation,
+                kind_word(*kind)
+            ))
+        }
+        Event::Skipped {
+            kind,
+            physical_name,
+            reason,
+            id,
+        } => {
+            *finished += 1;
+            Some(format!(
+                "{clock} [{finished}/{total}] - skipped {} \"{physical_name}\" ({id}): {reason}",
+                kind_word(*kind)
+            ))
+        }
+    }
+}
+
+/// Prints the summary of `verb`'s run on `out`; exit 0 when everything is done, else an error that
+/// lists what failed and what conflicts.
+pub(super) fn report(report: &Report, verb: &str, out: &mut dyn Write) -> Exit {
+    let _ = writeln!(
+        out,
+        "{verb}: {report} in {:.1}s",
+        report.elapsed_ms as f64 / 1000.0
+    );
+    if report.succeeded() {
+        return Ok(0);
+    }
+    let mut lines = Vec::new();
+    for o in &report.outcomes {
+        let what = format!("{} \"{}\" ({})", kind_word(o.kind), o.physical_name, o.id);
+        match &o.status {
+            Status::Failed { operation, error } => lines.push(format!(
+                "error: {what}: {} failed with {}: {}",
+                operation, error.code, error.message
+            )),
+            Status::Conflict { message } => lines.push(format!("conflict: {message}")),
+            _ => {}
+        }
+    }
+    lines.push(format!(
+        "{verb} did not finish: fix what failed and run `{verb}` again; it picks up from what AWS has now"
+    ));
+    Err(CliError::lines(lines))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ResourceKind;
+    use crate::provider::api::Operation;
+
+    fn started(id: &str, operation: Operation) -> Event {
+        Event::Started {
+            id: id.into(),
+            kind: ResourceKind::Role,
+            physical_name: id.to_lowercase(),
+            operation,
+        }
+    }
+
+    #[test]
+    fn the_live_line_shows_the_calls_in_flight_and_stays_short() {
+        let clock = Instant::now();
+        let mut f = InFlight::default();
+        f.track(&started("A", Operation::Create));
+        f.track(&started("B", Operation::Delete));
+        f.track(&started("C", Operation::Read));
+        let line = f.line(clock);
+        assert!(
+            line.ends_with("… 2 in flight: create role \"a\", delete role \"b\""),
+            "{line}"
+        );
+        f.track(&Event::Succeeded {
+            id: "A".into(),
+            kind: ResourceKind::Role,
+            physical_name: "a".into(),
+            operation: Operation::Create,
+            elapsed_ms: 5,
+        });
+        assert!(f.line(clock).ends_with("1 in flight: delete role \"b\""));
+        for i in 0..20 {
+            f.track(&started(&format!("R{i}"), Operation::Update));
+        }
+        let line = f.line(clock);
+        assert_eq!(line.chars().count(), 120, "{line}");
+        assert!(line.ends_with('…'));
+        f.track(&Event::Failed {
+            id: "B".into(),
+            kind: ResourceKind::Role,
+            physical_name: "b".into(),
+            operation: Operation::Delete,
+            error: crate::provider::api::ProviderError::other("X", "y"),
+        });
+        assert!(!f.line(clock).contains("delete role"));
+    }
+}
