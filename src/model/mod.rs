@@ -16,6 +16,7 @@ mod repository;
 
 pub use app::{App, Handle, LogicalId, Node, NodeKind, NodeRef, Resource, Tags};
 pub use bucket::{AccessLog, ArtifactBucket, ArtifactBucketBuilder, Encryption};
+pub(crate) use build::action_env_json;
 pub use build::{
     BuildProject, BuildProjectBuilder, BuildSource, BuildSpec, Cache, ComputeType, EnvValue,
     EnvVar, Environment, EnvironmentType, Image, LocalCacheMode, Logs, Spec, VpcConfig,

@@ -646,3 +646,44 @@ fn a_project_without_source_needs_an_inline_buildspec() {
         ]
     );
 }
+
+/// A pipeline whose one build action passes `vars` as its environment variables.
+fn with_action_env(vars: Vec<(String, EnvValue)>) -> Vec<String> {
+    with_pipeline(fx(), |fx, b| {
+        let mut action = CodeBuild::new("Build", &fx.project).input(&Artifact::new("Src"));
+        for (name, value) in vars {
+            action = action.env(name, value);
+        }
+        b.stage(source(fx))
+            .stage(Stage::new("Build").action(action))
+    })
+}
+
+/// Bug 3: the variables' size was estimated (name + value + 40 per variable, in bytes), not
+/// measured on the JSON string synthesis puts in the action's configuration.
+#[test]
+fn bug3_action_env_size_is_the_rendered_json() {
+    const OVER: &str = "pipeline[ship].stages[1].actions[0].env \"20\": action configuration values have at most 1000 characters (the variables' JSON is longer)";
+    // 20 Parameter Store references: estimated at exactly 1000, rendered as 1161 characters
+    // (a PARAMETER_STORE entry carries 47 characters of JSON around its name and value).
+    let params = (0..20)
+        .map(|i| {
+            (
+                format!("V{i:02}"),
+                EnvValue::ParameterStore(format!("/p/{i:04}")),
+            )
+        })
+        .collect();
+    assert_eq!(with_action_env(params), [OVER]);
+    // Quotes double when escaped: 480 of them are 960 characters of JSON, estimated at 521.
+    let quotes = vec![("A".to_owned(), EnvValue::Plaintext("\"".repeat(480)))];
+    assert_eq!(
+        with_action_env(quotes),
+        [
+            "pipeline[ship].stages[1].actions[0].env \"1\": action configuration values have at most 1000 characters (the variables' JSON is longer)"
+        ]
+    );
+    // 900 'é' are 1800 bytes but 944 characters of JSON: the estimate refused what AWS accepts.
+    let accents = vec![("A".to_owned(), EnvValue::Plaintext("é".repeat(900)))];
+    assert_eq!(with_action_env(accents), Vec::<String>::new());
+}
