@@ -147,7 +147,7 @@ impl Problems {
         let mut tags = Tags::default();
         for (k, v) in raw {
             let field = format!("tags[{k}]");
-            if v.len() > TAG_VALUE_MAX {
+            if v.chars().count() > TAG_VALUE_MAX {
                 self.0.push(FieldProblem {
                     field: field.clone(),
                     value: Some(v.clone()),

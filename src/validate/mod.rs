@@ -441,7 +441,7 @@ impl<'a> Checker<'a> {
             self.push(format!("{at}.alarms"), g.alarms.len(), "at most 10 alarms");
         }
         for (i, a) in g.alarms.iter().enumerate() {
-            if a.is_empty() || a.len() > 255 {
+            if !(1..=255).contains(&a.chars().count()) {
                 self.push(
                     format!("{at}.alarms[{i}]"),
                     a,
@@ -717,7 +717,7 @@ impl<'a> Checker<'a> {
                     repository,
                     NodeKind::Repository,
                 );
-                if !(1..=256).contains(&branch.len()) {
+                if !(1..=256).contains(&branch.chars().count()) {
                     self.push(
                         format!("{aat}.branch"),
                         branch,

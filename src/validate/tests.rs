@@ -687,3 +687,42 @@ fn bug3_action_env_size_is_the_rendered_json() {
     let accents = vec![("A".to_owned(), EnvValue::Plaintext("é".repeat(900)))];
     assert_eq!(with_action_env(accents), Vec::<String>::new());
 }
+
+/// Bug 4: alarm and branch names were counted in bytes; AWS counts characters.
+#[test]
+fn bug4_alarm_and_branch_names_count_characters() {
+    let mut app = App::new("shop").unwrap();
+    let a = app.add(ServerApplication::builder().name("shop").build().unwrap());
+    app.add(
+        DeploymentGroup::builder()
+            .application(&a)
+            .name("g")
+            .alarm("é".repeat(255))
+            .alarm("é".repeat(256))
+            .build()
+            .unwrap(),
+    );
+    assert_eq!(
+        msgs(&app),
+        [format!(
+            "deployment_group[shop/g].alarms[1] {:?}: an alarm name has 1 to 255 characters",
+            "é".repeat(256)
+        )]
+    );
+    let branch = |b: String| {
+        with_pipeline(fx(), move |fx, p| {
+            p.stage(Stage::new("Source").action(
+                CodeCommitSource::new("Checkout", &fx.repo, b).output(&Artifact::new("Src")),
+            ))
+            .stage(build(fx))
+        })
+    };
+    assert_eq!(branch("é".repeat(256)), Vec::<String>::new());
+    assert_eq!(
+        branch("é".repeat(257)),
+        [format!(
+            "pipeline[ship].stages[0].actions[0].branch {:?}: a branch name has 1 to 256 characters",
+            "é".repeat(257)
+        )]
+    );
+}
