@@ -726,3 +726,43 @@ fn bug4_alarm_and_branch_names_count_characters() {
         )]
     );
 }
+
+/// Bug 8: a handle from another app resolved when that app had a resource of the same kind and
+/// name at the same index.
+#[test]
+fn bug8_a_foreign_handle_at_the_same_index_is_refused() {
+    let mut other = App::new("other").unwrap();
+    let foreign = other.add(
+        ArtifactBucket::builder()
+            .name("shop-artifacts")
+            .build()
+            .unwrap(),
+    );
+    let mut app = App::new("shop").unwrap();
+    app.add(
+        ArtifactBucket::builder()
+            .name("shop-artifacts")
+            .build()
+            .unwrap(),
+    );
+    let repo = app.add(Repository::builder().name("shop-api").build().unwrap());
+    let project = app.add(BuildProject::builder().name("shop-build").build().unwrap());
+    let p =
+        Pipeline::builder()
+            .name("ship")
+            .artifact_store(&foreign)
+            .stage(Stage::new("Source").action(
+                CodeCommitSource::new("Checkout", &repo, "main").output(&Artifact::new("Src")),
+            ))
+            .stage(
+                Stage::new("Build")
+                    .action(CodeBuild::new("Build", &project).input(&Artifact::new("Src"))),
+            )
+            .build()
+            .unwrap();
+    app.add(p);
+    assert_eq!(
+        msgs(&app),
+        ["pipeline[ship].artifact_store \"shop-artifacts\": must be a bucket added to this app"]
+    );
+}
