@@ -48,9 +48,12 @@ use pipewright::provider::aws::{AwsProvider, ClientOptions, Clients};
 #[allow(dead_code, unused_imports)]
 mod proxy;
 
-#[path = "../examples/reference.rs"]
+// The examples as the test tiers include them; only the reference is measured.
+#[path = "../tests/support/examples.rs"]
 #[allow(dead_code)]
-mod reference;
+mod examples;
+
+use examples::reference;
 
 const SIZES: [usize; 3] = [1, 10, 50];
 /// The sizes under `cargo test --all-targets`, which runs this binary without `--bench`: a quick

@@ -12,9 +12,12 @@ use std::time::Instant;
 
 use pipewright::model::App;
 
-#[path = "../examples/reference.rs"]
+// The examples as the test tiers include them; only the reference is measured.
+#[path = "../tests/support/examples.rs"]
 #[allow(dead_code)]
-mod reference;
+mod examples;
+
+use examples::reference;
 
 const SIZES: [usize; 4] = [1, 10, 100, 1000];
 const RUNS: usize = 5;

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{
     Application, ArtifactBucket, BuildProject, DeploymentConfigSpec, DeploymentGroupSpec,
@@ -163,6 +164,8 @@ pub(crate) mod private {
 /// typed [`Handle`]s.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct NodeRef {
+    /// The [`App`] that added the resource: indices and logical ids repeat across apps.
+    pub(crate) app: AppKey,
     pub(crate) index: usize,
     pub(crate) id: LogicalId,
     pub(crate) name: String,
@@ -234,6 +237,20 @@ impl<T> PartialEq for Handle<T> {
 
 impl<T> Eq for Handle<T> {}
 
+/// Which [`App`] a reference belongs to: unique per `App::new` in the process, shared by an
+/// app's clones (a clone holds the same resources at the same indices, so its handles mean the
+/// same things there).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct AppKey(u64);
+
+impl AppKey {
+    fn next() -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        // Only uniqueness matters, not any ordering with other memory.
+        Self(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
 /// An app: the unit of ownership. Every resource it holds is tagged `pipewright:app = <name>`.
 ///
 /// # Examples
@@ -246,6 +263,7 @@ impl<T> Eq for Handle<T> {}
 /// ```
 #[derive(Debug, Clone)]
 pub struct App {
+    key: AppKey,
     name: AppName,
     nodes: Vec<Node>,
     ids: Vec<LogicalId>,
@@ -258,6 +276,7 @@ impl App {
     /// When `name` breaks [`AppName::RULE`].
     pub fn new(name: impl Into<String>) -> Result<Self, NameError> {
         Ok(Self {
+            key: AppKey::next(),
             name: AppName::new(name)?,
             nodes: Vec::new(),
             ids: Vec::new(),
@@ -281,7 +300,12 @@ impl App {
         self.nodes.push(node);
         self.ids.push(id.clone());
         Handle {
-            node: NodeRef { index, id, name },
+            node: NodeRef {
+                app: self.key,
+                index,
+                id,
+                name,
+            },
             _kind: PhantomData,
         }
     }
@@ -297,9 +321,13 @@ impl App {
         self.ids.iter().zip(&self.nodes)
     }
 
-    /// The resource a reference points to, if it belongs to this app.
+    /// The resource a reference points to, if it belongs to this app. A handle returned by
+    /// another app's [`App::add`] never resolves, whatever this app holds at its index.
     #[must_use]
     pub fn resolve(&self, r: &NodeRef) -> Option<&Node> {
+        if r.app != self.key {
+            return None;
+        }
         match self.ids.get(r.index) {
             Some(id) if *id == r.id => self.nodes.get(r.index),
             _ => None,
@@ -378,5 +406,18 @@ mod tests {
         let h = a.add(Repository::builder().name("r").build().unwrap());
         assert!(a.owns(h.node()));
         assert!(!b.owns(h.node()));
+    }
+
+    /// Bug 8: a handle from another app resolved when that app had a resource with the same
+    /// logical id at the same index.
+    #[test]
+    fn bug8_foreign_handles_at_the_same_index_do_not_resolve() {
+        let mut a = App::new("a").unwrap();
+        let mut b = App::new("b").unwrap();
+        let h = a.add(Repository::builder().name("r").build().unwrap());
+        b.add(Repository::builder().name("r").build().unwrap());
+        assert!(a.owns(h.node()));
+        assert!(!b.owns(h.node()));
+        assert!(b.resolve(h.node()).is_none());
     }
 }

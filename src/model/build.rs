@@ -324,6 +324,25 @@ pub struct EnvVar {
     pub value: EnvValue,
 }
 
+/// The `EnvironmentVariables` configuration value of a CodeBuild action: the variables as the
+/// JSON array CodePipeline hands to CodeBuild.
+///
+/// Synthesis writes this string and validation measures it against AWS's 1000-character limit on
+/// configuration values, so the two cannot disagree.
+pub(crate) fn action_env_json(vars: &[EnvVar]) -> String {
+    let vars: Vec<serde_json::Value> = vars
+        .iter()
+        .map(|v| {
+            serde_json::json!({
+                "name": v.name.as_str(),
+                "value": v.value.value(),
+                "type": v.value.type_name(),
+            })
+        })
+        .collect();
+    serde_json::Value::Array(vars).to_string()
+}
+
 /// The build environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Environment {

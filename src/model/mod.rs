@@ -17,6 +17,7 @@ mod repository;
 
 pub use app::{App, Handle, LogicalId, Node, NodeRef, Resource, Tags};
 pub use bucket::{AccessLog, ArtifactBucket, ArtifactBucketBuilder, Encryption};
+pub(crate) use build::action_env_json;
 pub use build::{
     BuildProject, BuildProjectBuilder, BuildSource, BuildSpec, Cache, ComputeType, EnvValue,
     EnvVar, Environment, EnvironmentType, Image, LocalCacheMode, Logs, Spec, VpcConfig,
@@ -150,7 +151,7 @@ impl Problems {
         let mut tags = Tags::default();
         for (k, v) in raw {
             let field = format!("tags[{k}]");
-            if v.len() > TAG_VALUE_MAX {
+            if v.chars().count() > TAG_VALUE_MAX {
                 self.0.push(FieldProblem {
                     field: field.clone(),
                     value: Some(v.clone()),

@@ -22,8 +22,11 @@ fn chars_in(s: &str, extra: &str) -> bool {
         .all(|c| c.is_ascii_alphanumeric() || extra.contains(c))
 }
 
+/// Whether `s` has `min` to `max` characters. AWS states every name limit in (Unicode)
+/// characters, not UTF-8 bytes; for the ASCII-only names the two agree, for tag keys and the
+/// free-form part of ARNs they do not.
 fn len_in(s: &str, min: usize, max: usize) -> bool {
-    (min..=max).contains(&s.len())
+    (min..=max).contains(&s.chars().count())
 }
 
 macro_rules! name_type {
@@ -301,7 +304,7 @@ name_type!(
         && !s.starts_with("pipewright:")
 );
 
-/// The longest tag value AWS accepts.
+/// The longest tag value AWS accepts, in Unicode characters.
 pub const TAG_VALUE_MAX: usize = 256;
 
 #[cfg(test)]
@@ -400,5 +403,12 @@ mod tests {
         assert!(AppName::new("Shop").is_err());
         assert!(AppName::new("1shop").is_err());
         assert!("shop-2".parse::<AppName>().is_ok());
+    }
+
+    /// Bug 4: tag keys were counted in bytes; AWS counts Unicode characters.
+    #[test]
+    fn bug4_tag_keys_count_characters() {
+        assert!(TagKey::new("é".repeat(128)).is_ok());
+        assert!(TagKey::new("é".repeat(129)).is_err());
     }
 }

@@ -106,4 +106,24 @@ mod tests {
              tags[aws:x] \"aws:x\": 1 to 128 characters, not starting with 'aws:' or 'pipewright:' (reserved)"
         );
     }
+
+    /// Bug 4: tag values were counted in bytes; AWS counts Unicode characters.
+    #[test]
+    fn bug4_tag_values_count_characters() {
+        let with_value = |n: usize| {
+            Repository::builder()
+                .name("r")
+                .tag("team", "é".repeat(n))
+                .build()
+        };
+        assert!(with_value(256).is_ok());
+        let err = with_value(257).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "repository \"r\": tags[team] {:?}: a tag value has at most 256 characters",
+                "é".repeat(257)
+            )
+        );
+    }
 }

@@ -8,7 +8,7 @@ use super::cfn::*;
 use crate::model::{
     ActionKind, AppName, Arn, BucketRef, BuildSource, BuildSpec, Cache, ConfigRule,
     DesiredResource, DesiredSpec, Encryption, HealthyHosts, LogicalId, ResourceKind, RoleRef,
-    SourceFormat, TagFilter, Tags, Target, TrafficRouting,
+    SourceFormat, TagFilter, Tags, Target, TrafficRouting, action_env_json,
 };
 use crate::model::{ChangeDetection, RolePurpose, Statement};
 
@@ -457,14 +457,7 @@ pub(crate) fn render(app: &AppName, d: &DesiredResource<'_>) -> CfnResource {
                                 cfg.insert("ProjectName", refs.r(u));
                             }
                             if !env.is_empty() {
-                                let vars: Vec<Value> = env
-                                    .iter()
-                                    .map(|v| json!({"name": v.name.as_str(), "value": v.value.value(), "type": v.value.type_name()}))
-                                    .collect();
-                                cfg.insert(
-                                    "EnvironmentVariables",
-                                    Expr::Str(Value::Array(vars).to_string()),
-                                );
+                                cfg.insert("EnvironmentVariables", Expr::Str(action_env_json(env)));
                             }
                             if let Some(i) = primary_source.and_then(|i| a.inputs.get(i)) {
                                 cfg.insert("PrimarySource", i.as_str().into());

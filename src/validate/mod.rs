@@ -21,7 +21,7 @@ use crate::model::{
     Action, ActionKind, App, ArtifactBucket, BucketRef, BuildProject, BuildSource, BuildSpec,
     Cache, ComputePlatform, ConfigRef, ConfigRule, DeploymentConfigSpec, DeploymentGroupSpec,
     EnvVar, ExecutionMode, HealthyHosts, LogicalId, Node, NodeRef, Pipeline, PipelineType,
-    ResourceKind, RollbackEvent, Tags, Target, TrafficRouting,
+    ResourceKind, RollbackEvent, Tags, Target, TrafficRouting, action_env_json,
 };
 
 /// One broken rule.
@@ -96,6 +96,9 @@ pub fn check(app: &App) -> Vec<Violation> {
 
 /// AWS allows 50 tags per resource; pipewright adds two.
 const USER_TAGS_MAX: usize = 48;
+
+/// The longest value of an action's configuration map CodePipeline accepts, in characters.
+const ACTION_CONFIG_VALUE_MAX: usize = 1000;
 
 struct Checker<'a> {
     app: &'a App,
@@ -438,7 +441,7 @@ impl<'a> Checker<'a> {
             self.push(format!("{at}.alarms"), g.alarms.len(), "at most 10 alarms");
         }
         for (i, a) in g.alarms.iter().enumerate() {
-            if a.is_empty() || a.len() > 255 {
+            if !(1..=255).contains(&a.chars().count()) {
                 self.push(
                     format!("{at}.alarms[{i}]"),
                     a,
@@ -714,7 +717,7 @@ impl<'a> Checker<'a> {
                     repository,
                     ResourceKind::Repository,
                 );
-                if !(1..=256).contains(&branch.len()) {
+                if !(1..=256).contains(&branch.chars().count()) {
                     self.push(
                         format!("{aat}.branch"),
                         branch,
@@ -753,14 +756,10 @@ impl<'a> Checker<'a> {
                     );
                 }
                 self.env_vars(&format!("{aat}.env"), env);
-                if !env.is_empty() {
-                    let json_len: usize = env
-                        .iter()
-                        .map(|e| e.name.as_str().len() + e.value.value().len() + 40)
-                        .sum();
-                    if json_len > 1000 {
-                        self.push(format!("{aat}.env"), env.len(), "action configuration values have at most 1000 characters (the variables' JSON is longer)");
-                    }
+                // AWS counts the characters of the string synthesis renders, escapes included.
+                if !env.is_empty() && action_env_json(env).chars().count() > ACTION_CONFIG_VALUE_MAX
+                {
+                    self.push(format!("{aat}.env"), env.len(), "action configuration values have at most 1000 characters (the variables' JSON is longer)");
                 }
             }
             ActionKind::ManualApproval { url, comments, .. } => {

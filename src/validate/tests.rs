@@ -646,3 +646,123 @@ fn a_project_without_source_needs_an_inline_buildspec() {
         ]
     );
 }
+
+/// A pipeline whose one build action passes `vars` as its environment variables.
+fn with_action_env(vars: Vec<(String, EnvValue)>) -> Vec<String> {
+    with_pipeline(fx(), |fx, b| {
+        let mut action = CodeBuild::new("Build", &fx.project).input(&Artifact::new("Src"));
+        for (name, value) in vars {
+            action = action.env(name, value);
+        }
+        b.stage(source(fx))
+            .stage(Stage::new("Build").action(action))
+    })
+}
+
+/// Bug 3: the variables' size was estimated (name + value + 40 per variable, in bytes), not
+/// measured on the JSON string synthesis puts in the action's configuration.
+#[test]
+fn bug3_action_env_size_is_the_rendered_json() {
+    const OVER: &str = "pipeline[ship].stages[1].actions[0].env \"20\": action configuration values have at most 1000 characters (the variables' JSON is longer)";
+    // 20 Parameter Store references: estimated at exactly 1000, rendered as 1161 characters
+    // (a PARAMETER_STORE entry carries 47 characters of JSON around its name and value).
+    let params = (0..20)
+        .map(|i| {
+            (
+                format!("V{i:02}"),
+                EnvValue::ParameterStore(format!("/p/{i:04}")),
+            )
+        })
+        .collect();
+    assert_eq!(with_action_env(params), [OVER]);
+    // Quotes double when escaped: 480 of them are 960 characters of JSON, estimated at 521.
+    let quotes = vec![("A".to_owned(), EnvValue::Plaintext("\"".repeat(480)))];
+    assert_eq!(
+        with_action_env(quotes),
+        [
+            "pipeline[ship].stages[1].actions[0].env \"1\": action configuration values have at most 1000 characters (the variables' JSON is longer)"
+        ]
+    );
+    // 900 'é' are 1800 bytes but 944 characters of JSON: the estimate refused what AWS accepts.
+    let accents = vec![("A".to_owned(), EnvValue::Plaintext("é".repeat(900)))];
+    assert_eq!(with_action_env(accents), Vec::<String>::new());
+}
+
+/// Bug 4: alarm and branch names were counted in bytes; AWS counts characters.
+#[test]
+fn bug4_alarm_and_branch_names_count_characters() {
+    let mut app = App::new("shop").unwrap();
+    let a = app.add(ServerApplication::builder().name("shop").build().unwrap());
+    app.add(
+        DeploymentGroup::builder()
+            .application(&a)
+            .name("g")
+            .alarm("é".repeat(255))
+            .alarm("é".repeat(256))
+            .build()
+            .unwrap(),
+    );
+    assert_eq!(
+        msgs(&app),
+        [format!(
+            "deployment_group[shop/g].alarms[1] {:?}: an alarm name has 1 to 255 characters",
+            "é".repeat(256)
+        )]
+    );
+    let branch = |b: String| {
+        with_pipeline(fx(), move |fx, p| {
+            p.stage(Stage::new("Source").action(
+                CodeCommitSource::new("Checkout", &fx.repo, b).output(&Artifact::new("Src")),
+            ))
+            .stage(build(fx))
+        })
+    };
+    assert_eq!(branch("é".repeat(256)), Vec::<String>::new());
+    assert_eq!(
+        branch("é".repeat(257)),
+        [format!(
+            "pipeline[ship].stages[0].actions[0].branch {:?}: a branch name has 1 to 256 characters",
+            "é".repeat(257)
+        )]
+    );
+}
+
+/// Bug 8: a handle from another app resolved when that app had a resource of the same kind and
+/// name at the same index.
+#[test]
+fn bug8_a_foreign_handle_at_the_same_index_is_refused() {
+    let mut other = App::new("other").unwrap();
+    let foreign = other.add(
+        ArtifactBucket::builder()
+            .name("shop-artifacts")
+            .build()
+            .unwrap(),
+    );
+    let mut app = App::new("shop").unwrap();
+    app.add(
+        ArtifactBucket::builder()
+            .name("shop-artifacts")
+            .build()
+            .unwrap(),
+    );
+    let repo = app.add(Repository::builder().name("shop-api").build().unwrap());
+    let project = app.add(BuildProject::builder().name("shop-build").build().unwrap());
+    let p =
+        Pipeline::builder()
+            .name("ship")
+            .artifact_store(&foreign)
+            .stage(Stage::new("Source").action(
+                CodeCommitSource::new("Checkout", &repo, "main").output(&Artifact::new("Src")),
+            ))
+            .stage(
+                Stage::new("Build")
+                    .action(CodeBuild::new("Build", &project).input(&Artifact::new("Src"))),
+            )
+            .build()
+            .unwrap();
+    app.add(p);
+    assert_eq!(
+        msgs(&app),
+        ["pipeline[ship].artifact_store \"shop-artifacts\": must be a bucket added to this app"]
+    );
+}

@@ -1999,6 +1999,36 @@ pub(crate) const CASES: &[Case] = &[
         },
     },
     Case {
+        rule: "action: configuration length",
+        name: "Parameter Store variables whose JSON, not their estimate, passes 1000 characters",
+        app: || {
+            action_env(|mut a| {
+                for i in 0..20 {
+                    a = a.env(
+                        format!("V{i:02}"),
+                        EnvValue::ParameterStore(format!("/p/{i:04}")),
+                    );
+                }
+                a
+            })
+        },
+        expect: Invalid {
+            path: "pipeline[ship].stages[1].actions[0].env",
+            value: S("20"),
+            rule: "action configuration values have at most 1000 characters (the variables' JSON is longer)",
+        },
+    },
+    Case {
+        rule: "action: configuration length",
+        name: "action variable of quotes, doubled by JSON escapes",
+        app: || action_env(|a| a.env("A", EnvValue::Plaintext("\"".repeat(480)))),
+        expect: Invalid {
+            path: "pipeline[ship].stages[1].actions[0].env",
+            value: S("1"),
+            rule: "action configuration values have at most 1000 characters (the variables' JSON is longer)",
+        },
+    },
+    Case {
         rule: "action: approval",
         name: "comments of 501 characters",
         app: || approval(|a| a.comments("c".repeat(501))),

@@ -16,14 +16,14 @@
 //! an environment each test builds from nothing; `listener` is a loopback endpoint that counts
 //! connections and answers nothing, garbage, or `ExpiredToken`.
 
-#[path = "../localstack/harness.rs"]
-#[allow(dead_code)]
-mod harness;
+#[path = "../support/mod.rs"]
+mod support;
+
+pub(crate) use support::harness;
 
 mod child;
 pub(crate) mod corpus;
 mod environment;
-mod examples;
 mod listener;
 mod policies;
 mod refusals;

@@ -14,7 +14,7 @@ use pipewright::model::App;
 /// Every role of every example, with its problems (empty when it is sound).
 fn problems() -> Vec<(String, Vec<String>)> {
     let mut all = Vec::new();
-    for (example, app) in crate::examples::all() {
+    for (example, app) in crate::support::examples::apps() {
         let app = app.expect("examples build");
         let names = own_names(&app);
         for template in pipewright::synth::synthesize(&app).expect("examples synthesize") {
@@ -221,7 +221,7 @@ fn every_role_of_every_example_is_least_privilege_and_trusts_one_service() {
 /// Every role checked, with its number of permission statements.
 fn statement_counts() -> Vec<(String, usize)> {
     let mut out = Vec::new();
-    for (example, app) in crate::examples::all() {
+    for (example, app) in crate::support::examples::apps() {
         let app = app.expect("examples build");
         for template in pipewright::synth::synthesize(&app).expect("examples synthesize") {
             let json: Value = serde_json::from_str(&template.to_json()).expect("JSON templates");

@@ -2,13 +2,7 @@
 //! beside the fault tier's (`<target>/tmp/reliability/`); `scripts/reliability` puts them together.
 //! Only what every run repeats exactly goes in (no durations, no generated names).
 
-use std::path::PathBuf;
-
-fn write(name: &str, markdown: &str) {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("reliability");
-    std::fs::create_dir_all(&dir).expect("create the report directory");
-    std::fs::write(dir.join(format!("{name}.md")), markdown).expect("write a report section");
-}
+use crate::support::report::write;
 
 /// The corpus of invalid models, by rule.
 pub(crate) fn record_corpus() {

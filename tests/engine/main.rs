@@ -13,21 +13,10 @@ use pipewright::model::{App, ResourceKind};
 use pipewright::provider::api::{Operation, Provider};
 use pipewright::provider::fake::FakeProvider;
 
-#[path = "../../examples/reference.rs"]
-#[allow(dead_code)]
-pub(crate) mod reference;
+#[path = "../support/mod.rs"]
+mod support;
 
-#[path = "../../examples/ecs_blue_green.rs"]
-#[allow(dead_code)]
-pub(crate) mod ecs_blue_green;
-
-#[path = "../../examples/lambda_canary.rs"]
-#[allow(dead_code)]
-pub(crate) mod lambda_canary;
-
-#[path = "../../examples/multi_env.rs"]
-#[allow(dead_code)]
-pub(crate) mod multi_env;
+pub(crate) use support::examples::{lambda_canary, multi_env, reference};
 
 /// The account every test plans for.
 pub(crate) fn env() -> Env {
@@ -36,18 +25,7 @@ pub(crate) fn env() -> Env {
 
 /// Every example's app, by name.
 pub(crate) fn examples() -> Vec<(&'static str, App)> {
-    vec![
-        ("reference", reference::app().expect("the example builds")),
-        (
-            "ecs_blue_green",
-            ecs_blue_green::app().expect("the example builds"),
-        ),
-        (
-            "lambda_canary",
-            lambda_canary::app().expect("the example builds"),
-        ),
-        ("multi_env", multi_env::app().expect("the example builds")),
-    ]
+    support::examples::built()
 }
 
 /// The app's desired state, resolved for [`env`].

@@ -7,37 +7,11 @@ use std::time::Duration;
 use pipewright::engine::{self, ApplyOptions, Env, ResolvedApp, RetryPolicy};
 use pipewright::model::App;
 use pipewright::provider::api::Provider;
-use pipewright::provider::aws::{AwsProvider, ClientOptions, Clients};
 
 use crate::harness::{endpoint, unique};
 use crate::proxy::{Fault, FaultPlan, FaultProxy};
-
-#[path = "../../examples/reference.rs"]
-#[allow(dead_code)]
-mod reference;
-
-#[path = "../../examples/ecs_blue_green.rs"]
-#[allow(dead_code)]
-mod ecs_blue_green;
-
-#[path = "../../examples/lambda_canary.rs"]
-#[allow(dead_code)]
-mod lambda_canary;
-
-#[path = "../../examples/multi_env.rs"]
-#[allow(dead_code)]
-mod multi_env;
-
-/// Adds an example's resources to an app, every name prefixed.
-type AddExample = fn(&mut App, &str) -> Result<(), pipewright::model::BuildError>;
-
-/// Every example, by name.
-pub(crate) const EXAMPLES: [(&str, AddExample); 4] = [
-    ("reference", reference::add_reference),
-    ("ecs_blue_green", ecs_blue_green::add_ecs_blue_green),
-    ("lambda_canary", lambda_canary::add_lambda_canary),
-    ("multi_env", multi_env::add_multi_env),
-];
+use crate::support::aws::provider_at;
+use crate::support::examples::{self, AddExample, reference_app};
 
 /// Every kind of fault the proxy injects.
 pub(crate) const ALL_FAULTS: [Fault; 6] = [
@@ -61,21 +35,6 @@ pub(crate) fn quick_retries() -> RetryPolicy {
         max_delay: Duration::from_millis(500),
         max_attempts: 12,
     }
-}
-
-pub(crate) async fn provider_at(endpoint: &str) -> (Arc<dyn Provider>, Env) {
-    let clients = Clients::load(&ClientOptions::local(endpoint))
-        .await
-        .expect("emulator options name a region");
-    let aws = AwsProvider::new(clients).await.expect("sts answers");
-    let env = Env::new(aws.partition(), aws.region(), aws.account());
-    (Arc::new(aws), env)
-}
-
-pub(crate) fn reference_app(prefix: &str) -> App {
-    let mut app = App::new(prefix).expect("a valid app name");
-    reference::add_reference(&mut app, prefix).expect("valid names");
-    app
 }
 
 pub(crate) fn resolved(app: &App, env: &Env) -> ResolvedApp {
@@ -144,20 +103,24 @@ async fn converge_under_faults(example: &'static str, add: AddExample) {
 #[tokio::test]
 async fn every_example_applies_and_destroys_with_faults() {
     let mut runs = tokio::task::JoinSet::new();
-    for (example, add) in EXAMPLES {
-        runs.spawn(converge_under_faults(example, add));
+    for example in examples::ALL {
+        runs.spawn(converge_under_faults(example.name, example.add));
     }
     while let Some(done) = runs.join_next().await {
         if let Err(e) = done {
             std::panic::resume_unwind(e.into_panic());
         }
     }
-    let rows: Vec<_> = EXAMPLES
+    let rows: Vec<_> = examples::ALL
         .iter()
-        .flat_map(|(app, _)| {
+        .flat_map(|example| {
             FAULT_RUNS
                 .iter()
-                .map(|&(rate, seed)| crate::report::FaultRow { app, rate, seed })
+                .map(|&(rate, seed)| crate::report::FaultRow {
+                    app: example.name,
+                    rate,
+                    seed,
+                })
         })
         .collect();
     crate::report::record_faults(

@@ -4,9 +4,11 @@ use std::collections::BTreeSet;
 
 use pipewright::engine::{self, ApplyOptions};
 
-use crate::apply::{provider_at, quick_retries, reference_app, resolved};
+use crate::apply::{quick_retries, resolved};
 use crate::harness::{endpoint, unique};
 use crate::proxy::{FaultPlan, FaultProxy};
+use crate::support::aws::provider_at;
+use crate::support::examples::reference_app;
 
 /// How many times the race is run.
 const RACES: usize = 3;

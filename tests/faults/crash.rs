@@ -13,9 +13,11 @@ use pipewright::model::ResourceKind;
 use pipewright::provider::api::Provider;
 use tokio::process::{Child, Command};
 
-use crate::apply::{provider_at, quick_retries, reference_app, resolved};
+use crate::apply::{quick_retries, resolved};
 use crate::harness::{endpoint, unique};
 use crate::proxy::{FaultPlan, FaultProxy, splitmix};
+use crate::support::aws::provider_at;
+use crate::support::examples::reference_app;
 
 /// How many distinct kill points, and the seed that picks them.
 pub(crate) const CRASH_POINTS: usize = 24;

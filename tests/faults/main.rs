@@ -2,10 +2,10 @@
 //! server errors, dropped connections and latency between them and the emulator; `apply` killed
 //! mid-run; two applies at once. Each test writes its section of `RELIABILITY.md` once it passed.
 
-// The emulator harness is shared with the LocalStack tier; not every helper is used here.
-#[allow(dead_code)]
-#[path = "../localstack/harness.rs"]
-mod harness;
+#[path = "../support/mod.rs"]
+mod support;
+
+pub(crate) use support::harness;
 
 mod apply;
 mod concurrent;

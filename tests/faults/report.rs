@@ -2,18 +2,7 @@
 //! passed) into the target directory; `scripts/reliability` puts the sections together, and CI
 //! checks that the committed file matches, so the report cannot go stale.
 
-use std::path::PathBuf;
-
-/// Where sections are written: `<target>/tmp/reliability/`.
-pub(crate) fn section_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("reliability")
-}
-
-fn write(name: &str, markdown: &str) {
-    let dir = section_dir();
-    std::fs::create_dir_all(&dir).expect("create the report directory");
-    std::fs::write(dir.join(format!("{name}.md")), markdown).expect("write a report section");
-}
+use crate::support::report::write;
 
 /// One row of the fault table.
 pub(crate) struct FaultRow {

@@ -123,116 +123,126 @@ fn only_change<'a>(plan: &'a Value, action: &str) -> &'a Value {
 }
 
 /// Names of everything left in the emulator whose name starts with `prefix`, service by
-/// service (the tagging API is checked separately).
+/// service (the tagging API is checked separately). Every listing is read to its last page: a
+/// leftover on a later page is still a leftover.
 async fn leftovers(c: &Clients, prefix: &str) -> Vec<String> {
     let mut left = Vec::new();
-    let mine = |n: &str| n.starts_with(prefix);
-    let buckets = c.s3.list_buckets().send().await.expect("list buckets");
-    left.extend(
+    let mut keep = |what: &str, names: Vec<String>| {
+        left.extend(
+            names
+                .into_iter()
+                .filter(|n| n.starts_with(prefix))
+                .map(|n| format!("{what} {n}")),
+        );
+    };
+    let buckets = c.s3.list_buckets().into_paginator().items().send();
+    let buckets = buckets.try_collect().await.expect("list buckets");
+    keep(
+        "bucket",
         buckets
-            .buckets()
             .iter()
             .filter_map(|b| b.name())
-            .filter(|n| mine(n))
-            .map(|n| format!("bucket {n}")),
+            .map(str::to_owned)
+            .collect(),
     );
-    let roles = c
-        .iam
-        .list_roles()
-        .max_items(1000)
-        .send()
-        .await
-        .expect("list roles");
-    left.extend(
-        roles
-            .roles()
-            .iter()
-            .map(|r| r.role_name())
-            .filter(|n| mine(n))
-            .map(|n| format!("role {n}")),
+    let roles = c.iam.list_roles().into_paginator().items().send();
+    let roles = roles.try_collect().await.expect("list roles");
+    keep(
+        "role",
+        roles.iter().map(|r| r.role_name().to_owned()).collect(),
     );
     let repos = c
         .codecommit
         .list_repositories()
-        .send()
-        .await
-        .expect("list repositories");
-    left.extend(
+        .into_paginator()
+        .items()
+        .send();
+    let repos = repos.try_collect().await.expect("list repositories");
+    keep(
+        "repository",
         repos
-            .repositories()
             .iter()
             .filter_map(|r| r.repository_name())
-            .filter(|n| mine(n))
-            .map(|n| format!("repository {n}")),
+            .map(str::to_owned)
+            .collect(),
     );
-    let projects = c
-        .codebuild
-        .list_projects()
-        .send()
-        .await
-        .expect("list projects");
-    left.extend(
-        projects
-            .projects()
-            .iter()
-            .filter(|n| mine(n))
-            .map(|n| format!("project {n}")),
+    let projects = c.codebuild.list_projects().into_paginator().items().send();
+    keep(
+        "project",
+        projects.try_collect().await.expect("list projects"),
     );
     let apps = c
         .codedeploy
         .list_applications()
-        .send()
-        .await
-        .expect("list applications");
-    left.extend(
-        apps.applications()
-            .iter()
-            .filter(|n| mine(n))
-            .map(|n| format!("application {n}")),
+        .into_paginator()
+        .items()
+        .send();
+    keep(
+        "application",
+        apps.try_collect().await.expect("list applications"),
     );
     let configs = c
         .codedeploy
         .list_deployment_configs()
-        .send()
-        .await
-        .expect("list deployment configs");
-    left.extend(
+        .into_paginator()
+        .items()
+        .send();
+    keep(
+        "deployment config",
         configs
-            .deployment_configs_list()
-            .iter()
-            .filter(|n| mine(n))
-            .map(|n| format!("deployment config {n}")),
+            .try_collect()
+            .await
+            .expect("list deployment configs"),
     );
     let pipelines = c
         .codepipeline
         .list_pipelines()
-        .send()
-        .await
-        .expect("list pipelines");
-    left.extend(
+        .into_paginator()
+        .items()
+        .send();
+    let pipelines = pipelines.try_collect().await.expect("list pipelines");
+    keep(
+        "pipeline",
         pipelines
-            .pipelines()
             .iter()
             .filter_map(|p| p.name())
-            .filter(|n| mine(n))
-            .map(|n| format!("pipeline {n}")),
+            .map(str::to_owned)
+            .collect(),
     );
-    let rules = c
-        .eventbridge
-        .list_rules()
-        .name_prefix(prefix)
-        .send()
-        .await
-        .expect("list rules");
-    left.extend(
-        rules
-            .rules()
-            .iter()
-            .filter_map(|r| r.name())
-            .map(|n| format!("event rule {n}")),
+    // The EventBridge SDK has no paginator for ListRules: follow the token, a bounded number of
+    // times, and fail rather than report a partial list.
+    let mut rules = Vec::new();
+    let mut token = None;
+    for _ in 0..MAX_RULE_PAGES {
+        let page = c
+            .eventbridge
+            .list_rules()
+            .name_prefix(prefix)
+            .set_next_token(token)
+            .send()
+            .await
+            .expect("list rules");
+        rules.extend(
+            page.rules()
+                .iter()
+                .filter_map(|r| r.name())
+                .map(str::to_owned),
+        );
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            break;
+        }
+    }
+    assert!(
+        token.is_none(),
+        "more than {MAX_RULE_PAGES} pages of event rules under {prefix}"
     );
+    keep("event rule", rules);
     left
 }
+
+/// More pages of one prefix's event rules than any test makes (100 rules a page).
+const MAX_RULE_PAGES: usize = 100;
 
 /// The whole lifecycle of one example; `retained` names the buckets its destroy must keep.
 async fn lifecycle(short: &str, add: AddExample, retained: &[&str]) {

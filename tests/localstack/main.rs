@@ -8,24 +8,11 @@
 //! breaks one of these calls fails CI. `reconcile` drives the engine over the reference pipeline;
 //! `examples` drives every example through the CLI its program gets.
 
-mod harness;
+#[path = "../support/mod.rs"]
+mod support;
 
-// The examples, included as-is; each exposes an `add_…(app, prefix)` for unique names.
-#[path = "../../examples/reference.rs"]
-#[allow(dead_code)]
-pub(crate) mod reference;
-
-#[path = "../../examples/ecs_blue_green.rs"]
-#[allow(dead_code)]
-pub(crate) mod ecs_blue_green;
-
-#[path = "../../examples/lambda_canary.rs"]
-#[allow(dead_code)]
-pub(crate) mod lambda_canary;
-
-#[path = "../../examples/multi_env.rs"]
-#[allow(dead_code)]
-pub(crate) mod multi_env;
+pub(crate) use support::examples::{ecs_blue_green, lambda_canary, multi_env, reference};
+pub(crate) use support::harness;
 
 mod codebuild;
 mod codecommit;

@@ -12,20 +12,14 @@ use pipewright::provider::api::Provider;
 use pipewright::provider::aws::AwsProvider;
 
 use crate::harness::{clients, unique};
-use crate::{lambda_canary, reference};
+use crate::lambda_canary;
+use crate::support::aws::provider_with;
+use crate::support::examples::reference_app;
 
 async fn provider() -> (Arc<dyn Provider>, Env, pipewright::provider::aws::Clients) {
     let c = clients().await;
-    let aws = AwsProvider::new(c.clone()).await.expect("sts answers");
-    let env = Env::new(aws.partition(), aws.region(), aws.account());
-    (Arc::new(aws), env, c)
-}
-
-/// A reference pipeline whose every name is unique to this test.
-fn app(prefix: &str) -> App {
-    let mut app = App::new(prefix).expect("a valid app name");
-    reference::add_reference(&mut app, prefix).expect("valid names");
-    app
+    let (provider, env) = provider_with(c.clone()).await;
+    (provider, env, c)
 }
 
 fn index(desired: &ResolvedApp, kind: ResourceKind) -> usize {
@@ -64,7 +58,7 @@ async fn destroy(desired: &ResolvedApp, provider: &Arc<dyn Provider>) {
 async fn reference_lifecycle_converges_and_leaves_nothing_behind() {
     let (provider, env, c) = provider().await;
     let prefix = unique("rc");
-    let mut desired = engine::resolve(&app(&prefix).desired(), &env).expect("resolves");
+    let mut desired = engine::resolve(&reference_app(&prefix).desired(), &env).expect("resolves");
 
     // From nothing, then nothing left to do.
     let first = plan(&desired, &provider).await;
@@ -190,7 +184,7 @@ async fn reference_lifecycle_converges_and_leaves_nothing_behind() {
 async fn a_same_named_bucket_that_is_not_ours_is_left_untouched() {
     let (provider, env, c) = provider().await;
     let prefix = unique("cf");
-    let desired = engine::resolve(&app(&prefix).desired(), &env).expect("resolves");
+    let desired = engine::resolve(&reference_app(&prefix).desired(), &env).expect("resolves");
     let bucket = desired.resources[index(&desired, ResourceKind::Bucket)]
         .resource
         .physical_name
@@ -234,7 +228,7 @@ async fn a_same_named_bucket_that_is_not_ours_is_left_untouched() {
 async fn every_kind_updates_in_place_and_converges() {
     let (provider, env, _) = provider().await;
     let prefix = unique("up");
-    let mut desired = engine::resolve(&app(&prefix).desired(), &env).expect("resolves");
+    let mut desired = engine::resolve(&reference_app(&prefix).desired(), &env).expect("resolves");
     apply(&plan(&desired, &provider).await, &provider, false).await;
 
     let tagged = |desired: &mut ResolvedApp, add: bool| {
@@ -401,7 +395,7 @@ impl aws_sdk_s3::config::Intercept for Calls {
 async fn a_no_op_plan_makes_at_most_two_calls_per_resource() {
     let (provider, env, _) = provider().await;
     let prefix = unique("np");
-    let desired = engine::resolve(&app(&prefix).desired(), &env).expect("resolves");
+    let desired = engine::resolve(&reference_app(&prefix).desired(), &env).expect("resolves");
     apply(&plan(&desired, &provider).await, &provider, false).await;
 
     // A fresh provider, as each CLI command makes; its STS call is not the plan's.

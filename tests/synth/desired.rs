@@ -2,7 +2,7 @@
 
 use pipewright::model::*;
 
-use crate::examples::reference;
+use crate::support::examples::reference;
 
 fn roles<'a>(d: &'a Desired<'a>) -> Vec<(&'a str, &'a Role)> {
     d.resources

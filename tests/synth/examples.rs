@@ -1,23 +1,9 @@
-//! Snapshots of the examples' templates and graphs (the example programs are included as-is).
+//! Snapshots of the examples' templates and graphs.
 
 use pipewright::model::App;
 use pipewright::synth::{self, GraphFormat};
 
-#[path = "../../examples/reference.rs"]
-#[allow(dead_code)]
-pub(crate) mod reference;
-
-#[path = "../../examples/ecs_blue_green.rs"]
-#[allow(dead_code)]
-mod ecs_blue_green;
-
-#[path = "../../examples/lambda_canary.rs"]
-#[allow(dead_code)]
-mod lambda_canary;
-
-#[path = "../../examples/multi_env.rs"]
-#[allow(dead_code)]
-mod multi_env;
+use crate::support::examples::{ecs_blue_green, lambda_canary, multi_env, reference};
 
 fn check(name: &str, app: &App) {
     let templates = synth::synthesize(app).expect("examples synthesize");

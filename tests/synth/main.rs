@@ -1,6 +1,9 @@
 //! Synthesis tier: snapshots of every example's template and graph, the laws of synthesis as
 //! property tests, splitting under CloudFormation's limits, and the CLI's `synth`.
 
+#[path = "../support/mod.rs"]
+mod support;
+
 mod desired;
 mod examples;
 mod laws;

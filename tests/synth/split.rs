@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use pipewright::model::App;
 use pipewright::synth;
 
-use crate::examples::reference::add_reference;
+use crate::support::examples::reference::add_reference;
 
 #[test]
 fn a_thousand_pipelines_split_into_independent_templates() {

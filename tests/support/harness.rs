@@ -1,4 +1,4 @@
-//! The emulator every test in this tier talks to, started once per test run.
+//! The emulator every emulator-backed test talks to, started once per test run.
 //!
 //! With `AWS_ENDPOINT_URL` set, tests use that endpoint (an emulator someone already runs).
 //! Otherwise the bundled LocalStack is started on a free loopback port, in this repository's
