@@ -34,7 +34,7 @@ pub(crate) fn add_lambda_canary(app: &mut App, prefix: &str) -> Result<(), Build
                 EnvValue::ParameterStore(format!("/ci/{prefix}/signing-profile")),
             )
             .buildspec(
-                Spec::new()
+                InlineBuildSpec::new()
                     .build(["make package", "make test"])
                     .post_build(["./ci/publish-version.sh > appspec.yml"])
                     .artifacts(["appspec.yml"]),

@@ -25,7 +25,7 @@ pub(crate) fn add_multi_env(app: &mut App, prefix: &str) -> Result<(), BuildErro
     let build = app.add(
         BuildProject::builder()
             .name(format!("{prefix}-build"))
-            .buildspec(Spec::new().build(["make release"]).artifacts([
+            .buildspec(InlineBuildSpec::new().build(["make release"]).artifacts([
                 "appspec.yml",
                 "scripts/**/*",
                 "dist/**/*",
@@ -42,7 +42,7 @@ pub(crate) fn add_multi_env(app: &mut App, prefix: &str) -> Result<(), BuildErro
         BuildProject::builder()
             .name(format!("{prefix}-integration-tests"))
             .buildspec(
-                Spec::new()
+                InlineBuildSpec::new()
                     .build(["make integration-test TARGET=staging"])
                     .report("integration", "reports/*.xml", "JUNITXML"),
             )

@@ -22,7 +22,7 @@ pub(crate) fn add_reference(app: &mut App, prefix: &str) -> Result<(), BuildErro
             .name(format!("{prefix}-artifacts-0001"))
             .build()?,
     );
-    let spec = Spec::new()
+    let spec = InlineBuildSpec::new()
         .install(["curl -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal"])
         .build(["cargo build --release --locked", "cargo test --release --locked -- -Z unstable-options --format junit > unit.xml || cargo test --release --locked"])
         .report("unit-tests", "unit.xml", "JUNITXML")

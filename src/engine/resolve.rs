@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use crate::model::{Desired, DesiredSpec, ResourceKind};
+use crate::model::{Definition, Desired, ResourceKind};
 use crate::provider::api::{Resource, group_address};
 
 /// Where resources live: the values of `AWS::Partition`, `AWS::Region` and `AWS::AccountId`.
@@ -101,7 +101,7 @@ pub fn resolve(desired: &Desired<'_>, env: &Env) -> Result<ResolvedApp, ResolveE
         }
         .value(raw)?;
         let physical_name = match &d.spec {
-            DesiredSpec::DeploymentGroup { group, .. } => {
+            Definition::DeploymentGroup { group, .. } => {
                 group_address(&group.application_name, &d.physical_name)
             }
             _ => d.physical_name.clone(),
@@ -114,7 +114,7 @@ pub fn resolve(desired: &Desired<'_>, env: &Env) -> Result<ResolvedApp, ResolveE
                 properties,
             },
             depends_on: d.depends_on.iter().map(ToString::to_string).collect(),
-            retain: matches!(&d.spec, DesiredSpec::Bucket(b) if b.retain_on_destroy),
+            retain: matches!(&d.spec, Definition::Bucket(b) if b.retain_on_destroy),
         });
     }
     Ok(ResolvedApp {

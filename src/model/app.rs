@@ -6,8 +6,8 @@ use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{
-    Application, ArtifactBucket, BuildProject, DeploymentConfigSpec, DeploymentGroupSpec,
-    NameError, Pipeline, Repository, ResourceKind,
+    Application, ArtifactBucket, BuildProject, NameError, Pipeline, Repository, ResourceKind,
+    StoredDeploymentConfig, StoredDeploymentGroup,
     names::{AppName, TagKey},
 };
 
@@ -96,9 +96,9 @@ pub enum Node {
     /// A CodeDeploy application.
     Application(Application),
     /// A custom CodeDeploy deployment configuration.
-    DeploymentConfig(DeploymentConfigSpec),
+    DeploymentConfig(StoredDeploymentConfig),
     /// A CodeDeploy deployment group.
-    DeploymentGroup(DeploymentGroupSpec),
+    DeploymentGroup(StoredDeploymentGroup),
     /// A CodePipeline pipeline.
     Pipeline(Pipeline),
 }
@@ -361,14 +361,14 @@ impl App {
         }
     }
 
-    pub(crate) fn group(&self, r: &NodeRef) -> Option<&DeploymentGroupSpec> {
+    pub(crate) fn group(&self, r: &NodeRef) -> Option<&StoredDeploymentGroup> {
         match self.resolve(r) {
             Some(Node::DeploymentGroup(x)) => Some(x),
             _ => None,
         }
     }
 
-    pub(crate) fn config(&self, r: &NodeRef) -> Option<&DeploymentConfigSpec> {
+    pub(crate) fn config(&self, r: &NodeRef) -> Option<&StoredDeploymentConfig> {
         match self.resolve(r) {
             Some(Node::DeploymentConfig(x)) => Some(x),
             _ => None,

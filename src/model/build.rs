@@ -27,7 +27,7 @@ pub enum BuildSource {
 /// An inline buildspec, typed. Serialized as JSON, which CodeBuild reads as YAML.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[must_use]
-pub struct Spec {
+pub struct InlineBuildSpec {
     /// Commands of the phases `install`, `pre_build`, `build` and `post_build`, by phase.
     pub phases: BTreeMap<&'static str, Vec<String>>,
     /// Files (globs) that make up the output artifact.
@@ -38,7 +38,7 @@ pub struct Spec {
     pub reports: BTreeMap<String, (String, String)>,
 }
 
-impl Spec {
+impl InlineBuildSpec {
     /// An empty buildspec.
     pub fn new() -> Self {
         Self::default()
@@ -140,7 +140,7 @@ pub enum BuildSpec {
     /// A path in the source (such as `buildspec.yml`).
     File(String),
     /// An inline, typed buildspec.
-    Inline(Spec),
+    Inline(InlineBuildSpec),
 }
 
 impl Default for BuildSpec {
@@ -149,8 +149,8 @@ impl Default for BuildSpec {
     }
 }
 
-impl From<Spec> for BuildSpec {
-    fn from(s: Spec) -> Self {
+impl From<InlineBuildSpec> for BuildSpec {
+    fn from(s: InlineBuildSpec) -> Self {
         Self::Inline(s)
     }
 }
@@ -536,7 +536,7 @@ impl BuildProjectBuilder {
         self
     }
 
-    /// The buildspec: a [`Spec`] inline, or [`BuildSpec::File`].
+    /// The buildspec: a [`InlineBuildSpec`] inline, or [`BuildSpec::File`].
     pub fn buildspec(mut self, spec: impl Into<BuildSpec>) -> Self {
         self.buildspec = spec.into();
         if let BuildSpec::Inline(s) = &self.buildspec {
@@ -705,7 +705,7 @@ mod tests {
 
     #[test]
     fn inline_spec_renders_json_buildspec() {
-        let s = Spec::new()
+        let s = InlineBuildSpec::new()
             .build(["cargo build --release"])
             .post_build(["cargo test"])
             .artifacts(["target/release/app", "appspec.yml"])
@@ -730,7 +730,7 @@ mod tests {
     fn reports_in_spec_turn_on_report_permissions() {
         let p = BuildProject::builder()
             .name("p1")
-            .buildspec(Spec::new().report("r", "x.xml", "JUNITXML"))
+            .buildspec(InlineBuildSpec::new().report("r", "x.xml", "JUNITXML"))
             .build()
             .unwrap();
         assert!(p.test_reports);

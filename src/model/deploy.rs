@@ -246,7 +246,7 @@ pub enum ConfigRule {
 /// A custom deployment configuration, as stored in the app (platform erased).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct DeploymentConfigSpec {
+pub struct StoredDeploymentConfig {
     /// The configuration name (every field of a configuration forces replacement).
     pub name: DeploymentConfigName,
     /// The compute platform.
@@ -258,7 +258,7 @@ pub struct DeploymentConfigSpec {
 /// A custom deployment configuration for platform `P`.
 #[derive(Debug, Clone)]
 pub struct DeploymentConfig<P: Platform> {
-    spec: DeploymentConfigSpec,
+    spec: StoredDeploymentConfig,
     _p: PhantomData<P>,
 }
 
@@ -274,7 +274,7 @@ fn config<P: Platform>(name: String, rule: ConfigRule) -> Result<DeploymentConfi
     let raw = name.clone();
     let name = p.parse("name", name, DeploymentConfigName::new);
     let value = name.map(|name| DeploymentConfig {
-        spec: DeploymentConfigSpec {
+        spec: StoredDeploymentConfig {
             name,
             platform: P::PLATFORM,
             rule,
@@ -500,7 +500,7 @@ pub struct AutoRollback {
 /// A deployment group, as stored in the app (platform erased).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct DeploymentGroupSpec {
+pub struct StoredDeploymentGroup {
     /// The application it belongs to.
     pub application: NodeRef,
     /// The application's name (copied for naming and ARNs).
@@ -524,7 +524,7 @@ pub struct DeploymentGroupSpec {
 /// A deployment group on platform `P`.
 #[derive(Debug, Clone)]
 pub struct DeploymentGroup<P: Platform> {
-    spec: DeploymentGroupSpec,
+    spec: StoredDeploymentGroup,
     _p: PhantomData<P>,
 }
 
@@ -552,7 +552,7 @@ impl<P: Platform> DeploymentGroup<P> {
 
     /// The platform-erased description.
     #[must_use]
-    pub fn spec(&self) -> &DeploymentGroupSpec {
+    pub fn spec(&self) -> &StoredDeploymentGroup {
         &self.spec
     }
 }
@@ -680,7 +680,7 @@ impl<P: Platform> DeploymentGroupBuilder<P> {
         let tags = p.tags(self.tags);
         let value = match (self.application, name, target) {
             (Some(application), Some(name), Some(target)) => Some(DeploymentGroup {
-                spec: DeploymentGroupSpec {
+                spec: StoredDeploymentGroup {
                     application_name: application.name.clone(),
                     application,
                     name,

@@ -8,8 +8,8 @@ use super::app::{App, LogicalId, Node, NodeRef};
 use super::kind::{ArnScope, ResourceKind, render_arn};
 use super::{
     Action, ActionKind, Application, ArtifactBucket, BucketRef, BuildProject, BuildSource, Cache,
-    ChangeDetection, ComputePlatform, ConfigRef, DeploymentConfigSpec, DeploymentGroupSpec,
-    Encryption, EnvValue, KmsKeyArn, Pipeline, PipelineName, Repository, RoleArn, SourceFormat,
+    ChangeDetection, ComputePlatform, ConfigRef, Encryption, EnvValue, KmsKeyArn, Pipeline,
+    PipelineName, Repository, RoleArn, SourceFormat, StoredDeploymentConfig, StoredDeploymentGroup,
     Target,
 };
 
@@ -177,7 +177,7 @@ pub struct EventRule {
 
 /// What a desired resource is, with everything needed to render or compare it.
 #[derive(Debug, Clone)]
-pub enum Spec<'a> {
+pub enum Definition<'a> {
     /// A repository.
     Repository(&'a Repository),
     /// An artifact bucket.
@@ -203,11 +203,11 @@ pub enum Spec<'a> {
     /// A CodeDeploy application.
     Application(&'a Application),
     /// A custom deployment configuration.
-    DeploymentConfig(&'a DeploymentConfigSpec),
+    DeploymentConfig(&'a StoredDeploymentConfig),
     /// A deployment group.
     DeploymentGroup {
         /// The group.
-        group: &'a DeploymentGroupSpec,
+        group: &'a StoredDeploymentGroup,
         /// Its application.
         application: LogicalId,
         /// Its configuration: a predefined name, or a custom one by logical id and name.
@@ -278,7 +278,7 @@ pub struct DesiredResource<'a> {
     /// Logical ids of the resources that must exist first, sorted.
     pub depends_on: Vec<LogicalId>,
     /// What it is.
-    pub spec: Spec<'a>,
+    pub spec: Definition<'a>,
 }
 
 /// The desired state of an app.
@@ -441,7 +441,7 @@ fn env_statements(vars: &[&EnvValue], out: &mut Vec<Statement>) {
 
 /// The configuration a group deploys with: its own (predefined or the app's custom one), else
 /// its platform's default. The group's template and its pipeline's role both take it from here.
-fn resolved_config(app: &App, g: &DeploymentGroupSpec) -> ResolvedConfig {
+fn resolved_config(app: &App, g: &StoredDeploymentGroup) -> ResolvedConfig {
     match &g.config {
         Some(ConfigRef::Predefined(n)) => ResolvedConfig::Predefined(n),
         Some(ConfigRef::Custom(r)) => ResolvedConfig::Custom(
@@ -454,7 +454,7 @@ fn resolved_config(app: &App, g: &DeploymentGroupSpec) -> ResolvedConfig {
     }
 }
 
-fn group_arn(g: &DeploymentGroupSpec) -> Arn {
+fn group_arn(g: &StoredDeploymentGroup) -> Arn {
     Arn::of(
         ResourceKind::DeploymentGroup,
         &format!("{}/{}", g.application_name, g.name),
@@ -559,7 +559,7 @@ impl<'a> Expander<'a> {
         kind: ResourceKind,
         physical_name: String,
         deps: BTreeSet<LogicalId>,
-        spec: Spec<'a>,
+        spec: Definition<'a>,
     ) {
         self.out.push(DesiredResource {
             id,
@@ -583,7 +583,7 @@ impl<'a> Expander<'a> {
             ResourceKind::Role,
             name,
             BTreeSet::new(),
-            Spec::Role(Role {
+            Definition::Role(Role {
                 purpose,
                 principal,
                 statements,
@@ -601,7 +601,7 @@ impl<'a> Expander<'a> {
                         ResourceKind::Repository,
                         r.name.to_string(),
                         BTreeSet::new(),
-                        Spec::Repository(r),
+                        Definition::Repository(r),
                     );
                 }
                 Node::Bucket(b) => {
@@ -610,14 +610,14 @@ impl<'a> Expander<'a> {
                         ResourceKind::Bucket,
                         b.name.to_string(),
                         BTreeSet::new(),
-                        Spec::Bucket(b),
+                        Definition::Bucket(b),
                     );
                     self.push(
                         LogicalId::derive("BucketPolicy", &[b.name.as_str()]),
                         ResourceKind::BucketPolicy,
                         b.name.to_string(),
                         BTreeSet::from([id.clone()]),
-                        Spec::BucketPolicy { bucket: id.clone() },
+                        Definition::BucketPolicy { bucket: id.clone() },
                     );
                 }
                 Node::Project(p) => self.project(id, p),
@@ -628,7 +628,7 @@ impl<'a> Expander<'a> {
                         ResourceKind::DeploymentConfig,
                         c.name.to_string(),
                         BTreeSet::new(),
-                        Spec::DeploymentConfig(c),
+                        Definition::DeploymentConfig(c),
                     );
                 }
                 Node::DeploymentGroup(g) => self.group(id, g),
@@ -778,7 +778,7 @@ impl<'a> Expander<'a> {
             ResourceKind::Project,
             p.name.to_string(),
             deps,
-            Spec::Project {
+            Definition::Project {
                 project: p,
                 role,
                 repository,
@@ -795,12 +795,12 @@ impl<'a> Expander<'a> {
             ResourceKind::Application,
             a.name.to_string(),
             BTreeSet::new(),
-            Spec::Application(a),
+            Definition::Application(a),
         );
         if a.service_role.is_some() {
             return;
         }
-        let groups: Vec<&DeploymentGroupSpec> = app
+        let groups: Vec<&StoredDeploymentGroup> = app
             .nodes()
             .iter()
             .filter_map(|n| match n {
@@ -988,7 +988,7 @@ impl<'a> Expander<'a> {
         );
     }
 
-    fn group(&mut self, id: &LogicalId, g: &'a DeploymentGroupSpec) {
+    fn group(&mut self, id: &LogicalId, g: &'a StoredDeploymentGroup) {
         let app = self.app;
         let mut deps = BTreeSet::from([g.application.id.clone()]);
         let config = resolved_config(app, g);
@@ -1011,7 +1011,7 @@ impl<'a> Expander<'a> {
             ResourceKind::DeploymentGroup,
             g.name.to_string(),
             deps,
-            Spec::DeploymentGroup {
+            Definition::DeploymentGroup {
                 group: g,
                 application: g.application.id.clone(),
                 config,
@@ -1099,7 +1099,7 @@ impl<'a> Expander<'a> {
             ResourceKind::Pipeline,
             p.name.to_string(),
             deps,
-            Spec::Pipeline {
+            Definition::Pipeline {
                 pipeline: p,
                 role,
                 store: (
@@ -1163,7 +1163,7 @@ impl<'a> Expander<'a> {
                 ResourceKind::EventRule,
                 name,
                 deps,
-                Spec::EventRule(EventRule {
+                Definition::EventRule(EventRule {
                     repository: repository.id.clone(),
                     repository_name: repo.name.to_string(),
                     branch: branch.to_owned(),

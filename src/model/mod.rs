@@ -20,19 +20,19 @@ pub use bucket::{AccessLog, ArtifactBucket, ArtifactBucketBuilder, Encryption};
 pub(crate) use build::action_env_json;
 pub use build::{
     BuildProject, BuildProjectBuilder, BuildSource, BuildSpec, Cache, ComputeType, EnvValue,
-    EnvVar, Environment, EnvironmentType, Image, LocalCacheMode, Logs, Spec, VpcConfig,
+    EnvVar, Environment, EnvironmentType, Image, InlineBuildSpec, LocalCacheMode, Logs, VpcConfig,
 };
 pub use deploy::{
     Application, AutoRollback, CodeDeployActionPlatform, ComputePlatform, ConfigRef, ConfigRule,
-    DeployApplication, DeployApplicationBuilder, DeployConfig, DeploymentConfig,
-    DeploymentConfigSpec, DeploymentGroup, DeploymentGroupBuilder, DeploymentGroupSpec, Ecs,
-    EcsApplication, EcsTarget, HealthyHosts, Lambda, LambdaApplication, LambdaTarget, Platform,
-    RollbackEvent, Server, ServerApplication, ServerTarget, TagFilter, Target, TrafficPlatform,
-    TrafficRouting,
+    DeployApplication, DeployApplicationBuilder, DeployConfig, DeploymentConfig, DeploymentGroup,
+    DeploymentGroupBuilder, Ecs, EcsApplication, EcsTarget, HealthyHosts, Lambda,
+    LambdaApplication, LambdaTarget, Platform, RollbackEvent, Server, ServerApplication,
+    ServerTarget, StoredDeploymentConfig, StoredDeploymentGroup, TagFilter, Target,
+    TrafficPlatform, TrafficRouting,
 };
 pub use expand::{
-    Arn, Desired, DesiredResource, EventRule, Principal, ResolvedConfig, Role, RolePurpose,
-    RoleRef, Spec as DesiredSpec, Statement, Used,
+    Arn, Definition, Desired, DesiredResource, EventRule, Principal, ResolvedConfig, Role,
+    RolePurpose, RoleRef, Statement, Used,
 };
 pub use kind::{
     ArnFormat, ArnScope, KindInfo, KindRules, ResourceKind, TAG_APP, TAG_ID, render_arn,
@@ -43,10 +43,10 @@ pub use names::{
     RepositoryName, RoleArn, StageName, TAG_VALUE_MAX, TagKey, TopicArn, VariableName,
 };
 pub use pipeline::{
-    Action, ActionCategory, ActionKind, ActionSpec, Artifact, BucketRef, ChangeDetection,
-    CodeBuild, CodeCommitSource, CodeDeploy, DisabledTransition, EcsBlueGreenDeploy, ExecutionMode,
+    Action, ActionCategory, ActionKind, Artifact, BucketRef, ChangeDetection, CodeBuild,
+    CodeCommitSource, CodeDeploy, DisabledTransition, EcsBlueGreenDeploy, ExecutionMode,
     ManualApproval, Pipeline, PipelineBuilder, PipelineType, S3Deploy, S3Source, SourceFormat,
-    Stage, StageDecl, Variable,
+    Stage, StageDecl, UncheckedAction, Variable,
 };
 pub use repository::{Repository, RepositoryBuilder};
 

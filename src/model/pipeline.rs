@@ -168,7 +168,7 @@ pub enum ActionKind {
 /// An action as handed to [`Stage::action`], before its names are checked.
 #[derive(Debug, Clone)]
 #[must_use]
-pub struct ActionSpec {
+pub struct UncheckedAction {
     name: String,
     run_order: u32,
     kind: ActionKind,
@@ -179,7 +179,7 @@ pub struct ActionSpec {
     topic: Option<String>,
 }
 
-impl ActionSpec {
+impl UncheckedAction {
     fn new(name: impl Into<String>, kind: ActionKind) -> Self {
         Self {
             name: name.into(),
@@ -219,8 +219,8 @@ macro_rules! common_action_methods {
             }
         }
 
-        impl From<$ty> for ActionSpec {
-            fn from(a: $ty) -> ActionSpec {
+        impl From<$ty> for UncheckedAction {
+            fn from(a: $ty) -> UncheckedAction {
                 a.0
             }
         }
@@ -230,7 +230,7 @@ macro_rules! common_action_methods {
 /// A CodeCommit source action.
 #[derive(Debug, Clone)]
 #[must_use]
-pub struct CodeCommitSource(ActionSpec);
+pub struct CodeCommitSource(UncheckedAction);
 common_action_methods!(CodeCommitSource);
 
 impl CodeCommitSource {
@@ -240,7 +240,7 @@ impl CodeCommitSource {
         repository: &Handle<Repository>,
         branch: impl Into<String>,
     ) -> Self {
-        Self(ActionSpec::new(
+        Self(UncheckedAction::new(
             name,
             ActionKind::CodeCommitSource {
                 repository: repository.node().clone(),
@@ -277,7 +277,7 @@ impl CodeCommitSource {
 /// An S3 source action.
 #[derive(Debug, Clone)]
 #[must_use]
-pub struct S3Source(ActionSpec);
+pub struct S3Source(UncheckedAction);
 common_action_methods!(S3Source);
 
 impl S3Source {
@@ -287,7 +287,7 @@ impl S3Source {
         bucket: &Handle<ArtifactBucket>,
         key: impl Into<String>,
     ) -> Self {
-        Self(ActionSpec::new(
+        Self(UncheckedAction::new(
             name,
             ActionKind::S3Source {
                 bucket: BucketRef::App(bucket.node().clone()),
@@ -315,13 +315,13 @@ impl S3Source {
 /// A CodeBuild build or test action.
 #[derive(Debug, Clone)]
 #[must_use]
-pub struct CodeBuild(ActionSpec);
+pub struct CodeBuild(UncheckedAction);
 common_action_methods!(CodeBuild);
 
 impl CodeBuild {
     /// Runs `project` as a build action.
     pub fn new(name: impl Into<String>, project: &Handle<BuildProject>) -> Self {
-        Self(ActionSpec::new(
+        Self(UncheckedAction::new(
             name,
             ActionKind::CodeBuild {
                 project: project.node().clone(),
@@ -372,13 +372,13 @@ impl CodeBuild {
 /// A manual approval action.
 #[derive(Debug, Clone)]
 #[must_use]
-pub struct ManualApproval(ActionSpec);
+pub struct ManualApproval(UncheckedAction);
 common_action_methods!(ManualApproval);
 
 impl ManualApproval {
     /// Waits for someone to approve.
     pub fn new(name: impl Into<String>) -> Self {
-        Self(ActionSpec::new(
+        Self(UncheckedAction::new(
             name,
             ActionKind::ManualApproval {
                 topic: None,
@@ -414,7 +414,7 @@ impl ManualApproval {
 /// An S3 deploy action.
 #[derive(Debug, Clone)]
 #[must_use]
-pub struct S3Deploy(ActionSpec);
+pub struct S3Deploy(UncheckedAction);
 common_action_methods!(S3Deploy);
 
 impl S3Deploy {
@@ -429,7 +429,7 @@ impl S3Deploy {
     }
 
     fn to(name: impl Into<String>, bucket: BucketRef) -> Self {
-        Self(ActionSpec::new(
+        Self(UncheckedAction::new(
             name,
             ActionKind::S3Deploy {
                 bucket,
@@ -458,7 +458,7 @@ impl S3Deploy {
 /// A CodeDeploy action to a server or Lambda deployment group.
 #[derive(Debug, Clone)]
 #[must_use]
-pub struct CodeDeploy(ActionSpec);
+pub struct CodeDeploy(UncheckedAction);
 common_action_methods!(CodeDeploy);
 
 impl CodeDeploy {
@@ -468,7 +468,7 @@ impl CodeDeploy {
         name: impl Into<String>,
         group: &Handle<DeploymentGroup<P>>,
     ) -> Self {
-        Self(ActionSpec::new(
+        Self(UncheckedAction::new(
             name,
             ActionKind::CodeDeploy {
                 group: group.node().clone(),
@@ -486,13 +486,13 @@ impl CodeDeploy {
 /// A CodeDeploy blue/green action to an ECS deployment group.
 #[derive(Debug, Clone)]
 #[must_use]
-pub struct EcsBlueGreenDeploy(ActionSpec);
+pub struct EcsBlueGreenDeploy(UncheckedAction);
 common_action_methods!(EcsBlueGreenDeploy);
 
 impl EcsBlueGreenDeploy {
     /// Deploys to an ECS group.
     pub fn new(name: impl Into<String>, group: &Handle<DeploymentGroup<Ecs>>) -> Self {
-        Self(ActionSpec::new(
+        Self(UncheckedAction::new(
             name,
             ActionKind::EcsBlueGreen {
                 group: group.node().clone(),
@@ -539,7 +539,7 @@ impl EcsBlueGreenDeploy {
 #[must_use]
 pub struct Stage {
     name: String,
-    actions: Vec<ActionSpec>,
+    actions: Vec<UncheckedAction>,
 }
 
 impl Stage {
@@ -552,7 +552,7 @@ impl Stage {
     }
 
     /// Appends an action.
-    pub fn action(mut self, a: impl Into<ActionSpec>) -> Self {
+    pub fn action(mut self, a: impl Into<UncheckedAction>) -> Self {
         self.actions.push(a.into());
         self
     }
@@ -890,7 +890,7 @@ impl PipelineBuilder {
     }
 }
 
-fn check_action(p: &mut Problems, at: &str, a: ActionSpec) -> Option<Action> {
+fn check_action(p: &mut Problems, at: &str, a: UncheckedAction) -> Option<Action> {
     let name = p.parse(format!("{at}.name"), a.name, ActionName::new);
     let inputs: Vec<_> = a
         .inputs
@@ -986,7 +986,7 @@ mod tests {
                 .unwrap(),
         );
         let built = Artifact::new("Built");
-        let spec: ActionSpec = EcsBlueGreenDeploy::new("Deploy", &g)
+        let spec: UncheckedAction = EcsBlueGreenDeploy::new("Deploy", &g)
             .task_definition(&built, "taskdef.json")
             .appspec(&built, "appspec.yaml")
             .into();

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::model::{Desired, DesiredSpec, Pipeline, Used};
+use crate::model::{Definition, Desired, Pipeline, Used};
 
 /// A graph output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -26,7 +26,7 @@ fn flows<'a>(d: &'a Desired<'a>) -> Vec<Flow<'a>> {
     d.resources
         .iter()
         .filter_map(|r| match &r.spec {
-            DesiredSpec::Pipeline { pipeline, uses, .. } => Some((pipeline, uses)),
+            Definition::Pipeline { pipeline, uses, .. } => Some((pipeline, uses)),
             _ => None,
         })
         .enumerate()

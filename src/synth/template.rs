@@ -6,9 +6,9 @@ use serde_json::{Value, json};
 
 use super::cfn::*;
 use crate::model::{
-    ActionKind, AppName, Arn, BucketRef, BuildSource, BuildSpec, Cache, ConfigRule,
-    DesiredResource, DesiredSpec, Encryption, HealthyHosts, LogicalId, ResourceKind, RoleRef,
-    SourceFormat, TagFilter, Tags, Target, TrafficRouting, action_env_json,
+    ActionKind, AppName, Arn, BucketRef, BuildSource, BuildSpec, Cache, ConfigRule, Definition,
+    DesiredResource, Encryption, HealthyHosts, LogicalId, ResourceKind, RoleRef, SourceFormat,
+    TagFilter, Tags, Target, TrafficRouting, action_env_json,
 };
 use crate::model::{ChangeDetection, RolePurpose, Statement};
 
@@ -125,13 +125,13 @@ pub(crate) fn render(app: &AppName, d: &DesiredResource<'_>) -> CfnResource {
     let mut metadata = Metadata::default();
     let mut deletion = None;
     let properties = match &d.spec {
-        DesiredSpec::Repository(r) => Properties::Repository(RepositoryProps {
+        Definition::Repository(r) => Properties::Repository(RepositoryProps {
             repository_name: r.name.to_string(),
             repository_description: r.description.clone(),
             kms_key_id: r.kms_key.as_ref().map(ToString::to_string),
             tags: tags(app, &d.id, &r.tags),
         }),
-        DesiredSpec::Bucket(b) => {
+        Definition::Bucket(b) => {
             // Only the checkov checks that apply to CloudFormation buckets and can fail here are
             // skipped, each with why (checkov 3.3.30 has no CloudFormation check for SSE-KMS,
             // replication or CodePipeline/CodeBuild customer keys).
@@ -184,7 +184,7 @@ pub(crate) fn render(app: &AppName, d: &DesiredResource<'_>) -> CfnResource {
                 tags: tags(app, &d.id, &b.tags),
             }))
         }
-        DesiredSpec::BucketPolicy { bucket } => {
+        Definition::BucketPolicy { bucket } => {
             let arn = refs.att(bucket, "Arn");
             Properties::BucketPolicy(BucketPolicyProps {
                 bucket: refs.r(bucket),
@@ -207,7 +207,7 @@ pub(crate) fn render(app: &AppName, d: &DesiredResource<'_>) -> CfnResource {
                 },
             })
         }
-        DesiredSpec::Project {
+        Definition::Project {
             project: p,
             role,
             repository,
@@ -293,12 +293,12 @@ pub(crate) fn render(app: &AppName, d: &DesiredResource<'_>) -> CfnResource {
                 tags: tags(app, &d.id, &p.tags),
             }))
         }
-        DesiredSpec::Application(a) => Properties::Application(ApplicationProps {
+        Definition::Application(a) => Properties::Application(ApplicationProps {
             application_name: a.name.to_string(),
             compute_platform: a.platform.as_str(),
             tags: tags(app, &d.id, &a.tags),
         }),
-        DesiredSpec::DeploymentConfig(c) => {
+        Definition::DeploymentConfig(c) => {
             let (hosts, traffic) = match c.rule {
                 ConfigRule::MinimumHealthyHosts(HealthyHosts::Count(n)) => {
                     (Some(json!({"Type": "HOST_COUNT", "Value": n})), None)
@@ -335,7 +335,7 @@ pub(crate) fn render(app: &AppName, d: &DesiredResource<'_>) -> CfnResource {
                 traffic_routing_config: traffic,
             })
         }
-        DesiredSpec::DeploymentGroup {
+        Definition::DeploymentGroup {
             group: g,
             application,
             config,
@@ -406,7 +406,7 @@ pub(crate) fn render(app: &AppName, d: &DesiredResource<'_>) -> CfnResource {
             }
             Properties::DeploymentGroup(Box::new(props))
         }
-        DesiredSpec::Pipeline {
+        Definition::Pipeline {
             pipeline: p,
             role,
             store,
@@ -601,7 +601,7 @@ pub(crate) fn render(app: &AppName, d: &DesiredResource<'_>) -> CfnResource {
                 tags: tags(app, &d.id, &p.tags),
             }))
         }
-        DesiredSpec::Role(role) => {
+        Definition::Role(role) => {
             for s in &role.statements {
                 if let Some(reason) = s.wildcard_reason {
                     metadata.wildcards.insert(s.sid, reason);
@@ -641,7 +641,7 @@ pub(crate) fn render(app: &AppName, d: &DesiredResource<'_>) -> CfnResource {
                 tags: tags(app, &d.id, &crate::model::Tags::default()),
             })
         }
-        DesiredSpec::EventRule(rule) => {
+        Definition::EventRule(rule) => {
             let repo_arn = refs.att(&rule.repository, "Arn");
             refs.0.insert(rule.pipeline.to_string());
             Properties::EventRule(EventRuleProps {

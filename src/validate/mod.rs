@@ -19,9 +19,9 @@ use std::fmt;
 
 use crate::model::{
     Action, ActionKind, App, ArtifactBucket, BucketRef, BuildProject, BuildSource, BuildSpec,
-    Cache, ComputePlatform, ConfigRef, ConfigRule, DeploymentConfigSpec, DeploymentGroupSpec,
-    EnvVar, ExecutionMode, HealthyHosts, LogicalId, Node, NodeRef, Pipeline, PipelineType,
-    ResourceKind, RollbackEvent, Tags, Target, TrafficRouting, action_env_json,
+    Cache, ComputePlatform, ConfigRef, ConfigRule, EnvVar, ExecutionMode, HealthyHosts, LogicalId,
+    Node, NodeRef, Pipeline, PipelineType, ResourceKind, RollbackEvent, StoredDeploymentConfig,
+    StoredDeploymentGroup, Tags, Target, TrafficRouting, action_env_json,
 };
 
 /// One broken rule.
@@ -358,7 +358,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn config(&mut self, at: &str, c: &DeploymentConfigSpec) {
+    fn config(&mut self, at: &str, c: &StoredDeploymentConfig) {
         match c.rule {
             ConfigRule::MinimumHealthyHosts(HealthyHosts::FleetPercent(p)) => {
                 self.range(at, "minimum_healthy_hosts.fleet_percent", Some(p), 0, 99);
@@ -396,7 +396,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn group(&mut self, at: &str, g: &DeploymentGroupSpec) {
+    fn group(&mut self, at: &str, g: &StoredDeploymentGroup) {
         if let Some(Node::Application(a)) = self.reference(
             format!("{at}.application"),
             &g.application,

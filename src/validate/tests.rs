@@ -635,7 +635,7 @@ fn a_project_without_source_needs_an_inline_buildspec() {
         BuildProject::builder()
             .name("p2")
             .no_source()
-            .buildspec(Spec::new().build(["make"]))
+            .buildspec(InlineBuildSpec::new().build(["make"]))
             .build()
             .unwrap(),
     );

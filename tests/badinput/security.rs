@@ -30,7 +30,7 @@ pub(crate) fn secrets_app(name: &str) -> Result<App, BuildError> {
     let project = app.add(
         BuildProject::builder()
             .name(format!("{name}-build"))
-            .buildspec(Spec::new().build(["make"]))
+            .buildspec(InlineBuildSpec::new().build(["make"]))
             .env("STAGE", EnvValue::Plaintext("prod".into()))
             .env("DB_PASSWORD", EnvValue::ParameterStore(PARAMETER.into()))
             .env("API_TOKEN", EnvValue::SecretsManager(SECRET.into()))

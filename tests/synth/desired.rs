@@ -8,7 +8,7 @@ fn roles<'a>(d: &'a Desired<'a>) -> Vec<(&'a str, &'a Role)> {
     d.resources
         .iter()
         .filter_map(|r| match &r.spec {
-            DesiredSpec::Role(role) => Some((r.id.as_str(), role)),
+            Definition::Role(role) => Some((r.id.as_str(), role)),
             _ => None,
         })
         .collect()
