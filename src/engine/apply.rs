@@ -11,45 +11,22 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Serialize;
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 
 use super::EngineError;
 use super::diff::{Change, ReplaceStrategy, changed_fields, forced_by};
 use super::plan::{Mode, Plan, delete_rank, plan_destroy};
 use super::resolve::ResolvedApp;
+use super::retry::{RetryPolicy, retry};
 use crate::model::ResourceKind;
 use crate::provider::api::{
     ErrorClass, FieldChange, Operation, Owner, Provider, ProviderError, Resource, kind_word,
     serialize_kind,
 };
-
-/// How long to keep retrying calls that fail "not authorized" just after a role change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// The most time spent retrying one call (about two minutes by default: how long IAM
-    /// changes take to reach every service).
-    pub budget: Duration,
-    /// The first delay, doubled after each attempt.
-    pub first_delay: Duration,
-    /// The longest delay between two attempts.
-    pub max_delay: Duration,
-    /// The most attempts of one call, whatever the delays.
-    pub max_attempts: u32,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            budget: Duration::from_secs(120),
-            first_delay: Duration::from_secs(1),
-            max_delay: Duration::from_secs(15),
-            max_attempts: 40,
-        }
-    }
-}
 
 /// Receives progress events; called from the executor's tasks, so it must be quick.
 pub type EventSink = Arc<dyn Fn(&Event) + Send + Sync>;
@@ -370,10 +347,8 @@ async fn call(
         operation,
     });
     let start = Instant::now();
-    let mut delay = options.retry.first_delay;
-    let mut attempt = 1;
-    let result = loop {
-        let r = match step {
+    let attempt = || async {
+        match step {
             Step::Create(r) => match provider.create(r).await {
                 Err(e) if e.class == ErrorClass::AlreadyExists => take_over(provider, r, e).await,
                 other => other,
@@ -384,29 +359,20 @@ async fn call(
                 Err(e) if e.class == ErrorClass::NotFound => Ok(()),
                 other => other,
             },
-        };
-        match r {
-            Err(e)
-                if e.is_retryable()
-                    && attempt < options.retry.max_attempts
-                    && start.elapsed() + delay <= options.retry.budget =>
-            {
-                options.emit(Event::Retrying {
-                    id: id.to_owned(),
-                    kind,
-                    physical_name: name.to_owned(),
-                    operation,
-                    attempt,
-                    delay_ms: millis(delay),
-                    error: e,
-                });
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(options.retry.max_delay);
-                attempt += 1;
-            }
-            other => break other,
         }
     };
+    let result = retry(&options.retry, attempt, |r| {
+        options.emit(Event::Retrying {
+            id: id.to_owned(),
+            kind,
+            physical_name: name.to_owned(),
+            operation,
+            attempt: r.attempt,
+            delay_ms: millis(r.delay),
+            error: r.error.clone(),
+        });
+    })
+    .await;
     match &result {
         Ok(()) => options.emit(Event::Succeeded {
             id: id.to_owned(),
@@ -849,4 +815,72 @@ pub async fn destroy(
 ) -> Result<Report, EngineError> {
     let plan = plan_destroy(app, desired, provider, options.concurrency).await?;
     Ok(apply(&plan, provider, options).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Env, resolve};
+    use crate::model::{App, Repository};
+    use crate::provider::fake::{Failure, FakeProvider};
+
+    /// A one-repository app, planned against a fresh fake.
+    async fn one_repository() -> (Arc<FakeProvider>, Arc<dyn Provider>, Plan) {
+        let mut app = App::new("shop").expect("a valid app name");
+        app.add(
+            Repository::builder()
+                .name("shop-api")
+                .build()
+                .expect("a valid repository"),
+        );
+        let desired = resolve(
+            &app.desired(),
+            &Env::new("aws", "eu-west-1", "123456789012"),
+        )
+        .expect("the app resolves");
+        let fake = Arc::new(FakeProvider::new());
+        let provider: Arc<dyn Provider> = fake.clone();
+        let plan = super::super::plan(&desired, &provider, 8)
+            .await
+            .expect("the fake answers");
+        (fake, provider, plan)
+    }
+
+    /// Bug 6: the budget was measured on the std clock while the delays slept on tokio's, so
+    /// with paused time (or any clock tokio drives) the budget never ran out and only the
+    /// attempt cap ended the retries.
+    #[tokio::test(start_paused = true)]
+    async fn bug_6_retry_budget_is_measured_on_tokio_time() {
+        let (fake, provider, plan) = one_repository().await;
+        fake.inject(
+            Failure::new(ProviderError::new(
+                ErrorClass::Retryable,
+                "AccessDeniedException",
+                "not authorized",
+            ))
+            .on(Operation::Create)
+            .times(usize::MAX),
+        );
+        let policy = RetryPolicy {
+            budget: Duration::from_secs(120),
+            first_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(15),
+            max_attempts: u32::MAX,
+        };
+        let started = tokio::time::Instant::now();
+        let report = tokio::time::timeout(
+            Duration::from_secs(3600),
+            apply(&plan, &provider, &ApplyOptions::default().retry(policy)),
+        )
+        .await
+        .expect("retries stop once the budget is spent, in tokio's time");
+        assert!(
+            started.elapsed() <= policy.budget,
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(report.with_status("failed").count(), 1, "{report}");
+        // Delays of 1, 2, 4 and 8 s, then 15 s each, fit 11 times in 120 s: 12 attempts.
+        assert_eq!(fake.count(Operation::Create), 12);
+    }
 }

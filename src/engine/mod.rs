@@ -37,10 +37,10 @@ mod diff;
 mod limits;
 mod plan;
 mod resolve;
+mod retry;
 
 pub use apply::{
-    ApplyOptions, Event, EventSink, Outcome, Report, RetryPolicy, Status, apply, destroy,
-    step_count,
+    ApplyOptions, Event, EventSink, Outcome, Report, Status, apply, destroy, step_count,
 };
 pub use diff::{Change, KindRules, ReplaceStrategy, changed_fields, diff, normalize, rules};
 pub use limits::{ROLE_POLICY_MAX, check_limits, check_limits_in, partition_of, policy_chars};
@@ -49,6 +49,7 @@ pub use plan::{
     build_destroy_plan, build_plan, delete_rank, plan, plan_destroy, waves,
 };
 pub use resolve::{Env, ResolveError, ResolvedApp, ResolvedResource, resolve};
+pub use retry::{RetryPolicy, Retrying, retry};
 
 use crate::model::ResourceKind;
 use crate::provider::api::{ProviderError, kind_word};
