@@ -8,7 +8,7 @@
 //! the old half of a create-then-delete replacement, everything in a destroy plan) run after
 //! every create and update succeeded, users before what they use.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -437,13 +437,48 @@ fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
+/// Why a node is skipped: the first of its dependencies that failed, was skipped or is in
+/// conflict.
+fn skip_reason(node: &Node, nodes: &[Node], state: &[State], outcomes: &[Outcome]) -> String {
+    let Some(&d) = node.deps.iter().find(|&&d| state[d] == State::Blocked) else {
+        return "a resource it depends on did not finish".into();
+    };
+    let dep = &outcomes[nodes[d].outcome];
+    let why = match dep.status {
+        Status::Failed { .. } => "failed",
+        Status::Conflict { .. } => "is in conflict",
+        _ => "was skipped",
+    };
+    format!(
+        "depends on {} \"{}\", which {why}",
+        kind_word(dep.kind),
+        dep.physical_name
+    )
+}
+
 /// Runs nodes in dependency order with at most `concurrency` in flight; fills their outcomes.
+///
+/// Each node counts its unfinished dependencies; a node whose count reaches zero joins the
+/// queue of ready nodes, and a node that fails, is skipped or is in conflict skips what depends
+/// on it. So the scheduler looks at each node and each dependency a bounded number of times,
+/// whatever the order of completions: it returns that number of looks, the measure of its own
+/// work.
 async fn run(
     nodes: &[Node],
     outcomes: &mut [Outcome],
     provider: &Arc<dyn Provider>,
     options: &ApplyOptions,
-) {
+) -> usize {
+    let mut visits = 0;
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
+    let mut unfinished: Vec<usize> = Vec::with_capacity(nodes.len());
+    for (i, node) in nodes.iter().enumerate() {
+        visits += 1;
+        for &d in &node.deps {
+            dependents[d].push(i);
+        }
+        unfinished.push(node.deps.len());
+    }
     // A node without steps is a conflict (see `schedule`): what depends on it is skipped.
     let mut state: Vec<State> = nodes
         .iter()
@@ -455,61 +490,60 @@ async fn run(
             }
         })
         .collect();
+    let mut ready: VecDeque<usize> = (0..nodes.len())
+        .filter(|&i| state[i] == State::Waiting && unfinished[i] == 0)
+        .collect();
+    // Nodes that are blocked and whose dependents have not been skipped yet.
+    let mut blocked: Vec<usize> = (0..nodes.len())
+        .filter(|&i| state[i] == State::Blocked)
+        .rev()
+        .collect();
     let mut set: JoinSet<Finished> = JoinSet::new();
     loop {
-        // Settle skips (they cascade) and start what is ready, until nothing moves.
-        let mut moved = true;
-        while moved {
-            moved = false;
-            for i in 0..nodes.len() {
+        // Skips cascade: a skipped node blocks its own dependents in turn.
+        while let Some(b) = blocked.pop() {
+            for &i in dependents[b].iter().rev() {
+                visits += 1;
                 if state[i] != State::Waiting {
                     continue;
                 }
-                if let Some(&d) = nodes[i].deps.iter().find(|&&d| state[d] == State::Blocked) {
-                    let dep = &outcomes[nodes[d].outcome];
-                    let why = match dep.status {
-                        Status::Failed { .. } => "failed",
-                        Status::Conflict { .. } => "is in conflict",
-                        _ => "was skipped",
-                    };
-                    let reason = format!(
-                        "depends on {} \"{}\", which {why}",
-                        kind_word(dep.kind),
-                        dep.physical_name
-                    );
-                    let o = &mut outcomes[nodes[i].outcome];
-                    options.emit(Event::Skipped {
-                        id: o.id.clone(),
-                        kind: o.kind,
-                        physical_name: o.physical_name.clone(),
-                        reason: reason.clone(),
-                    });
-                    o.status = Status::Skipped { reason };
-                    state[i] = State::Blocked;
-                    moved = true;
-                    continue;
-                }
-                let ready = nodes[i].deps.iter().all(|&d| state[d] == State::Succeeded);
-                if ready && set.len() < options.concurrency {
-                    state[i] = State::Running;
-                    moved = true;
-                    let o = &outcomes[nodes[i].outcome];
-                    let id = o.id.clone();
-                    let steps = nodes[i].steps.clone();
-                    let p = Arc::clone(provider);
-                    let opts = options.clone();
-                    set.spawn(async move {
-                        let start = Instant::now();
-                        for step in &steps {
-                            let who = step.who(&id);
-                            if let Err(e) = call(p.as_ref(), step, who, &opts).await {
-                                return (i, Err((step.operation(), e)), start.elapsed());
-                            }
-                        }
-                        (i, Ok(()), start.elapsed())
-                    });
-                }
+                visits += nodes[i].deps.len();
+                let reason = skip_reason(&nodes[i], nodes, &state, outcomes);
+                let o = &mut outcomes[nodes[i].outcome];
+                options.emit(Event::Skipped {
+                    id: o.id.clone(),
+                    kind: o.kind,
+                    physical_name: o.physical_name.clone(),
+                    reason: reason.clone(),
+                });
+                o.status = Status::Skipped { reason };
+                state[i] = State::Blocked;
+                blocked.push(i);
             }
+        }
+        while set.len() < options.concurrency {
+            let Some(i) = ready.pop_front() else { break };
+            visits += 1;
+            // Skipped since it became ready? Only its dependencies skip it, and they all
+            // succeeded; still, never start a node twice.
+            if state[i] != State::Waiting {
+                continue;
+            }
+            state[i] = State::Running;
+            let id = outcomes[nodes[i].outcome].id.clone();
+            let steps = nodes[i].steps.clone();
+            let p = Arc::clone(provider);
+            let opts = options.clone();
+            set.spawn(async move {
+                let start = Instant::now();
+                for step in &steps {
+                    let who = step.who(&id);
+                    if let Err(e) = call(p.as_ref(), step, who, &opts).await {
+                        return (i, Err((step.operation(), e)), start.elapsed());
+                    }
+                }
+                (i, Ok(()), start.elapsed())
+            });
         }
         let Some(joined) = set.join_next().await else {
             break;
@@ -522,10 +556,18 @@ async fn run(
                 Ok(()) => {
                     o.status = Status::Done;
                     state[i] = State::Succeeded;
+                    for &j in &dependents[i] {
+                        visits += 1;
+                        unfinished[j] -= 1;
+                        if unfinished[j] == 0 && state[j] == State::Waiting {
+                            ready.push_back(j);
+                        }
+                    }
                 }
                 Err((operation, error)) => {
                     o.status = Status::Failed { operation, error };
                     state[i] = State::Blocked;
+                    blocked.push(i);
                 }
             }
         }
@@ -548,6 +590,7 @@ async fn run(
             State::Succeeded | State::Blocked => {}
         }
     }
+    visits
 }
 
 /// A delete waiting for phase two, with what orders it against the others.
@@ -557,6 +600,42 @@ struct Delete {
     in_model: bool,
     id: String,
     depends_on: Vec<String>,
+}
+
+/// Each delete's dependencies, by index, sorted: the deletes of its users when both are in the
+/// model, else the deletes of a lower rank. Indexed by id, so a destroy of the whole model costs
+/// its dependencies, not every pair of deletes.
+fn delete_order(deletes: &[Delete]) -> Vec<Vec<usize>> {
+    let mut in_model: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, d) in deletes.iter().enumerate().filter(|(_, d)| d.in_model) {
+        in_model.entry(d.id.as_str()).or_default().push(i);
+    }
+    let outside: Vec<usize> = (0..deletes.len())
+        .filter(|&j| !deletes[j].in_model)
+        .collect();
+    let mut deps: Vec<Vec<usize>> = vec![Vec::new(); deletes.len()];
+    for (j, user) in deletes.iter().enumerate().filter(|(_, d)| d.in_model) {
+        for used in &user.depends_on {
+            for &i in in_model.get(used.as_str()).into_iter().flatten() {
+                if i != j {
+                    deps[i].push(j);
+                }
+            }
+        }
+    }
+    for (i, d) in deletes.iter().enumerate() {
+        let by_rank = |j: &usize| *j != i && deletes[*j].rank < d.rank;
+        if d.in_model {
+            deps[i].extend(outside.iter().copied().filter(by_rank));
+        } else {
+            deps[i].extend((0..deletes.len()).filter(by_rank));
+        }
+    }
+    for d in &mut deps {
+        d.sort_unstable();
+        d.dedup();
+    }
+    deps
 }
 
 /// The step that moves deployment group `g` from configuration `from` to `to`.
@@ -750,23 +829,11 @@ pub async fn apply(plan: &Plan, provider: &Arc<dyn Provider>, options: &ApplyOpt
     });
     // Users are deleted before what they use: exactly by the model's dependencies when both
     // are in the model, else by kind.
-    let second: Vec<Node> = deletes
-        .iter()
-        .enumerate()
-        .map(|(i, d)| Node {
-            deps: deletes
-                .iter()
-                .enumerate()
-                .filter(|&(j, other)| {
-                    j != i
-                        && if d.in_model && other.in_model {
-                            other.depends_on.contains(&d.id)
-                        } else {
-                            other.rank < d.rank
-                        }
-                })
-                .map(|(j, _)| j)
-                .collect(),
+    let second: Vec<Node> = delete_order(&deletes)
+        .into_iter()
+        .zip(&deletes)
+        .map(|(deps, d)| Node {
+            deps,
             ..d.node.clone()
         })
         .collect();
@@ -844,6 +911,80 @@ mod tests {
             .await
             .expect("the fake answers");
         (fake, provider, plan)
+    }
+
+    /// A chain of `n` creates of repositories, each depending on the one before, with its
+    /// outcomes.
+    fn chain(n: usize) -> (Vec<Node>, Vec<Outcome>) {
+        let name = |i: usize| format!("repo-{i:04}");
+        let nodes = (0..n)
+            .map(|i| Node {
+                outcome: i,
+                steps: vec![Step::Create(Resource {
+                    id: format!("Repo{i}"),
+                    kind: ResourceKind::Repository,
+                    physical_name: name(i),
+                    properties: serde_json::json!({ "RepositoryName": name(i) }),
+                })],
+                deps: i.checked_sub(1).into_iter().collect(),
+            })
+            .collect();
+        let outcomes = (0..n)
+            .map(|i| Outcome {
+                id: format!("Repo{i}"),
+                kind: ResourceKind::Repository,
+                physical_name: name(i),
+                change: "create",
+                status: Status::Done,
+                elapsed_ms: 0,
+            })
+            .collect();
+        (nodes, outcomes)
+    }
+
+    /// Bug 7: the scheduler rescanned every node after each completion, so a chain of n
+    /// resources cost it about n² looks; counting unfinished dependencies makes it n + edges.
+    #[tokio::test]
+    async fn bug_7_scheduler_work_grows_with_nodes_and_edges() {
+        let n = 300;
+        let (nodes, mut outcomes) = chain(n);
+        let edges: usize = nodes.iter().map(|d| d.deps.len()).sum();
+        let fake = Arc::new(FakeProvider::new());
+        let provider: Arc<dyn Provider> = fake.clone();
+        let visits = run(&nodes, &mut outcomes, &provider, &ApplyOptions::default()).await;
+        assert!(outcomes.iter().all(|o| o.status == Status::Done));
+        assert_eq!(fake.count(Operation::Create), n);
+        let calls = fake.calls();
+        assert!(calls.windows(2).all(|w| w[0].name < w[1].name), "in order");
+        // Rescanning looked at every node after each completion: 180,300 looks here.
+        assert!(
+            visits <= 2 * (n + edges),
+            "{visits} visits for {n} nodes and {edges} edges"
+        );
+
+        // A failure at the head skips the whole chain, each node once, in order.
+        let (nodes, mut outcomes) = chain(n);
+        let fake = Arc::new(FakeProvider::new());
+        fake.inject(Failure::new(ProviderError::other("InternalError", "boom")));
+        let provider: Arc<dyn Provider> = fake.clone();
+        let visits = run(&nodes, &mut outcomes, &provider, &ApplyOptions::default()).await;
+        assert!(matches!(outcomes[0].status, Status::Failed { .. }));
+        assert_eq!(
+            outcomes[2].status,
+            Status::Skipped {
+                reason: "depends on repository \"repo-0001\", which was skipped".into()
+            }
+        );
+        assert!(
+            outcomes[1..]
+                .iter()
+                .all(|o| matches!(o.status, Status::Skipped { .. }))
+        );
+        assert_eq!(fake.count(Operation::Create), 1);
+        assert!(
+            visits <= 2 * (n + edges),
+            "{visits} visits for {n} nodes and {edges} edges"
+        );
     }
 
     /// Bug 6: the budget was measured on the std clock while the delays slept on tokio's, so
