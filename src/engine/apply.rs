@@ -18,7 +18,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use super::EngineError;
-use super::diff::{Change, ReplaceStrategy, changed_fields, forced_by};
+use super::diff::{Change, ChangeKind, ReplaceStrategy, changed_fields, forced_by};
 use super::plan::{Mode, Plan, delete_rank, plan_destroy};
 use super::resolve::ResolvedApp;
 use super::retry::{RetryPolicy, retry};
@@ -96,31 +96,65 @@ impl ApplyOptions {
     }
 }
 
-/// Progress of an apply or destroy.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
-pub enum Event {
+/// The resource an [`Event`] is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventResource {
+    /// Logical id.
+    pub id: String,
+    /// Kind.
+    pub kind: ResourceKind,
+    /// Physical name.
+    pub physical_name: String,
+}
+
+impl EventResource {
+    /// The resource with this id, kind and physical name.
+    #[must_use]
+    pub fn new(
+        id: impl Into<String>,
+        kind: ResourceKind,
+        physical_name: impl Into<String>,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            kind,
+            physical_name: physical_name.into(),
+        }
+    }
+}
+
+/// Progress of an apply or destroy: what happened to which resource.
+///
+/// Serialized flat, as `{"event": "started", "id": …, "kind": …, "physical_name": …,
+/// "operation": …}`: the [`EventKind`] in `event`, its fields after the resource's.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Event {
+    /// The resource it is about.
+    pub resource: EventResource,
+    /// What happened.
+    pub what: EventKind,
+}
+
+impl Event {
+    /// An event about `resource`.
+    #[must_use]
+    pub fn new(resource: EventResource, what: EventKind) -> Self {
+        Self { resource, what }
+    }
+}
+
+/// What happened to the resource of an [`Event`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum EventKind {
     /// A provider call started.
     Started {
-        /// Logical id.
-        id: String,
-        /// Kind.
-        #[serde(serialize_with = "serialize_kind")]
-        kind: ResourceKind,
-        /// Physical name.
-        physical_name: String,
         /// The call.
         operation: Operation,
     },
     /// A call failed in a way expected to clear and will be tried again.
     Retrying {
-        /// Logical id.
-        id: String,
-        /// Kind.
-        #[serde(serialize_with = "serialize_kind")]
-        kind: ResourceKind,
-        /// Physical name.
-        physical_name: String,
         /// The call.
         operation: Operation,
         /// The attempt that failed, from 1.
@@ -132,13 +166,6 @@ pub enum Event {
     },
     /// A call succeeded.
     Succeeded {
-        /// Logical id.
-        id: String,
-        /// Kind.
-        #[serde(serialize_with = "serialize_kind")]
-        kind: ResourceKind,
-        /// Physical name.
-        physical_name: String,
         /// The call.
         operation: Operation,
         /// How long it took, retries included, in milliseconds.
@@ -146,13 +173,6 @@ pub enum Event {
     },
     /// A call failed for good.
     Failed {
-        /// Logical id.
-        id: String,
-        /// Kind.
-        #[serde(serialize_with = "serialize_kind")]
-        kind: ResourceKind,
-        /// Physical name.
-        physical_name: String,
         /// The call.
         operation: Operation,
         /// The error.
@@ -160,21 +180,117 @@ pub enum Event {
     },
     /// A resource was not touched because of another one.
     Skipped {
-        /// Logical id.
-        id: String,
-        /// Kind.
-        #[serde(serialize_with = "serialize_kind")]
-        kind: ResourceKind,
-        /// Physical name.
-        physical_name: String,
         /// Why.
         reason: String,
     },
 }
 
+/// The JSON form of an [`Event`], the same as when each kind repeated the resource.
+#[derive(Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+enum EventWire<'a> {
+    Started {
+        id: &'a str,
+        #[serde(serialize_with = "serialize_kind")]
+        kind: &'a ResourceKind,
+        physical_name: &'a str,
+        operation: Operation,
+    },
+    Retrying {
+        id: &'a str,
+        #[serde(serialize_with = "serialize_kind")]
+        kind: &'a ResourceKind,
+        physical_name: &'a str,
+        operation: Operation,
+        attempt: u32,
+        delay_ms: u64,
+        error: &'a ProviderError,
+    },
+    Succeeded {
+        id: &'a str,
+        #[serde(serialize_with = "serialize_kind")]
+        kind: &'a ResourceKind,
+        physical_name: &'a str,
+        operation: Operation,
+        elapsed_ms: u64,
+    },
+    Failed {
+        id: &'a str,
+        #[serde(serialize_with = "serialize_kind")]
+        kind: &'a ResourceKind,
+        physical_name: &'a str,
+        operation: Operation,
+        error: &'a ProviderError,
+    },
+    Skipped {
+        id: &'a str,
+        #[serde(serialize_with = "serialize_kind")]
+        kind: &'a ResourceKind,
+        physical_name: &'a str,
+        reason: &'a str,
+    },
+}
+
+impl Serialize for Event {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let EventResource {
+            id,
+            kind,
+            physical_name,
+        } = &self.resource;
+        let wire = match &self.what {
+            EventKind::Started { operation } => EventWire::Started {
+                id,
+                kind,
+                physical_name,
+                operation: *operation,
+            },
+            EventKind::Retrying {
+                operation,
+                attempt,
+                delay_ms,
+                error,
+            } => EventWire::Retrying {
+                id,
+                kind,
+                physical_name,
+                operation: *operation,
+                attempt: *attempt,
+                delay_ms: *delay_ms,
+                error,
+            },
+            EventKind::Succeeded {
+                operation,
+                elapsed_ms,
+            } => EventWire::Succeeded {
+                id,
+                kind,
+                physical_name,
+                operation: *operation,
+                elapsed_ms: *elapsed_ms,
+            },
+            EventKind::Failed { operation, error } => EventWire::Failed {
+                id,
+                kind,
+                physical_name,
+                operation: *operation,
+                error,
+            },
+            EventKind::Skipped { reason } => EventWire::Skipped {
+                id,
+                kind,
+                physical_name,
+                reason,
+            },
+        };
+        wire.serialize(s)
+    }
+}
+
 /// How one resource ended.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Status {
     /// Its change was made.
     Done,
@@ -202,6 +318,37 @@ pub enum Status {
     },
 }
 
+impl Status {
+    /// Which kind of ending it is, without its details.
+    #[must_use]
+    pub fn kind(&self) -> StatusKind {
+        match self {
+            Self::Done => StatusKind::Done,
+            Self::Failed { .. } => StatusKind::Failed,
+            Self::Skipped { .. } => StatusKind::Skipped,
+            Self::Conflict { .. } => StatusKind::Conflict,
+            Self::Kept { .. } => StatusKind::Kept,
+        }
+    }
+}
+
+/// The kinds of [`Status`], without their details: what [`Report::with_status`] filters on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum StatusKind {
+    /// [`Status::Done`].
+    Done,
+    /// [`Status::Failed`].
+    Failed,
+    /// [`Status::Skipped`].
+    Skipped,
+    /// [`Status::Conflict`].
+    Conflict,
+    /// [`Status::Kept`].
+    Kept,
+}
+
 /// The outcome of one resource of the plan.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Outcome {
@@ -212,8 +359,8 @@ pub struct Outcome {
     pub kind: ResourceKind,
     /// Physical name.
     pub physical_name: String,
-    /// The planned change: `create`, `update`, `replace`, `delete` or `conflict`.
-    pub change: &'static str,
+    /// The planned change: create, update, replace, delete or conflict.
+    pub change: ChangeKind,
     /// How it ended.
     pub status: Status,
     /// Time spent on it, in milliseconds.
@@ -239,22 +386,11 @@ impl Report {
             .all(|o| matches!(o.status, Status::Done | Status::Kept { .. }))
     }
 
-    /// The outcomes with the given status kind (`"done"`, `"failed"`, `"skipped"`,
-    /// `"conflict"`, `"kept"`).
-    pub fn with_status<'a>(&'a self, status: &'a str) -> impl Iterator<Item = &'a Outcome> + 'a {
+    /// The outcomes whose status is of the given kind.
+    pub fn with_status(&self, status: StatusKind) -> impl Iterator<Item = &Outcome> + '_ {
         self.outcomes
             .iter()
-            .filter(move |o| status_word(&o.status) == status)
-    }
-}
-
-fn status_word(s: &Status) -> &'static str {
-    match s {
-        Status::Done => "done",
-        Status::Failed { .. } => "failed",
-        Status::Skipped { .. } => "skipped",
-        Status::Conflict { .. } => "conflict",
-        Status::Kept { .. } => "kept",
+            .filter(move |o| o.status.kind() == status)
     }
 }
 
@@ -265,11 +401,14 @@ impl fmt::Display for Report {
         write!(
             f,
             "{} done, {} failed, {} skipped",
-            n("done"),
-            n("failed"),
-            n("skipped")
+            n(StatusKind::Done),
+            n(StatusKind::Failed),
+            n(StatusKind::Skipped)
         )?;
-        for (word, count) in [("in conflict", n("conflict")), ("kept", n("kept"))] {
+        for (word, count) in [
+            ("in conflict", n(StatusKind::Conflict)),
+            ("kept", n(StatusKind::Kept)),
+        ] {
             if count > 0 {
                 write!(f, ", {count} {word}")?;
             }
@@ -340,12 +479,9 @@ async fn call(
 ) -> Result<(), ProviderError> {
     let (id, kind, name) = who;
     let operation = step.operation();
-    options.emit(Event::Started {
-        id: id.to_owned(),
-        kind,
-        physical_name: name.to_owned(),
-        operation,
-    });
+    let resource = EventResource::new(id, kind, name);
+    let emit = |what| options.emit(Event::new(resource.clone(), what));
+    emit(EventKind::Started { operation });
     let start = Instant::now();
     let attempt = || async {
         match step {
@@ -362,10 +498,7 @@ async fn call(
         }
     };
     let result = retry(&options.retry, attempt, |r| {
-        options.emit(Event::Retrying {
-            id: id.to_owned(),
-            kind,
-            physical_name: name.to_owned(),
+        emit(EventKind::Retrying {
             operation,
             attempt: r.attempt,
             delay_ms: millis(r.delay),
@@ -374,17 +507,11 @@ async fn call(
     })
     .await;
     match &result {
-        Ok(()) => options.emit(Event::Succeeded {
-            id: id.to_owned(),
-            kind,
-            physical_name: name.to_owned(),
+        Ok(()) => emit(EventKind::Succeeded {
             operation,
             elapsed_ms: millis(start.elapsed()),
         }),
-        Err(e) => options.emit(Event::Failed {
-            id: id.to_owned(),
-            kind,
-            physical_name: name.to_owned(),
+        Err(e) => emit(EventKind::Failed {
             operation,
             error: e.clone(),
         }),
@@ -510,12 +637,12 @@ async fn run(
                 visits += nodes[i].deps.len();
                 let reason = skip_reason(&nodes[i], nodes, &state, outcomes);
                 let o = &mut outcomes[nodes[i].outcome];
-                options.emit(Event::Skipped {
-                    id: o.id.clone(),
-                    kind: o.kind,
-                    physical_name: o.physical_name.clone(),
-                    reason: reason.clone(),
-                });
+                options.emit(Event::new(
+                    EventResource::new(o.id.clone(), o.kind, o.physical_name.clone()),
+                    EventKind::Skipped {
+                        reason: reason.clone(),
+                    },
+                ));
                 o.status = Status::Skipped { reason };
                 state[i] = State::Blocked;
                 blocked.push(i);
@@ -684,7 +811,7 @@ fn schedule(plan: &Plan, options: &ApplyOptions) -> Schedule {
             id: c.id.clone(),
             kind: c.kind,
             physical_name: c.physical_name.clone(),
-            change: c.change.word(),
+            change: c.change.kind(),
             status: Status::Done,
             elapsed_ms: 0,
         };
@@ -788,7 +915,7 @@ fn schedule(plan: &Plan, options: &ApplyOptions) -> Schedule {
                 id: c.id.clone(),
                 kind: c.kind,
                 physical_name: old,
-                change: "delete",
+                change: ChangeKind::Delete,
                 status: Status::Done,
                 elapsed_ms: 0,
             });
@@ -841,12 +968,12 @@ pub async fn apply(plan: &Plan, provider: &Arc<dyn Provider>, options: &ApplyOpt
         for node in &second {
             let o = &mut outcomes[node.outcome];
             let reason = "not run because an earlier change did not succeed".to_owned();
-            options.emit(Event::Skipped {
-                id: o.id.clone(),
-                kind: o.kind,
-                physical_name: o.physical_name.clone(),
-                reason: reason.clone(),
-            });
+            options.emit(Event::new(
+                EventResource::new(o.id.clone(), o.kind, o.physical_name.clone()),
+                EventKind::Skipped {
+                    reason: reason.clone(),
+                },
+            ));
             o.status = Status::Skipped { reason };
         }
     } else {
@@ -857,7 +984,7 @@ pub async fn apply(plan: &Plan, provider: &Arc<dyn Provider>, options: &ApplyOpt
             id: r.id.clone(),
             kind: r.kind,
             physical_name: r.physical_name.clone(),
-            change: "delete",
+            change: ChangeKind::Delete,
             status: Status::Kept {
                 reason: "the model marks it to be retained on destroy".into(),
             },
@@ -913,6 +1040,52 @@ mod tests {
         (fake, provider, plan)
     }
 
+    #[test]
+    fn events_and_outcomes_keep_their_json_form() {
+        let resource = EventResource::new("A", ResourceKind::Role, "a");
+        let retrying = Event::new(
+            resource.clone(),
+            EventKind::Retrying {
+                operation: Operation::Create,
+                attempt: 2,
+                delay_ms: 2000,
+                error: ProviderError::new(ErrorClass::Throttled, "Throttling", "slow down"),
+            },
+        );
+        assert_eq!(
+            serde_json::to_string(&retrying).expect("serializes"),
+            r#"{"event":"retrying","id":"A","kind":"AWS::IAM::Role","physical_name":"a","operation":"create","attempt":2,"delay_ms":2000,"error":{"class":"throttled","code":"Throttling","message":"slow down"}}"#
+        );
+        let skipped = Event::new(
+            resource,
+            EventKind::Skipped {
+                reason: "why".into(),
+            },
+        );
+        assert_eq!(
+            serde_json::to_string(&skipped).expect("serializes"),
+            r#"{"event":"skipped","id":"A","kind":"AWS::IAM::Role","physical_name":"a","reason":"why"}"#
+        );
+        let outcome = Outcome {
+            id: "A".into(),
+            kind: ResourceKind::Role,
+            physical_name: "a".into(),
+            change: ChangeKind::Replace,
+            status: Status::Kept {
+                reason: "why".into(),
+            },
+            elapsed_ms: 0,
+        };
+        assert_eq!(
+            serde_json::to_string(&outcome).expect("serializes"),
+            r#"{"id":"A","kind":"AWS::IAM::Role","physical_name":"a","change":"replace","status":{"status":"kept","reason":"why"},"elapsed_ms":0}"#
+        );
+        assert_eq!(
+            serde_json::to_value(ChangeKind::NoOp).expect("serializes"),
+            "no-op"
+        );
+    }
+
     /// A chain of `n` creates of repositories, each depending on the one before, with its
     /// outcomes.
     fn chain(n: usize) -> (Vec<Node>, Vec<Outcome>) {
@@ -934,7 +1107,7 @@ mod tests {
                 id: format!("Repo{i}"),
                 kind: ResourceKind::Repository,
                 physical_name: name(i),
-                change: "create",
+                change: ChangeKind::Create,
                 status: Status::Done,
                 elapsed_ms: 0,
             })
@@ -1020,7 +1193,11 @@ mod tests {
             "{:?}",
             started.elapsed()
         );
-        assert_eq!(report.with_status("failed").count(), 1, "{report}");
+        assert_eq!(
+            report.with_status(StatusKind::Failed).count(),
+            1,
+            "{report}"
+        );
         // Delays of 1, 2, 4 and 8 s, then 15 s each, fit 11 times in 120 s: 12 attempts.
         assert_eq!(fake.count(Operation::Create), 12);
     }

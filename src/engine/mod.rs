@@ -40,9 +40,12 @@ mod resolve;
 mod retry;
 
 pub use apply::{
-    ApplyOptions, Event, EventSink, Outcome, Report, Status, apply, destroy, step_count,
+    ApplyOptions, Event, EventKind, EventResource, EventSink, Outcome, Report, Status, StatusKind,
+    apply, destroy, step_count,
 };
-pub use diff::{Change, KindRules, ReplaceStrategy, changed_fields, diff, normalize, rules};
+pub use diff::{
+    Change, ChangeKind, KindRules, ReplaceStrategy, changed_fields, diff, normalize, rules,
+};
 pub use limits::{ROLE_POLICY_MAX, check_limits, check_limits_in, partition_of, policy_chars};
 pub use plan::{
     FORMAT_VERSION, GroupMove, Mode, ObservedMap, Plan, PlannedChange, Retained, Summary,
@@ -68,6 +71,7 @@ pub const DEFAULT_CONCURRENCY: usize = 64;
 
 /// Why the engine could not plan.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum EngineError {
     /// The desired state refers to something that cannot be resolved.
     #[error(transparent)]

@@ -1,6 +1,6 @@
 //! Every example's app: apply from nothing, converge, survive a failure at any step, destroy.
 
-use pipewright::engine::{self, ApplyOptions, Change, RetryPolicy, Status};
+use pipewright::engine::{self, ApplyOptions, Change, RetryPolicy, Status, StatusKind};
 use pipewright::provider::api::{ErrorClass, Operation, ProviderError};
 use pipewright::provider::fake::Failure;
 
@@ -98,7 +98,7 @@ async fn a_failure_at_any_step_is_reported_and_a_rerun_converges() {
         )
         .await;
         assert!(!report.succeeded(), "step {step}");
-        let failed: Vec<_> = report.with_status("failed").collect();
+        let failed: Vec<_> = report.with_status(StatusKind::Failed).collect();
         assert_eq!(failed.len(), 1, "step {step}");
         match &failed[0].status {
             Status::Failed { operation, error } => {
@@ -108,7 +108,7 @@ async fn a_failure_at_any_step_is_reported_and_a_rerun_converges() {
             other => panic!("step {step}: {other:?}"),
         }
         // Whatever was skipped depends, directly or not, on what failed.
-        for s in report.with_status("skipped") {
+        for s in report.with_status(StatusKind::Skipped) {
             let Status::Skipped { reason } = &s.status else {
                 unreachable!()
             };
@@ -215,7 +215,10 @@ async fn destroy_keeps_retained_buckets_and_their_policies() {
     .await
     .expect("the fake answers");
     assert!(report.succeeded(), "{report}");
-    let kept: Vec<_> = report.with_status("kept").map(|o| o.kind).collect();
+    let kept: Vec<_> = report
+        .with_status(StatusKind::Kept)
+        .map(|o| o.kind)
+        .collect();
     assert_eq!(
         kept,
         [
@@ -258,7 +261,7 @@ async fn not_authorized_just_after_a_role_change_is_retried_within_bounds() {
         .lock()
         .expect("not poisoned")
         .iter()
-        .filter(|e| matches!(e, engine::Event::Retrying { .. }))
+        .filter(|e| matches!(e.what, engine::EventKind::Retrying { .. }))
         .count();
     assert_eq!(retries, 3);
 
@@ -275,7 +278,7 @@ async fn not_authorized_just_after_a_role_change_is_retried_within_bounds() {
         ..RetryPolicy::default()
     });
     let report = engine::apply(&plan(&desired, &provider).await, &provider, &bounded).await;
-    let failed: Vec<_> = report.with_status("failed").collect();
+    let failed: Vec<_> = report.with_status(StatusKind::Failed).collect();
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].physical_name, pipeline.physical_name);
     let tries = fake
@@ -300,11 +303,11 @@ async fn progress_events_pair_every_start_with_an_end() {
     let events = events.lock().expect("not poisoned");
     let started = events
         .iter()
-        .filter(|e| matches!(e, engine::Event::Started { .. }))
+        .filter(|e| matches!(e.what, engine::EventKind::Started { .. }))
         .count();
     let ended = events
         .iter()
-        .filter(|e| matches!(e, engine::Event::Succeeded { .. }))
+        .filter(|e| matches!(e.what, engine::EventKind::Succeeded { .. }))
         .count();
     assert_eq!(started, desired.resources.len());
     assert_eq!(started, ended);

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use pipewright::engine::{self, ApplyOptions, Change, ReplaceStrategy, ResolvedApp, Status};
+use pipewright::engine::{
+    self, ApplyOptions, Change, ReplaceStrategy, ResolvedApp, Status, StatusKind,
+};
 use pipewright::model::ResourceKind;
 use pipewright::provider::api::{FieldChange, Operation, Provider};
 use pipewright::provider::fake::FakeProvider;
@@ -166,7 +168,7 @@ async fn a_resource_removed_from_the_model_is_deleted_only_with_prune() {
 
     let kept = engine::apply(&plan, &provider, &ApplyOptions::default()).await;
     assert!(kept.succeeded());
-    assert_eq!(kept.with_status("kept").count(), 1);
+    assert_eq!(kept.with_status(StatusKind::Kept).count(), 1);
     assert!(fake.get(rule.kind, &rule.physical_name).is_some());
 
     let pruned = engine::apply(&plan, &provider, &ApplyOptions::default().prune(true)).await;
@@ -382,9 +384,9 @@ async fn a_failed_delete_skips_what_it_uses_while_other_pipelines_go() {
     .await
     .expect("the fake answers");
     assert!(!report.succeeded());
-    assert_eq!(report.with_status("failed").count(), 1);
+    assert_eq!(report.with_status(StatusKind::Failed).count(), 1);
     let skipped: Vec<&str> = report
-        .with_status("skipped")
+        .with_status(StatusKind::Skipped)
         .map(|o| o.physical_name.as_str())
         .collect();
     assert!(skipped.contains(&"one-artifacts-0001"), "{skipped:?}");
@@ -480,7 +482,7 @@ async fn a_create_that_meets_a_foreign_resource_fails_and_leaves_it_alone() {
     let report = engine::apply(&plan, &provider, &ApplyOptions::default()).await;
     assert!(!report.succeeded());
     let failed = report
-        .with_status("failed")
+        .with_status(StatusKind::Failed)
         .find(|o| o.kind == ResourceKind::Repository)
         .expect("the create failed");
     let Status::Failed { error, .. } = &failed.status else {
@@ -548,13 +550,10 @@ async fn a_deployment_config_in_use_is_replaced_after_its_groups_move_off() {
         .lock()
         .expect("not poisoned")
         .iter()
-        .filter_map(|e| match e {
-            engine::Event::Succeeded {
-                kind,
-                physical_name,
-                operation,
-                ..
-            } => Some((*kind, physical_name.clone(), *operation)),
+        .filter_map(|e| match e.what {
+            engine::EventKind::Succeeded { operation, .. } => {
+                Some((e.resource.kind, e.resource.physical_name.clone(), operation))
+            }
             _ => None,
         })
         .collect();
