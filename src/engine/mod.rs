@@ -7,6 +7,10 @@
 //! 3. [`apply`] runs the plan with bounded concurrency and reports progress as [`Event`]s;
 //!    [`destroy`] deletes everything the app owns.
 //!
+//! Provider calls that fail in a way expected to clear are tried again by one loop, [`retry`],
+//! under a [`RetryPolicy`] measured on tokio's clock: [`RetryPolicy::READS`] for a plan's reads,
+//! [`ApplyOptions::retry`] for apply's calls.
+//!
 //! ```
 //! use std::sync::Arc;
 //! use pipewright::engine::{self, ApplyOptions, Env};
