@@ -11,7 +11,7 @@ use std::time::Instant;
 use tokio::sync::mpsc;
 
 use super::error::{CliError, Exit};
-use crate::engine::{self, ApplyOptions, Event, Plan, Report, Status};
+use crate::engine::{self, ApplyOptions, Event, EventKind, EventResource, Plan, Report, Status};
 use crate::provider::api::{Provider, kind_word};
 
 /// Runs the plan, printing one line per finished step (`[n/total]`, `total` from
@@ -69,29 +69,18 @@ struct InFlight(Vec<(String, String)>);
 impl InFlight {
     fn track(&mut self, event: &Event) {
         use crate::provider::api::Operation;
-        match event {
-            Event::Started {
-                id,
-                kind,
-                physical_name,
-                operation,
-            } if *operation != Operation::Read => {
+        let EventResource {
+            id,
+            kind,
+            physical_name,
+        } = &event.resource;
+        match &event.what {
+            EventKind::Started { operation } if *operation != Operation::Read => {
                 let label = format!("{} {} \"{physical_name}\"", operation, kind_word(*kind));
                 self.0
                     .push((format!("{id}/{physical_name}/{operation:?}"), label));
             }
-            Event::Succeeded {
-                id,
-                physical_name,
-                operation,
-                ..
-            }
-            | Event::Failed {
-                id,
-                physical_name,
-                operation,
-                ..
-            } => {
+            EventKind::Succeeded { operation, .. } | EventKind::Failed { operation, .. } => {
                 let key = format!("{id}/{physical_name}/{operation:?}");
                 self.0.retain(|(k, _)| *k != key);
             }
@@ -126,14 +115,15 @@ fn progress_line(
     started: Instant,
 ) -> Option<String> {
     let clock = format!("{:>6.1}s", started.elapsed().as_secs_f64());
-    match event {
-        Event::Started { .. } => None,
-        Event::Succeeded {
-            kind,
-            physical_name,
+    let EventResource {
+        id,
+        kind,
+        physical_name,
+    } = &event.resource;
+    match &event.what {
+        EventKind::Succeeded {
             operation,
             elapsed_ms,
-            id,
         } => {
             if matches!(operation, crate::provider::api::Operation::Read) {
                 return None;
@@ -146,14 +136,11 @@ fn progress_line(
                 *elapsed_ms as f64 / 1000.0
             ))
         }
-        Event::Retrying {
-            kind,
-            physical_name,
+        EventKind::Retrying {
             operation,
             attempt,
             delay_ms,
             error,
-            ..
         } => Some(format!(
             "{clock}         … {} {} \"{physical_name}\": {} (attempt {attempt}, again in {:.1}s)",
             operation,
@@ -161,13 +148,7 @@ fn progress_line(
             error.code,
             *delay_ms as f64 / 1000.0
         )),
-        Event::Failed {
-            kind,
-            physical_name,
-            operation,
-            error,
-            id,
-        } => {
+        EventKind::Failed { operation, error } => {
             *finished += 1;
             Some(format!(
                 "{clock} [{finished}/{total}] ✗ {} {} \"{physical_name}\" ({id}) failed: {error}",
@@ -175,18 +156,15 @@ fn progress_line(
                 kind_word(*kind)
             ))
         }
-        Event::Skipped {
-            kind,
-            physical_name,
-            reason,
-            id,
-        } => {
+        EventKind::Skipped { reason } => {
             *finished += 1;
             Some(format!(
                 "{clock} [{finished}/{total}] - skipped {} \"{physical_name}\" ({id}): {reason}",
                 kind_word(*kind)
             ))
         }
+        // Starts show on the live line only.
+        _ => None,
     }
 }
 
@@ -226,12 +204,10 @@ mod tests {
     use crate::provider::api::Operation;
 
     fn started(id: &str, operation: Operation) -> Event {
-        Event::Started {
-            id: id.into(),
-            kind: ResourceKind::Role,
-            physical_name: id.to_lowercase(),
-            operation,
-        }
+        Event::new(
+            EventResource::new(id, ResourceKind::Role, id.to_lowercase()),
+            EventKind::Started { operation },
+        )
     }
 
     #[test]
@@ -246,13 +222,13 @@ mod tests {
             line.ends_with("… 2 in flight: create role \"a\", delete role \"b\""),
             "{line}"
         );
-        f.track(&Event::Succeeded {
-            id: "A".into(),
-            kind: ResourceKind::Role,
-            physical_name: "a".into(),
-            operation: Operation::Create,
-            elapsed_ms: 5,
-        });
+        f.track(&Event::new(
+            EventResource::new("A", ResourceKind::Role, "a"),
+            EventKind::Succeeded {
+                operation: Operation::Create,
+                elapsed_ms: 5,
+            },
+        ));
         assert!(f.line(clock).ends_with("1 in flight: delete role \"b\""));
         for i in 0..20 {
             f.track(&started(&format!("R{i}"), Operation::Update));
@@ -260,13 +236,13 @@ mod tests {
         let line = f.line(clock);
         assert_eq!(line.chars().count(), 120, "{line}");
         assert!(line.ends_with('…'));
-        f.track(&Event::Failed {
-            id: "B".into(),
-            kind: ResourceKind::Role,
-            physical_name: "b".into(),
-            operation: Operation::Delete,
-            error: crate::provider::api::ProviderError::other("X", "y"),
-        });
+        f.track(&Event::new(
+            EventResource::new("B", ResourceKind::Role, "b"),
+            EventKind::Failed {
+                operation: Operation::Delete,
+                error: crate::provider::api::ProviderError::other("X", "y"),
+            },
+        ));
         assert!(!f.line(clock).contains("delete role"));
     }
 }

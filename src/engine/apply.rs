@@ -8,48 +8,25 @@
 //! the old half of a create-then-delete replacement, everything in a destroy plan) run after
 //! every create and update succeeded, users before what they use.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Serialize;
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 
 use super::EngineError;
-use super::diff::{Change, ReplaceStrategy, changed_fields, forced_by};
+use super::diff::{Change, ChangeKind, ReplaceStrategy, changed_fields, forced_by};
 use super::plan::{Mode, Plan, delete_rank, plan_destroy};
 use super::resolve::ResolvedApp;
+use super::retry::{RetryPolicy, retry};
 use crate::model::ResourceKind;
 use crate::provider::api::{
     ErrorClass, FieldChange, Operation, Owner, Provider, ProviderError, Resource, kind_word,
     serialize_kind,
 };
-
-/// How long to keep retrying calls that fail "not authorized" just after a role change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// The most time spent retrying one call (about two minutes by default: how long IAM
-    /// changes take to reach every service).
-    pub budget: Duration,
-    /// The first delay, doubled after each attempt.
-    pub first_delay: Duration,
-    /// The longest delay between two attempts.
-    pub max_delay: Duration,
-    /// The most attempts of one call, whatever the delays.
-    pub max_attempts: u32,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            budget: Duration::from_secs(120),
-            first_delay: Duration::from_secs(1),
-            max_delay: Duration::from_secs(15),
-            max_attempts: 40,
-        }
-    }
-}
 
 /// Receives progress events; called from the executor's tasks, so it must be quick.
 pub type EventSink = Arc<dyn Fn(&Event) + Send + Sync>;
@@ -119,31 +96,65 @@ impl ApplyOptions {
     }
 }
 
-/// Progress of an apply or destroy.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
-pub enum Event {
+/// The resource an [`Event`] is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventResource {
+    /// Logical id.
+    pub id: String,
+    /// Kind.
+    pub kind: ResourceKind,
+    /// Physical name.
+    pub physical_name: String,
+}
+
+impl EventResource {
+    /// The resource with this id, kind and physical name.
+    #[must_use]
+    pub fn new(
+        id: impl Into<String>,
+        kind: ResourceKind,
+        physical_name: impl Into<String>,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            kind,
+            physical_name: physical_name.into(),
+        }
+    }
+}
+
+/// Progress of an apply or destroy: what happened to which resource.
+///
+/// Serialized flat, as `{"event": "started", "id": …, "kind": …, "physical_name": …,
+/// "operation": …}`: the [`EventKind`] in `event`, its fields after the resource's.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Event {
+    /// The resource it is about.
+    pub resource: EventResource,
+    /// What happened.
+    pub what: EventKind,
+}
+
+impl Event {
+    /// An event about `resource`.
+    #[must_use]
+    pub fn new(resource: EventResource, what: EventKind) -> Self {
+        Self { resource, what }
+    }
+}
+
+/// What happened to the resource of an [`Event`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum EventKind {
     /// A provider call started.
     Started {
-        /// Logical id.
-        id: String,
-        /// Kind.
-        #[serde(serialize_with = "serialize_kind")]
-        kind: ResourceKind,
-        /// Physical name.
-        physical_name: String,
         /// The call.
         operation: Operation,
     },
     /// A call failed in a way expected to clear and will be tried again.
     Retrying {
-        /// Logical id.
-        id: String,
-        /// Kind.
-        #[serde(serialize_with = "serialize_kind")]
-        kind: ResourceKind,
-        /// Physical name.
-        physical_name: String,
         /// The call.
         operation: Operation,
         /// The attempt that failed, from 1.
@@ -155,13 +166,6 @@ pub enum Event {
     },
     /// A call succeeded.
     Succeeded {
-        /// Logical id.
-        id: String,
-        /// Kind.
-        #[serde(serialize_with = "serialize_kind")]
-        kind: ResourceKind,
-        /// Physical name.
-        physical_name: String,
         /// The call.
         operation: Operation,
         /// How long it took, retries included, in milliseconds.
@@ -169,13 +173,6 @@ pub enum Event {
     },
     /// A call failed for good.
     Failed {
-        /// Logical id.
-        id: String,
-        /// Kind.
-        #[serde(serialize_with = "serialize_kind")]
-        kind: ResourceKind,
-        /// Physical name.
-        physical_name: String,
         /// The call.
         operation: Operation,
         /// The error.
@@ -183,21 +180,117 @@ pub enum Event {
     },
     /// A resource was not touched because of another one.
     Skipped {
-        /// Logical id.
-        id: String,
-        /// Kind.
-        #[serde(serialize_with = "serialize_kind")]
-        kind: ResourceKind,
-        /// Physical name.
-        physical_name: String,
         /// Why.
         reason: String,
     },
 }
 
+/// The JSON form of an [`Event`], the same as when each kind repeated the resource.
+#[derive(Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+enum EventWire<'a> {
+    Started {
+        id: &'a str,
+        #[serde(serialize_with = "serialize_kind")]
+        kind: &'a ResourceKind,
+        physical_name: &'a str,
+        operation: Operation,
+    },
+    Retrying {
+        id: &'a str,
+        #[serde(serialize_with = "serialize_kind")]
+        kind: &'a ResourceKind,
+        physical_name: &'a str,
+        operation: Operation,
+        attempt: u32,
+        delay_ms: u64,
+        error: &'a ProviderError,
+    },
+    Succeeded {
+        id: &'a str,
+        #[serde(serialize_with = "serialize_kind")]
+        kind: &'a ResourceKind,
+        physical_name: &'a str,
+        operation: Operation,
+        elapsed_ms: u64,
+    },
+    Failed {
+        id: &'a str,
+        #[serde(serialize_with = "serialize_kind")]
+        kind: &'a ResourceKind,
+        physical_name: &'a str,
+        operation: Operation,
+        error: &'a ProviderError,
+    },
+    Skipped {
+        id: &'a str,
+        #[serde(serialize_with = "serialize_kind")]
+        kind: &'a ResourceKind,
+        physical_name: &'a str,
+        reason: &'a str,
+    },
+}
+
+impl Serialize for Event {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let EventResource {
+            id,
+            kind,
+            physical_name,
+        } = &self.resource;
+        let wire = match &self.what {
+            EventKind::Started { operation } => EventWire::Started {
+                id,
+                kind,
+                physical_name,
+                operation: *operation,
+            },
+            EventKind::Retrying {
+                operation,
+                attempt,
+                delay_ms,
+                error,
+            } => EventWire::Retrying {
+                id,
+                kind,
+                physical_name,
+                operation: *operation,
+                attempt: *attempt,
+                delay_ms: *delay_ms,
+                error,
+            },
+            EventKind::Succeeded {
+                operation,
+                elapsed_ms,
+            } => EventWire::Succeeded {
+                id,
+                kind,
+                physical_name,
+                operation: *operation,
+                elapsed_ms: *elapsed_ms,
+            },
+            EventKind::Failed { operation, error } => EventWire::Failed {
+                id,
+                kind,
+                physical_name,
+                operation: *operation,
+                error,
+            },
+            EventKind::Skipped { reason } => EventWire::Skipped {
+                id,
+                kind,
+                physical_name,
+                reason,
+            },
+        };
+        wire.serialize(s)
+    }
+}
+
 /// How one resource ended.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Status {
     /// Its change was made.
     Done,
@@ -225,6 +318,37 @@ pub enum Status {
     },
 }
 
+impl Status {
+    /// Which kind of ending it is, without its details.
+    #[must_use]
+    pub fn kind(&self) -> StatusKind {
+        match self {
+            Self::Done => StatusKind::Done,
+            Self::Failed { .. } => StatusKind::Failed,
+            Self::Skipped { .. } => StatusKind::Skipped,
+            Self::Conflict { .. } => StatusKind::Conflict,
+            Self::Kept { .. } => StatusKind::Kept,
+        }
+    }
+}
+
+/// The kinds of [`Status`], without their details: what [`Report::with_status`] filters on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum StatusKind {
+    /// [`Status::Done`].
+    Done,
+    /// [`Status::Failed`].
+    Failed,
+    /// [`Status::Skipped`].
+    Skipped,
+    /// [`Status::Conflict`].
+    Conflict,
+    /// [`Status::Kept`].
+    Kept,
+}
+
 /// The outcome of one resource of the plan.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Outcome {
@@ -235,8 +359,8 @@ pub struct Outcome {
     pub kind: ResourceKind,
     /// Physical name.
     pub physical_name: String,
-    /// The planned change: `create`, `update`, `replace`, `delete` or `conflict`.
-    pub change: &'static str,
+    /// The planned change: create, update, replace, delete or conflict.
+    pub change: ChangeKind,
     /// How it ended.
     pub status: Status,
     /// Time spent on it, in milliseconds.
@@ -262,22 +386,11 @@ impl Report {
             .all(|o| matches!(o.status, Status::Done | Status::Kept { .. }))
     }
 
-    /// The outcomes with the given status kind (`"done"`, `"failed"`, `"skipped"`,
-    /// `"conflict"`, `"kept"`).
-    pub fn with_status<'a>(&'a self, status: &'a str) -> impl Iterator<Item = &'a Outcome> + 'a {
+    /// The outcomes whose status is of the given kind.
+    pub fn with_status(&self, status: StatusKind) -> impl Iterator<Item = &Outcome> + '_ {
         self.outcomes
             .iter()
-            .filter(move |o| status_word(&o.status) == status)
-    }
-}
-
-fn status_word(s: &Status) -> &'static str {
-    match s {
-        Status::Done => "done",
-        Status::Failed { .. } => "failed",
-        Status::Skipped { .. } => "skipped",
-        Status::Conflict { .. } => "conflict",
-        Status::Kept { .. } => "kept",
+            .filter(move |o| o.status.kind() == status)
     }
 }
 
@@ -288,11 +401,14 @@ impl fmt::Display for Report {
         write!(
             f,
             "{} done, {} failed, {} skipped",
-            n("done"),
-            n("failed"),
-            n("skipped")
+            n(StatusKind::Done),
+            n(StatusKind::Failed),
+            n(StatusKind::Skipped)
         )?;
-        for (word, count) in [("in conflict", n("conflict")), ("kept", n("kept"))] {
+        for (word, count) in [
+            ("in conflict", n(StatusKind::Conflict)),
+            ("kept", n(StatusKind::Kept)),
+        ] {
             if count > 0 {
                 write!(f, ", {count} {word}")?;
             }
@@ -363,17 +479,12 @@ async fn call(
 ) -> Result<(), ProviderError> {
     let (id, kind, name) = who;
     let operation = step.operation();
-    options.emit(Event::Started {
-        id: id.to_owned(),
-        kind,
-        physical_name: name.to_owned(),
-        operation,
-    });
+    let resource = EventResource::new(id, kind, name);
+    let emit = |what| options.emit(Event::new(resource.clone(), what));
+    emit(EventKind::Started { operation });
     let start = Instant::now();
-    let mut delay = options.retry.first_delay;
-    let mut attempt = 1;
-    let result = loop {
-        let r = match step {
+    let attempt = || async {
+        match step {
             Step::Create(r) => match provider.create(r).await {
                 Err(e) if e.class == ErrorClass::AlreadyExists => take_over(provider, r, e).await,
                 other => other,
@@ -384,41 +495,23 @@ async fn call(
                 Err(e) if e.class == ErrorClass::NotFound => Ok(()),
                 other => other,
             },
-        };
-        match r {
-            Err(e)
-                if e.is_retryable()
-                    && attempt < options.retry.max_attempts
-                    && start.elapsed() + delay <= options.retry.budget =>
-            {
-                options.emit(Event::Retrying {
-                    id: id.to_owned(),
-                    kind,
-                    physical_name: name.to_owned(),
-                    operation,
-                    attempt,
-                    delay_ms: millis(delay),
-                    error: e,
-                });
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(options.retry.max_delay);
-                attempt += 1;
-            }
-            other => break other,
         }
     };
+    let result = retry(&options.retry, attempt, |r| {
+        emit(EventKind::Retrying {
+            operation,
+            attempt: r.attempt,
+            delay_ms: millis(r.delay),
+            error: r.error.clone(),
+        });
+    })
+    .await;
     match &result {
-        Ok(()) => options.emit(Event::Succeeded {
-            id: id.to_owned(),
-            kind,
-            physical_name: name.to_owned(),
+        Ok(()) => emit(EventKind::Succeeded {
             operation,
             elapsed_ms: millis(start.elapsed()),
         }),
-        Err(e) => options.emit(Event::Failed {
-            id: id.to_owned(),
-            kind,
-            physical_name: name.to_owned(),
+        Err(e) => emit(EventKind::Failed {
             operation,
             error: e.clone(),
         }),
@@ -471,13 +564,48 @@ fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
+/// Why a node is skipped: the first of its dependencies that failed, was skipped or is in
+/// conflict.
+fn skip_reason(node: &Node, nodes: &[Node], state: &[State], outcomes: &[Outcome]) -> String {
+    let Some(&d) = node.deps.iter().find(|&&d| state[d] == State::Blocked) else {
+        return "a resource it depends on did not finish".into();
+    };
+    let dep = &outcomes[nodes[d].outcome];
+    let why = match dep.status {
+        Status::Failed { .. } => "failed",
+        Status::Conflict { .. } => "is in conflict",
+        _ => "was skipped",
+    };
+    format!(
+        "depends on {} \"{}\", which {why}",
+        kind_word(dep.kind),
+        dep.physical_name
+    )
+}
+
 /// Runs nodes in dependency order with at most `concurrency` in flight; fills their outcomes.
+///
+/// Each node counts its unfinished dependencies; a node whose count reaches zero joins the
+/// queue of ready nodes, and a node that fails, is skipped or is in conflict skips what depends
+/// on it. So the scheduler looks at each node and each dependency a bounded number of times,
+/// whatever the order of completions: it returns that number of looks, the measure of its own
+/// work.
 async fn run(
     nodes: &[Node],
     outcomes: &mut [Outcome],
     provider: &Arc<dyn Provider>,
     options: &ApplyOptions,
-) {
+) -> usize {
+    let mut visits = 0;
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
+    let mut unfinished: Vec<usize> = Vec::with_capacity(nodes.len());
+    for (i, node) in nodes.iter().enumerate() {
+        visits += 1;
+        for &d in &node.deps {
+            dependents[d].push(i);
+        }
+        unfinished.push(node.deps.len());
+    }
     // A node without steps is a conflict (see `schedule`): what depends on it is skipped.
     let mut state: Vec<State> = nodes
         .iter()
@@ -489,61 +617,60 @@ async fn run(
             }
         })
         .collect();
+    let mut ready: VecDeque<usize> = (0..nodes.len())
+        .filter(|&i| state[i] == State::Waiting && unfinished[i] == 0)
+        .collect();
+    // Nodes that are blocked and whose dependents have not been skipped yet.
+    let mut blocked: Vec<usize> = (0..nodes.len())
+        .filter(|&i| state[i] == State::Blocked)
+        .rev()
+        .collect();
     let mut set: JoinSet<Finished> = JoinSet::new();
     loop {
-        // Settle skips (they cascade) and start what is ready, until nothing moves.
-        let mut moved = true;
-        while moved {
-            moved = false;
-            for i in 0..nodes.len() {
+        // Skips cascade: a skipped node blocks its own dependents in turn.
+        while let Some(b) = blocked.pop() {
+            for &i in dependents[b].iter().rev() {
+                visits += 1;
                 if state[i] != State::Waiting {
                     continue;
                 }
-                if let Some(&d) = nodes[i].deps.iter().find(|&&d| state[d] == State::Blocked) {
-                    let dep = &outcomes[nodes[d].outcome];
-                    let why = match dep.status {
-                        Status::Failed { .. } => "failed",
-                        Status::Conflict { .. } => "is in conflict",
-                        _ => "was skipped",
-                    };
-                    let reason = format!(
-                        "depends on {} \"{}\", which {why}",
-                        kind_word(dep.kind),
-                        dep.physical_name
-                    );
-                    let o = &mut outcomes[nodes[i].outcome];
-                    options.emit(Event::Skipped {
-                        id: o.id.clone(),
-                        kind: o.kind,
-                        physical_name: o.physical_name.clone(),
+                visits += nodes[i].deps.len();
+                let reason = skip_reason(&nodes[i], nodes, &state, outcomes);
+                let o = &mut outcomes[nodes[i].outcome];
+                options.emit(Event::new(
+                    EventResource::new(o.id.clone(), o.kind, o.physical_name.clone()),
+                    EventKind::Skipped {
                         reason: reason.clone(),
-                    });
-                    o.status = Status::Skipped { reason };
-                    state[i] = State::Blocked;
-                    moved = true;
-                    continue;
-                }
-                let ready = nodes[i].deps.iter().all(|&d| state[d] == State::Succeeded);
-                if ready && set.len() < options.concurrency {
-                    state[i] = State::Running;
-                    moved = true;
-                    let o = &outcomes[nodes[i].outcome];
-                    let id = o.id.clone();
-                    let steps = nodes[i].steps.clone();
-                    let p = Arc::clone(provider);
-                    let opts = options.clone();
-                    set.spawn(async move {
-                        let start = Instant::now();
-                        for step in &steps {
-                            let who = step.who(&id);
-                            if let Err(e) = call(p.as_ref(), step, who, &opts).await {
-                                return (i, Err((step.operation(), e)), start.elapsed());
-                            }
-                        }
-                        (i, Ok(()), start.elapsed())
-                    });
-                }
+                    },
+                ));
+                o.status = Status::Skipped { reason };
+                state[i] = State::Blocked;
+                blocked.push(i);
             }
+        }
+        while set.len() < options.concurrency {
+            let Some(i) = ready.pop_front() else { break };
+            visits += 1;
+            // Skipped since it became ready? Only its dependencies skip it, and they all
+            // succeeded; still, never start a node twice.
+            if state[i] != State::Waiting {
+                continue;
+            }
+            state[i] = State::Running;
+            let id = outcomes[nodes[i].outcome].id.clone();
+            let steps = nodes[i].steps.clone();
+            let p = Arc::clone(provider);
+            let opts = options.clone();
+            set.spawn(async move {
+                let start = Instant::now();
+                for step in &steps {
+                    let who = step.who(&id);
+                    if let Err(e) = call(p.as_ref(), step, who, &opts).await {
+                        return (i, Err((step.operation(), e)), start.elapsed());
+                    }
+                }
+                (i, Ok(()), start.elapsed())
+            });
         }
         let Some(joined) = set.join_next().await else {
             break;
@@ -556,10 +683,18 @@ async fn run(
                 Ok(()) => {
                     o.status = Status::Done;
                     state[i] = State::Succeeded;
+                    for &j in &dependents[i] {
+                        visits += 1;
+                        unfinished[j] -= 1;
+                        if unfinished[j] == 0 && state[j] == State::Waiting {
+                            ready.push_back(j);
+                        }
+                    }
                 }
                 Err((operation, error)) => {
                     o.status = Status::Failed { operation, error };
                     state[i] = State::Blocked;
+                    blocked.push(i);
                 }
             }
         }
@@ -582,6 +717,7 @@ async fn run(
             State::Succeeded | State::Blocked => {}
         }
     }
+    visits
 }
 
 /// A delete waiting for phase two, with what orders it against the others.
@@ -591,6 +727,42 @@ struct Delete {
     in_model: bool,
     id: String,
     depends_on: Vec<String>,
+}
+
+/// Each delete's dependencies, by index, sorted: the deletes of its users when both are in the
+/// model, else the deletes of a lower rank. Indexed by id, so a destroy of the whole model costs
+/// its dependencies, not every pair of deletes.
+fn delete_order(deletes: &[Delete]) -> Vec<Vec<usize>> {
+    let mut in_model: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, d) in deletes.iter().enumerate().filter(|(_, d)| d.in_model) {
+        in_model.entry(d.id.as_str()).or_default().push(i);
+    }
+    let outside: Vec<usize> = (0..deletes.len())
+        .filter(|&j| !deletes[j].in_model)
+        .collect();
+    let mut deps: Vec<Vec<usize>> = vec![Vec::new(); deletes.len()];
+    for (j, user) in deletes.iter().enumerate().filter(|(_, d)| d.in_model) {
+        for used in &user.depends_on {
+            for &i in in_model.get(used.as_str()).into_iter().flatten() {
+                if i != j {
+                    deps[i].push(j);
+                }
+            }
+        }
+    }
+    for (i, d) in deletes.iter().enumerate() {
+        let by_rank = |j: &usize| *j != i && deletes[*j].rank < d.rank;
+        if d.in_model {
+            deps[i].extend(outside.iter().copied().filter(by_rank));
+        } else {
+            deps[i].extend((0..deletes.len()).filter(by_rank));
+        }
+    }
+    for d in &mut deps {
+        d.sort_unstable();
+        d.dedup();
+    }
+    deps
 }
 
 /// The step that moves deployment group `g` from configuration `from` to `to`.
@@ -639,7 +811,7 @@ fn schedule(plan: &Plan, options: &ApplyOptions) -> Schedule {
             id: c.id.clone(),
             kind: c.kind,
             physical_name: c.physical_name.clone(),
-            change: c.change.word(),
+            change: c.change.kind(),
             status: Status::Done,
             elapsed_ms: 0,
         };
@@ -743,7 +915,7 @@ fn schedule(plan: &Plan, options: &ApplyOptions) -> Schedule {
                 id: c.id.clone(),
                 kind: c.kind,
                 physical_name: old,
-                change: "delete",
+                change: ChangeKind::Delete,
                 status: Status::Done,
                 elapsed_ms: 0,
             });
@@ -784,23 +956,11 @@ pub async fn apply(plan: &Plan, provider: &Arc<dyn Provider>, options: &ApplyOpt
     });
     // Users are deleted before what they use: exactly by the model's dependencies when both
     // are in the model, else by kind.
-    let second: Vec<Node> = deletes
-        .iter()
-        .enumerate()
-        .map(|(i, d)| Node {
-            deps: deletes
-                .iter()
-                .enumerate()
-                .filter(|&(j, other)| {
-                    j != i
-                        && if d.in_model && other.in_model {
-                            other.depends_on.contains(&d.id)
-                        } else {
-                            other.rank < d.rank
-                        }
-                })
-                .map(|(j, _)| j)
-                .collect(),
+    let second: Vec<Node> = delete_order(&deletes)
+        .into_iter()
+        .zip(&deletes)
+        .map(|(deps, d)| Node {
+            deps,
             ..d.node.clone()
         })
         .collect();
@@ -808,12 +968,12 @@ pub async fn apply(plan: &Plan, provider: &Arc<dyn Provider>, options: &ApplyOpt
         for node in &second {
             let o = &mut outcomes[node.outcome];
             let reason = "not run because an earlier change did not succeed".to_owned();
-            options.emit(Event::Skipped {
-                id: o.id.clone(),
-                kind: o.kind,
-                physical_name: o.physical_name.clone(),
-                reason: reason.clone(),
-            });
+            options.emit(Event::new(
+                EventResource::new(o.id.clone(), o.kind, o.physical_name.clone()),
+                EventKind::Skipped {
+                    reason: reason.clone(),
+                },
+            ));
             o.status = Status::Skipped { reason };
         }
     } else {
@@ -824,7 +984,7 @@ pub async fn apply(plan: &Plan, provider: &Arc<dyn Provider>, options: &ApplyOpt
             id: r.id.clone(),
             kind: r.kind,
             physical_name: r.physical_name.clone(),
-            change: "delete",
+            change: ChangeKind::Delete,
             status: Status::Kept {
                 reason: "the model marks it to be retained on destroy".into(),
             },
@@ -849,4 +1009,196 @@ pub async fn destroy(
 ) -> Result<Report, EngineError> {
     let plan = plan_destroy(app, desired, provider, options.concurrency).await?;
     Ok(apply(&plan, provider, options).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Env, resolve};
+    use crate::model::{App, Repository};
+    use crate::provider::fake::{Failure, FakeProvider};
+
+    /// A one-repository app, planned against a fresh fake.
+    async fn one_repository() -> (Arc<FakeProvider>, Arc<dyn Provider>, Plan) {
+        let mut app = App::new("shop").expect("a valid app name");
+        app.add(
+            Repository::builder()
+                .name("shop-api")
+                .build()
+                .expect("a valid repository"),
+        );
+        let desired = resolve(
+            &app.desired(),
+            &Env::new("aws", "eu-west-1", "123456789012"),
+        )
+        .expect("the app resolves");
+        let fake = Arc::new(FakeProvider::new());
+        let provider: Arc<dyn Provider> = fake.clone();
+        let plan = super::super::plan(&desired, &provider, 8)
+            .await
+            .expect("the fake answers");
+        (fake, provider, plan)
+    }
+
+    #[test]
+    fn events_and_outcomes_keep_their_json_form() {
+        let resource = EventResource::new("A", ResourceKind::Role, "a");
+        let retrying = Event::new(
+            resource.clone(),
+            EventKind::Retrying {
+                operation: Operation::Create,
+                attempt: 2,
+                delay_ms: 2000,
+                error: ProviderError::new(ErrorClass::Throttled, "Throttling", "slow down"),
+            },
+        );
+        assert_eq!(
+            serde_json::to_string(&retrying).expect("serializes"),
+            r#"{"event":"retrying","id":"A","kind":"AWS::IAM::Role","physical_name":"a","operation":"create","attempt":2,"delay_ms":2000,"error":{"class":"throttled","code":"Throttling","message":"slow down"}}"#
+        );
+        let skipped = Event::new(
+            resource,
+            EventKind::Skipped {
+                reason: "why".into(),
+            },
+        );
+        assert_eq!(
+            serde_json::to_string(&skipped).expect("serializes"),
+            r#"{"event":"skipped","id":"A","kind":"AWS::IAM::Role","physical_name":"a","reason":"why"}"#
+        );
+        let outcome = Outcome {
+            id: "A".into(),
+            kind: ResourceKind::Role,
+            physical_name: "a".into(),
+            change: ChangeKind::Replace,
+            status: Status::Kept {
+                reason: "why".into(),
+            },
+            elapsed_ms: 0,
+        };
+        assert_eq!(
+            serde_json::to_string(&outcome).expect("serializes"),
+            r#"{"id":"A","kind":"AWS::IAM::Role","physical_name":"a","change":"replace","status":{"status":"kept","reason":"why"},"elapsed_ms":0}"#
+        );
+        assert_eq!(
+            serde_json::to_value(ChangeKind::NoOp).expect("serializes"),
+            "no-op"
+        );
+    }
+
+    /// A chain of `n` creates of repositories, each depending on the one before, with its
+    /// outcomes.
+    fn chain(n: usize) -> (Vec<Node>, Vec<Outcome>) {
+        let name = |i: usize| format!("repo-{i:04}");
+        let nodes = (0..n)
+            .map(|i| Node {
+                outcome: i,
+                steps: vec![Step::Create(Resource {
+                    id: format!("Repo{i}"),
+                    kind: ResourceKind::Repository,
+                    physical_name: name(i),
+                    properties: serde_json::json!({ "RepositoryName": name(i) }),
+                })],
+                deps: i.checked_sub(1).into_iter().collect(),
+            })
+            .collect();
+        let outcomes = (0..n)
+            .map(|i| Outcome {
+                id: format!("Repo{i}"),
+                kind: ResourceKind::Repository,
+                physical_name: name(i),
+                change: ChangeKind::Create,
+                status: Status::Done,
+                elapsed_ms: 0,
+            })
+            .collect();
+        (nodes, outcomes)
+    }
+
+    /// Bug 7: the scheduler rescanned every node after each completion, so a chain of n
+    /// resources cost it about n² looks; counting unfinished dependencies makes it n + edges.
+    #[tokio::test]
+    async fn bug_7_scheduler_work_grows_with_nodes_and_edges() {
+        let n = 300;
+        let (nodes, mut outcomes) = chain(n);
+        let edges: usize = nodes.iter().map(|d| d.deps.len()).sum();
+        let fake = Arc::new(FakeProvider::new());
+        let provider: Arc<dyn Provider> = fake.clone();
+        let visits = run(&nodes, &mut outcomes, &provider, &ApplyOptions::default()).await;
+        assert!(outcomes.iter().all(|o| o.status == Status::Done));
+        assert_eq!(fake.count(Operation::Create), n);
+        let calls = fake.calls();
+        assert!(calls.windows(2).all(|w| w[0].name < w[1].name), "in order");
+        // Rescanning looked at every node after each completion: 180,300 looks here.
+        assert!(
+            visits <= 2 * (n + edges),
+            "{visits} visits for {n} nodes and {edges} edges"
+        );
+
+        // A failure at the head skips the whole chain, each node once, in order.
+        let (nodes, mut outcomes) = chain(n);
+        let fake = Arc::new(FakeProvider::new());
+        fake.inject(Failure::new(ProviderError::other("InternalError", "boom")));
+        let provider: Arc<dyn Provider> = fake.clone();
+        let visits = run(&nodes, &mut outcomes, &provider, &ApplyOptions::default()).await;
+        assert!(matches!(outcomes[0].status, Status::Failed { .. }));
+        assert_eq!(
+            outcomes[2].status,
+            Status::Skipped {
+                reason: "depends on repository \"repo-0001\", which was skipped".into()
+            }
+        );
+        assert!(
+            outcomes[1..]
+                .iter()
+                .all(|o| matches!(o.status, Status::Skipped { .. }))
+        );
+        assert_eq!(fake.count(Operation::Create), 1);
+        assert!(
+            visits <= 2 * (n + edges),
+            "{visits} visits for {n} nodes and {edges} edges"
+        );
+    }
+
+    /// Bug 6: the budget was measured on the std clock while the delays slept on tokio's, so
+    /// with paused time (or any clock tokio drives) the budget never ran out and only the
+    /// attempt cap ended the retries.
+    #[tokio::test(start_paused = true)]
+    async fn bug_6_retry_budget_is_measured_on_tokio_time() {
+        let (fake, provider, plan) = one_repository().await;
+        fake.inject(
+            Failure::new(ProviderError::new(
+                ErrorClass::Retryable,
+                "AccessDeniedException",
+                "not authorized",
+            ))
+            .on(Operation::Create)
+            .times(usize::MAX),
+        );
+        let policy = RetryPolicy {
+            budget: Duration::from_secs(120),
+            first_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(15),
+            max_attempts: u32::MAX,
+        };
+        let started = tokio::time::Instant::now();
+        let report = tokio::time::timeout(
+            Duration::from_secs(3600),
+            apply(&plan, &provider, &ApplyOptions::default().retry(policy)),
+        )
+        .await
+        .expect("retries stop once the budget is spent, in tokio's time");
+        assert!(
+            started.elapsed() <= policy.budget,
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(
+            report.with_status(StatusKind::Failed).count(),
+            1,
+            "{report}"
+        );
+        // Delays of 1, 2, 4 and 8 s, then 15 s each, fit 11 times in 120 s: 12 attempts.
+        assert_eq!(fake.count(Operation::Create), 12);
+    }
 }

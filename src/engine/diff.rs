@@ -11,6 +11,8 @@
 //! - a changed field under one of the kind's create-only properties (CloudFormation's
 //!   `createOnlyProperties`) forces a replacement.
 
+use std::fmt;
+
 use serde::Serialize;
 use serde_json::Value;
 
@@ -22,6 +24,7 @@ use crate::provider::api::{
 /// What reconciling one resource takes.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Change {
     /// Nothing: AWS matches the model.
     NoOp,
@@ -64,17 +67,64 @@ impl Change {
         )
     }
 
+    /// Which kind of change it is, without its details.
+    #[must_use]
+    pub fn kind(&self) -> ChangeKind {
+        match self {
+            Self::NoOp => ChangeKind::NoOp,
+            Self::Create => ChangeKind::Create,
+            Self::Update { .. } => ChangeKind::Update,
+            Self::Replace { .. } => ChangeKind::Replace,
+            Self::Delete => ChangeKind::Delete,
+            Self::Conflict { .. } => ChangeKind::Conflict,
+        }
+    }
+
     /// A short lower-case word: `create`, `update`, `replace`, `delete`, `no-op`, `conflict`.
     #[must_use]
     pub fn word(&self) -> &'static str {
+        self.kind().word()
+    }
+}
+
+/// The kinds of [`Change`], without their details: what an apply's
+/// [`Outcome`](super::Outcome) says was planned. Serialized as its [word](Self::word).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum ChangeKind {
+    /// [`Change::NoOp`].
+    NoOp,
+    /// [`Change::Create`].
+    Create,
+    /// [`Change::Update`].
+    Update,
+    /// [`Change::Replace`].
+    Replace,
+    /// [`Change::Delete`].
+    Delete,
+    /// [`Change::Conflict`].
+    Conflict,
+}
+
+impl ChangeKind {
+    /// A short lower-case word: `create`, `update`, `replace`, `delete`, `no-op`, `conflict`.
+    #[must_use]
+    pub fn word(self) -> &'static str {
         match self {
             Self::NoOp => "no-op",
             Self::Create => "create",
-            Self::Update { .. } => "update",
-            Self::Replace { .. } => "replace",
+            Self::Update => "update",
+            Self::Replace => "replace",
             Self::Delete => "delete",
-            Self::Conflict { .. } => "conflict",
+            Self::Conflict => "conflict",
         }
+    }
+}
+
+impl fmt::Display for ChangeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.word())
     }
 }
 

@@ -7,6 +7,10 @@
 //! 3. [`apply`] runs the plan with bounded concurrency and reports progress as [`Event`]s;
 //!    [`destroy`] deletes everything the app owns.
 //!
+//! Provider calls that fail in a way expected to clear are tried again by one loop, [`retry`],
+//! under a [`RetryPolicy`] measured on tokio's clock: [`RetryPolicy::READS`] for a plan's reads,
+//! [`ApplyOptions::retry`] for apply's calls.
+//!
 //! ```
 //! use std::sync::Arc;
 //! use pipewright::engine::{self, ApplyOptions, Env};
@@ -37,18 +41,22 @@ mod diff;
 mod limits;
 mod plan;
 mod resolve;
+mod retry;
 
 pub use apply::{
-    ApplyOptions, Event, EventSink, Outcome, Report, RetryPolicy, Status, apply, destroy,
-    step_count,
+    ApplyOptions, Event, EventKind, EventResource, EventSink, Outcome, Report, Status, StatusKind,
+    apply, destroy, step_count,
 };
-pub use diff::{Change, KindRules, ReplaceStrategy, changed_fields, diff, normalize, rules};
+pub use diff::{
+    Change, ChangeKind, KindRules, ReplaceStrategy, changed_fields, diff, normalize, rules,
+};
 pub use limits::{ROLE_POLICY_MAX, check_limits, check_limits_in, partition_of, policy_chars};
 pub use plan::{
     FORMAT_VERSION, GroupMove, Mode, ObservedMap, Plan, PlannedChange, Retained, Summary,
     build_destroy_plan, build_plan, delete_rank, plan, plan_destroy, waves,
 };
 pub use resolve::{Env, ResolveError, ResolvedApp, ResolvedResource, resolve};
+pub use retry::{RetryPolicy, Retrying, retry};
 
 use crate::model::ResourceKind;
 use crate::provider::api::{ProviderError, kind_word};
@@ -67,6 +75,7 @@ pub const DEFAULT_CONCURRENCY: usize = 64;
 
 /// Why the engine could not plan.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum EngineError {
     /// The desired state refers to something that cannot be resolved.
     #[error(transparent)]

@@ -14,6 +14,7 @@ use tokio::task::JoinSet;
 use super::EngineError;
 use super::diff::{Change, ReplaceStrategy, diff};
 use super::resolve::ResolvedApp;
+use super::retry::{RetryPolicy, retry};
 use crate::model::{ComputePlatform, ResourceKind};
 use crate::provider::api::{
     Observed, Owned, Provider, ProviderError, Resource, kind_word, serialize_kind,
@@ -728,29 +729,13 @@ async fn observe(
     Ok((observed, owned))
 }
 
-/// How many times a read is tried when it fails in a way expected to clear (throttling, a
-/// server or network failure, each already retried by the SDK), with a delay doubling from
-/// [`READ_FIRST_DELAY`]: a bounded few seconds at most.
-const READ_ATTEMPTS: u32 = 4;
-const READ_FIRST_DELAY: std::time::Duration = std::time::Duration::from_millis(250);
-
-async fn with_read_retries<T, F, Fut>(mut read: F) -> Result<T, ProviderError>
+/// A read or listing, retried by [`RetryPolicy::READS`].
+async fn with_read_retries<T, F, Fut>(read: F) -> Result<T, ProviderError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, ProviderError>>,
 {
-    let mut delay = READ_FIRST_DELAY;
-    let mut attempt = 1;
-    loop {
-        match read().await {
-            Err(e) if e.is_retryable() && attempt < READ_ATTEMPTS => {
-                tokio::time::sleep(delay).await;
-                delay *= 2;
-                attempt += 1;
-            }
-            other => return other,
-        }
-    }
+    retry(&RetryPolicy::READS, read, |_| {}).await
 }
 
 /// Reads what AWS has and plans the changes that bring it to `desired`.

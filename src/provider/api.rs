@@ -148,6 +148,7 @@ pub fn pointer_tokens(path: &str) -> Vec<String> {
 /// A provider operation, for call counts and failure injection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Operation {
     /// [`Provider::read`].
     Read,
@@ -184,6 +185,7 @@ impl fmt::Display for Operation {
 /// What the engine does about a provider error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ErrorClass {
     /// The resource does not exist.
     NotFound,

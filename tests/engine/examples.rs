@@ -1,12 +1,12 @@
 //! Every example's app: apply from nothing, converge, survive a failure at any step, destroy.
 
-use pipewright::engine::{self, Change, Status};
+use pipewright::engine::{self, ApplyOptions, Change, RetryPolicy, Status, StatusKind};
 use pipewright::provider::api::{ErrorClass, Operation, ProviderError};
 use pipewright::provider::fake::Failure;
 
-use crate::{examples, fast, plan, position, resolved};
+use crate::{examples, plan, position, resolved};
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn every_example_applies_from_nothing_then_plans_no_change() {
     for (name, app) in examples() {
         let desired = resolved(&app);
@@ -17,7 +17,7 @@ async fn every_example_applies_from_nothing_then_plans_no_change() {
             first.changes.iter().all(|c| c.change == Change::Create),
             "{name}"
         );
-        let report = engine::apply(&first, &provider, &fast()).await;
+        let report = engine::apply(&first, &provider, &ApplyOptions::default()).await;
         assert!(report.succeeded(), "{name}: {report}");
         assert_eq!(fake.resources().len(), desired.resources.len(), "{name}");
 
@@ -31,12 +31,17 @@ async fn every_example_applies_from_nothing_then_plans_no_change() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn apply_creates_every_dependency_first() {
     for (name, app) in examples() {
         let desired = resolved(&app);
         let (fake, provider) = crate::fake();
-        let report = engine::apply(&plan(&desired, &provider).await, &provider, &fast()).await;
+        let report = engine::apply(
+            &plan(&desired, &provider).await,
+            &provider,
+            &ApplyOptions::default(),
+        )
+        .await;
         assert!(report.succeeded(), "{name}: {report}");
         let by_id = |id: &str| {
             desired
@@ -61,13 +66,18 @@ async fn apply_creates_every_dependency_first() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_failure_at_any_step_is_reported_and_a_rerun_converges() {
     let app = crate::reference::app().expect("the example builds");
     let desired = resolved(&app);
     let steps = {
         let (fake, provider) = crate::fake();
-        engine::apply(&plan(&desired, &provider).await, &provider, &fast()).await;
+        engine::apply(
+            &plan(&desired, &provider).await,
+            &provider,
+            &ApplyOptions::default(),
+        )
+        .await;
         fake.calls().iter().filter(|c| c.op.mutates()).count()
     };
     assert_eq!(steps, desired.resources.len());
@@ -81,9 +91,14 @@ async fn a_failure_at_any_step_is_reported_and_a_rerun_converges() {
             .mutations()
             .nth(step),
         );
-        let report = engine::apply(&plan(&desired, &provider).await, &provider, &fast()).await;
+        let report = engine::apply(
+            &plan(&desired, &provider).await,
+            &provider,
+            &ApplyOptions::default(),
+        )
+        .await;
         assert!(!report.succeeded(), "step {step}");
-        let failed: Vec<_> = report.with_status("failed").collect();
+        let failed: Vec<_> = report.with_status(StatusKind::Failed).collect();
         assert_eq!(failed.len(), 1, "step {step}");
         match &failed[0].status {
             Status::Failed { operation, error } => {
@@ -93,31 +108,46 @@ async fn a_failure_at_any_step_is_reported_and_a_rerun_converges() {
             other => panic!("step {step}: {other:?}"),
         }
         // Whatever was skipped depends, directly or not, on what failed.
-        for s in report.with_status("skipped") {
+        for s in report.with_status(StatusKind::Skipped) {
             let Status::Skipped { reason } = &s.status else {
                 unreachable!()
             };
             assert!(reason.starts_with("depends on "), "{reason}");
         }
 
-        let rerun = engine::apply(&plan(&desired, &provider).await, &provider, &fast()).await;
+        let rerun = engine::apply(
+            &plan(&desired, &provider).await,
+            &provider,
+            &ApplyOptions::default(),
+        )
+        .await;
         assert!(rerun.succeeded(), "step {step}: {rerun}");
         assert!(plan(&desired, &provider).await.is_empty(), "step {step}");
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn destroy_after_apply_leaves_nothing_owned_users_deleted_first() {
     for (name, app) in examples() {
         let desired = resolved(&app);
         let (fake, provider) = crate::fake();
-        let applied = engine::apply(&plan(&desired, &provider).await, &provider, &fast()).await;
+        let applied = engine::apply(
+            &plan(&desired, &provider).await,
+            &provider,
+            &ApplyOptions::default(),
+        )
+        .await;
         assert!(applied.succeeded(), "{name}: {applied}");
         assert_eq!(fake.resources().len(), desired.resources.len(), "{name}");
         fake.reset_calls();
-        let report = engine::destroy(&desired.app, Some(&desired), &provider, &fast())
-            .await
-            .expect("the fake answers");
+        let report = engine::destroy(
+            &desired.app,
+            Some(&desired),
+            &provider,
+            &ApplyOptions::default(),
+        )
+        .await
+        .expect("the fake answers");
         assert!(report.succeeded(), "{name}: {report}");
         let retained: Vec<_> = desired.resources.iter().filter(|r| r.retain).collect();
         let left = fake.resources();
@@ -165,17 +195,30 @@ async fn destroy_after_apply_leaves_nothing_owned_users_deleted_first() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn destroy_keeps_retained_buckets_and_their_policies() {
     let app = crate::multi_env::app().expect("the example builds");
     let desired = resolved(&app);
     let (fake, provider) = crate::fake();
-    engine::apply(&plan(&desired, &provider).await, &provider, &fast()).await;
-    let report = engine::destroy(&desired.app, Some(&desired), &provider, &fast())
-        .await
-        .expect("the fake answers");
+    engine::apply(
+        &plan(&desired, &provider).await,
+        &provider,
+        &ApplyOptions::default(),
+    )
+    .await;
+    let report = engine::destroy(
+        &desired.app,
+        Some(&desired),
+        &provider,
+        &ApplyOptions::default(),
+    )
+    .await
+    .expect("the fake answers");
     assert!(report.succeeded(), "{report}");
-    let kept: Vec<_> = report.with_status("kept").map(|o| o.kind).collect();
+    let kept: Vec<_> = report
+        .with_status(StatusKind::Kept)
+        .map(|o| o.kind)
+        .collect();
     assert_eq!(
         kept,
         [
@@ -187,7 +230,7 @@ async fn destroy_keeps_retained_buckets_and_their_policies() {
     assert!(report.to_string().ends_with(", 2 kept"), "{report}");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn not_authorized_just_after_a_role_change_is_retried_within_bounds() {
     let app = crate::reference::app().expect("the example builds");
     let desired = resolved(&app);
@@ -218,7 +261,7 @@ async fn not_authorized_just_after_a_role_change_is_retried_within_bounds() {
         .lock()
         .expect("not poisoned")
         .iter()
-        .filter(|e| matches!(e, engine::Event::Retrying { .. }))
+        .filter(|e| matches!(e.what, engine::EventKind::Retrying { .. }))
         .count();
     assert_eq!(retries, 3);
 
@@ -230,8 +273,12 @@ async fn not_authorized_just_after_a_role_change_is_retried_within_bounds() {
             .resource(pipeline.kind, &pipeline.physical_name)
             .times(usize::MAX),
     );
-    let report = engine::apply(&plan(&desired, &provider).await, &provider, &fast()).await;
-    let failed: Vec<_> = report.with_status("failed").collect();
+    let bounded = ApplyOptions::default().retry(RetryPolicy {
+        max_attempts: 10,
+        ..RetryPolicy::default()
+    });
+    let report = engine::apply(&plan(&desired, &provider).await, &provider, &bounded).await;
+    let failed: Vec<_> = report.with_status(StatusKind::Failed).collect();
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].physical_name, pipeline.physical_name);
     let tries = fake
@@ -246,7 +293,7 @@ async fn not_authorized_just_after_a_role_change_is_retried_within_bounds() {
     assert!((2..=10).contains(&tries), "{tries} attempts");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn progress_events_pair_every_start_with_an_end() {
     let app = crate::reference::app().expect("the example builds");
     let desired = resolved(&app);
@@ -256,11 +303,11 @@ async fn progress_events_pair_every_start_with_an_end() {
     let events = events.lock().expect("not poisoned");
     let started = events
         .iter()
-        .filter(|e| matches!(e, engine::Event::Started { .. }))
+        .filter(|e| matches!(e.what, engine::EventKind::Started { .. }))
         .count();
     let ended = events
         .iter()
-        .filter(|e| matches!(e, engine::Event::Succeeded { .. }))
+        .filter(|e| matches!(e.what, engine::EventKind::Succeeded { .. }))
         .count();
     assert_eq!(started, desired.resources.len());
     assert_eq!(started, ended);
@@ -269,7 +316,7 @@ async fn progress_events_pair_every_start_with_an_end() {
     assert_eq!(json["operation"], "create");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn the_plan_is_json_with_a_format_version() {
     let app = crate::reference::app().expect("the example builds");
     let desired = resolved(&app);
@@ -282,7 +329,7 @@ async fn the_plan_is_json_with_a_format_version() {
     assert_eq!(json["summary"]["create"], desired.resources.len());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_failure_at_any_step_of_updates_replacements_and_prunes_then_a_rerun_converges() {
     let app = crate::reference::app().expect("the example builds");
     let before = resolved(&app);
@@ -294,11 +341,16 @@ async fn a_failure_at_any_step_of_updates_replacements_and_prunes_then_a_rerun_c
     after
         .resources
         .retain(|r| r.resource.kind != pipewright::model::ResourceKind::EventRule);
-    let options = || fast().prune(true);
+    let options = || ApplyOptions::default().prune(true);
 
     let steps = {
         let (fake, provider) = crate::fake();
-        engine::apply(&plan(&before, &provider).await, &provider, &fast()).await;
+        engine::apply(
+            &plan(&before, &provider).await,
+            &provider,
+            &ApplyOptions::default(),
+        )
+        .await;
         fake.reset_calls();
         engine::apply(&plan(&after, &provider).await, &provider, &options()).await;
         fake.calls().iter().filter(|c| c.op.mutates()).count()
@@ -307,7 +359,12 @@ async fn a_failure_at_any_step_of_updates_replacements_and_prunes_then_a_rerun_c
     assert_eq!(steps, 6);
     for step in 1..=steps {
         let (fake, provider) = crate::fake();
-        engine::apply(&plan(&before, &provider).await, &provider, &fast()).await;
+        engine::apply(
+            &plan(&before, &provider).await,
+            &provider,
+            &ApplyOptions::default(),
+        )
+        .await;
         fake.inject(
             Failure::new(ProviderError::other("InternalFailure", "try again"))
                 .mutations()

@@ -5,7 +5,7 @@
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-use pipewright::engine::{self, Change, ResolvedApp, ResolvedResource};
+use pipewright::engine::{self, ApplyOptions, Change, ResolvedApp, ResolvedResource};
 use pipewright::model::ResourceKind;
 use pipewright::provider::api::{
     ErrorClass, Observed, Operation, ProviderError, Resource, TAG_APP, TAG_ID,
@@ -83,9 +83,11 @@ fn app() -> impl Strategy<Value = ResolvedApp> {
     })
 }
 
+/// A runtime on paused time: retry delays pass at once.
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_time()
+        .start_paused(true)
         .build()
         .expect("a runtime")
 }
@@ -111,7 +113,7 @@ proptest! {
         runtime().block_on(async {
             let (fake, provider) = crate::fake();
             let plan = engine::plan(&desired, &provider, 4).await.expect("the fake answers");
-            let report = engine::apply(&plan, &provider, &crate::fast().concurrency(3)).await;
+            let report = engine::apply(&plan, &provider, &ApplyOptions::default().concurrency(3)).await;
             prop_assert!(report.succeeded(), "{}", report);
             let again = engine::plan(&desired, &provider, 4).await.expect("the fake answers");
             prop_assert!(again.is_empty(), "{:#?}", again.changes);
@@ -121,7 +123,7 @@ proptest! {
                 .iter()
                 .filter(|c| matches!(c.op, Operation::Create | Operation::Update | Operation::Delete))
                 .count();
-            prop_assert_eq!(writes, engine::step_count(&plan, &crate::fast()));
+            prop_assert_eq!(writes, engine::step_count(&plan, &ApplyOptions::default()));
             let at = |id: &str| {
                 let r = desired.resources.iter().find(|r| r.resource.id == id).map(|r| &r.resource);
                 r.and_then(|r| calls.iter().position(|c| c.op == Operation::Create && c.name == r.physical_name))
@@ -141,10 +143,10 @@ proptest! {
         runtime().block_on(async {
             let (fake, provider) = crate::fake();
             let plan = engine::plan(&desired, &provider, 4).await.expect("the fake answers");
-            let applied = engine::apply(&plan, &provider, &crate::fast()).await;
+            let applied = engine::apply(&plan, &provider, &ApplyOptions::default()).await;
             prop_assert!(applied.succeeded(), "{}", applied);
             fake.reset_calls();
-            let report = engine::destroy(&desired.app, Some(&desired), &provider, &crate::fast())
+            let report = engine::destroy(&desired.app, Some(&desired), &provider, &ApplyOptions::default())
                 .await
                 .expect("the fake answers");
             prop_assert!(report.succeeded(), "{}", report);
@@ -171,11 +173,11 @@ proptest! {
             fake.fail_randomly(0.3, seed, ProviderError::new(ErrorClass::Throttled, "ThrottlingException", "rate exceeded"));
             for _ in 0..3 {
                 let plan = engine::plan(&desired, &provider, 4).await.expect("reads do not fail");
-                engine::apply(&plan, &provider, &crate::fast()).await;
+                engine::apply(&plan, &provider, &ApplyOptions::default()).await;
             }
             fake.clear_failures();
             let plan = engine::plan(&desired, &provider, 4).await.expect("the fake answers");
-            let report = engine::apply(&plan, &provider, &crate::fast()).await;
+            let report = engine::apply(&plan, &provider, &ApplyOptions::default()).await;
             prop_assert!(report.succeeded(), "{}", report);
             let again = engine::plan(&desired, &provider, 4).await.expect("the fake answers");
             prop_assert!(again.is_empty());
@@ -188,15 +190,15 @@ proptest! {
         runtime().block_on(async {
             let (fake, provider) = crate::fake();
             let plan = engine::plan(&desired, &provider, 4).await.expect("the fake answers");
-            let applied = engine::apply(&plan, &provider, &crate::fast()).await;
+            let applied = engine::apply(&plan, &provider, &ApplyOptions::default()).await;
             prop_assert!(applied.succeeded(), "{}", applied);
             prop_assert!(!fake.resources().is_empty());
             fake.fail_randomly(0.3, seed, ProviderError::other("InternalFailure", "try again"));
-            engine::destroy(&desired.app, Some(&desired), &provider, &crate::fast())
+            engine::destroy(&desired.app, Some(&desired), &provider, &ApplyOptions::default())
                 .await
                 .expect("listing does not fail");
             fake.clear_failures();
-            let report = engine::destroy(&desired.app, Some(&desired), &provider, &crate::fast())
+            let report = engine::destroy(&desired.app, Some(&desired), &provider, &ApplyOptions::default())
                 .await
                 .expect("the fake answers");
             prop_assert!(report.succeeded(), "{}", report);

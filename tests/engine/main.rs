@@ -6,9 +6,8 @@ mod laws;
 mod scenarios;
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use pipewright::engine::{self, ApplyOptions, Env, Event, Plan, ResolvedApp, RetryPolicy};
+use pipewright::engine::{self, ApplyOptions, Env, Event, Plan, ResolvedApp};
 use pipewright::model::{App, ResourceKind};
 use pipewright::provider::api::{Operation, Provider};
 use pipewright::provider::fake::FakeProvider;
@@ -50,21 +49,13 @@ pub(crate) fn fake() -> (Arc<FakeProvider>, Arc<dyn Provider>) {
     (fake, provider)
 }
 
-/// Options whose retries take milliseconds.
-pub(crate) fn fast() -> ApplyOptions {
-    ApplyOptions::default().retry(RetryPolicy {
-        budget: Duration::from_millis(200),
-        first_delay: Duration::from_millis(1),
-        max_delay: Duration::from_millis(8),
-        max_attempts: 10,
-    })
-}
-
-/// Options that also collect every event.
+/// Default options that also collect every event. The tests run with paused tokio time, so the
+/// default retry policy's delays pass at once.
 pub(crate) fn recording() -> (ApplyOptions, Arc<Mutex<Vec<Event>>>) {
     let events = Arc::new(Mutex::new(Vec::new()));
     let sink = events.clone();
-    let options = fast().on_event(move |e| sink.lock().expect("not poisoned").push(e.clone()));
+    let options = ApplyOptions::default()
+        .on_event(move |e| sink.lock().expect("not poisoned").push(e.clone()));
     (options, events)
 }
 

@@ -5,12 +5,14 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use pipewright::engine::{self, Change, ReplaceStrategy, ResolvedApp, Status};
+use pipewright::engine::{
+    self, ApplyOptions, Change, ReplaceStrategy, ResolvedApp, Status, StatusKind,
+};
 use pipewright::model::ResourceKind;
 use pipewright::provider::api::{FieldChange, Operation, Provider};
 use pipewright::provider::fake::FakeProvider;
 
-use crate::{fake, fast, index, plan, position, resolved};
+use crate::{fake, index, plan, position, resolved};
 
 fn reference() -> ResolvedApp {
     resolved(&crate::reference::app().expect("the example builds"))
@@ -20,12 +22,17 @@ async fn applied(
     desired: &ResolvedApp,
 ) -> (std::sync::Arc<FakeProvider>, std::sync::Arc<dyn Provider>) {
     let (fake, provider) = fake();
-    let report = engine::apply(&plan(desired, &provider).await, &provider, &fast()).await;
+    let report = engine::apply(
+        &plan(desired, &provider).await,
+        &provider,
+        &ApplyOptions::default(),
+    )
+    .await;
     assert!(report.succeeded(), "{report}");
     (fake, provider)
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_changed_field_updates_only_that_field_in_place() {
     let mut desired = reference();
     let (_, provider) = applied(&desired).await;
@@ -52,11 +59,15 @@ async fn a_changed_field_updates_only_that_field_in_place() {
             }]
         }
     );
-    assert!(engine::apply(&plan, &provider, &fast()).await.succeeded());
+    assert!(
+        engine::apply(&plan, &provider, &ApplyOptions::default())
+            .await
+            .succeeded()
+    );
     assert!(crate::plan(&desired, &provider).await.is_empty());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_create_only_change_replaces_the_resource_and_what_lives_in_it() {
     let mut desired = reference();
     let (fake, provider) = applied(&desired).await;
@@ -83,7 +94,11 @@ async fn a_create_only_change_replaces_the_resource_and_what_lives_in_it() {
     assert!(json.contains("\"order\": \"delete_then_create\""), "{json}");
 
     fake.reset_calls();
-    assert!(engine::apply(&plan, &provider, &fast()).await.succeeded());
+    assert!(
+        engine::apply(&plan, &provider, &ApplyOptions::default())
+            .await
+            .succeeded()
+    );
     let name = &app_change.physical_name;
     let deleted = position(&fake, Operation::Delete, ResourceKind::Application, name);
     let created = position(&fake, Operation::Create, ResourceKind::Application, name);
@@ -94,7 +109,7 @@ async fn a_create_only_change_replaces_the_resource_and_what_lives_in_it() {
     assert!(crate::plan(&desired, &provider).await.is_empty());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn out_of_band_changes_show_as_drift_and_apply_repairs_them() {
     let desired = reference();
     let (fake, provider) = applied(&desired).await;
@@ -126,11 +141,15 @@ async fn out_of_band_changes_show_as_drift_and_apply_repairs_them() {
     assert_eq!(fields.len(), 1);
     assert_eq!(fields[0].path, "/Environment/ComputeType");
     assert_eq!(fields[0].old, Some(json!("BUILD_GENERAL1_2XLARGE")));
-    assert!(engine::apply(&drift, &provider, &fast()).await.succeeded());
+    assert!(
+        engine::apply(&drift, &provider, &ApplyOptions::default())
+            .await
+            .succeeded()
+    );
     assert!(crate::plan(&desired, &provider).await.is_empty());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_resource_removed_from_the_model_is_deleted_only_with_prune() {
     let mut desired = reference();
     let (fake, provider) = applied(&desired).await;
@@ -147,18 +166,18 @@ async fn a_resource_removed_from_the_model_is_deleted_only_with_prune() {
         Some(&Change::Delete)
     );
 
-    let kept = engine::apply(&plan, &provider, &fast()).await;
+    let kept = engine::apply(&plan, &provider, &ApplyOptions::default()).await;
     assert!(kept.succeeded());
-    assert_eq!(kept.with_status("kept").count(), 1);
+    assert_eq!(kept.with_status(StatusKind::Kept).count(), 1);
     assert!(fake.get(rule.kind, &rule.physical_name).is_some());
 
-    let pruned = engine::apply(&plan, &provider, &fast().prune(true)).await;
+    let pruned = engine::apply(&plan, &provider, &ApplyOptions::default().prune(true)).await;
     assert!(pruned.succeeded(), "{pruned}");
     assert!(fake.get(rule.kind, &rule.physical_name).is_none());
     assert!(crate::plan(&desired, &provider).await.is_empty());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_renamed_resource_is_created_before_the_old_one_goes() {
     let mut desired = reference();
     let (fake, provider) = applied(&desired).await;
@@ -185,7 +204,7 @@ async fn a_renamed_resource_is_created_before_the_old_one_goes() {
         }
     );
     fake.reset_calls();
-    let report = engine::apply(&plan, &provider, &fast()).await;
+    let report = engine::apply(&plan, &provider, &ApplyOptions::default()).await;
     assert!(report.succeeded(), "{report}");
     let created = position(
         &fake,
@@ -198,7 +217,7 @@ async fn a_renamed_resource_is_created_before_the_old_one_goes() {
     assert!(fake.get(ResourceKind::Project, &old).is_none());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_same_named_resource_that_is_not_ours_is_a_conflict_left_untouched() {
     let desired = reference();
     let bucket = &desired.resources[index(&desired, ResourceKind::Bucket)].resource;
@@ -227,7 +246,7 @@ async fn a_same_named_resource_that_is_not_ours_is_a_conflict_left_untouched() {
         "{message}"
     );
 
-    let report = engine::apply(&plan, &provider, &fast()).await;
+    let report = engine::apply(&plan, &provider, &ApplyOptions::default()).await;
     assert!(!report.succeeded());
     assert_eq!(fake.get(bucket.kind, &bucket.physical_name), Some(theirs));
     assert!(
@@ -250,13 +269,18 @@ async fn a_same_named_resource_that_is_not_ours_is_a_conflict_left_untouched() {
         .expect("reported");
     assert_eq!(repo.status, Status::Done);
     // Destroy never touches it either.
-    engine::destroy(&desired.app, Some(&desired), &provider, &fast())
-        .await
-        .expect("the fake answers");
+    engine::destroy(
+        &desired.app,
+        Some(&desired),
+        &provider,
+        &ApplyOptions::default(),
+    )
+    .await
+    .expect("the fake answers");
     assert!(fake.get(bucket.kind, &bucket.physical_name).is_some());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn concurrency_is_bounded_and_independent_resources_overlap() {
     let mut app = pipewright::model::App::new("shop").expect("a valid name");
     for i in 0..6 {
@@ -270,7 +294,12 @@ async fn concurrency_is_bounded_and_independent_resources_overlap() {
         let plan = engine::plan(&desired, &provider, 1)
             .await
             .expect("the fake answers");
-        let report = engine::apply(&plan, &provider, &fast().concurrency(limit)).await;
+        let report = engine::apply(
+            &plan,
+            &provider,
+            &ApplyOptions::default().concurrency(limit),
+        )
+        .await;
         assert!(report.succeeded());
         assert_eq!(
             fake.max_in_flight(),
@@ -284,7 +313,7 @@ async fn concurrency_is_bounded_and_independent_resources_overlap() {
         .await
         .expect("the fake answers");
     assert!(fake.max_in_flight() <= 3);
-    let report = engine::apply(&plan, &provider, &fast().concurrency(3)).await;
+    let report = engine::apply(&plan, &provider, &ApplyOptions::default().concurrency(3)).await;
     assert!(report.succeeded());
     assert_eq!(fake.max_in_flight(), 3);
 }
@@ -292,7 +321,7 @@ async fn concurrency_is_bounded_and_independent_resources_overlap() {
 /// Time follows the depth of the graph when a whole level can be in flight: with room for it,
 /// every resource of the first level starts before any call returns, and the default bound is
 /// filled by 50 pipelines.
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_whole_level_of_fifty_pipelines_is_in_flight_at_once() {
     let mut app = pipewright::model::App::new("shop").expect("a valid name");
     for i in 0..50 {
@@ -310,7 +339,12 @@ async fn a_whole_level_of_fifty_pipelines_is_in_flight_at_once() {
                 .await
                 .expect("the fake answers");
             let first_level = plan.changes.iter().filter(|c| c.wave == 0).count();
-            let report = engine::apply(&plan, &provider, &fast().concurrency(bound)).await;
+            let report = engine::apply(
+                &plan,
+                &provider,
+                &ApplyOptions::default().concurrency(bound),
+            )
+            .await;
             assert!(report.succeeded(), "{report}");
             (fake.max_in_flight(), first_level)
         }
@@ -325,7 +359,7 @@ async fn a_whole_level_of_fifty_pipelines_is_in_flight_at_once() {
     assert_eq!(in_flight, engine::DEFAULT_CONCURRENCY);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_failed_delete_skips_what_it_uses_while_other_pipelines_go() {
     let mut app = pipewright::model::App::new("shop").expect("a valid name");
     for prefix in ["one", "two"] {
@@ -341,13 +375,18 @@ async fn a_failed_delete_skips_what_it_uses_while_other_pipelines_go() {
         .on(Operation::Delete)
         .resource(ResourceKind::Pipeline, "one"),
     );
-    let report = engine::destroy(&desired.app, Some(&desired), &provider, &fast())
-        .await
-        .expect("the fake answers");
+    let report = engine::destroy(
+        &desired.app,
+        Some(&desired),
+        &provider,
+        &ApplyOptions::default(),
+    )
+    .await
+    .expect("the fake answers");
     assert!(!report.succeeded());
-    assert_eq!(report.with_status("failed").count(), 1);
+    assert_eq!(report.with_status(StatusKind::Failed).count(), 1);
     let skipped: Vec<&str> = report
-        .with_status("skipped")
+        .with_status(StatusKind::Skipped)
         .map(|o| o.physical_name.as_str())
         .collect();
     assert!(skipped.contains(&"one-artifacts-0001"), "{skipped:?}");
@@ -358,14 +397,19 @@ async fn a_failed_delete_skips_what_it_uses_while_other_pipelines_go() {
             .is_none()
     );
 
-    let rerun = engine::destroy(&desired.app, Some(&desired), &provider, &fast())
-        .await
-        .expect("the fake answers");
+    let rerun = engine::destroy(
+        &desired.app,
+        Some(&desired),
+        &provider,
+        &ApplyOptions::default(),
+    )
+    .await
+    .expect("the fake answers");
     assert!(rerun.succeeded(), "{rerun}");
     assert!(fake.resources().is_empty());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn the_plan_reads_as_one_line_per_change_with_the_fields_under_it() {
     let mut desired = reference();
     let (_, provider) = applied(&desired).await;
@@ -392,7 +436,7 @@ async fn the_plan_reads_as_one_line_per_change_with_the_fields_under_it() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_create_whose_answer_was_lost_is_finished_not_duplicated() {
     // Plan on an empty account, then the resources appear before apply runs (as when an earlier
     // attempt's answer was lost, or a crashed run made them): apply takes over what carries this
@@ -414,7 +458,7 @@ async fn a_create_whose_answer_was_lost_is_finished_not_duplicated() {
         "/TimeoutInMinutes",
         Some(json!(5)),
     );
-    let report = engine::apply(&plan, &provider, &fast()).await;
+    let report = engine::apply(&plan, &provider, &ApplyOptions::default()).await;
     assert!(report.succeeded(), "{report}: {:#?}", report.outcomes);
     assert!(crate::plan(&desired, &provider).await.is_empty());
     assert_eq!(
@@ -424,7 +468,7 @@ async fn a_create_whose_answer_was_lost_is_finished_not_duplicated() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_create_that_meets_a_foreign_resource_fails_and_leaves_it_alone() {
     let desired = reference();
     let (fake, provider) = fake();
@@ -435,10 +479,10 @@ async fn a_create_that_meets_a_foreign_resource_fails_and_leaves_it_alone() {
         &r.physical_name,
         json!({"RepositoryName": r.physical_name, "RepositoryDescription": "someone else's"}),
     );
-    let report = engine::apply(&plan, &provider, &fast()).await;
+    let report = engine::apply(&plan, &provider, &ApplyOptions::default()).await;
     assert!(!report.succeeded());
     let failed = report
-        .with_status("failed")
+        .with_status(StatusKind::Failed)
         .find(|o| o.kind == ResourceKind::Repository)
         .expect("the create failed");
     let Status::Failed { error, .. } = &failed.status else {
@@ -453,7 +497,7 @@ async fn a_create_that_meets_a_foreign_resource_fails_and_leaves_it_alone() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_deployment_config_in_use_is_replaced_after_its_groups_move_off() {
     let mut desired = resolved(&crate::lambda_canary::app().expect("the example builds"));
     let (fake, provider) = applied(&desired).await;
@@ -506,13 +550,10 @@ async fn a_deployment_config_in_use_is_replaced_after_its_groups_move_off() {
         .lock()
         .expect("not poisoned")
         .iter()
-        .filter_map(|e| match e {
-            engine::Event::Succeeded {
-                kind,
-                physical_name,
-                operation,
-                ..
-            } => Some((*kind, physical_name.clone(), *operation)),
+        .filter_map(|e| match e.what {
+            engine::EventKind::Succeeded { operation, .. } => {
+                Some((e.resource.kind, e.resource.physical_name.clone(), operation))
+            }
             _ => None,
         })
         .collect();

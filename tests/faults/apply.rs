@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use pipewright::engine::{self, ApplyOptions, Env, ResolvedApp, RetryPolicy};
+use pipewright::engine::{self, ApplyOptions, Env, ResolvedApp, RetryPolicy, StatusKind};
 use pipewright::model::App;
 use pipewright::provider::api::Provider;
 
@@ -79,7 +79,7 @@ async fn converge_under_faults(example: &'static str, add: AddExample) {
             report.outcomes
         );
         // Only what the model marks retained is left; the test removes it afterwards.
-        let kept: Vec<_> = report.with_status("kept").collect();
+        let kept: Vec<_> = report.with_status(StatusKind::Kept).collect();
         let left = direct.list_owned(&prefix).await.expect("list owned");
         for owned in &left {
             assert!(
@@ -170,10 +170,10 @@ async fn with_every_request_failing_apply_stops_within_its_budget_then_a_rerun_c
     let before = proxy.stats().total_requests();
     let report = engine::apply(&plan, &faulty, &ApplyOptions::default().retry(budget)).await;
     assert!(!report.succeeded());
-    let failed: Vec<_> = report.with_status("failed").collect();
+    let failed: Vec<_> = report.with_status(StatusKind::Failed).collect();
     assert!(!failed.is_empty());
     assert!(
-        report.with_status("done").next().is_none(),
+        report.with_status(StatusKind::Done).next().is_none(),
         "nothing can succeed while every request fails"
     );
     for o in &failed {
@@ -183,7 +183,10 @@ async fn with_every_request_failing_apply_stops_within_its_budget_then_a_rerun_c
         assert_eq!(error.code, "ServiceUnavailable", "{o:?}");
     }
     // What depends on a failed resource is skipped, not attempted.
-    assert!(report.with_status("skipped").count() > 0, "{report}");
+    assert!(
+        report.with_status(StatusKind::Skipped).count() > 0,
+        "{report}"
+    );
     // Bounded: at most 4 engine attempts of at most 5 SDK attempts for each started resource.
     let attempts = proxy.stats().total_requests() - before;
     assert!(
