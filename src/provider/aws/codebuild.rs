@@ -1,6 +1,6 @@
 //! CodeBuild projects (`AWS::CodeBuild::Project`).
 
-use super::dispatch::{AwsProvider, KindApi};
+use super::dispatch::kind_api;
 use aws_sdk_codebuild::Client;
 use aws_sdk_codebuild::types::{
     ArtifactsType, CacheMode, CacheType, CloudWatchLogsConfig, ComputeType, EnvironmentType,
@@ -10,7 +10,7 @@ use aws_sdk_codebuild::types::{
 use serde_json::{Map, Value, json};
 
 use super::common::{build_error, gone, int_at, sdk_error, str_prop, tags_of, tags_value};
-use crate::provider::api::{BoxFuture, FieldChange, Observed, ProviderError, Resource};
+use crate::provider::api::{FieldChange, Observed, ProviderError, Resource};
 
 /// The properties of a project in the shape synthesis writes. Fields AWS fills in by itself
 /// are left for the diff to ignore, except the default `aws/s3` key, which reads as no key.
@@ -308,43 +308,23 @@ pub(crate) async fn delete(cb: &Client, name: &str) -> Result<(), ProviderError>
     }
 }
 
-/// The [`KindApi`] of `ResourceKind::Project`.
-pub(super) struct Projects;
-
-impl KindApi for Projects {
-    fn read<'a>(
-        &'a self,
-        p: &'a AwsProvider,
-        name: &'a str,
-    ) -> BoxFuture<'a, Result<Option<Observed>, ProviderError>> {
-        Box::pin(read(&p.clients.codebuild, name))
+kind_api!(
+    /// The [`KindApi`] of `ResourceKind::Project`.
+    Projects {
+        read(p, name) {
+            Box::pin(read(&p.clients.codebuild, name))
+        }
+        create(p, r) {
+            Box::pin(create(&p.clients.codebuild, r))
+        }
+        update(p, r, fields) {
+            Box::pin(update(&p.clients.codebuild, r, fields))
+        }
+        delete(p, name) {
+            Box::pin(delete(&p.clients.codebuild, name))
+        }
     }
-
-    fn create<'a>(
-        &'a self,
-        p: &'a AwsProvider,
-        r: &'a Resource,
-    ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(create(&p.clients.codebuild, r))
-    }
-
-    fn update<'a>(
-        &'a self,
-        p: &'a AwsProvider,
-        r: &'a Resource,
-        fields: &'a [FieldChange],
-    ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(update(&p.clients.codebuild, r, fields))
-    }
-
-    fn delete<'a>(
-        &'a self,
-        p: &'a AwsProvider,
-        name: &'a str,
-    ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(delete(&p.clients.codebuild, name))
-    }
-}
+);
 
 #[cfg(test)]
 mod tests {

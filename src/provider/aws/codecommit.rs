@@ -1,7 +1,7 @@
 //! CodeCommit repositories with their description, encryption key and tags
 //! (`AWS::CodeCommit::Repository`).
 
-use super::dispatch::{AwsProvider, KindApi};
+use super::dispatch::kind_api;
 use std::collections::HashMap;
 
 use aws_sdk_codecommit::Client;
@@ -12,7 +12,7 @@ use super::common::{
     touched,
 };
 use crate::model::ResourceKind;
-use crate::provider::api::{BoxFuture, FieldChange, Observed, ProviderError, Resource};
+use crate::provider::api::{FieldChange, Observed, ProviderError, Resource};
 
 /// Reads a repository and its tags (unless `known_tags` has them); `None` when it does not exist.
 pub(crate) async fn read(
@@ -111,44 +111,24 @@ pub(crate) async fn delete(cc: &Client, name: &str) -> Result<(), ProviderError>
     }
 }
 
-/// The [`KindApi`] of `ResourceKind::Repository`.
-pub(super) struct Repositories;
-
-impl KindApi for Repositories {
-    fn read<'a>(
-        &'a self,
-        p: &'a AwsProvider,
-        name: &'a str,
-    ) -> BoxFuture<'a, Result<Option<Observed>, ProviderError>> {
-        let tags = p.listed(ResourceKind::Repository, name);
-        Box::pin(read(&p.clients.codecommit, name, tags))
+kind_api!(
+    /// The [`KindApi`] of `ResourceKind::Repository`.
+    Repositories {
+        read(p, name) {
+            let tags = p.listed(ResourceKind::Repository, name);
+            Box::pin(read(&p.clients.codecommit, name, tags))
+        }
+        create(p, r) {
+            Box::pin(create(&p.clients.codecommit, r))
+        }
+        update(p, r, fields) {
+            Box::pin(async move {
+                let arn = p.arn(r.kind, &r.physical_name);
+                update(&p.clients.codecommit, r, &arn, fields).await
+            })
+        }
+        delete(p, name) {
+            Box::pin(delete(&p.clients.codecommit, name))
+        }
     }
-
-    fn create<'a>(
-        &'a self,
-        p: &'a AwsProvider,
-        r: &'a Resource,
-    ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(create(&p.clients.codecommit, r))
-    }
-
-    fn update<'a>(
-        &'a self,
-        p: &'a AwsProvider,
-        r: &'a Resource,
-        fields: &'a [FieldChange],
-    ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(async move {
-            let arn = p.arn(r.kind, &r.physical_name);
-            update(&p.clients.codecommit, r, &arn, fields).await
-        })
-    }
-
-    fn delete<'a>(
-        &'a self,
-        p: &'a AwsProvider,
-        name: &'a str,
-    ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(delete(&p.clients.codecommit, name))
-    }
-}
+);

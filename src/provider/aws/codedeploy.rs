@@ -2,7 +2,7 @@
 //! (`AWS::CodeDeploy::DeploymentConfig`, immutable: a change is a replacement) and deployment
 //! groups (`AWS::CodeDeploy::DeploymentGroup`, addressed as `<application>/<group>`).
 
-use super::dispatch::{AwsProvider, KindApi};
+use super::dispatch::kind_api;
 use aws_sdk_codedeploy::Client;
 use aws_sdk_codedeploy::types::{
     Alarm, AlarmConfiguration, AutoRollbackConfiguration, AutoRollbackEvent,
@@ -20,7 +20,7 @@ use super::common::{
     tags_value,
 };
 use crate::model::ResourceKind;
-use crate::provider::api::{BoxFuture, FieldChange, Observed, ProviderError, Resource};
+use crate::provider::api::{FieldChange, Observed, ProviderError, Resource};
 
 fn tags(pairs: Vec<(String, String)>) -> Vec<Tag> {
     pairs
@@ -701,142 +701,82 @@ pub(crate) async fn delete_group(cd: &Client, address: &str) -> Result<(), Provi
     }
 }
 
-/// The [`KindApi`] of `ResourceKind::Application`.
-pub(super) struct Applications;
-
-impl KindApi for Applications {
-    fn read<'a>(
-        &'a self,
-        p: &'a AwsProvider,
-        name: &'a str,
-    ) -> BoxFuture<'a, Result<Option<Observed>, ProviderError>> {
-        Box::pin(async move {
-            let arn = p.arn(ResourceKind::Application, name);
-            let tags = p.listed(ResourceKind::Application, name);
-            read_application(&p.clients.codedeploy, name, &arn, tags).await
-        })
+kind_api!(
+    /// The [`KindApi`] of `ResourceKind::Application`.
+    Applications {
+        read(p, name) {
+            Box::pin(async move {
+                let arn = p.arn(ResourceKind::Application, name);
+                let tags = p.listed(ResourceKind::Application, name);
+                read_application(&p.clients.codedeploy, name, &arn, tags).await
+            })
+        }
+        create(p, r) {
+            Box::pin(create_application(&p.clients.codedeploy, r))
+        }
+        update(p, r, fields) {
+            Box::pin(async move {
+                let arn = p.arn(r.kind, &r.physical_name);
+                update_application(&p.clients.codedeploy, &arn, fields).await
+            })
+        }
+        delete(p, name) {
+            Box::pin(delete_application(&p.clients.codedeploy, name))
+        }
     }
+);
 
-    fn create<'a>(
-        &'a self,
-        p: &'a AwsProvider,
-        r: &'a Resource,
-    ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(create_application(&p.clients.codedeploy, r))
+kind_api!(
+    /// The [`KindApi`] of `ResourceKind::DeploymentConfig`.
+    DeploymentConfigs {
+        read(p, name) {
+            Box::pin(read_config(&p.clients.codedeploy, name))
+        }
+        create(p, r) {
+            Box::pin(create_config(&p.clients.codedeploy, r))
+        }
+        update(p, r, fields) {
+            let _ = (p, fields);
+            // Every field of a deployment configuration is create-only: the engine replaces it
+            // rather than updating it.
+            Box::pin(std::future::ready(Err(ProviderError::other(
+                "Immutable",
+                format!(
+                    "deployment config \"{}\" cannot change in place; it is replaced",
+                    r.physical_name
+                ),
+            ))))
+        }
+        delete(p, name) {
+            Box::pin(delete_config(&p.clients.codedeploy, name))
+        }
     }
+);
 
-    fn update<'a>(
-        &'a self,
-        p: &'a AwsProvider,
-        r: &'a Resource,
-        fields: &'a [FieldChange],
-    ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(async move {
-            let arn = p.arn(r.kind, &r.physical_name);
-            update_application(&p.clients.codedeploy, &arn, fields).await
-        })
+kind_api!(
+    /// The [`KindApi`] of `ResourceKind::DeploymentGroup`.
+    DeploymentGroups {
+        read(p, name) {
+            Box::pin(async move {
+                let arn = p.arn(ResourceKind::DeploymentGroup, name);
+                let tags = p.listed(ResourceKind::DeploymentGroup, name);
+                read_group(&p.clients.codedeploy, name, &arn, tags).await
+            })
+        }
+        create(p, r) {
+            Box::pin(create_group(&p.clients.codedeploy, r))
+        }
+        update(p, r, fields) {
+            Box::pin(async move {
+                let arn = p.arn(r.kind, &r.physical_name);
+                update_group(&p.clients.codedeploy, r, &arn, fields).await
+            })
+        }
+        delete(p, name) {
+            Box::pin(delete_group(&p.clients.codedeploy, name))
+        }
     }
-
-    fn delete<'a>(
-        &'a self,
-        p: &'a AwsProvider,
-        name: &'a str,
-    ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(delete_application(&p.clients.codedeploy, name))
-    }
-}
-
-/// The [`KindApi`] of `ResourceKind::DeploymentConfig`.
-pub(super) struct DeploymentConfigs;
-
-impl KindApi for DeploymentConfigs {
-    fn read<'a>(
-        &'a self,
-        p: &'a AwsProvider,
-        name: &'a str,
-    ) -> BoxFuture<'a, Result<Option<Observed>, ProviderError>> {
-        Box::pin(read_config(&p.clients.codedeploy, name))
-    }
-
-    fn create<'a>(
-        &'a self,
-        p: &'a AwsProvider,
-        r: &'a Resource,
-    ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(create_config(&p.clients.codedeploy, r))
-    }
-
-    fn update<'a>(
-        &'a self,
-        p: &'a AwsProvider,
-        r: &'a Resource,
-        fields: &'a [FieldChange],
-    ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        let _ = (p, fields);
-        // Every field of a deployment configuration is create-only: the engine replaces it
-        // rather than updating it.
-        Box::pin(std::future::ready(Err(ProviderError::other(
-            "Immutable",
-            format!(
-                "deployment config \"{}\" cannot change in place; it is replaced",
-                r.physical_name
-            ),
-        ))))
-    }
-
-    fn delete<'a>(
-        &'a self,
-        p: &'a AwsProvider,
-        name: &'a str,
-    ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(delete_config(&p.clients.codedeploy, name))
-    }
-}
-
-/// The [`KindApi`] of `ResourceKind::DeploymentGroup`.
-pub(super) struct DeploymentGroups;
-
-impl KindApi for DeploymentGroups {
-    fn read<'a>(
-        &'a self,
-        p: &'a AwsProvider,
-        name: &'a str,
-    ) -> BoxFuture<'a, Result<Option<Observed>, ProviderError>> {
-        Box::pin(async move {
-            let arn = p.arn(ResourceKind::DeploymentGroup, name);
-            let tags = p.listed(ResourceKind::DeploymentGroup, name);
-            read_group(&p.clients.codedeploy, name, &arn, tags).await
-        })
-    }
-
-    fn create<'a>(
-        &'a self,
-        p: &'a AwsProvider,
-        r: &'a Resource,
-    ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(create_group(&p.clients.codedeploy, r))
-    }
-
-    fn update<'a>(
-        &'a self,
-        p: &'a AwsProvider,
-        r: &'a Resource,
-        fields: &'a [FieldChange],
-    ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(async move {
-            let arn = p.arn(r.kind, &r.physical_name);
-            update_group(&p.clients.codedeploy, r, &arn, fields).await
-        })
-    }
-
-    fn delete<'a>(
-        &'a self,
-        p: &'a AwsProvider,
-        name: &'a str,
-    ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(delete_group(&p.clients.codedeploy, name))
-    }
-}
+);
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,7 @@
 //! CodePipeline pipelines with their stages, variables, disabled transitions and tags
 //! (`AWS::CodePipeline::Pipeline`).
 
-use super::dispatch::{AwsProvider, KindApi};
+use super::dispatch::kind_api;
 use std::collections::HashMap;
 
 use aws_sdk_codepipeline::Client;
@@ -18,7 +18,7 @@ use super::common::{
     tags_value,
 };
 use crate::model::ResourceKind;
-use crate::provider::api::{BoxFuture, FieldChange, Observed, ProviderError, Resource};
+use crate::provider::api::{FieldChange, Observed, ProviderError, Resource};
 
 fn artifacts<'a>(names: impl Iterator<Item = &'a str>) -> Vec<Value> {
     names.map(|n| json!({"Name": n})).collect()
@@ -393,50 +393,30 @@ pub(crate) async fn delete(cp: &Client, name: &str) -> Result<(), ProviderError>
     }
 }
 
-/// The [`KindApi`] of `ResourceKind::Pipeline`.
-pub(super) struct Pipelines;
-
-impl KindApi for Pipelines {
-    fn read<'a>(
-        &'a self,
-        p: &'a AwsProvider,
-        name: &'a str,
-    ) -> BoxFuture<'a, Result<Option<Observed>, ProviderError>> {
-        Box::pin(async move {
-            let arn = p.arn(ResourceKind::Pipeline, name);
-            let tags = p.listed(ResourceKind::Pipeline, name);
-            read(&p.clients.codepipeline, name, &arn, tags).await
-        })
+kind_api!(
+    /// The [`KindApi`] of `ResourceKind::Pipeline`.
+    Pipelines {
+        read(p, name) {
+            Box::pin(async move {
+                let arn = p.arn(ResourceKind::Pipeline, name);
+                let tags = p.listed(ResourceKind::Pipeline, name);
+                read(&p.clients.codepipeline, name, &arn, tags).await
+            })
+        }
+        create(p, r) {
+            Box::pin(create(&p.clients.codepipeline, r))
+        }
+        update(p, r, fields) {
+            Box::pin(async move {
+                let arn = p.arn(r.kind, &r.physical_name);
+                update(&p.clients.codepipeline, r, &arn, fields).await
+            })
+        }
+        delete(p, name) {
+            Box::pin(delete(&p.clients.codepipeline, name))
+        }
     }
-
-    fn create<'a>(
-        &'a self,
-        p: &'a AwsProvider,
-        r: &'a Resource,
-    ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(create(&p.clients.codepipeline, r))
-    }
-
-    fn update<'a>(
-        &'a self,
-        p: &'a AwsProvider,
-        r: &'a Resource,
-        fields: &'a [FieldChange],
-    ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(async move {
-            let arn = p.arn(r.kind, &r.physical_name);
-            update(&p.clients.codepipeline, r, &arn, fields).await
-        })
-    }
-
-    fn delete<'a>(
-        &'a self,
-        p: &'a AwsProvider,
-        name: &'a str,
-    ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(delete(&p.clients.codepipeline, name))
-    }
-}
+);
 
 #[cfg(test)]
 mod tests {

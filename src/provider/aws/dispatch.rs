@@ -199,6 +199,69 @@ pub(super) trait KindApi: Sync {
     ) -> BoxFuture<'a, Result<(), ProviderError>>;
 }
 
+/// Implements [`KindApi`] for a unit struct from four bodies, each giving the method's boxed
+/// future, so a service file writes what each call does and not the signatures:
+///
+/// ```text
+/// kind_api!(
+///     /// The [`KindApi`] of `ResourceKind::Project`.
+///     Projects {
+///         read(p, name) { Box::pin(read(&p.clients.codebuild, name)) }
+///         create(p, r) { Box::pin(create(&p.clients.codebuild, r)) }
+///         update(p, r, fields) { Box::pin(update(&p.clients.codebuild, r, fields)) }
+///         delete(p, name) { Box::pin(delete(&p.clients.codebuild, name)) }
+///     }
+/// );
+/// ```
+macro_rules! kind_api {
+    (
+        $(#[$meta:meta])*
+        $ty:ident {
+            read($rp:ident, $rn:ident) $read:block
+            create($cp:ident, $cr:ident) $create:block
+            update($up:ident, $ur:ident, $uf:ident) $update:block
+            delete($dp:ident, $dn:ident) $delete:block
+        }
+    ) => {
+        $(#[$meta])*
+        pub(super) struct $ty;
+
+        impl $crate::provider::aws::dispatch::KindApi for $ty {
+            fn read<'a>(
+                &'a self,
+                $rp: &'a $crate::provider::aws::AwsProvider,
+                $rn: &'a str,
+            ) -> $crate::provider::api::BoxFuture<
+                'a,
+                Result<Option<$crate::provider::api::Observed>, $crate::provider::api::ProviderError>,
+            > $read
+
+            fn create<'a>(
+                &'a self,
+                $cp: &'a $crate::provider::aws::AwsProvider,
+                $cr: &'a $crate::provider::api::Resource,
+            ) -> $crate::provider::api::BoxFuture<'a, Result<(), $crate::provider::api::ProviderError>>
+            $create
+
+            fn update<'a>(
+                &'a self,
+                $up: &'a $crate::provider::aws::AwsProvider,
+                $ur: &'a $crate::provider::api::Resource,
+                $uf: &'a [$crate::provider::api::FieldChange],
+            ) -> $crate::provider::api::BoxFuture<'a, Result<(), $crate::provider::api::ProviderError>>
+            $update
+
+            fn delete<'a>(
+                &'a self,
+                $dp: &'a $crate::provider::aws::AwsProvider,
+                $dn: &'a str,
+            ) -> $crate::provider::api::BoxFuture<'a, Result<(), $crate::provider::api::ProviderError>>
+            $delete
+        }
+    };
+}
+pub(super) use kind_api;
+
 /// The service code of each kind.
 fn api(kind: ResourceKind) -> &'static dyn KindApi {
     match kind {

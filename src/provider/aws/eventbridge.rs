@@ -1,6 +1,6 @@
 //! EventBridge rules on the default bus with their targets and tags (`AWS::Events::Rule`).
 
-use super::dispatch::{AwsProvider, KindApi};
+use super::dispatch::kind_api;
 use aws_sdk_eventbridge::Client;
 use aws_sdk_eventbridge::types::{RuleState, Tag, Target};
 use serde_json::{Map, Value, json};
@@ -10,7 +10,7 @@ use super::common::{
     tag_delta, tags_of, tags_value, touched, under,
 };
 use crate::model::ResourceKind;
-use crate::provider::api::{BoxFuture, FieldChange, Observed, ProviderError, Resource};
+use crate::provider::api::{FieldChange, Observed, ProviderError, Resource};
 
 /// The rule's targets: (id, arn, role arn).
 fn targets(p: &Value) -> Result<Vec<Target>, ProviderError> {
@@ -211,47 +211,27 @@ pub(crate) async fn delete(eb: &Client, name: &str) -> Result<(), ProviderError>
     }
 }
 
-/// The [`KindApi`] of `ResourceKind::EventRule`.
-pub(super) struct EventRules;
-
-impl KindApi for EventRules {
-    fn read<'a>(
-        &'a self,
-        p: &'a AwsProvider,
-        name: &'a str,
-    ) -> BoxFuture<'a, Result<Option<Observed>, ProviderError>> {
-        let tags = p.listed(ResourceKind::EventRule, name);
-        Box::pin(read(&p.clients.eventbridge, name, tags))
+kind_api!(
+    /// The [`KindApi`] of `ResourceKind::EventRule`.
+    EventRules {
+        read(p, name) {
+            let tags = p.listed(ResourceKind::EventRule, name);
+            Box::pin(read(&p.clients.eventbridge, name, tags))
+        }
+        create(p, r) {
+            Box::pin(create(&p.clients.eventbridge, r))
+        }
+        update(p, r, fields) {
+            Box::pin(async move {
+                let arn = p.arn(r.kind, &r.physical_name);
+                update(&p.clients.eventbridge, r, &arn, fields).await
+            })
+        }
+        delete(p, name) {
+            Box::pin(delete(&p.clients.eventbridge, name))
+        }
     }
-
-    fn create<'a>(
-        &'a self,
-        p: &'a AwsProvider,
-        r: &'a Resource,
-    ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(create(&p.clients.eventbridge, r))
-    }
-
-    fn update<'a>(
-        &'a self,
-        p: &'a AwsProvider,
-        r: &'a Resource,
-        fields: &'a [FieldChange],
-    ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(async move {
-            let arn = p.arn(r.kind, &r.physical_name);
-            update(&p.clients.eventbridge, r, &arn, fields).await
-        })
-    }
-
-    fn delete<'a>(
-        &'a self,
-        p: &'a AwsProvider,
-        name: &'a str,
-    ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(delete(&p.clients.eventbridge, name))
-    }
-}
+);
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,6 @@
 //! IAM roles with their trust policy, inline policies and tags (`AWS::IAM::Role`).
 
-use super::dispatch::{AwsProvider, KindApi};
+use super::dispatch::kind_api;
 use aws_sdk_iam::Client;
 use aws_sdk_iam::types::{EntityType, Role, Tag};
 use serde_json::{Map, Value, json};
@@ -9,9 +9,7 @@ use super::common::{
     absent, all_pages, build_error, gone, json_document, sdk_error, str_prop, tag_delta, tags_of,
     tags_value, touched,
 };
-use crate::provider::api::{
-    BoxFuture, FieldChange, Observed, ProviderError, Resource, TAG_APP, TAG_ID,
-};
+use crate::provider::api::{FieldChange, Observed, ProviderError, Resource, TAG_APP, TAG_ID};
 
 /// The most pages of inline policies read (IAM allows far fewer policies than this covers).
 const MAX_PAGES: usize = 100;
@@ -314,44 +312,24 @@ pub(crate) async fn delete(iam: &Client, name: &str) -> Result<(), ProviderError
     }
 }
 
-/// The [`KindApi`] of `ResourceKind::Role`.
-pub(super) struct Roles;
-
-impl KindApi for Roles {
-    fn read<'a>(
-        &'a self,
-        p: &'a AwsProvider,
-        name: &'a str,
-    ) -> BoxFuture<'a, Result<Option<Observed>, ProviderError>> {
-        let known = p.policies().get(name).cloned();
-        Box::pin(read(&p.clients.iam, name, known))
+kind_api!(
+    /// The [`KindApi`] of `ResourceKind::Role`.
+    Roles {
+        read(p, name) {
+            let known = p.policies().get(name).cloned();
+            Box::pin(read(&p.clients.iam, name, known))
+        }
+        create(p, r) {
+            Box::pin(create(&p.clients.iam, r))
+        }
+        update(p, r, fields) {
+            Box::pin(update(&p.clients.iam, r, fields))
+        }
+        delete(p, name) {
+            Box::pin(delete(&p.clients.iam, name))
+        }
     }
-
-    fn create<'a>(
-        &'a self,
-        p: &'a AwsProvider,
-        r: &'a Resource,
-    ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(create(&p.clients.iam, r))
-    }
-
-    fn update<'a>(
-        &'a self,
-        p: &'a AwsProvider,
-        r: &'a Resource,
-        fields: &'a [FieldChange],
-    ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(update(&p.clients.iam, r, fields))
-    }
-
-    fn delete<'a>(
-        &'a self,
-        p: &'a AwsProvider,
-        name: &'a str,
-    ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(delete(&p.clients.iam, name))
-    }
-}
+);
 
 #[cfg(test)]
 mod tests {

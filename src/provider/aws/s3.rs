@@ -2,7 +2,7 @@
 //! versioning, lifecycle, access logging and tags (`AWS::S3::Bucket`), and their TLS-only
 //! policy (`AWS::S3::BucketPolicy`).
 
-use super::dispatch::{AwsProvider, KindApi};
+use super::dispatch::kind_api;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::types::{
     AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, BucketLocationConstraint,
@@ -20,7 +20,7 @@ use super::common::{
     tags_of, tags_value, touched,
 };
 use crate::model::ResourceKind;
-use crate::provider::api::{BoxFuture, FieldChange, Observed, ProviderError, Resource};
+use crate::provider::api::{FieldChange, Observed, ProviderError, Resource};
 
 /// The most pages of object versions emptied from one bucket (1000 versions a page).
 const MAX_PAGES: usize = 100_000;
@@ -544,83 +544,43 @@ pub(crate) async fn delete_policy(s3: &Client, bucket: &str) -> Result<(), Provi
     }
 }
 
-/// The [`KindApi`] of `ResourceKind::Bucket`.
-pub(super) struct Buckets;
-
-impl KindApi for Buckets {
-    fn read<'a>(
-        &'a self,
-        p: &'a AwsProvider,
-        name: &'a str,
-    ) -> BoxFuture<'a, Result<Option<Observed>, ProviderError>> {
-        let tags = p.listed(ResourceKind::Bucket, name);
-        Box::pin(read(&p.clients.s3, name, tags))
+kind_api!(
+    /// The [`KindApi`] of `ResourceKind::Bucket`.
+    Buckets {
+        read(p, name) {
+            let tags = p.listed(ResourceKind::Bucket, name);
+            Box::pin(read(&p.clients.s3, name, tags))
+        }
+        create(p, r) {
+            Box::pin(create(&p.clients.s3, p.region(), r))
+        }
+        update(p, r, fields) {
+            Box::pin(update(&p.clients.s3, r, fields))
+        }
+        delete(p, name) {
+            Box::pin(delete(&p.clients.s3, name))
+        }
     }
+);
 
-    fn create<'a>(
-        &'a self,
-        p: &'a AwsProvider,
-        r: &'a Resource,
-    ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(create(&p.clients.s3, p.region(), r))
+kind_api!(
+    /// The [`KindApi`] of `ResourceKind::BucketPolicy`.
+    BucketPolicies {
+        read(p, name) {
+            Box::pin(read_policy(&p.clients.s3, name))
+        }
+        create(p, r) {
+            Box::pin(put_policy(&p.clients.s3, r))
+        }
+        update(p, r, fields) {
+            let _ = fields; // a policy is put whole
+            Box::pin(put_policy(&p.clients.s3, r))
+        }
+        delete(p, name) {
+            Box::pin(delete_policy(&p.clients.s3, name))
+        }
     }
-
-    fn update<'a>(
-        &'a self,
-        p: &'a AwsProvider,
-        r: &'a Resource,
-        fields: &'a [FieldChange],
-    ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(update(&p.clients.s3, r, fields))
-    }
-
-    fn delete<'a>(
-        &'a self,
-        p: &'a AwsProvider,
-        name: &'a str,
-    ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(delete(&p.clients.s3, name))
-    }
-}
-
-/// The [`KindApi`] of `ResourceKind::BucketPolicy`.
-pub(super) struct BucketPolicies;
-
-impl KindApi for BucketPolicies {
-    fn read<'a>(
-        &'a self,
-        p: &'a AwsProvider,
-        name: &'a str,
-    ) -> BoxFuture<'a, Result<Option<Observed>, ProviderError>> {
-        Box::pin(read_policy(&p.clients.s3, name))
-    }
-
-    fn create<'a>(
-        &'a self,
-        p: &'a AwsProvider,
-        r: &'a Resource,
-    ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(put_policy(&p.clients.s3, r))
-    }
-
-    fn update<'a>(
-        &'a self,
-        p: &'a AwsProvider,
-        r: &'a Resource,
-        fields: &'a [FieldChange],
-    ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        let _ = fields; // a policy is put whole
-        Box::pin(put_policy(&p.clients.s3, r))
-    }
-
-    fn delete<'a>(
-        &'a self,
-        p: &'a AwsProvider,
-        name: &'a str,
-    ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(delete_policy(&p.clients.s3, name))
-    }
-}
+);
 
 #[cfg(test)]
 mod tests {
