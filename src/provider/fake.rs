@@ -518,21 +518,13 @@ impl Provider for FakeProvider {
                     }
                 }
                 s.resources.remove(&(kind, physical_name.to_owned()));
-                match kind {
-                    // A bucket's policy goes with it.
-                    ResourceKind::Bucket => {
-                        s.resources
-                            .remove(&(ResourceKind::BucketPolicy, physical_name.to_owned()));
-                    }
-                    // So do an application's deployment groups.
-                    ResourceKind::Application => {
-                        let prefix = format!("{physical_name}/");
-                        s.resources.retain(|(k, n), _| {
-                            !(*k == ResourceKind::DeploymentGroup && n.starts_with(&prefix))
-                        });
-                    }
-                    _ => {}
-                }
+                // As AWS: a bucket's policy goes with it, an application's groups with it (the
+                // kind table's parents).
+                s.resources.retain(|(k, _), p| {
+                    !k.info().parent.is_some_and(|(parent, property)| {
+                        parent == kind && p.pointer(property) == Some(&json!(physical_name))
+                    })
+                });
                 Ok(())
             }),
         )
@@ -675,8 +667,10 @@ mod tests {
         let fake = FakeProvider::new();
         let mut policy = bucket("b");
         policy.kind = ResourceKind::BucketPolicy;
+        policy.properties = json!({"Bucket": "b"});
         let mut group = bucket("app/g");
         group.kind = ResourceKind::DeploymentGroup;
+        group.properties = json!({"ApplicationName": "app", "DeploymentGroupName": "g"});
         for r in [bucket("b"), policy, group] {
             fake.create(&r).await.unwrap();
         }
