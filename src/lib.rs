@@ -42,6 +42,7 @@
 
 pub mod cli;
 pub mod engine;
+pub mod executions;
 pub mod local;
 pub mod model;
 pub mod provider;

@@ -16,8 +16,10 @@ mod codepipeline;
 mod common;
 mod dispatch;
 mod eventbridge;
+mod executions;
 mod iam;
 mod s3;
 
 pub use clients::{ClientOptions, Clients, ConfigError};
 pub use dispatch::AwsProvider;
+pub use executions::AwsExecutions;

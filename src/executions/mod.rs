@@ -1,0 +1,124 @@
+//! Pipeline executions: start them, follow them, approve, stop and retry, on AWS and on the
+//! bundled emulator alike.
+//!
+//! Layered like the [`engine`](crate::engine): it talks to AWS through one trait,
+//! [`Executions`], implemented over the SDK in
+//! [`provider::aws::AwsExecutions`](crate::provider::aws::AwsExecutions) and in memory by
+//! [`fake::FakeExecutions`] for tests; it never prints. Values are typed ([`ExecutionId`],
+//! [`ExecutionStatus`], [`ApprovalToken`]) rather than JSON, and AWS's open enums keep an
+//! `Unknown` arm, as the SDK's own do.
+//!
+//! Following an execution is a [`Watch`]: ask it for the [next](Watch::next) event, or
+//! [wait](Watch::outcome) for the final status. It polls adaptively on tokio's clock (fast while
+//! something changes, slower while nothing does, slowest while an approval waits), so tests run
+//! with paused time and an overall deadline is the caller's `tokio::time::timeout`.
+//!
+//! ```no_run
+//! # async fn demo(source: std::sync::Arc<dyn pipewright::executions::Executions>) -> Result<(), pipewright::provider::api::ProviderError> {
+//! use pipewright::executions::{Follow, StartRequest, Watch, WatchOptions};
+//!
+//! let id = source.start("shop", &StartRequest::default().variable("Env", "staging")).await?;
+//! let mut watch = Watch::new(source, "shop", Follow::Id(id), WatchOptions::default());
+//! while let Some(event) = watch.next().await {
+//!     println!("{:?}", event?);
+//! }
+//! # Ok(()) }
+//! ```
+
+pub mod fake;
+mod types;
+mod watch;
+
+pub use types::{
+    ActionState, ActionStatus, ApprovalToken, Decision, Execution, ExecutionId, ExecutionStatus,
+    ExecutionSummary, PipelineState, RetryMode, SourceOverride, SourceRevision, StageState,
+    StageStatus, StartRequest,
+};
+pub use watch::{Follow, Watch, WatchEvent, WatchOptions};
+
+use crate::provider::api::{BoxFuture, ProviderError};
+
+/// Reads and drives a pipeline's executions. Implementations must be cheap to share
+/// (`Send + Sync`); a watch calls them from its own task.
+///
+/// Every method maps to one AWS call (`StartPipelineExecution`, `GetPipelineExecution`,
+/// `ListPipelineExecutions`, `GetPipelineState`, `PutApprovalResult`, `StopPipelineExecution`,
+/// `RetryStageExecution`) and returns AWS's error, classified as the provider's are.
+pub trait Executions: Send + Sync {
+    /// Starts an execution of `pipeline`; its id.
+    ///
+    /// # Errors
+    /// The AWS error, classified (`PipelineNotFoundException` when the app is not applied).
+    fn start<'a>(
+        &'a self,
+        pipeline: &'a str,
+        request: &'a StartRequest,
+    ) -> BoxFuture<'a, Result<ExecutionId, ProviderError>>;
+
+    /// One execution.
+    ///
+    /// # Errors
+    /// The AWS error, classified (`PipelineExecutionNotFoundException`).
+    fn execution<'a>(
+        &'a self,
+        pipeline: &'a str,
+        id: &'a ExecutionId,
+    ) -> BoxFuture<'a, Result<Execution, ProviderError>>;
+
+    /// The most recent executions, newest first, at most `limit` (1 to 100).
+    ///
+    /// # Errors
+    /// The AWS error, classified.
+    fn executions<'a>(
+        &'a self,
+        pipeline: &'a str,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<ExecutionSummary>, ProviderError>>;
+
+    /// The state of every stage and action, as the console shows it.
+    ///
+    /// # Errors
+    /// The AWS error, classified.
+    fn state<'a>(
+        &'a self,
+        pipeline: &'a str,
+    ) -> BoxFuture<'a, Result<PipelineState, ProviderError>>;
+
+    /// Approves or rejects the manual approval `stage`/`action` waiting with `token`.
+    ///
+    /// # Errors
+    /// The AWS error, classified (`InvalidApprovalTokenException` for a stale token).
+    fn approve<'a>(
+        &'a self,
+        pipeline: &'a str,
+        stage: &'a str,
+        action: &'a str,
+        token: &'a ApprovalToken,
+        decision: Decision,
+        comment: &'a str,
+    ) -> BoxFuture<'a, Result<(), ProviderError>>;
+
+    /// Stops an execution: lets its running actions finish, or with `abandon` leaves them.
+    ///
+    /// # Errors
+    /// The AWS error, classified.
+    fn stop<'a>(
+        &'a self,
+        pipeline: &'a str,
+        id: &'a ExecutionId,
+        abandon: bool,
+        reason: &'a str,
+    ) -> BoxFuture<'a, Result<(), ProviderError>>;
+
+    /// Retries a failed stage of an execution; the execution's id (AWS keeps it).
+    ///
+    /// # Errors
+    /// The AWS error, classified (`StageNotRetryableException`).
+    fn retry_stage<'a>(
+        &'a self,
+        pipeline: &'a str,
+        id: &'a ExecutionId,
+        stage: &'a str,
+        mode: RetryMode,
+    ) -> BoxFuture<'a, Result<ExecutionId, ProviderError>>;
+}

@@ -1,0 +1,313 @@
+//! [`AwsExecutions`]: the [`Executions`] trait on CodePipeline's execution API.
+
+use std::time::SystemTime;
+
+use aws_sdk_codepipeline::types::{
+    ApprovalResult, ApprovalStatus, PipelineVariable, SourceRevisionOverride, SourceRevisionType,
+    StageRetryMode,
+};
+
+use super::Clients;
+use super::common::{build_error, sdk_error};
+use crate::executions::{
+    ActionState, ActionStatus, ApprovalToken, Decision, Execution, ExecutionId, ExecutionStatus,
+    ExecutionSummary, Executions, PipelineState, RetryMode, SourceRevision, StageState,
+    StageStatus, StartRequest,
+};
+use crate::provider::api::{BoxFuture, ProviderError};
+
+/// Pipeline executions through the SDK, on AWS or on the bundled emulator alike.
+#[derive(Debug, Clone)]
+pub struct AwsExecutions {
+    clients: Clients,
+}
+
+impl AwsExecutions {
+    /// Executions through these clients.
+    #[must_use]
+    pub fn new(clients: Clients) -> Self {
+        Self { clients }
+    }
+}
+
+fn time(t: Option<&aws_sdk_codepipeline::primitives::DateTime>) -> Option<SystemTime> {
+    t.and_then(|t| SystemTime::try_from(*t).ok())
+}
+
+fn status(s: Option<&aws_sdk_codepipeline::types::PipelineExecutionStatus>) -> ExecutionStatus {
+    ExecutionStatus::from_aws(s.map_or("", |s| s.as_str()))
+}
+
+impl Executions for AwsExecutions {
+    fn start<'a>(
+        &'a self,
+        pipeline: &'a str,
+        request: &'a StartRequest,
+    ) -> BoxFuture<'a, Result<ExecutionId, ProviderError>> {
+        Box::pin(async move {
+            let mut call = self
+                .clients
+                .codepipeline
+                .start_pipeline_execution()
+                .name(pipeline);
+            for (name, value) in &request.variables {
+                call = call.variables(
+                    PipelineVariable::builder()
+                        .name(name)
+                        .value(value)
+                        .build()
+                        .map_err(build_error)?,
+                );
+            }
+            for o in &request.source_revisions {
+                call = call.source_revisions(
+                    SourceRevisionOverride::builder()
+                        .action_name(&o.action)
+                        .revision_type(SourceRevisionType::from(o.revision_type.as_str()))
+                        .revision_value(&o.value)
+                        .build()
+                        .map_err(build_error)?,
+                );
+            }
+            let out = call.send().await.map_err(sdk_error)?;
+            out.pipeline_execution_id()
+                .map(ExecutionId::new)
+                .ok_or_else(|| ProviderError::other("InvalidResponse", "no execution id"))
+        })
+    }
+
+    fn execution<'a>(
+        &'a self,
+        pipeline: &'a str,
+        id: &'a ExecutionId,
+    ) -> BoxFuture<'a, Result<Execution, ProviderError>> {
+        Box::pin(async move {
+            let out = self
+                .clients
+                .codepipeline
+                .get_pipeline_execution()
+                .pipeline_name(pipeline)
+                .pipeline_execution_id(id.as_ref())
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            let e = out
+                .pipeline_execution()
+                .ok_or_else(|| ProviderError::other("InvalidResponse", "no execution"))?;
+            Ok(Execution {
+                id: id.clone(),
+                status: status(e.status()),
+                status_summary: e.status_summary().map(str::to_owned),
+                trigger: e
+                    .trigger()
+                    .and_then(|t| t.trigger_type())
+                    .map(|t| t.as_str().to_owned()),
+                revisions: e
+                    .artifact_revisions()
+                    .iter()
+                    .map(|r| SourceRevision {
+                        action: r.name().unwrap_or_default().to_owned(),
+                        revision_id: r.revision_id().map(str::to_owned),
+                        summary: r.revision_summary().map(str::to_owned),
+                    })
+                    .collect(),
+                variables: e
+                    .variables()
+                    .iter()
+                    .filter_map(|v| Some((v.name()?.to_owned(), v.resolved_value()?.to_owned())))
+                    .collect(),
+            })
+        })
+    }
+
+    fn executions<'a>(
+        &'a self,
+        pipeline: &'a str,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<ExecutionSummary>, ProviderError>> {
+        Box::pin(async move {
+            // One page holds up to 100, the most a caller may ask for.
+            let limit = limit.clamp(1, 100);
+            let out = self
+                .clients
+                .codepipeline
+                .list_pipeline_executions()
+                .pipeline_name(pipeline)
+                .max_results(i32::try_from(limit).unwrap_or(100))
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            Ok(out
+                .pipeline_execution_summaries()
+                .iter()
+                .filter_map(|s| {
+                    Some(ExecutionSummary {
+                        id: ExecutionId::new(s.pipeline_execution_id()?),
+                        status: status(s.status()),
+                        trigger: s
+                            .trigger()
+                            .and_then(|t| t.trigger_type())
+                            .map(|t| t.as_str().to_owned()),
+                        source_revisions: s
+                            .source_revisions()
+                            .iter()
+                            .map(|r| SourceRevision {
+                                action: r.action_name().to_owned(),
+                                revision_id: r.revision_id().map(str::to_owned),
+                                summary: r.revision_summary().map(str::to_owned),
+                            })
+                            .collect(),
+                        started: time(s.start_time()),
+                        updated: time(s.last_update_time()),
+                    })
+                })
+                .take(limit)
+                .collect())
+        })
+    }
+
+    fn state<'a>(
+        &'a self,
+        pipeline: &'a str,
+    ) -> BoxFuture<'a, Result<PipelineState, ProviderError>> {
+        Box::pin(async move {
+            let out = self
+                .clients
+                .codepipeline
+                .get_pipeline_state()
+                .name(pipeline)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            let stages = out
+                .stage_states()
+                .iter()
+                .map(|s| StageState {
+                    name: s.stage_name().unwrap_or_default().to_owned(),
+                    execution: s
+                        .latest_execution()
+                        .map(|e| ExecutionId::new(e.pipeline_execution_id())),
+                    status: s
+                        .latest_execution()
+                        .map(|e| StageStatus::from_aws(e.status().as_str())),
+                    // No transition state means AWS has never disabled it.
+                    inbound_enabled: s.inbound_transition_state().is_none_or(|t| t.enabled()),
+                    actions: s
+                        .action_states()
+                        .iter()
+                        .map(|a| {
+                            let latest = a.latest_execution();
+                            ActionState {
+                                name: a.action_name().unwrap_or_default().to_owned(),
+                                status: latest
+                                    .and_then(|e| e.status())
+                                    .map(|st| ActionStatus::from_aws(st.as_str())),
+                                summary: latest.and_then(|e| e.summary()).map(str::to_owned),
+                                external_id: latest
+                                    .and_then(|e| e.external_execution_id())
+                                    .map(str::to_owned),
+                                external_url: latest
+                                    .and_then(|e| e.external_execution_url())
+                                    .map(str::to_owned),
+                                token: latest.and_then(|e| e.token()).map(ApprovalToken::new),
+                                error: latest.and_then(|e| e.error_details()).map(|d| {
+                                    format!(
+                                        "{}: {}",
+                                        d.code().unwrap_or("Error"),
+                                        d.message().unwrap_or_default()
+                                    )
+                                }),
+                            }
+                        })
+                        .collect(),
+                })
+                .collect();
+            Ok(PipelineState { stages })
+        })
+    }
+
+    fn approve<'a>(
+        &'a self,
+        pipeline: &'a str,
+        stage: &'a str,
+        action: &'a str,
+        token: &'a ApprovalToken,
+        decision: Decision,
+        comment: &'a str,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(async move {
+            let status = match decision {
+                Decision::Approve => ApprovalStatus::Approved,
+                Decision::Reject => ApprovalStatus::Rejected,
+            };
+            let result = ApprovalResult::builder()
+                .status(status)
+                .summary(comment)
+                .build()
+                .map_err(build_error)?;
+            self.clients
+                .codepipeline
+                .put_approval_result()
+                .pipeline_name(pipeline)
+                .stage_name(stage)
+                .action_name(action)
+                .token(token.as_ref())
+                .result(result)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            Ok(())
+        })
+    }
+
+    fn stop<'a>(
+        &'a self,
+        pipeline: &'a str,
+        id: &'a ExecutionId,
+        abandon: bool,
+        reason: &'a str,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(async move {
+            self.clients
+                .codepipeline
+                .stop_pipeline_execution()
+                .pipeline_name(pipeline)
+                .pipeline_execution_id(id.as_ref())
+                .abandon(abandon)
+                .reason(reason)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            Ok(())
+        })
+    }
+
+    fn retry_stage<'a>(
+        &'a self,
+        pipeline: &'a str,
+        id: &'a ExecutionId,
+        stage: &'a str,
+        mode: RetryMode,
+    ) -> BoxFuture<'a, Result<ExecutionId, ProviderError>> {
+        Box::pin(async move {
+            let mode = match mode {
+                RetryMode::FailedActions => StageRetryMode::FailedActions,
+                RetryMode::AllActions => StageRetryMode::AllActions,
+            };
+            let out = self
+                .clients
+                .codepipeline
+                .retry_stage_execution()
+                .pipeline_name(pipeline)
+                .pipeline_execution_id(id.as_ref())
+                .stage_name(stage)
+                .retry_mode(mode)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            Ok(out
+                .pipeline_execution_id()
+                .map_or_else(|| id.clone(), ExecutionId::new))
+        })
+    }
+}
