@@ -8,10 +8,11 @@ use clap::Args;
 
 use super::error::CliError;
 use crate::engine::{self, Env, Plan};
+use crate::executions::Executions;
 use crate::local::LocalOptions;
 use crate::model::App;
 use crate::provider::api::Provider;
-use crate::provider::aws::{AwsProvider, ClientOptions, Clients};
+use crate::provider::aws::{AwsExecutions, AwsProvider, ClientOptions, Clients};
 
 /// Where the commands send their calls.
 #[derive(Debug, Args)]
@@ -49,6 +50,8 @@ fn endpoint_url(raw: &str) -> Result<String, String> {
 /// What every AWS command starts from: a provider and the app resolved for its account.
 pub(super) struct Session {
     pub(super) provider: Arc<dyn Provider>,
+    /// The same clients' pipeline executions.
+    pub(super) executions: Arc<dyn Executions>,
     pub(super) desired: engine::ResolvedApp,
     pub(super) account: String,
     pub(super) region: String,
@@ -116,6 +119,7 @@ async fn connect_with(
         let e = crate::validate::ValidationError { violations };
         return Err(CliError::new(INVALID, e));
     }
+    let executions = Arc::new(AwsExecutions::new(clients.clone()));
     let aws = AwsProvider::new(clients).await.map_err(|e| {
         CliError::message(format!(
             "cannot find out which AWS account to work in (sts:GetCallerIdentity failed): {e}\n  \
@@ -130,6 +134,7 @@ async fn connect_with(
         .map_err(|e| CliError::new("the app cannot be resolved for this account", e))?;
     Ok(Session {
         provider: Arc::new(aws),
+        executions,
         desired,
         account,
         region,

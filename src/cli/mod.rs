@@ -26,6 +26,13 @@
 //!   (`--json`: `{"format_version", "app", "drifted": [...], "missing": [...]}`: `drifted` holds the
 //!   plan's update and replace entries, `missing` its create entries, resources deleted outside or
 //!   never applied, each in the plan's JSON form and `format_version`);
+//! - `run [--pipeline NAME] [--var NAME=VALUE]... [--no-wait] [--approve]` starts an execution and
+//!   follows it to its end, a line per stage and action change (`--approve` approves each manual
+//!   approval it reaches); `watch [--pipeline NAME] [--execution ID]` follows the latest (or a
+//!   given) execution; both exit 0 when the execution succeeds and 1 when it fails, is stopped or
+//!   superseded; `executions [--limit N] [--json]` lists recent executions; `approve
+//!   [--action STAGE/ACTION] [--reject] [--comment TEXT]`, `stop [--abandon]` and `retry [--stage
+//!   NAME] [--all-actions]` drive them. `--pipeline` may be left out when the app has one;
 //! - `local start|status|stop` manages the bundled LocalStack (`status` exits 3 when it is not
 //!   running).
 //!
@@ -68,6 +75,7 @@ mod commands;
 mod confirm;
 mod connect;
 mod error;
+mod follow;
 mod logging;
 mod progress;
 
@@ -121,6 +129,18 @@ enum Command {
     Destroy(commands::destroy::Args),
     /// Report resources changed outside pipewright (exit 2 on drift).
     Drift(commands::drift::Args),
+    /// Start an execution of a pipeline and follow it to its end (exit 1 unless it succeeds).
+    Run(commands::run::Args),
+    /// Follow a pipeline's latest (or a given) execution to its end.
+    Watch(commands::watch::Args),
+    /// List a pipeline's recent executions.
+    Executions(commands::executions::Args),
+    /// Approve or reject a manual approval that waits.
+    Approve(commands::approve::Args),
+    /// Stop a running execution.
+    Stop(commands::stop::Args),
+    /// Run a failed stage again and follow the execution.
+    Retry(commands::retry::Args),
     /// Manage the bundled LocalStack (what --local uses).
     Local(commands::local::Args),
 }
@@ -187,6 +207,12 @@ async fn run_on(
                 Command::Apply(apply) => apply.run(&app, target, live, out, err).await,
                 Command::Destroy(destroy) => destroy.run(&app, target, live, out, err).await,
                 Command::Drift(drift) => drift.run(&app, target, out).await,
+                Command::Run(run) => run.run(&app, target, out).await,
+                Command::Watch(watch) => watch.run(&app, target, out).await,
+                Command::Executions(list) => list.run(&app, target, out).await,
+                Command::Approve(approve) => approve.run(&app, target, out).await,
+                Command::Stop(stop) => stop.run(&app, target, out).await,
+                Command::Retry(retry) => retry.run(&app, target, out).await,
                 Command::Local(_) => unreachable!("handled before the app is built"),
             },
         },

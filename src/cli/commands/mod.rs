@@ -2,12 +2,18 @@
 //! operation and renders what comes back, returning an [`Exit`](super::error::Exit).
 
 pub(super) mod apply;
+pub(super) mod approve;
 pub(super) mod destroy;
 pub(super) mod drift;
+pub(super) mod executions;
 pub(super) mod graph;
 pub(super) mod local;
 pub(super) mod plan;
+pub(super) mod retry;
+pub(super) mod run;
+pub(super) mod stop;
 pub(super) mod synth;
+pub(super) mod watch;
 
 /// `--concurrency` when not given: the engine's default, which fits the flag's range.
 #[allow(clippy::cast_possible_truncation)]
