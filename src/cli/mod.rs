@@ -26,6 +26,9 @@
 //!   (`--json`: `{"format_version", "app", "drifted": [...], "missing": [...]}`: `drifted` holds the
 //!   plan's update and replace entries, `missing` its create entries, resources deleted outside or
 //!   never applied, each in the plan's JSON form and `format_version`);
+//! - `push [DIR] [--pipeline NAME] [--branch B]` puts DIR on the branch the pipeline's CodeCommit
+//!   source watches (the git `HEAD` of a work tree, else one commit of DIR's files), over the
+//!   repository's HTTPS URL with SigV4-signed credentials on AWS and none on the emulator;
 //! - `run [--pipeline NAME] [--var NAME=VALUE]... [--no-wait] [--approve]` starts an execution and
 //!   follows it to its end, a line per stage and action change (`--approve` approves each manual
 //!   approval it reaches); `watch [--pipeline NAME] [--execution ID]` follows the latest (or a
@@ -129,6 +132,8 @@ enum Command {
     Destroy(commands::destroy::Args),
     /// Report resources changed outside pipewright (exit 2 on drift).
     Drift(commands::drift::Args),
+    /// Put a directory on the branch a pipeline's CodeCommit source watches.
+    Push(commands::push::Args),
     /// Start an execution of a pipeline and follow it to its end (exit 1 unless it succeeds).
     Run(commands::run::Args),
     /// Follow a pipeline's latest (or a given) execution to its end.
@@ -207,6 +212,7 @@ async fn run_on(
                 Command::Apply(apply) => apply.run(&app, target, live, out, err).await,
                 Command::Destroy(destroy) => destroy.run(&app, target, live, out, err).await,
                 Command::Drift(drift) => drift.run(&app, target, out).await,
+                Command::Push(push) => push.run(&app, target, out).await,
                 Command::Run(run) => run.run(&app, target, out).await,
                 Command::Watch(watch) => watch.run(&app, target, out).await,
                 Command::Executions(list) => list.run(&app, target, out).await,

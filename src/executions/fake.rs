@@ -8,7 +8,7 @@ use tokio::time::Instant;
 
 use super::{
     ApprovalToken, Decision, Execution, ExecutionId, ExecutionStatus, ExecutionSummary, Executions,
-    PipelineState, RetryMode, StartRequest,
+    GitRemote, PipelineState, RetryMode, StartRequest,
 };
 use crate::provider::api::{BoxFuture, ErrorClass, ProviderError};
 
@@ -53,6 +53,7 @@ pub struct FakeExecutions {
     steps: Vec<Step>,
     calls: Mutex<Vec<Call>>,
     failures: Mutex<u32>,
+    remote: Option<GitRemote>,
 }
 
 impl FakeExecutions {
@@ -67,7 +68,15 @@ impl FakeExecutions {
             steps,
             calls: Mutex::default(),
             failures: Mutex::new(0),
+            remote: None,
         }
+    }
+
+    /// Answers [`Executions::git_remote`] with `remote` (such as a local bare repository).
+    #[must_use]
+    pub fn with_remote(mut self, remote: GitRemote) -> Self {
+        self.remote = Some(remote);
+        self
     }
 
     /// Makes the next `n` reads fail with a throttling error, as a busy control plane does.
@@ -252,5 +261,18 @@ impl Executions for FakeExecutions {
     ) -> BoxFuture<'a, Result<ExecutionId, ProviderError>> {
         self.record(Call::Retry(stage.into(), mode));
         Box::pin(std::future::ready(Ok(id.clone())))
+    }
+
+    fn git_remote<'a>(
+        &'a self,
+        repository: &'a str,
+    ) -> BoxFuture<'a, Result<GitRemote, ProviderError>> {
+        let answer = self.remote.clone().ok_or_else(|| {
+            ProviderError::other(
+                "RepositoryDoesNotExistException",
+                format!("{repository} does not exist"),
+            )
+        });
+        Box::pin(std::future::ready(answer))
     }
 }

@@ -26,6 +26,7 @@
 //! ```
 
 pub mod fake;
+pub mod push;
 mod types;
 mod watch;
 
@@ -35,6 +36,8 @@ pub use types::{
     StageStatus, StartRequest,
 };
 pub use watch::{Follow, Watch, WatchEvent, WatchOptions};
+
+pub use push::{GitAuth, GitRemote, PushError, Pushed, push};
 
 use crate::provider::api::{BoxFuture, ProviderError};
 
@@ -121,4 +124,15 @@ pub trait Executions: Send + Sync {
         stage: &'a str,
         mode: RetryMode,
     ) -> BoxFuture<'a, Result<ExecutionId, ProviderError>>;
+
+    /// Where `git` pushes to a CodeCommit repository, and with which credentials: its
+    /// `cloneUrlHttp`, signed for AWS's git endpoint or bare for the emulator.
+    ///
+    /// # Errors
+    /// The AWS error, classified (`RepositoryDoesNotExistException` when the app is not
+    /// applied).
+    fn git_remote<'a>(
+        &'a self,
+        repository: &'a str,
+    ) -> BoxFuture<'a, Result<GitRemote, ProviderError>>;
 }

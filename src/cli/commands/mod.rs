@@ -9,6 +9,7 @@ pub(super) mod executions;
 pub(super) mod graph;
 pub(super) mod local;
 pub(super) mod plan;
+pub(super) mod push;
 pub(super) mod retry;
 pub(super) mod run;
 pub(super) mod stop;

@@ -174,6 +174,8 @@ pub struct Clients {
     pub tagging: aws_sdk_resourcegroupstagging::Client,
     region: String,
     endpoint_url: Option<String>,
+    /// The credentials of the shared load, for what the SDK does not sign itself (git pushes).
+    credentials: Option<aws_sdk_codecommit::config::SharedCredentialsProvider>,
 }
 
 impl Clients {
@@ -265,7 +267,16 @@ impl Clients {
             tagging: client!(aws_sdk_resourcegroupstagging),
             region,
             endpoint_url,
+            credentials: config.credentials_provider(),
         })
+    }
+
+    /// The credentials every client signs with (`None` when the chain found none).
+    #[must_use]
+    pub(crate) fn credentials(
+        &self,
+    ) -> Option<&aws_sdk_codecommit::config::SharedCredentialsProvider> {
+        self.credentials.as_ref()
     }
 
     /// The region every client sends to.

@@ -7,12 +7,15 @@ use aws_sdk_codepipeline::types::{
     StageRetryMode,
 };
 
+use aws_sdk_codecommit::config::ProvideCredentials;
+
 use super::Clients;
 use super::common::{build_error, sdk_error};
+use crate::executions::push;
 use crate::executions::{
     ActionState, ActionStatus, ApprovalToken, Decision, Execution, ExecutionId, ExecutionStatus,
-    ExecutionSummary, Executions, PipelineState, RetryMode, SourceRevision, StageState,
-    StageStatus, StartRequest,
+    ExecutionSummary, Executions, GitAuth, GitRemote, PipelineState, RetryMode, SourceRevision,
+    StageState, StageStatus, StartRequest,
 };
 use crate::provider::api::{BoxFuture, ProviderError};
 
@@ -310,4 +313,69 @@ impl Executions for AwsExecutions {
                 .map_or_else(|| id.clone(), ExecutionId::new))
         })
     }
+
+    fn git_remote<'a>(
+        &'a self,
+        repository: &'a str,
+    ) -> BoxFuture<'a, Result<GitRemote, ProviderError>> {
+        Box::pin(async move {
+            let out = self
+                .clients
+                .codecommit
+                .get_repository()
+                .repository_name(repository)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            let url = out
+                .repository_metadata()
+                .and_then(|m| m.clone_url_http())
+                .ok_or_else(|| ProviderError::other("InvalidResponse", "no cloneUrlHttp"))?
+                .to_owned();
+            let Some((host, path)) = aws_git_host(&url) else {
+                // Not AWS's git endpoint (the bundled emulator, or a proxy): no signature.
+                return Ok(GitRemote {
+                    url,
+                    auth: GitAuth::None,
+                });
+            };
+            let provider = self.clients.credentials().ok_or_else(|| {
+                ProviderError::other(
+                    "NoCredentials",
+                    "no AWS credentials to sign the git push with",
+                )
+            })?;
+            let creds = provider.provide_credentials().await.map_err(|e| {
+                ProviderError::other(
+                    "CredentialsNotLoaded",
+                    format!("cannot load AWS credentials: {e}"),
+                )
+            })?;
+            let region = host
+                .strip_prefix("git-codecommit.")
+                .and_then(|h| h.split('.').next())
+                .unwrap_or(self.clients.region())
+                .to_owned();
+            let auth = push::codecommit_auth(
+                creds.access_key_id(),
+                creds.secret_access_key(),
+                creds.session_token(),
+                &region,
+                &host,
+                &path,
+                SystemTime::now(),
+            );
+            Ok(GitRemote { url, auth })
+        })
+    }
+}
+
+/// The host and path of an AWS CodeCommit HTTPS git URL
+/// (`https://git-codecommit.<region>.amazonaws.com/v1/repos/<name>`), `None` for any other URL.
+fn aws_git_host(url: &str) -> Option<(String, String)> {
+    let rest = url.strip_prefix("https://")?;
+    let (host, path) = rest.split_once('/')?;
+    (host.starts_with("git-codecommit.")
+        && (host.ends_with(".amazonaws.com") || host.ends_with(".amazonaws.com.cn")))
+    .then(|| (host.to_owned(), format!("/{path}")))
 }

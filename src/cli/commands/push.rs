@@ -1,0 +1,121 @@
+//! `push [DIR] [--pipeline NAME] [--branch B]`: puts DIR on the branch the pipeline's CodeCommit
+//! source watches, which starts the pipeline as a push by hand would.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use crate::cli::connect::{Target, connect};
+use crate::cli::error::{CliError, Exit};
+use crate::cli::follow::PipelineArg;
+use crate::executions::push;
+use crate::model::{App, ResourceKind};
+
+/// Example: `push` puts the current directory's git `HEAD` (or, outside a git work tree, one
+/// commit of its files) on the source branch; `watch` then follows the execution it starts.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The directory to push (default: the current one).
+    #[arg(default_value = ".")]
+    dir: PathBuf,
+    #[command(flatten)]
+    pipeline: PipelineArg,
+    /// The branch (default: the one the pipeline's CodeCommit source watches).
+    #[arg(long, value_name = "B")]
+    branch: Option<String>,
+}
+
+/// The repository and branch of the pipeline's first CodeCommit source action, from its
+/// resolved properties.
+fn source_of(properties: &Value) -> Option<(String, String)> {
+    properties["Stages"].as_array()?.iter().find_map(|stage| {
+        stage["Actions"].as_array()?.iter().find_map(|action| {
+            if action["ActionTypeId"]["Provider"] != "CodeCommit" {
+                return None;
+            }
+            let config = &action["Configuration"];
+            Some((
+                config["RepositoryName"].as_str()?.to_owned(),
+                config["BranchName"].as_str()?.to_owned(),
+            ))
+        })
+    })
+}
+
+impl Args {
+    /// Pushes the directory and says which commit the branch now has.
+    pub(crate) async fn run(self, app: &App, target: &Target, out: &mut dyn Write) -> Exit {
+        let session = connect(app, target).await?;
+        let pipeline = self.pipeline.resolve(&session)?;
+        let properties = session
+            .desired
+            .resources
+            .iter()
+            .find(|r| {
+                r.resource.kind == ResourceKind::Pipeline && r.resource.physical_name == pipeline
+            })
+            .map(|r| &r.resource.properties)
+            .ok_or_else(|| CliError::message(format!("the app has no pipeline \"{pipeline}\"")))?;
+        let (repository, watched) = source_of(properties).ok_or_else(|| {
+            CliError::message(format!(
+                "pipeline \"{pipeline}\" has no CodeCommit source action to push to"
+            ))
+        })?;
+        let branch = self.branch.unwrap_or(watched);
+        let remote = session
+            .executions
+            .git_remote(&repository)
+            .await
+            .map_err(|e| {
+                CliError::new(
+                    format!("cannot find repository \"{repository}\" (has the app been applied?)"),
+                    e,
+                )
+            })?;
+        let pushed = push(&self.dir, &remote, &branch).await.map_err(|e| {
+            CliError::new(
+                format!(
+                    "cannot push {} to {repository}/{branch}",
+                    self.dir.display()
+                ),
+                e,
+            )
+        })?;
+        let what = if pushed.from_work_tree {
+            "HEAD"
+        } else {
+            "its files"
+        };
+        let _ = writeln!(
+            out,
+            "pushed {} ({what}) to {repository}/{branch}: {}",
+            self.dir.display(),
+            pushed.commit
+        );
+        if pushed.uncommitted {
+            let _ = writeln!(
+                out,
+                "note: changes not committed in the work tree were not pushed"
+            );
+        }
+        Ok(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_pushed_branch_is_the_one_the_codecommit_source_watches() {
+        let p = json!({"Stages": [
+            {"Actions": [{"ActionTypeId": {"Provider": "S3"}, "Configuration": {}}]},
+            {"Actions": [{"ActionTypeId": {"Provider": "CodeCommit"},
+                          "Configuration": {"RepositoryName": "shop-api", "BranchName": "main"}}]}
+        ]});
+        assert_eq!(source_of(&p), Some(("shop-api".into(), "main".into())));
+        assert_eq!(source_of(&json!({"Stages": []})), None);
+    }
+}
