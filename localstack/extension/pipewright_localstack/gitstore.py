@@ -142,6 +142,10 @@ def create(account_id: str, region: str, repository_id: str) -> Path:
     # Unreachable objects from a non-fast-forward push are kept as git keeps them; nothing
     # here prunes in the background.
     run_git(path, "config", "gc.auto", "0")
+    # An empty repository names no branch (GetRepository has no defaultBranch until the first
+    # branch exists), so a clone of it starts on the client's own default branch
+    # (init.defaultBranch) rather than on whatever this server's git would call it.
+    run_git(path, "config", "lsrefs.unborn", "ignore")
     return path
 
 
