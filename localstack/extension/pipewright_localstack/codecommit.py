@@ -402,9 +402,10 @@ class CodeCommitProvider(Provider):
         commit = gitstore.resolve_commit(git.path, commit_id)
         if commit is None:
             raise aws_error("CommitDoesNotExistException", f"The commit {commit_id} does not exist")
-        if not gitstore.move_ref(git.path, f"refs/heads/{branch}", commit, None):
-            raise aws_error("BranchNameExistsException", f"The branch {branch} already exists")
-        gitstore.ensure_default_branch(git.path)
+        with gitstore.writer(git.path):
+            if not gitstore.move_ref(git.path, f"refs/heads/{branch}", commit, None):
+                raise aws_error("BranchNameExistsException", f"The branch {branch} already exists")
+            gitstore.ensure_default_branch(git.path)
         git.moved([codecommit_events.RefChange(f"refs/heads/{branch}", None, commit)])
         return {}
 
@@ -416,10 +417,11 @@ class CodeCommitProvider(Provider):
                 "DefaultBranchCannotBeDeletedException",
                 f"The branch {branch} is the default branch and cannot be deleted",
             )
-        tip = gitstore.branch_tip(git.path, branch)
-        # DeleteBranch has no "does not exist" error: AWS answers without deletedBranch.
-        if tip is None or not gitstore.move_ref(git.path, f"refs/heads/{branch}", None, tip):
-            return {}
+        with gitstore.writer(git.path):
+            tip = gitstore.branch_tip(git.path, branch)
+            # DeleteBranch has no "does not exist" error: AWS answers without deletedBranch.
+            if tip is None or not gitstore.move_ref(git.path, f"refs/heads/{branch}", None, tip):
+                return {}
         git.moved([codecommit_events.RefChange(f"refs/heads/{branch}", tip, None)])
         return {"deletedBranch": {"branchName": branch, "commitId": tip}}
 
@@ -455,9 +457,16 @@ class CodeCommitProvider(Provider):
             modes=list(request.get("setFileModes") or []),
             keep_empty_folders=bool(request.get("keepEmptyFolders")),
         )
-        written = gitstore.write_commit(
-            git.path, branch, request.get("parentCommitId"), change, _message(request), name, email
-        )
+        with gitstore.writer(git.path):
+            written = gitstore.write_commit(
+                git.path,
+                branch,
+                request.get("parentCommitId"),
+                change,
+                _message(request),
+                name,
+                email,
+            )
         git.moved(
             [
                 codecommit_events.RefChange(
@@ -482,30 +491,31 @@ class CodeCommitProvider(Provider):
         path = gitstore.normalize_path(request.get("filePath"))
         name, email = _author(context, request, "name")
         mode = request.get("fileMode")
-        # PutFile refuses a write that changes nothing (SameFileContentException), where
-        # CreateCommit says NoChangeException; the parent rules are checked first.
-        tip = gitstore.check_parent(git.path, branch, request.get("parentCommitId"))
-        if tip is not None:
-            current = gitstore.path_entry(git.path, tip, path)
-            if current is not None and current.type == "blob":
-                same_mode = mode is None or gitstore.MODES.get(mode) == current.mode
-                if same_mode and gitstore.read_blob(git.path, current.object_id) == content:
-                    raise aws_error(
-                        "SameFileContentException",
-                        f"The file {path} already has this content",
-                    )
         entry = {"filePath": path, "fileContent": content}
         if mode is not None:
             entry["fileMode"] = mode
-        written = gitstore.write_commit(
-            git.path,
-            branch,
-            request.get("parentCommitId"),
-            gitstore.Change(put=[entry]),
-            _message(request),
-            name,
-            email,
-        )
+        with gitstore.writer(git.path):
+            # PutFile refuses a write that changes nothing (SameFileContentException), where
+            # CreateCommit says NoChangeException; the parent rules are checked first.
+            tip = gitstore.check_parent(git.path, branch, request.get("parentCommitId"))
+            if tip is not None:
+                current = gitstore.path_entry(git.path, tip, path)
+                if current is not None and current.type == "blob":
+                    same_mode = mode is None or gitstore.MODES.get(mode) == current.mode
+                    if same_mode and gitstore.read_blob(git.path, current.object_id) == content:
+                        raise aws_error(
+                            "SameFileContentException",
+                            f"The file {path} already has this content",
+                        )
+            written = gitstore.write_commit(
+                git.path,
+                branch,
+                request.get("parentCommitId"),
+                gitstore.Change(put=[entry]),
+                _message(request),
+                name,
+                email,
+            )
         git.moved(
             [
                 codecommit_events.RefChange(

@@ -80,8 +80,21 @@ def serve(
     except (OSError, EOFError, zlib.error):
         return _plain(400, "the request body is not valid gzip")
 
-    pushing = git_path == "git-receive-pack"
-    before = gitstore.refs(repo.path) if pushing else {}
+    if git_path != "git-receive-pack":
+        return _run_backend(request, repo, git_path, body)
+    with gitstore.writer(repo.path):
+        before = gitstore.refs(repo.path)
+        response = _run_backend(request, repo, git_path, body)
+        changes = codecommit_events.changes_between(before, gitstore.refs(repo.path))
+        if changes:
+            gitstore.ensure_default_branch(repo.path)
+    if changes:
+        repo.moved(changes)
+    return response
+
+
+def _run_backend(request: Request, repo, git_path: str, body: bytes) -> Response:
+    """Runs ``git http-backend`` for one request (a CGI call) and returns its answer."""
     env = {
         "GIT_PROJECT_ROOT": str(repo.path.parent),
         "GIT_HTTP_EXPORT_ALL": "1",
@@ -98,7 +111,7 @@ def serve(
     }
     try:
         done = subprocess.run(
-            [gitstore._git_binary(), "http-backend"],
+            [gitstore.git_binary(), "http-backend"],
             input=body,
             capture_output=True,
             env=gitstore.git_env(env),
@@ -107,17 +120,12 @@ def serve(
             check=False,
         )
     except subprocess.TimeoutExpired:
-        LOG.warning("git http-backend timed out on %s %s", repository_name, git_path)
+        LOG.warning("git http-backend timed out on %s %s", repo.name, git_path)
         return _plain(504, "git http-backend timed out")
     response = _cgi_response(done.stdout)
     if done.returncode != 0 and response.status_code < 400:
         LOG.warning("git http-backend failed: %s", done.stderr.decode(errors="replace"))
         return _plain(500, "git http-backend failed")
-    if pushing:
-        changes = codecommit_events.changes_between(before, gitstore.refs(repo.path))
-        if changes:
-            gitstore.ensure_default_branch(repo.path)
-            repo.moved(changes)
     return response
 
 

@@ -23,8 +23,13 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from localstack.aws.api import CommonServiceException
 
 from .common import aws_error
 
@@ -43,8 +48,12 @@ MAX_FILE_BYTES = 6 * 1024 * 1024
 MAX_FILE_ENTRIES = 100
 
 
-class GitError(Exception):
-    """A git command failed or timed out (an emulator fault, not the caller's)."""
+class GitError(CommonServiceException):
+    """A git command failed or timed out: an emulator fault, not the caller's, so it reaches the
+    client as AWS's generic server error (500 ``InternalFailure``)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("InternalFailure", message, status_code=500, sender_fault=False)
 
 
 def root() -> Path:
@@ -64,7 +73,7 @@ def repo_path(account_id: str, region: str, repository_id: str) -> Path:
     return root() / account_id / region / f"{repository_id}.git"
 
 
-def _git_binary() -> str:
+def git_binary() -> str:
     git = shutil.which("git")
     if git is None:
         raise GitError("git is not installed on this machine")
@@ -75,7 +84,7 @@ def git_env(extra: dict | None = None) -> dict:
     """An environment for git from scratch: nothing of the host's leaks into a git command."""
     home = root() / ".home"
     home.mkdir(parents=True, exist_ok=True)
-    git_dir = os.path.dirname(_git_binary())
+    git_dir = os.path.dirname(git_binary())
     env = {
         "PATH": f"{git_dir}:/usr/bin:/bin",
         "HOME": str(home),
@@ -97,7 +106,7 @@ def run_git(
     """Runs ``git --git-dir=<repo> <args>`` with a timeout and a scrubbed environment."""
     try:
         done = subprocess.run(
-            [_git_binary(), f"--git-dir={repo}", *args],
+            [git_binary(), f"--git-dir={repo}", *args],
             input=input,
             capture_output=True,
             env=git_env(env),
@@ -127,7 +136,7 @@ def create(account_id: str, region: str, repository_id: str) -> Path:
     root().mkdir(parents=True, exist_ok=True)
     try:
         subprocess.run(
-            [_git_binary(), "init", "--bare", "--quiet", str(path)],
+            [git_binary(), "init", "--bare", "--quiet", str(path)],
             capture_output=True,
             env=git_env(),
             cwd=str(root()),
@@ -190,13 +199,26 @@ def branch_tip(repo: Path, branch: str) -> str | None:
 
 
 def default_branch(repo: Path) -> str | None:
-    """HEAD's branch once it exists; an empty repository has none, as on AWS."""
-    done = run_git(repo, "symbolic-ref", "-q", "HEAD", check=False)
-    ref = done.stdout.decode().strip()
-    if done.returncode != 0 or not ref.startswith("refs/heads/"):
+    """HEAD's branch once it exists; an empty repository has none, as on AWS.
+
+    Read from the files (HEAD, the loose ref or ``packed-refs``) rather than by running git:
+    GetRepository and BatchGetRepositories call this under the store's lock, for every repository.
+    """
+    try:
+        head = (repo / "HEAD").read_text().strip()
+    except OSError:
         return None
+    if not head.startswith("ref: refs/heads/"):
+        return None
+    ref = head[len("ref: ") :]
     name = ref[len("refs/heads/") :]
-    return name if branch_tip(repo, name) else None
+    if (repo / ref).is_file():
+        return name
+    try:
+        packed = (repo / "packed-refs").read_text()
+    except OSError:
+        return None
+    return name if any(line.endswith(f" {ref}") for line in packed.splitlines()) else None
 
 
 def set_default_branch(repo: Path, branch: str) -> None:
@@ -223,6 +245,21 @@ def ensure_default_branch(repo: Path) -> None:
     set_default_branch(repo, names[0])
 
 
+_writers: dict[str, threading.Lock] = {}
+_writers_lock = threading.Lock()
+
+
+@contextmanager
+def writer(repo: Path) -> Iterator[None]:
+    """Serializes the reference moves of one repository inside this emulator (pushes, commits
+    and branch operations), so that the references a push moved are exactly those that differ
+    around it, each reported once. ``move_ref``'s compare-and-swap still guards every move."""
+    with _writers_lock:
+        lock = _writers.setdefault(str(repo), threading.Lock())
+    with lock:
+        yield
+
+
 def move_ref(repo: Path, ref: str, new: str | None, old: str | None) -> bool:
     """Compare-and-swap of a ref: sets (or deletes, ``new=None``) ``ref`` only if it still names
     ``old`` (``None``: only if it does not exist). False when someone else moved it first."""
@@ -245,7 +282,7 @@ def check_branch_name(name: str | None) -> str:
     if len(name) > 256 or name.startswith("-"):
         raise aws_error("InvalidBranchNameException", f"The branch name {name} is not valid")
     done = subprocess.run(
-        [_git_binary(), "check-ref-format", f"refs/heads/{name}"],
+        [git_binary(), "check-ref-format", f"refs/heads/{name}"],
         capture_output=True,
         env=git_env(),
         cwd=str(root()),
