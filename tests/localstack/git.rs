@@ -368,6 +368,52 @@ async fn create_commit_and_put_file_follow_codecommit_rules() {
         code(commit(Some(&first), "main").send().await),
         "FileEntryRequiredException"
     );
+    // One path twice, a path that is both a file and a folder, in the request or against the
+    // repository.
+    let delete_one = || {
+        DeleteFileEntry::builder()
+            .file_path("a/one.txt")
+            .build()
+            .expect("path set")
+    };
+    assert_eq!(
+        code(
+            commit(Some(&first), "main")
+                .delete_files(delete_one())
+                .delete_files(delete_one())
+                .send()
+                .await
+        ),
+        "SamePathRequestException"
+    );
+    assert_eq!(
+        code(
+            commit(Some(&first), "main")
+                .put_files(put_entry("x", "1"))
+                .put_files(put_entry("x/y", "2"))
+                .send()
+                .await
+        ),
+        "PutFileEntryConflictException"
+    );
+    assert_eq!(
+        code(
+            commit(Some(&first), "main")
+                .put_files(put_entry("a", "1"))
+                .send()
+                .await
+        ),
+        "FileNameConflictsWithDirectoryNameException"
+    );
+    assert_eq!(
+        code(
+            commit(Some(&first), "main")
+                .put_files(put_entry("a/one.txt/two", "1"))
+                .send()
+                .await
+        ),
+        "DirectoryNameConflictsWithFileNameException"
+    );
 
     let second = cc
         .put_file()

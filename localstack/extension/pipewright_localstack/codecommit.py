@@ -180,10 +180,13 @@ def _author(context: RequestContext, request: dict, name_field: str) -> tuple[st
 
 
 def _message(request: dict) -> str:
-    message = request.get("commitMessage") or ""
-    # CodeCommit's commit message quota: 100 KB.
-    if len(message.encode()) > 100 * 1024:
-        raise aws_error("CommitMessageLengthExceededException", "The commit message is too long")
+    # CreateCommit: "Commit messages are limited to 256 KB. If no message is specified, a default
+    # message is used." (AWS does not document its wording; this is ours.)
+    message = request.get("commitMessage") or "Commit made with the CodeCommit API"
+    if len(message.encode()) > 256 * 1024:
+        raise aws_error(
+            "CommitMessageLengthExceededException", "Commit messages are limited to 256 KB"
+        )
     return message
 
 

@@ -41,10 +41,12 @@ HEX_ID = re.compile(r"^[0-9a-f]{4,40}$")
 MODES = {"NORMAL": "100644", "EXECUTABLE": "100755", "SYMLINK": "120000"}
 MODE_NAMES = {v: k for k, v in MODES.items()}
 
-# CodeCommit quotas (https://docs.aws.amazon.com/codecommit/latest/userguide/limits.html): a
-# single file written through the console or the API is at most 6 MB, a commit through the API
-# touches at most 100 files.
+# CodeCommit quotas (https://docs.aws.amazon.com/codecommit/latest/userguide/limits.html, and
+# FileContentSizeLimitExceededException's documentation): a single file written through the API
+# is at most 6 MB, all of one commit's at most 7 MB, and a commit through the API touches at most
+# 100 files.
 MAX_FILE_BYTES = 6 * 1024 * 1024
+MAX_COMMIT_BYTES = 7 * 1024 * 1024
 MAX_FILE_ENTRIES = 100
 
 
@@ -577,14 +579,26 @@ def write_commit(
     touched: set[str] = set()
 
     def claim(path: str) -> None:
-        # "The commit cannot be created because one or more files specified in the commit
-        # reference both a file and a folder" / the same path appears in more than one entry.
+        # SamePathRequestException: "one or more changes in this commit duplicate actions in the
+        # same file path", e.g. a delete and a move of one file.
         if path in touched:
             raise aws_error(
-                "PutFileEntryConflictException",
+                "SamePathRequestException",
                 f"The path {path} is specified more than once in the request",
             )
         touched.add(path)
+
+    # PutFileEntryConflictException: "one or more files specified in the commit reference both a
+    # file and a folder" (one entry's path is a folder of another's).
+    put_paths = {normalize_path(e.get("filePath")) for e in change.put}
+    for path in put_paths:
+        for folder in _folders_of(path):
+            if folder in put_paths:
+                raise aws_error(
+                    "PutFileEntryConflictException",
+                    f"The path {folder} is both a file and a folder in the request",
+                )
+    total = 0
 
     for entry in change.delete:
         path = normalize_path(entry)
@@ -611,6 +625,10 @@ def write_commit(
         default_mode = previous.mode if previous else "100644"
         if source is not None:
             source_path = normalize_path(source.get("filePath"))
+            if source_path.split("/")[-1] == ".gitkeep":
+                raise aws_error(
+                    "RestrictedSourceFileException", "A .gitkeep file cannot be copied or moved"
+                )
             original = before.get(source_path)
             if original is None:
                 raise aws_error(
@@ -628,9 +646,12 @@ def write_commit(
         else:
             if isinstance(content, str):
                 content = content.encode()
-            if len(content) > MAX_FILE_BYTES:
+            total += len(content)
+            if len(content) > MAX_FILE_BYTES or total > MAX_COMMIT_BYTES:
                 raise aws_error(
-                    "FileContentSizeLimitExceededException", "A file can be at most 6 MB"
+                    "FileContentSizeLimitExceededException",
+                    "The maximum file size is 6 MB, and the combined file content change size "
+                    "is 7 MB",
                 )
             blob = write_blob(repo, content)
         files[path] = Entry(_mode(entry.get("fileMode"), default_mode), "blob", blob)
