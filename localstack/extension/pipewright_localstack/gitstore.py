@@ -755,8 +755,10 @@ def source_revision(
     """The commit a CodeCommit source action takes: the branch's tip, or ``commit_id`` (a
     ``sourceRevisions`` override) when given.
 
-    Raises AWS-shaped errors: RepositoryDoesNotExistException, BranchDoesNotExistException,
-    CommitDoesNotExistException.
+    Raises AWS-shaped errors (``CommonServiceException``, with ``code`` and ``message``):
+    RepositoryDoesNotExistException, BranchDoesNotExistException, CommitDoesNotExistException.
+    It takes CodeCommit's store lock for a moment, to find the repository: call it without
+    holding another store's lock (one lock per thread, ``common``'s rule).
     """
     from datetime import datetime, timezone
 
