@@ -843,3 +843,81 @@ async fn started_by_rule(c: &pipewright::provider::aws::Clients, pipeline: &str)
     }
     false
 }
+
+/// Concurrent commits on one parent: exactly one moves the branch, every other gets
+/// `ParentCommitIdOutdatedException` (the parent is no longer the tip), and the branch ends on
+/// the winner, whose parent is the common one: no commit is lost or silently overwritten.
+#[tokio::test]
+async fn concurrent_commits_on_one_parent_succeed_once() {
+    const CALLS: usize = 8;
+    let c = clients().await;
+    let name = unique("git-race");
+    create_repository(&c, &name).await;
+    let first = c
+        .codecommit
+        .create_commit()
+        .repository_name(&name)
+        .branch_name("main")
+        .put_files(put_entry("f.txt", "0"))
+        .send()
+        .await
+        .expect("first commit");
+    let parent = first.commit_id().expect("id").to_owned();
+
+    let mut calls = tokio::task::JoinSet::new();
+    for i in 0..CALLS {
+        let cc = c.codecommit.clone();
+        let (name, parent) = (name.clone(), parent.clone());
+        calls.spawn(async move {
+            cc.create_commit()
+                .repository_name(name)
+                .branch_name("main")
+                .parent_commit_id(parent)
+                .put_files(put_entry("f.txt", &format!("{}", i + 1)))
+                .send()
+                .await
+        });
+    }
+    let (mut won, mut lost) = (Vec::new(), Vec::new());
+    while let Some(joined) = calls.join_next().await {
+        match joined.expect("the call's task does not panic") {
+            Ok(out) => won.push(out.commit_id().expect("id").to_owned()),
+            Err(e) => lost.push(code::<(), _>(Err(e))),
+        }
+    }
+    assert_eq!(won.len(), 1, "won {won:?}, lost {lost:?}");
+    assert!(
+        lost.iter().all(|c| c == "ParentCommitIdOutdatedException"),
+        "{lost:?}"
+    );
+    let tip = c
+        .codecommit
+        .get_branch()
+        .repository_name(&name)
+        .branch_name("main")
+        .send()
+        .await
+        .expect("branch");
+    assert_eq!(
+        tip.branch().and_then(|b| b.commit_id()),
+        Some(won[0].as_str())
+    );
+    let commit = c
+        .codecommit
+        .get_commit()
+        .repository_name(&name)
+        .commit_id(&won[0])
+        .send()
+        .await
+        .expect("commit");
+    assert_eq!(
+        commit.commit().map(|c| c.parents().to_vec()),
+        Some(vec![parent])
+    );
+    c.codecommit
+        .delete_repository()
+        .repository_name(&name)
+        .send()
+        .await
+        .expect("delete");
+}
