@@ -11,11 +11,14 @@ Modules:
 
 - ``plugins``: the entry points LocalStack discovers (providers); kept import-light.
 - ``hooks``: the ``on_infra_start`` hooks (loopback bind, S3 storage folder, owner watchdog,
-  EventBridge target for pipelines).
+  EventBridge target for pipelines, the git route).
 - ``dispatch``: turns a provider object into the dispatch table LocalStack's skeleton serves.
 - ``common``: small helpers shared by the providers (errors, times, ARNs, pagination), and in its
   docstring the one rule for state and locks.
 - ``state``: the stores (one per service, account and region, each with its lock), backend and
   store lookup, and the tag checks every service shares.
 - ``codecommit``, ``codebuild``, ``codedeploy``, ``codepipeline``, ``tagging``: the providers.
+- ``gitstore``: CodeCommit's content, one bare git repository per repository, driven by git
+  plumbing; ``githttp``: serves those repositories to the git CLI (``git http-backend``) from the
+  gateway; ``codecommit_events``: the state-change events a moved branch puts on EventBridge.
 """
