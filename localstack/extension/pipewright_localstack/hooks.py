@@ -11,6 +11,9 @@
 - ``pipewright_s3_storage_in_state_dir``: S3 object data would go to a fixed folder in the system
   temp dir; it goes under LocalStack's own temp dir instead, which the launcher places in the
   instance's state folder (and which LocalStack clears on start and stop).
+- ``pipewright_git_http``: serves CodeCommit repositories to the git CLI from the gateway
+  (``githttp``), and removes git data an earlier run of this instance left: repositories live in
+  moto's memory, so those folders belong to nothing now.
 - ``pipewright_owner_watchdog``: the emulator shuts down by itself shortly after every process
   listed in its instance's ``owners`` file (written by the launcher's ``--owner-pid``) is gone, so a
   test run that panics or is killed leaves no emulator behind. Several test processes can share
@@ -143,6 +146,14 @@ def pipewright_pipeline_event_target():
     from .events_target import PipelineTargetSender
 
     TargetSenderFactory.register_target_sender("codepipeline", PipelineTargetSender)
+
+
+@hooks.on_infra_start()
+def pipewright_git_http():
+    from . import githttp, gitstore
+
+    gitstore.delete_all()
+    githttp.register()
 
 
 @hooks.on_infra_start()
