@@ -20,6 +20,7 @@ mod codedeploy;
 mod codepipeline;
 mod eventbridge;
 mod examples;
+mod executions;
 mod iam;
 mod reconcile;
 mod s3;

@@ -74,8 +74,9 @@ class CodeCommitSource:
             # CODEBUILD_CLONE_REF hands CodeBuild a reference to clone; only CODE_ZIP is served.
             return _failed("OutputArtifactFormat CODEBUILD_CLONE_REF is not emulated")
         _write_outputs(job, revision.zip_bytes())
-        author_date = revision.author_date
-        stamp = author_date.isoformat() if hasattr(author_date, "isoformat") else str(author_date)
+        from ..common import as_datetime
+
+        stamp = str(revision.author_date)  # ISO 8601, as the AuthorDate variable is
         return Outcome(
             status=SUCCEEDED,
             external_execution_id=revision.commit_id,
@@ -91,7 +92,7 @@ class CodeCommitSource:
             revision={
                 "revisionId": revision.commit_id,
                 "revisionSummary": revision.commit_message,
-                "created": author_date,
+                "created": as_datetime(stamp),
             },
         )
 

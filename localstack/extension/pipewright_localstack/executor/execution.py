@@ -441,7 +441,9 @@ def stop(
         )
     execution.status = STOPPING
     execution.abandon = abandon
-    execution.stop_reason = reason
+    if reason is not None or execution.stop_reason is None:
+        # "Stop and abandon" after "stop and wait" keeps the first reason unless it gives one.
+        execution.stop_reason = reason
     execution.last_update_time = now
     commands: list[Command] = []
     if not execution.waiting:
