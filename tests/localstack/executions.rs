@@ -267,7 +267,7 @@ impl Fixture {
                     .s3
                     .delete_object()
                     .bucket(bucket)
-                    .key(v.key().unwrap());
+                    .key(v.key().expect("a listed version has a key"));
                 if let Some(id) = v.version_id() {
                     delete = delete.version_id(id);
                 }
@@ -1208,7 +1208,7 @@ async fn a_git_push_starts_the_pipeline_through_its_rule_and_the_source_artifact
             .iter()
             .map(|r| r.revision_id().unwrap_or_default().to_owned())
             .collect::<Vec<_>>(),
-        [commit.clone()]
+        [commit]
     );
 
     eb.remove_targets()
@@ -1232,4 +1232,55 @@ async fn a_git_push_starts_the_pipeline_through_its_rule_and_the_source_artifact
     let _ = std::fs::remove_dir_all(&tree);
     let _ = std::fs::remove_file(&zip);
     f.cleanup().await;
+}
+
+#[tokio::test]
+async fn an_execution_keeps_its_pipeline_version_through_an_update_and_delete_stops_it() {
+    let f = fixture("exec-update").await;
+    f.create(gated(&f, ExecutionMode::Superseded)).await;
+    let execution = f.first_execution().await;
+    f.wait_token("Gate", "Approve").await;
+    // Version 2 drops the Ship stage while the first execution waits at Gate.
+    let mut shorter = gated(&f, ExecutionMode::Superseded);
+    shorter.stages.pop();
+    f.cp()
+        .update_pipeline()
+        .pipeline(shorter)
+        .send()
+        .await
+        .expect("update");
+    f.approve("Gate", "Approve").await;
+    // The execution still runs version 1, Ship included.
+    wait("the first execution at Ship", || async {
+        f.actions(&execution)
+            .await
+            .iter()
+            .any(|d| d.action_name() == Some("Confirm") && d.pipeline_version() == Some(1))
+            .then_some(())
+    })
+    .await;
+    let second = f.start().await;
+    f.approve("Gate", "Approve").await;
+    f.wait_status(&second, "Succeeded").await;
+    assert!(
+        f.actions(&second)
+            .await
+            .iter()
+            .all(|d| d.action_name() != Some("Confirm")),
+        "version 2 has no Ship stage"
+    );
+    assert_eq!(f.status(&execution).await, "InProgress");
+    let (cp, name) = (f.cp().clone(), f.name.clone());
+    f.cleanup().await;
+    // Deleted with its pipeline: nothing of it is left to read.
+    assert_eq!(
+        code(
+            cp.get_pipeline_execution()
+                .pipeline_name(&name)
+                .pipeline_execution_id(&execution)
+                .send()
+                .await
+        ),
+        "PipelineNotFoundException"
+    );
 }

@@ -18,4 +18,6 @@ Modules:
 - ``state``: the stores (one per service, account and region, each with its lock), backend and
   store lookup, and the tag checks every service shares.
 - ``codecommit``, ``codebuild``, ``codedeploy``, ``codepipeline``, ``tagging``: the providers.
+- ``executor``: what runs pipeline executions (state machine, scheduler, one runner per action
+  kind); its ``__init__`` places each of its modules in one sentence.
 """
