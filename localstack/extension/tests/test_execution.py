@@ -389,3 +389,12 @@ def test_action_executions_are_listed_newest_first_with_their_artifacts():
     with pytest.raises(ex.Refused) as raised:
         shapes.action_details(h.runs, "nope")
     assert raised.value.code == "PipelineExecutionNotFoundException"
+
+
+def test_variables_are_refused_for_a_v1_pipeline():
+    declaration = three_stages()
+    declaration["pipelineType"] = "V1"
+    declaration["variables"] = [{"name": "Env", "defaultValue": "dev"}]
+    with pytest.raises(ex.Refused) as raised:
+        Harness(declaration).start(variables=[{"name": "Env", "value": "prod"}])
+    assert raised.value.code == "ValidationException"

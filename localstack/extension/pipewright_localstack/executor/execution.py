@@ -280,6 +280,9 @@ def start(
         for execution in runs.executions:
             if execution.client_request_token == client_request_token:
                 return execution, []
+    if variables_given and declaration.get("pipelineType", "V1") == "V1":
+        # Pipeline-level variables are a V2 feature ("Pipeline types", pipeline-types.html).
+        raise Refused("ValidationException", "Pipeline-level variables need a V2 pipeline")
     try:
         values = variables.pipeline_values(declaration.get("variables"), variables_given)
     except variables.Invalid as e:
@@ -432,12 +435,16 @@ def stop(
         if not abandon or execution.abandon:
             raise Refused(
                 "DuplicatedStopRequestException",
-                f"Execution {execution_id} is already being stopped",
+                "The pipeline execution is already in a Stopping state. If you already chose to "
+                "stop and wait, you cannot make that request again. You can choose to stop and "
+                "abandon now. If you already chose to stop and abandon, you cannot make that "
+                "request again.",
             )
     elif execution.status != IN_PROGRESS:
         raise Refused(
             "PipelineExecutionNotStoppableException",
-            f"Unable to stop pipeline execution {execution_id}: it is {execution.status}",
+            f"Unable to stop the pipeline execution {execution_id}. The execution might already "
+            f"be in a Stopped state, or it might no longer be in progress ({execution.status})",
         )
     execution.status = STOPPING
     execution.abandon = abandon
@@ -482,7 +489,8 @@ def retry(
     if stage.status != FAILED or execution.status != FAILED:
         raise Refused(
             "StageNotRetryableException",
-            f"Unable to retry. The stage {stage_name} has not failed in execution {execution_id}",
+            f"Unable to retry. The stage {stage_name} contains no failed actions in execution "
+            f"{execution_id}",
         )
     if execution.pipeline_version != current_version:
         raise Refused(
@@ -493,8 +501,8 @@ def retry(
     if latest is not execution:
         raise Refused(
             "NotLatestPipelineExecutionException",
-            f"The stage has run in a later execution of the pipeline; execution {execution_id} "
-            "is out of date",
+            f"The stage has failed in a later run of the pipeline and the pipelineExecutionId "
+            f"{execution_id} associated with the request is out of date",
         )
     groups = run_order_groups(execution.stage_declaration(index))
     if mode == "ALL_ACTIONS":
