@@ -115,16 +115,16 @@ def test_cancel_tells_the_runner_and_stops_polling_it():
     scheduler, run, commands = setup({"Checkout": Instant(), "Build": build})
     scheduler._queue.extend(commands)
     drive(scheduler, 2)
-    scheduler._queue.extend(
-        ex.stop(
-            scheduler._locked_runs("a", "r", "shop").__enter__(),
+    with scheduler._locked_runs("a", "r", "shop") as runs:
+        stopped = ex.stop(
+            runs,
             run.pipeline_execution_id,
             abandon=True,
             reason=None,
             now=scheduler.clock.now(),
             ids=scheduler.ids,
         )
-    )
+    scheduler._queue.extend(stopped)
     drive(scheduler, 2)
     assert build.cancelled == ["Build"]
     assert run.status == ex.STOPPED
@@ -136,3 +136,21 @@ def test_the_thread_ends_on_shutdown():
     scheduler.submit(commands)
     scheduler.shutdown(timeout=5)
     assert scheduler._thread is not None and not scheduler._thread.is_alive()
+
+
+def test_an_action_abandoned_before_its_start_is_not_run():
+    checkout = Instant()
+    scheduler, run, commands = setup({"Checkout": checkout, "Build": Instant()})
+    with scheduler._locked_runs("a", "r", "shop") as runs:
+        ex.stop(
+            runs,
+            run.pipeline_execution_id,
+            abandon=True,
+            reason=None,
+            now=scheduler.clock.now(),
+            ids=scheduler.ids,
+        )
+    scheduler._queue.extend(commands)
+    drive(scheduler)
+    assert checkout.started == []
+    assert run.status == ex.STOPPED

@@ -148,6 +148,8 @@ class S3Source:
 class ManualApproval:
     """Waits: only PutApprovalResult (or the 7-day timeout) ends it, through ``execution``."""
 
+    polls = False  # nothing to ask while it waits
+
     def start(self, job: Job) -> Outcome | None:
         return None
 

@@ -565,6 +565,11 @@ def cancel_all(runs: Runs, now: datetime) -> list[Command]:
 # The machinery.
 
 
+def find_action(runs: Runs, job: Job) -> ActionRun | None:
+    """The action execution a job runs, if the pipeline still has it."""
+    return _action(runs, job.pipeline_execution_id, job.action_execution_id)
+
+
 def _action(runs: Runs, execution_id: str, action_execution_id: str) -> ActionRun | None:
     for execution in runs.executions:
         if execution.pipeline_execution_id == execution_id:

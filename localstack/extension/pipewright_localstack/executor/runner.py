@@ -155,7 +155,9 @@ class Scheduler:
             with self._queue_lock:
                 pending = bool(self._queue)
             if not pending:
-                self.clock.wait(self._wake, self._poll_seconds if self._running else 1.0)
+                # Approvals only wait (``polls = False``): they do not keep the loop polling.
+                polling = any(getattr(r.kind, "polls", True) for r in self._running.values())
+                self.clock.wait(self._wake, self._poll_seconds if polling else self._tick_seconds)
 
     def run_once(self) -> None:
         """One pass: carry out queued commands, then poll running actions (tests call this)."""
@@ -186,6 +188,12 @@ class Scheduler:
             self.submit(commands)
 
     def _start(self, job: Job) -> None:
+        # A stop with abandon (or a deleted pipeline) may have ended the action since it was
+        # queued: then there is nothing to run.
+        with self._locked_runs(job.account_id, job.region, job.pipeline_name) as runs:
+            action = None if runs is None else execution.find_action(runs, job)
+            if action is None or action.status != execution.IN_PROGRESS:
+                return
         if job.action_type_id.get("category") == "Approval":
             self._places.add((job.account_id, job.region, job.pipeline_name))
         try:
