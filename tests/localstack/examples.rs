@@ -3,7 +3,9 @@
 //! create-only field, drift made through the SDK (reported with exit 2, repaired by apply), a
 //! resource removed from the model (planned as a delete, deleted by `apply --prune`), a same-named
 //! resource that is not ours (a conflict, left untouched), destroy, and then nothing owned left,
-//! by the tagging API and by each service's own listing.
+//! by the tagging API and by each service's own listing. Right after the first apply, a commit on
+//! each source branch runs every pipeline of the example, through its rule, to a waiting approval
+//! or to its end.
 //!
 //! The example's resources come from its `add_…` function under a name prefix unique to the
 //! test. Two resources the test adds beside them carry the model changes: a repository (its
@@ -245,6 +247,129 @@ async fn leftovers(c: &Clients, prefix: &str) -> Vec<String> {
 const MAX_RULE_PAGES: usize = 100;
 
 /// The whole lifecycle of one example; `retained` names the buckets its destroy must keep.
+/// Every pipeline of the example runs: a commit on each CodeCommit source branch starts it
+/// through the rule apply created, and it reaches a waiting approval or succeeds.
+async fn pipelines_run(c: &Clients, prefix: &str) {
+    let cp = &c.codepipeline;
+    let listed = cp.list_pipelines().send().await.expect("list pipelines");
+    let names: Vec<String> = listed
+        .pipelines()
+        .iter()
+        .filter_map(|p| p.name())
+        .filter(|n| n.starts_with(prefix))
+        .map(str::to_owned)
+        .collect();
+    assert!(!names.is_empty(), "the example has pipelines");
+    let mut branches = std::collections::BTreeSet::new();
+    for name in &names {
+        let got = cp
+            .get_pipeline()
+            .name(name)
+            .send()
+            .await
+            .expect("get pipeline");
+        for stage in got.pipeline().map(|p| p.stages()).unwrap_or_default() {
+            for action in stage.actions() {
+                let kind = action
+                    .action_type_id()
+                    .map(|k| k.provider())
+                    .unwrap_or_default();
+                let config = action.configuration();
+                if let ("CodeCommit", Some(repo), Some(branch)) = (
+                    kind,
+                    config.and_then(|c| c.get("RepositoryName")),
+                    config.and_then(|c| c.get("BranchName")),
+                ) {
+                    branches.insert((repo.clone(), branch.clone()));
+                }
+            }
+        }
+    }
+    for (repo, branch) in &branches {
+        let parent = c
+            .codecommit
+            .get_branch()
+            .repository_name(repo)
+            .branch_name(branch)
+            .send()
+            .await
+            .ok()
+            .and_then(|b| b.branch().and_then(|b| b.commit_id()).map(str::to_owned));
+        c.codecommit
+            .put_file()
+            .repository_name(repo)
+            .branch_name(branch)
+            .file_path("README.md")
+            .file_content(aws_sdk_codecommit::primitives::Blob::new(b"run\n".to_vec()))
+            .commit_message("Run the pipeline")
+            .set_parent_commit_id(parent)
+            .send()
+            .await
+            .expect("put file");
+    }
+    for name in &names {
+        let mut reached = None;
+        for _ in 0..300 {
+            let executions = cp
+                .list_pipeline_executions()
+                .pipeline_name(name)
+                .send()
+                .await
+                .expect("executions");
+            let pushed = executions.pipeline_execution_summaries().iter().find(|e| {
+                e.trigger()
+                    .and_then(|t| t.trigger_type())
+                    .map(|t| t.as_str())
+                    == Some("CloudWatchEvent")
+            });
+            if let Some(execution) = pushed {
+                let id = execution.pipeline_execution_id().unwrap_or_default();
+                let status = execution.status().map(|s| s.as_str()).unwrap_or_default();
+                let details = cp
+                    .list_action_executions()
+                    .pipeline_name(name)
+                    .filter(
+                        aws_sdk_codepipeline::types::ActionExecutionFilter::builder()
+                            .pipeline_execution_id(id)
+                            .build(),
+                    )
+                    .send()
+                    .await
+                    .expect("action executions");
+                let details = details.action_execution_details();
+                let waiting = details.iter().any(|d| {
+                    d.status().map(|s| s.as_str()) == Some("InProgress")
+                        && d.input()
+                            .and_then(|i| i.action_type_id())
+                            .map(|k| k.category().as_str())
+                            == Some("Approval")
+                });
+                match status {
+                    "Succeeded" => reached = Some("its end"),
+                    _ if waiting => reached = Some("an approval"),
+                    "Failed" | "Stopped" | "Superseded" => panic!(
+                        "pipeline {name}: the pushed execution ended {status}: {:?}",
+                        details
+                            .iter()
+                            .filter_map(|d| d.output().and_then(|o| o.execution_result()))
+                            .filter_map(|r| r.error_details())
+                            .collect::<Vec<_>>()
+                    ),
+                    _ => {}
+                }
+            }
+            if reached.is_some() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(
+            reached.is_some(),
+            "pipeline {name} ran to neither an approval nor its end"
+        );
+    }
+}
+
 async fn lifecycle(short: &str, add: AddExample, retained: &[&str]) {
     let c = clients().await;
     let prefix = unique(short);
@@ -273,6 +398,7 @@ async fn lifecycle(short: &str, add: AddExample, retained: &[&str]) {
         "{}",
         created.out
     );
+    pipelines_run(&c, &prefix).await;
     let again = cli(app(start), &["plan", "--json", "--detailed-exitcode"]).await;
     expect(&again, 0, "plan after apply");
     let summary = &again.json()["summary"];
@@ -522,11 +648,36 @@ async fn lifecycle(short: &str, add: AddExample, retained: &[&str]) {
     assert_eq!(still, expected, "owned after destroy");
     for bucket in &expected {
         assert!(destroyed.out.contains(bucket.as_str()), "{}", destroyed.out);
+        // Retained with the artifacts its pipeline's runs wrote; the test empties it itself.
+        let versions =
+            c.s3.list_object_versions()
+                .bucket(bucket)
+                .send()
+                .await
+                .expect("the retained bucket lists");
+        for version in versions.versions() {
+            c.s3.delete_object()
+                .bucket(bucket)
+                .key(version.key().expect("a listed version has a key"))
+                .set_version_id(version.version_id().map(str::to_owned))
+                .send()
+                .await
+                .expect("delete an artifact");
+        }
+        for marker in versions.delete_markers() {
+            c.s3.delete_object()
+                .bucket(bucket)
+                .key(marker.key().expect("a listed marker has a key"))
+                .set_version_id(marker.version_id().map(str::to_owned))
+                .send()
+                .await
+                .expect("delete a marker");
+        }
         c.s3.delete_bucket()
             .bucket(bucket)
             .send()
             .await
-            .expect("the retained bucket is empty and can go");
+            .expect("the emptied retained bucket can go");
     }
     assert!(
         provider

@@ -20,6 +20,7 @@ mod codedeploy;
 mod codepipeline;
 mod eventbridge;
 mod examples;
+mod executions;
 mod git;
 mod iam;
 mod reconcile;

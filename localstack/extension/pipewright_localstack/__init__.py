@@ -21,4 +21,6 @@ Modules:
 - ``gitstore``: CodeCommit's content, one bare git repository per repository, driven by git
   plumbing; ``githttp``: serves those repositories to the git CLI (``git http-backend``) from the
   gateway; ``codecommit_events``: the state-change events a moved branch puts on EventBridge.
+- ``executor``: what runs pipeline executions (state machine, scheduler, one runner per action
+  kind); its ``__init__`` places each of its modules in one sentence.
 """

@@ -25,7 +25,7 @@ from moto.codebuild.models import CodeBuild, CodeBuildBackend, codebuild_backend
 
 from .common import aws_error, now, paginate
 from .dispatch import Provider
-from .state import Store, locked, reject_system_tags, tag_list_to_dict
+from .state import Store, locked, locked_in, reject_system_tags, tag_list_to_dict
 
 
 class CodeBuildStore(Store):
@@ -305,3 +305,61 @@ def tagged_resources(store: CodeBuildStore):
         ]
     for arn, kind, tags in found:
         yield arn, kind, tag_list_to_dict(tags)
+
+
+# The hook CodePipeline's CodeBuild action calls (``executor.actions``). The builds are moto's
+# stubs until builds really run: this records what the pipeline hands the build, the way
+# StartBuild's overrides would (API_StartBuild: ``sourceTypeOverride`` CODEPIPELINE,
+# ``secondarySourcesOverride``, ``secondaryArtifactsOverride``, ``environmentVariablesOverride``
+# winning over the project's variables), so a real build runner finds it there.
+
+
+def start_pipeline_build(
+    account_id: str,
+    region: str,
+    project_name: str,
+    *,
+    primary_source: dict | None,
+    secondary_sources: list[dict],
+    output_artifacts: list[dict],
+    environment_variables: list[dict],
+    initiator: str,
+) -> str:
+    """Starts a build of ``project_name`` for a pipeline action; returns the build id."""
+
+    def s3(artifact: dict) -> str:
+        return f"{artifact['s3location']['bucket']}/{artifact['s3location']['key']}"
+
+    with locked_in(codebuild_stores, account_id, region) as store:
+        backend = store.backend
+        model = _find(backend, project_name)
+        if model is None:
+            raise LookupError(f"Project cannot be found: {project_name}")
+        name = model.project_metadata["name"]
+        build = backend.start_build(name)
+        build["initiator"] = initiator
+        if primary_source is not None:
+            build["source"] = {"type": "CODEPIPELINE", "location": s3(primary_source)}
+            build["sourceVersion"] = s3(primary_source)
+        build["secondarySources"] = [
+            {"type": "S3", "location": s3(a), "sourceIdentifier": a["name"]}
+            for a in secondary_sources
+        ]
+        build["secondaryArtifacts"] = [
+            {"location": s3(a), "artifactIdentifier": a["name"]} for a in output_artifacts
+        ]
+        project = store.projects.get(name) or {}
+        declared = (project.get("environment") or {}).get("environmentVariables") or []
+        merged = {v["name"]: dict(v) for v in declared}
+        merged.update({v["name"]: dict(v) for v in environment_variables})
+        build.setdefault("environment", {})["environmentVariables"] = list(merged.values())
+        return build["id"]
+
+
+def pipeline_build_result(account_id: str, region: str, build_id: str) -> dict:
+    """The build as BatchGetBuilds shows it (moto's stub completes it when read)."""
+    with locked_in(codebuild_stores, account_id, region) as store:
+        builds = store.backend.batch_get_builds([build_id])
+        if not builds:
+            raise LookupError(f"Build {build_id} does not exist")
+        return copy.deepcopy(builds[0])

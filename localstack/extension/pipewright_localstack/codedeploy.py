@@ -610,3 +610,34 @@ def tagged_resources(store: CodeDeployStore):
                 tags = dict(backend.tagger.get_tag_dict_for_resource(arn))
                 found.append((arn, "deploymentgroup", tags))
     yield from found
+
+
+# The hook CodePipeline's CodeDeploy actions call (``executor.actions``): a deployment of the
+# action's input artifact as an S3 ZIP revision (action-reference-CodeDeploy; RevisionLocation
+# ``S3`` with ``bundleType: zip``). Deployments are moto's records until deployments really
+# happen: with no instance agent to report, a new one succeeds at once.
+
+
+def create_pipeline_deployment(
+    account_id: str, region: str, application: str, group: str, bucket: str, key: str
+) -> str:
+    """Creates a deployment for a pipeline action; returns its id."""
+    revision = {
+        "revisionType": "S3",
+        "s3Location": {"bucket": bucket, "key": key, "bundleType": "zip"},
+    }
+    with locked_in(codedeploy_stores, account_id, region) as store:
+        backend = store.backend
+        _group(backend, application, group)
+        deployment_id = backend.create_deployment(application, group, revision)
+        backend.deployments[deployment_id].status = "Succeeded"
+        return deployment_id
+
+
+def pipeline_deployment_status(
+    account_id: str, region: str, deployment_id: str
+) -> tuple[str, dict | None]:
+    """A deployment's status and ``errorInformation`` (GetDeployment)."""
+    with locked_in(codedeploy_stores, account_id, region) as store:
+        deployment = store.backend.get_deployment(deployment_id)
+        return deployment.status, getattr(deployment, "error_information", None)

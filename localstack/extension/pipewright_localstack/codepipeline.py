@@ -1,17 +1,20 @@
-"""CodePipeline provider: pipelines, recorded executions, pipeline state and tags.
+"""CodePipeline provider: pipelines, their executions (run by ``executor``), state and tags.
 
 Pipelines live in moto's CodePipeline backend. On top of it:
 
 - CreatePipeline answers ``PipelineNameInUseException`` for a duplicate (moto says
   ``InvalidStructureException``), accepts a role whose trust policy lists services as an array, and
   keeps V2 fields (``pipelineType``, ``executionMode``, ``variables``, ``triggers``) with AWS's
-  defaults;
-- executions are recorded, not run: nothing here builds or deploys, so each execution is complete
-  (``Succeeded``) as soon as it is started. They are kept in ``CodePipelineStore`` by pipeline
-  name (a pipeline cannot be renamed) as ``Execution`` records, and are dropped with the pipeline.
-  CreatePipeline does not start one (AWS does), which keeps "an event started the pipeline"
-  observable on its own.
-- GetPipelineState reports every stage and action, with the latest execution.
+  defaults; like AWS, it starts a first execution (trigger ``CreatePipeline``).
+- Executions run: each pipeline's ``executor.execution.Runs`` is kept in ``CodePipelineStore`` by
+  pipeline name (a pipeline cannot be renamed). The handlers below only check the request, apply
+  one event of ``executor.execution`` under the store's lock and hand the commands it answers to
+  the one ``executor.runner.Scheduler`` (``SCHEDULER``), which runs the actions. An execution keeps
+  the declaration it started with, so UpdatePipeline never changes one under way; DeletePipeline
+  abandons the pipeline's running actions and drops its executions.
+- GetPipelineState, GetPipelineExecution, ListPipelineExecutions and ListActionExecutions render
+  those executions (``executor.shapes``); PutApprovalResult, StopPipelineExecution,
+  RetryStageExecution and Disable/EnableStageTransition are events of the state machine.
 
 ``start_execution`` is also what the EventBridge target for pipelines calls (see ``hooks``); it
 takes the store's lock like a request does.
@@ -25,10 +28,10 @@ https://docs.aws.amazon.com/codepipeline/latest/userguide/concepts-how-it-works.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
-import uuid
-from dataclasses import dataclass
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import unquote
@@ -41,6 +44,8 @@ from moto.utilities.utils import get_partition
 
 from .common import Arn, aws_error, now, paginate
 from .dispatch import Provider
+from .executor import execution, shapes
+from .executor.runner import Scheduler
 from .state import (
     Store,
     check_tag_count,
@@ -51,59 +56,11 @@ from .state import (
 )
 
 
-@dataclass
-class Execution:
-    """One pipeline execution, as PipelineExecution and PipelineExecutionSummary describe it."""
-
-    pipeline_execution_id: str
-    pipeline_name: str
-    pipeline_version: int
-    status: str
-    status_summary: str
-    start_time: datetime
-    last_update_time: datetime
-    trigger: dict
-    execution_mode: str
-    execution_type: str = "STANDARD"
-    # Resolved variables, as [{"name", "resolvedValue"}].
-    variables: list[dict] = dataclasses.field(default_factory=list)
-    client_request_token: str | None = None
-
-    def summary(self) -> dict:
-        """A PipelineExecutionSummary (ListPipelineExecutions)."""
-        return {
-            "pipelineExecutionId": self.pipeline_execution_id,
-            "status": self.status,
-            "statusSummary": self.status_summary,
-            "startTime": self.start_time,
-            "lastUpdateTime": self.last_update_time,
-            "trigger": copy.deepcopy(self.trigger),
-            "executionMode": self.execution_mode,
-            "executionType": self.execution_type,
-            "sourceRevisions": [],
-        }
-
-    def detail(self) -> dict:
-        """A PipelineExecution (GetPipelineExecution)."""
-        return {
-            "pipelineExecutionId": self.pipeline_execution_id,
-            "pipelineName": self.pipeline_name,
-            "pipelineVersion": self.pipeline_version,
-            "status": self.status,
-            "statusSummary": self.status_summary,
-            "trigger": copy.deepcopy(self.trigger),
-            "executionMode": self.execution_mode,
-            "executionType": self.execution_type,
-            "variables": copy.deepcopy(self.variables),
-            "artifactRevisions": [],
-        }
-
-
 class CodePipelineStore(Store):
-    """CodePipeline state the extension adds: each pipeline's executions, oldest first, by name."""
+    """CodePipeline state the extension adds: each pipeline's executions and transitions."""
 
     moto_backends = codepipeline_backends
-    executions: dict[str, list[Execution]] = LocalAttribute(default=dict)
+    runs: dict[str, execution.Runs] = LocalAttribute(default=dict)
 
 
 codepipeline_stores = AccountRegionBundle("codepipeline", CodePipelineStore, validate=False)
@@ -254,6 +211,43 @@ def _pipeline_for_arn(store: CodePipelineStore, arn: Arn) -> CodePipeline:
     return pipeline
 
 
+@contextmanager
+def _locked_runs(account_id: str, region: str, name: str) -> Iterator[execution.Runs | None]:
+    """The scheduler's way in: a pipeline's runs under the store's lock, ``None`` once deleted."""
+    with locked_in(codepipeline_stores, account_id, region) as store:
+        yield store.runs.get(name) if name in store.backend.pipelines else None
+
+
+def _kind_for(job: execution.Job):
+    from .executor import actions
+
+    return actions.kind_for(job)
+
+
+SCHEDULER = Scheduler(_locked_runs, _kind_for)
+"""Runs every pipeline's actions; its thread starts with the first action and ends with the
+emulator (``hooks.pipewright_stop_executor``)."""
+
+
+_REASON = re.compile(r"^[a-zA-Z0-9!@ \(\)\.\*\?\-]+$")
+
+
+def _runs(store: CodePipelineStore, name: str) -> execution.Runs:
+    return store.runs.setdefault(name, execution.Runs(name))
+
+
+def _caller(context: RequestContext) -> str:
+    return f"arn:{get_partition(context.region)}:iam::{context.account_id}:root"
+
+
+def _refused(e: execution.Refused) -> Exception:
+    return aws_error(e.code, e.message)
+
+
+def _stage_names(pipeline: CodePipeline) -> list[str]:
+    return [s["name"] for s in pipeline.pipeline["stages"]]
+
+
 def start_execution(
     account_id: str,
     region: str,
@@ -261,39 +255,32 @@ def start_execution(
     trigger: dict,
     variables: list[dict] | None = None,
     client_token: str | None = None,
+    source_revisions: list[dict] | None = None,
 ) -> str:
-    """Records an execution of pipeline ``name`` and returns its id (StartPipelineExecution).
+    """Starts an execution of pipeline ``name`` and returns its id (StartPipelineExecution).
 
     A client token already used for this pipeline returns that execution instead of a new one.
     """
     with locked_in(codepipeline_stores, account_id, region) as store:
         pipeline = _get(store, name)
-        executions = store.executions.setdefault(name, [])
-        if client_token:
-            for execution in executions:
-                if execution.client_request_token == client_token:
-                    return execution.pipeline_execution_id
-        started = now()
-        declared = {
-            v["name"]: v.get("defaultValue", "") for v in pipeline.pipeline.get("variables") or []
-        }
-        for variable in variables or []:
-            declared[variable["name"]] = variable.get("value", "")
-        execution = Execution(
-            pipeline_execution_id=str(uuid.uuid4()),
-            pipeline_name=name,
-            pipeline_version=pipeline.pipeline["version"],
-            status="Succeeded",
-            status_summary="Recorded by the pipewright LocalStack extension; no action ran",
-            start_time=started,
-            last_update_time=started,
-            trigger=trigger,
-            execution_mode=pipeline.pipeline.get("executionMode", "SUPERSEDED"),
-            variables=[{"name": k, "resolvedValue": v} for k, v in declared.items()],
-            client_request_token=client_token,
-        )
-        executions.append(execution)
-        return execution.pipeline_execution_id
+        try:
+            started, commands = execution.start(
+                _runs(store, name),
+                account_id=account_id,
+                region=region,
+                declaration=pipeline.pipeline,
+                trigger=trigger,
+                variables_given=variables,
+                source_overrides=source_revisions,
+                client_request_token=client_token,
+                now=SCHEDULER.clock.now(),
+                ids=SCHEDULER.ids,
+            )
+        except execution.Refused as e:
+            raise _refused(e) from e
+        execution_id = started.pipeline_execution_id
+    SCHEDULER.submit(commands)
+    return execution_id
 
 
 class CodePipelineProvider(Provider):
@@ -315,9 +302,17 @@ class CodePipelineProvider(Provider):
                 )
             pipeline = CodePipeline(context.account_id, context.region, declaration)
             pipeline.tags.update({t["key"]: t.get("value", "") for t in tags})
-            store.executions.pop(name, None)
+            store.runs.pop(name, None)
             backend.pipelines[name] = pipeline
             document = copy.deepcopy(pipeline.pipeline)
+        # "When you create a pipeline, it starts running automatically" (pipelines-create.html);
+        # the trigger is CreatePipeline, with the caller as its detail.
+        start_execution(
+            context.account_id,
+            context.region,
+            name,
+            {"triggerType": "CreatePipeline", "triggerDetail": _caller(context)},
+        )
         return {"pipeline": document, "tags": sorted(tags, key=lambda t: t["key"])}
 
     def get_pipeline(self, context: RequestContext, request: dict) -> dict:
@@ -357,9 +352,12 @@ class CodePipelineProvider(Provider):
         if not request.get("name"):
             raise aws_error("ValidationException", "name is required")
         # Deleting a pipeline that does not exist succeeds on AWS (DeletePipeline).
+        # Its running actions are abandoned (and their runners told), its executions dropped.
         with locked(codepipeline_stores, context) as store:
             store.backend.pipelines.pop(request["name"], None)
-            store.executions.pop(request["name"], None)
+            runs = store.runs.pop(request["name"], None)
+            commands = execution.cancel_all(runs, SCHEDULER.clock.now()) if runs else []
+        SCHEDULER.submit(commands)
         return {}
 
     def list_pipelines(self, context: RequestContext, request: dict) -> dict:
@@ -382,14 +380,14 @@ class CodePipelineProvider(Provider):
         return {"pipelines": page, **({"nextToken": token} if token else {})}
 
     def start_pipeline_execution(self, context: RequestContext, request: dict) -> dict:
-        caller = f"arn:{get_partition(context.region)}:iam::{context.account_id}:root"
         execution_id = start_execution(
             context.account_id,
             context.region,
             request.get("name"),
-            {"triggerType": "StartPipelineExecution", "triggerDetail": caller},
+            {"triggerType": "StartPipelineExecution", "triggerDetail": _caller(context)},
             variables=request.get("variables"),
             client_token=request.get("clientRequestToken"),
+            source_revisions=request.get("sourceRevisions"),
         )
         return {"pipelineExecutionId": execution_id}
 
@@ -398,69 +396,176 @@ class CodePipelineProvider(Provider):
             name = request.get("pipelineName")
             _get(store, name)
             # Newest first, as AWS lists them.
-            summaries = [e.summary() for e in reversed(store.executions.get(name, []))]
+            summaries = [shapes.summary(e) for e in reversed(_runs(store, name).executions)]
         page, token = paginate(summaries, request.get("nextToken"), request.get("maxResults"), 100)
         if page is None:
             raise aws_error("InvalidNextTokenException", "The next token is not valid")
         return {"pipelineExecutionSummaries": page, **({"nextToken": token} if token else {})}
 
     def get_pipeline_execution(self, context: RequestContext, request: dict) -> dict:
-        wanted = request.get("pipelineExecutionId")
         with locked(codepipeline_stores, context) as store:
             name = request.get("pipelineName")
             _get(store, name)
-            execution = next(
-                (e for e in store.executions.get(name, []) if e.pipeline_execution_id == wanted),
-                None,
-            )
-            if execution is None:
-                raise aws_error(
-                    "PipelineExecutionNotFoundException",
-                    f"Pipeline execution {wanted} does not exist in pipeline {name}",
-                )
-            return {"pipelineExecution": execution.detail()}
+            try:
+                found = _runs(store, name).find(request.get("pipelineExecutionId"))
+            except execution.Refused as e:
+                raise _refused(e) from e
+            return {"pipelineExecution": shapes.detail(found)}
 
     def get_pipeline_state(self, context: RequestContext, request: dict) -> dict:
         with locked(codepipeline_stores, context) as store:
             name = request.get("name")
             pipeline = _get(store, name)
-            executions = store.executions.get(name, [])
-            latest = executions[-1] if executions else None
-            declaration = copy.deepcopy(pipeline.pipeline)
-            created, updated = _aware(pipeline._created), _aware(pipeline._updated)
-        stage_states = []
-        for index, stage in enumerate(declaration["stages"]):
-            action_states = []
-            for action in stage.get("actions") or []:
-                state: dict = {"actionName": action["name"]}
-                if latest is not None:
-                    state["latestExecution"] = {
-                        "actionExecutionId": str(
-                            uuid.uuid5(
-                                uuid.NAMESPACE_URL,
-                                latest.pipeline_execution_id + stage["name"] + action["name"],
-                            )
-                        ),
-                        "status": latest.status,
-                        "lastStatusChange": latest.last_update_time,
-                    }
-                action_states.append(state)
-            stage_state: dict = {"stageName": stage["name"], "actionStates": action_states}
-            if index > 0:
-                stage_state["inboundTransitionState"] = {"enabled": True}
-            if latest is not None:
-                stage_state["latestExecution"] = {
-                    "pipelineExecutionId": latest.pipeline_execution_id,
-                    "status": latest.status,
-                }
-            stage_states.append(stage_state)
-        return {
-            "pipelineName": declaration["name"],
-            "pipelineVersion": declaration["version"],
-            "stageStates": stage_states,
-            "created": created,
-            "updated": updated,
-        }
+            declaration = pipeline.pipeline
+            return {
+                "pipelineName": declaration["name"],
+                "pipelineVersion": declaration["version"],
+                "stageStates": shapes.pipeline_state(_runs(store, name), declaration),
+                "created": _aware(pipeline._created),
+                "updated": _aware(pipeline._updated),
+            }
+
+    def list_action_executions(self, context: RequestContext, request: dict) -> dict:
+        execution_id = (request.get("filter") or {}).get("pipelineExecutionId")
+        with locked(codepipeline_stores, context) as store:
+            name = request.get("pipelineName")
+            _get(store, name)
+            try:
+                details = shapes.action_details(_runs(store, name), execution_id)
+            except execution.Refused as e:
+                raise _refused(e) from e
+        page, token = paginate(details, request.get("nextToken"), request.get("maxResults"), 100)
+        if page is None:
+            raise aws_error("InvalidNextTokenException", "The next token is not valid")
+        return {"actionExecutionDetails": page, **({"nextToken": token} if token else {})}
+
+    def put_approval_result(self, context: RequestContext, request: dict) -> dict:
+        result = request.get("result") or {}
+        # ApprovalResult: summary and status (Approved | Rejected) are both required.
+        if result.get("status") not in ("Approved", "Rejected") or result.get("summary") is None:
+            raise aws_error(
+                "ValidationException", "result needs a summary and a status of Approved or Rejected"
+            )
+        if not request.get("token"):
+            raise aws_error("ValidationException", "token is required")
+        stage_name, action_name = request.get("stageName"), request.get("actionName")
+        with locked(codepipeline_stores, context) as store:
+            pipeline = _get(store, request.get("pipelineName"))
+            stage = next((s for s in pipeline.pipeline["stages"] if s["name"] == stage_name), None)
+            if stage is None:
+                raise aws_error(
+                    "StageNotFoundException", f"Stage {stage_name} does not exist in the pipeline"
+                )
+            if not any(a["name"] == action_name for a in stage["actions"]):
+                raise aws_error(
+                    "ActionNotFoundException",
+                    f"Action {action_name} does not exist in stage {stage_name}",
+                )
+            approved_at = SCHEDULER.clock.now()
+            try:
+                commands = execution.approve(
+                    _runs(store, pipeline.pipeline["name"]),
+                    stage_name=stage_name,
+                    action_name=action_name,
+                    token=request.get("token"),
+                    status=result["status"],
+                    summary=result.get("summary"),
+                    by=_caller(context),
+                    now=approved_at,
+                    ids=SCHEDULER.ids,
+                )
+            except execution.Refused as e:
+                raise _refused(e) from e
+        SCHEDULER.submit(commands)
+        return {"approvedAt": approved_at}
+
+    def stop_pipeline_execution(self, context: RequestContext, request: dict) -> dict:
+        execution_id = request.get("pipelineExecutionId")
+        with locked(codepipeline_stores, context) as store:
+            name = request.get("pipelineName")
+            _get(store, name)
+            try:
+                commands = execution.stop(
+                    _runs(store, name),
+                    execution_id,
+                    abandon=bool(request.get("abandon")),
+                    reason=request.get("reason"),
+                    now=SCHEDULER.clock.now(),
+                    ids=SCHEDULER.ids,
+                )
+            except execution.Refused as e:
+                raise _refused(e) from e
+        SCHEDULER.submit(commands)
+        return {"pipelineExecutionId": execution_id}
+
+    def retry_stage_execution(self, context: RequestContext, request: dict) -> dict:
+        execution_id = request.get("pipelineExecutionId")
+        with locked(codepipeline_stores, context) as store:
+            name = request.get("pipelineName")
+            pipeline = _get(store, name)
+            if request.get("stageName") not in _stage_names(pipeline):
+                raise aws_error(
+                    "StageNotFoundException",
+                    f"Stage {request.get('stageName')} does not exist in the pipeline",
+                )
+            try:
+                commands = execution.retry(
+                    _runs(store, name),
+                    execution_id,
+                    stage_name=request.get("stageName"),
+                    mode=request.get("retryMode"),
+                    current_version=pipeline.pipeline["version"],
+                    now=SCHEDULER.clock.now(),
+                    ids=SCHEDULER.ids,
+                )
+            except execution.Refused as e:
+                raise _refused(e) from e
+        SCHEDULER.submit(commands)
+        return {"pipelineExecutionId": execution_id}
+
+    def disable_stage_transition(self, context: RequestContext, request: dict) -> dict:
+        reason = request.get("reason")
+        # DisabledReason: 1-300 characters of [a-zA-Z0-9!@ \(\)\.\*\?\-].
+        if not reason or len(reason) > 300 or not _REASON.match(reason):
+            raise aws_error("ValidationException", "reason must be 1-300 permitted characters")
+        return self._transition(context, request, enabled=False, reason=reason)
+
+    def enable_stage_transition(self, context: RequestContext, request: dict) -> dict:
+        return self._transition(context, request, enabled=True, reason=None)
+
+    def _transition(self, context, request: dict, *, enabled: bool, reason) -> dict:
+        # Only inbound transitions are emulated; the first stage has none (transitions.html:
+        # a transition links a stage to the one before it).
+        if request.get("transitionType") != "Inbound":
+            raise aws_error(
+                "ValidationException",
+                f"transitionType {request.get('transitionType')} is not supported: use Inbound",
+            )
+        with locked(codepipeline_stores, context) as store:
+            name = request.get("pipelineName")
+            pipeline = _get(store, name)
+            names = _stage_names(pipeline)
+            stage_name = request.get("stageName")
+            if names and stage_name == names[0]:
+                raise aws_error(
+                    "ValidationException",
+                    f"Stage {stage_name} is first and has no inbound transition",
+                )
+            try:
+                commands = execution.set_transition(
+                    _runs(store, name),
+                    names,
+                    stage_name,
+                    enabled=enabled,
+                    by=_caller(context),
+                    reason=reason,
+                    now=SCHEDULER.clock.now(),
+                    ids=SCHEDULER.ids,
+                )
+            except execution.Refused as e:
+                raise _refused(e) from e
+        SCHEDULER.submit(commands)
+        return {}
 
     # Tags on pipeline ARNs (TagResource, UntagResource, ListTagsForResource), kept in moto's
     # own ``tags`` of the pipeline.

@@ -24,6 +24,8 @@
   gateway thread through one locked handler: about a fifth of its CPU time under the many parallel
   calls of an apply. Those request lines are dropped unless the launcher turned on the debug log
   (``PIPEWRIGHT_LOCALSTACK_DEBUG=1``); warnings and errors are still logged.
+- ``pipewright_stop_executor`` (``on_infra_shutdown``): the pipeline executor's scheduler thread
+  stops when the emulator does.
 - ``pipewright_uuid5_accepts_bytes``: LocalStack 4.13's KMS derives key-material ids with
   ``uuid.uuid5(namespace, <bytes>)``, which only Python 3.12 accepts; on 3.10/3.11 every KMS
   CreateKey failed, and with it every S3 write to a bucket encrypted with ``aws:kms``.
@@ -227,3 +229,13 @@ def _watch_owners(instance_dir: Path) -> None:
     LOG.info("every owner process is gone: shutting down")
     # The same path as `launcher.py stop`: LocalStack's SIGTERM handler runs an orderly shutdown.
     os.kill(os.getpid(), signal.SIGTERM)
+
+
+@hooks.on_infra_shutdown()
+def pipewright_stop_executor():
+    # The pipeline executor's thread ends with the emulator (SIGTERM, `launcher.py stop` or the
+    # owner watchdog all come through LocalStack's shutdown). Only if CodePipeline was used: its
+    # module, and moto behind it, are not imported just to stop nothing.
+    provider = sys.modules.get("pipewright_localstack.codepipeline")
+    if provider is not None:
+        provider.SCHEDULER.shutdown()
