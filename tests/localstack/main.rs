@@ -24,6 +24,7 @@ mod executions;
 mod git;
 mod iam;
 mod reconcile;
+mod run;
 mod s3;
 mod smoke;
 mod tagging;
