@@ -355,10 +355,11 @@ class CodeDeployProvider(Provider):
                 )
             if not request.get("serviceRoleArn"):
                 raise aws_error("RoleRequiredException", "serviceRoleArn is required")
+            platform = app.compute_platform or "Server"
             _validate_group_fields(store, request)
+            _check_platform_fields(platform, request)
             tags = request.get("tags") or []
             reject_system_tags((t.get("Key", "") for t in tags), "InvalidTagsToAddException")
-            platform = app.compute_platform or "Server"
 
             group_id = backend.create_deployment_group(
                 application_name=app_name,
@@ -454,6 +455,9 @@ class CodeDeployProvider(Provider):
                         "account.",
                     )
             _validate_group_fields(store, request)
+            _check_platform_fields(
+                backend.applications[app_name].compute_platform or "Server", request
+            )
 
             info = store.group_info(group)
             # Omitted fields keep their value; given ones replace it (an empty list clears).
@@ -543,6 +547,38 @@ def _validate_config_fields(platform: str, request: dict) -> None:
         raise aws_error(
             "InvalidTrafficRoutingConfigurationException",
             f"Invalid traffic routing type {routing.get('type')}",
+        )
+
+
+# Fields that only EC2/on-premises (Server) groups have, with the error AWS answers when an ECS
+# or Lambda group is given one, even empty: "InvalidAutoScalingGroupException: For ECS
+# deployment group, autoScalingGroups can not be specified" (hashicorp/terraform-provider-aws
+# #7128, an empty list sent on update); the tag filters and tag sets fail alike under the
+# exceptions CreateDeploymentGroup / UpdateDeploymentGroup list for them (InvalidEC2TagException,
+# InvalidTagException: "The tag was specified in an invalid format").
+_SERVER_ONLY_FIELDS = (
+    ("autoScalingGroups", "InvalidAutoScalingGroupException"),
+    ("ec2TagFilters", "InvalidEC2TagException"),
+    ("ec2TagSet", "InvalidEC2TagException"),
+    ("onPremisesInstanceTagFilters", "InvalidTagException"),
+    ("onPremisesTagSet", "InvalidTagException"),
+)
+
+
+def _check_platform_fields(platform: str, request: dict) -> None:
+    """Refuses the fields the group's compute platform does not have (the API Reference:
+    ``ecsServices`` "applies only to deployment groups that use the Amazon ECS compute
+    platform"; Lambda groups have neither instances nor ECS services)."""
+    if platform != "Server":
+        for field, code in _SERVER_ONLY_FIELDS:
+            if request.get(field) is not None:
+                raise aws_error(
+                    code, f"For {platform} deployment group, {field} can not be specified"
+                )
+    if platform != "ECS" and request.get("ecsServices") is not None:
+        raise aws_error(
+            "InvalidECSServiceException",
+            f"For {platform} deployment group, ecsServices can not be specified",
         )
 
 
