@@ -224,6 +224,11 @@ impl ResourceKind {
                                 "/Source/Location",
                                 "/Environment/EnvironmentVariables",
                                 "/EncryptionKey",
+                                // The provider reads AWS's defaults of these as absent, so that
+                                // a removal is a change (and sends the default back).
+                                "/LogsConfig",
+                                "/TimeoutInMinutes",
+                                "/QueuedTimeoutInMinutes",
                             ],
                             strings: &[],
                         },

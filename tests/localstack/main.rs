@@ -22,6 +22,7 @@ mod eventbridge;
 mod examples;
 mod iam;
 mod reconcile;
+mod removals;
 mod s3;
 mod smoke;
 mod tagging;
