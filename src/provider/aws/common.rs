@@ -28,10 +28,13 @@ const NOT_FOUND: &[&str] = &[
     "PipelineNotFoundException",
 ];
 
-/// Error codes of throttling that outlasted the SDK's own retries.
+/// Error codes of throttling that outlasted the SDK's own retries. The tagging API names its
+/// own `ThrottledException` ("the request was denied to limit the rate of calls", the Resource
+/// Groups Tagging API Reference, `GetResources` errors), which the SDK does not retry.
 const THROTTLED: &[&str] = &[
     "Throttling",
     "ThrottlingException",
+    "ThrottledException",
     "TooManyRequestsException",
     "RequestLimitExceeded",
     "SlowDown",
@@ -61,6 +64,10 @@ const TRANSIENT: &[&str] = &[
     "ServiceFailure",
     "RequestTimeout",
     "RequestTimeoutException",
+    // The tagging API's token of a listing begun more than 15 minutes ago ("A PaginationToken
+    // is valid for a maximum of 15 minutes", GetResources errors): the listing is retried as a
+    // whole, from its first page.
+    "PaginationTokenExpiredException",
 ];
 
 /// Error codes under which services report that they cannot use a role yet.
@@ -450,6 +457,38 @@ mod tests {
         assert_eq!(
             classify("ThrottlingException", "rate"),
             ErrorClass::Throttled
+        );
+    }
+
+    #[test]
+    fn the_tagging_apis_own_throttling_and_expired_tokens_are_tried_again() {
+        // Bug: both were `Other`, so a throttled or long listing aborted plan and destroy.
+        assert_eq!(
+            classify("ThrottledException", "Rate exceeded"),
+            ErrorClass::Throttled
+        );
+        assert_eq!(
+            classify(
+                "PaginationTokenExpiredException",
+                "the pagination token has expired"
+            ),
+            ErrorClass::Transient
+        );
+        // CodeDeploy's refusal of a role it cannot assume yet (after a role change) waits for
+        // IAM like every other service's; a malformed ARN does not.
+        assert_eq!(
+            classify(
+                "InvalidRoleException",
+                "AWS CodeDeploy does not have the permissions required to assume the role arn:aws:iam::1:role/x"
+            ),
+            ErrorClass::Retryable
+        );
+        assert_eq!(
+            classify(
+                "InvalidRoleException",
+                "The service role ARN was specified in an invalid format"
+            ),
+            ErrorClass::Other
         );
     }
 
