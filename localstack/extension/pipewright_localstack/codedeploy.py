@@ -31,7 +31,7 @@ from localstack.services.stores import AccountRegionBundle, LocalAttribute
 from moto.codedeploy.models import CodeDeployBackend, DeploymentGroup, codedeploy_backends
 from moto.utilities.utils import get_partition
 
-from .common import Arn, aws_error, now
+from .common import Arn, aws_error, now, paginate
 from .dispatch import Provider
 from .state import Store, locked, locked_in, reject_system_tags
 
@@ -95,6 +95,9 @@ def _predefined_configs() -> dict[str, dict]:
 
 
 PREDEFINED_CONFIGS = _predefined_configs()
+
+# Tags per ListTagsForResource page (see list_tags_for_resource).
+_TAGS_PER_PAGE = 10
 
 
 class CodeDeployStore(Store):
@@ -518,7 +521,15 @@ class CodeDeployProvider(Provider):
         arn = _tag_target(request.get("ResourceArn"))
         with locked_in(codedeploy_stores, arn.account, arn.region) as store:
             tags = store.backend.tagger.get_tag_dict_for_resource(arn.value)
-        return {"Tags": [{"Key": k, "Value": v or ""} for k, v in sorted(tags.items())]}
+        listed = [{"Key": k, "Value": v or ""} for k, v in sorted(tags.items())]
+        # ListTagsForResource answers in pages ("NextToken: An identifier that is returned from
+        # a previous call ... It can be used to return the next set"); AWS does not say how many
+        # tags a page holds, so pages are kept small here: a client that reads only the first
+        # one misses tags.
+        page, token = paginate(listed, request.get("NextToken"), None, _TAGS_PER_PAGE)
+        if page is None:
+            raise aws_error("InvalidNextTokenException", "The next token is not valid")
+        return {"Tags": page, **({"NextToken": token} if token else {})}
 
 
 def _validate_config_fields(platform: str, request: dict) -> None:

@@ -16,8 +16,8 @@ use aws_sdk_codedeploy::types::{
 use serde_json::{Map, Value, json};
 
 use super::common::{
-    TagPairs, absent, gone, int_at, sdk_error, send_tag_delta, str_prop, tag_delta, tags_of,
-    tags_value, touched,
+    MAX_TAG_PAGES, TagPairs, absent, all_pages, gone, int_at, sdk_error, send_tag_delta, str_prop,
+    tag_delta, tags_of, tags_value, touched,
 };
 use crate::model::ResourceKind;
 use crate::provider::api::{BoxFuture, FieldChange, Observed, ProviderError, Resource};
@@ -63,15 +63,29 @@ async fn tags_at(cd: &Client, arn: &str, known: Option<TagPairs>) -> Result<Valu
     if let Some(tags) = known {
         return Ok(tags_value(tags));
     }
-    let listed = cd
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .map_err(sdk_error)?;
-    Ok(tags_value(listed.tags().iter().map(|t| {
-        (t.key().unwrap_or_default(), t.value().unwrap_or_default())
-    })))
+    // The answer comes in pages (`NextToken`), each followed.
+    let listed = all_pages("tags", MAX_TAG_PAGES, |token| async move {
+        let page = cd
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        let tags: TagPairs = page
+            .tags()
+            .iter()
+            .map(|t| {
+                (
+                    t.key().unwrap_or_default().to_owned(),
+                    t.value().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        Ok((tags, page.next_token().map(str::to_owned)))
+    })
+    .await?;
+    Ok(tags_value(listed))
 }
 
 /// Creates an application with its tags.

@@ -334,6 +334,10 @@ pub(crate) fn str_prop<'a>(properties: &'a Value, name: &str) -> Option<&'a str>
     properties.get(name).and_then(Value::as_str)
 }
 
+/// The most pages of one resource's tags read (a resource has at most 50 tags; services page
+/// them anyway, `ListTagsForResource`'s `nextToken`).
+pub(crate) const MAX_TAG_PAGES: usize = 60;
+
 /// Follows a listing from its first page to its last, each page asked for with the token the
 /// one before handed back. AWS says nothing of how many pages there are, so the walk is bounded
 /// by `max_pages`; a listing still unfinished then, or one that hands back the token it was
