@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use crate::model::ResourceKind;
 use crate::provider::api::{
-    FieldChange, Observed, Resource, TAG_APP, TAG_ID, kind_word, pointer_token,
+    FieldChange, Observed, Resource, TAG_APP, TAG_ID, carries_owner, kind_word, pointer_token,
 };
 
 /// What reconciling one resource takes.
@@ -333,14 +333,15 @@ pub fn changed_fields(kind: ResourceKind, desired: &Value, observed: &Value) -> 
 /// `desired`, for the app named `app`. Pure: no I/O.
 ///
 /// A resource of a kind that carries tags is the app's only when its `pipewright:app` tag
-/// names the app; otherwise the result is [`Change::Conflict`]. The kinds that cannot carry
-/// tags (bucket policies, deployment configurations) are taken to be the app's.
+/// names the app; otherwise the result is [`Change::Conflict`]. So is a deployment
+/// configuration, by the tags of its ownership record ([`carries_owner`]). A bucket policy,
+/// which cannot carry tags, is taken to be the app's.
 #[must_use]
 pub fn diff(desired: &Resource, observed: Option<&Observed>, app: &str) -> Change {
     let Some(observed) = observed else {
         return Change::Create;
     };
-    if desired.kind.taggable() {
+    if carries_owner(desired) {
         let adopt = format!(
             "to adopt it, tag it {TAG_APP}={app} and {TAG_ID}={}",
             desired.id

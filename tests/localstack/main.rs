@@ -21,6 +21,7 @@ mod codepipeline;
 mod eventbridge;
 mod examples;
 mod iam;
+mod ownership;
 mod reconcile;
 mod removals;
 mod s3;

@@ -2,7 +2,7 @@
 //! (`AWS::CodeDeploy::DeploymentConfig`, immutable: a change is a replacement) and deployment
 //! groups (`AWS::CodeDeploy::DeploymentGroup`, addressed as `<application>/<group>`).
 
-use super::dispatch::{AwsProvider, KindApi};
+use super::dispatch::{AwsProvider, KindApi, Record};
 use aws_sdk_codedeploy::Client;
 use aws_sdk_codedeploy::types::{
     Alarm, AlarmConfiguration, AutoRollbackConfiguration, AutoRollbackEvent,
@@ -17,10 +17,12 @@ use serde_json::{Map, Value, json};
 
 use super::common::{
     MAX_TAG_PAGES, TagPairs, absent, all_pages, gone, int_at, sdk_error, send_tag_delta, str_prop,
-    tag_delta, tags_of, tags_value, touched,
+    tag_delta, tags_of, tags_value, touched, under,
 };
 use crate::model::ResourceKind;
-use crate::provider::api::{BoxFuture, FieldChange, Observed, ProviderError, Resource};
+use crate::provider::api::{
+    BoxFuture, FieldChange, Observed, Owner, ProviderError, RECORD_HOST, Resource, TAG_APP, TAG_ID,
+};
 
 fn tags(pairs: Vec<(String, String)>) -> Vec<Tag> {
     pairs
@@ -788,7 +790,68 @@ impl KindApi for Applications {
     }
 }
 
-/// The [`KindApi`] of `ResourceKind::DeploymentConfig`.
+/// The ownership record a configuration's desired properties ask for: the application holding
+/// it ([`RECORD_HOST`]) and the owner its `Tags` name.
+fn wanted_record(r: &Resource) -> Option<Record> {
+    let host = str_prop(&r.properties, RECORD_HOST)?;
+    let owner = Owner::from_properties(&r.properties)?;
+    Some(Record {
+        host: host.to_owned(),
+        app: owner.app,
+        id: owner.id,
+    })
+}
+
+/// The record's tag key for the configuration `name` (the kind table's prefix).
+fn record_key(name: &str) -> String {
+    let prefix = ResourceKind::DeploymentConfig
+        .info()
+        .record
+        .map_or("", |r| r.key_prefix);
+    format!("{prefix}{name}")
+}
+
+/// Writes the record of configuration `name` on its application.
+async fn write_record(p: &AwsProvider, name: &str, record: &Record) -> Result<(), ProviderError> {
+    let arn = p.arn(ResourceKind::Application, &record.host);
+    let tag = Tag::builder()
+        .key(record_key(name))
+        .value(&record.id)
+        .build();
+    p.clients
+        .codedeploy
+        .tag_resource()
+        .resource_arn(arn)
+        .tags(tag)
+        .send()
+        .await
+        .map_err(sdk_error)
+        .map(|_| ())
+}
+
+/// Removes the record of configuration `name` from application `host`; an application gone
+/// already took it along.
+async fn erase_record(p: &AwsProvider, name: &str, host: &str) -> Result<(), ProviderError> {
+    let arn = p.arn(ResourceKind::Application, host);
+    match p
+        .clients
+        .codedeploy
+        .untag_resource()
+        .resource_arn(arn)
+        .tag_keys(record_key(name))
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) => gone(sdk_error(e)),
+    }
+}
+
+/// The [`KindApi`] of `ResourceKind::DeploymentConfig`. A configuration carries no tags: its
+/// owner is the record on the app's application that names it (the kind table's `record`),
+/// which reads show as its `Tags` and [`RECORD_HOST`]. The record is written once the
+/// configuration exists, so that a same-named configuration someone else made (the create
+/// fails) never gets one, and erased once it is gone.
 pub(super) struct DeploymentConfigs;
 
 impl KindApi for DeploymentConfigs {
@@ -797,7 +860,17 @@ impl KindApi for DeploymentConfigs {
         p: &'a AwsProvider,
         name: &'a str,
     ) -> BoxFuture<'a, Result<Option<Observed>, ProviderError>> {
-        Box::pin(read_config(&p.clients.codedeploy, name))
+        Box::pin(async move {
+            let Some(mut seen) = read_config(&p.clients.codedeploy, name).await? else {
+                return Ok(None);
+            };
+            if let Some(record) = p.record(ResourceKind::DeploymentConfig, name) {
+                seen.properties[RECORD_HOST] = json!(record.host);
+                seen.properties["Tags"] = tags_value([(TAG_APP, record.app), (TAG_ID, record.id)]);
+                seen = Observed::new(seen.properties);
+            }
+            Ok(Some(seen))
+        })
     }
 
     fn create<'a>(
@@ -805,7 +878,14 @@ impl KindApi for DeploymentConfigs {
         p: &'a AwsProvider,
         r: &'a Resource,
     ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(create_config(&p.clients.codedeploy, r))
+        Box::pin(async move {
+            create_config(&p.clients.codedeploy, r).await?;
+            if let Some(record) = wanted_record(r) {
+                write_record(p, &r.physical_name, &record).await?;
+                p.set_record(r.kind, &r.physical_name, Some(record));
+            }
+            Ok(())
+        })
     }
 
     fn update<'a>(
@@ -814,16 +894,32 @@ impl KindApi for DeploymentConfigs {
         r: &'a Resource,
         fields: &'a [FieldChange],
     ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        let _ = (p, fields);
-        // Every field of a deployment configuration is create-only: the engine replaces it
-        // rather than updating it.
-        Box::pin(std::future::ready(Err(ProviderError::other(
-            "Immutable",
-            format!(
-                "deployment config \"{}\" cannot change in place; it is replaced",
-                r.physical_name
-            ),
-        ))))
+        Box::pin(async move {
+            // Every field of a deployment configuration is create-only (the engine replaces
+            // it); only its record moves or changes.
+            let host_path = format!("/{RECORD_HOST}");
+            let recorded = |f: &FieldChange| f.path == host_path || under(&f.path, "Tags");
+            let record = wanted_record(r).filter(|_| fields.iter().all(recorded));
+            let Some(record) = record else {
+                return Err(ProviderError::other(
+                    "Immutable",
+                    format!(
+                        "deployment config \"{}\" cannot change in place; it is replaced",
+                        r.physical_name
+                    ),
+                ));
+            };
+            write_record(p, &r.physical_name, &record).await?;
+            let old_host = fields
+                .iter()
+                .find(|f| f.path == host_path)
+                .and_then(|f| f.old.as_ref()?.as_str());
+            if let Some(old) = old_host.filter(|old| *old != record.host) {
+                erase_record(p, &r.physical_name, old).await?;
+            }
+            p.set_record(r.kind, &r.physical_name, Some(record));
+            Ok(())
+        })
     }
 
     fn delete<'a>(
@@ -831,7 +927,14 @@ impl KindApi for DeploymentConfigs {
         p: &'a AwsProvider,
         name: &'a str,
     ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(delete_config(&p.clients.codedeploy, name))
+        Box::pin(async move {
+            delete_config(&p.clients.codedeploy, name).await?;
+            if let Some(record) = p.record(ResourceKind::DeploymentConfig, name) {
+                erase_record(p, name, &record.host).await?;
+                p.set_record(ResourceKind::DeploymentConfig, name, None);
+            }
+            Ok(())
+        })
     }
 }
 

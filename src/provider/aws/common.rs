@@ -239,8 +239,19 @@ pub(crate) fn tags_of(properties: &Value) -> Vec<(String, String)> {
 /// A resource's tags as (key, value) pairs, as the tagging API listed them.
 pub(crate) type TagPairs = Vec<(String, String)>;
 
+/// Whether a tag key is an ownership record (the kind table's `record`: a deployment
+/// configuration's, on the app's CodeDeploy application), which the provider alone writes.
+#[must_use]
+pub(crate) fn is_record_key(key: &str) -> bool {
+    crate::model::ResourceKind::ALL
+        .iter()
+        .filter_map(|k| k.info().record)
+        .any(|r| key.starts_with(r.key_prefix))
+}
+
 /// (key, value) pairs as a CloudFormation `Tags` list, sorted by key, AWS's own `aws:` tags
-/// left out (nobody can set or remove them).
+/// left out (nobody can set or remove them), and so are ownership records ([`is_record_key`]):
+/// the model never has them, so the diff must not plan their removal.
 #[must_use]
 pub(crate) fn tags_value<K: AsRef<str>, V: AsRef<str>>(
     pairs: impl IntoIterator<Item = (K, V)>,
@@ -248,7 +259,7 @@ pub(crate) fn tags_value<K: AsRef<str>, V: AsRef<str>>(
     let mut tags: Vec<(String, String)> = pairs
         .into_iter()
         .map(|(k, v)| (k.as_ref().to_owned(), v.as_ref().to_owned()))
-        .filter(|(k, _)| !k.starts_with("aws:"))
+        .filter(|(k, _)| !k.starts_with("aws:") && !is_record_key(k))
         .collect();
     tags.sort();
     Value::Array(
