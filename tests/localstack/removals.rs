@@ -206,3 +206,30 @@ async fn every_optional_field_of_a_deployment_group_can_be_removed() {
     remove_present(&mut desired, g, &provider, "Ec2TagFilters").await;
     destroy(&desired, &provider).await;
 }
+
+#[tokio::test]
+async fn the_descriptions_of_the_other_kinds_can_be_removed() {
+    let (provider, env) = provider_with(clients().await).await;
+    let prefix = unique("rd");
+    let mut desired = engine::resolve(&reference_app(&prefix).desired(), &env).expect("resolves");
+    apply(&plan(&desired, &provider).await, &provider).await;
+    for (kind, field) in [
+        (ResourceKind::Repository, "RepositoryDescription"),
+        (ResourceKind::Role, "Description"),
+        (ResourceKind::EventRule, "Description"),
+    ] {
+        let i = index(&desired, kind);
+        if desired.resources[i]
+            .resource
+            .properties
+            .get(field)
+            .is_some()
+        {
+            remove_present(&mut desired, i, &provider, field).await;
+        } else {
+            let cases = [(field, json!("described"), None)];
+            set_then_remove(&mut desired, i, &provider, &cases).await;
+        }
+    }
+    destroy(&desired, &provider).await;
+}
