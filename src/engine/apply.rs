@@ -24,8 +24,8 @@ use super::resolve::ResolvedApp;
 use super::retry::{RetryPolicy, retry};
 use crate::model::ResourceKind;
 use crate::provider::api::{
-    ErrorClass, FieldChange, Operation, Owner, Provider, ProviderError, Resource, kind_word,
-    serialize_kind,
+    ErrorClass, FieldChange, Operation, Owner, Provider, ProviderError, Resource, carries_owner,
+    kind_word, serialize_kind,
 };
 
 /// Receives progress events; called from the executor's tasks, so it must be quick.
@@ -540,7 +540,7 @@ async fn take_over(
     let fields = changed_fields(wanted.kind, &wanted.properties, &found.properties);
     let ours = match (&found.owner, Owner::from_properties(&wanted.properties)) {
         (Some(found), Some(wanted)) => *found == wanted,
-        _ => !wanted.kind.taggable() && fields.is_empty(),
+        _ => !carries_owner(wanted) && fields.is_empty(),
     };
     if !ours || forced_by(wanted.kind, &fields).is_some() {
         return Err(ProviderError::other(

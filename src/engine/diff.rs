@@ -18,7 +18,8 @@ use serde_json::Value;
 
 use crate::model::ResourceKind;
 use crate::provider::api::{
-    FieldChange, Observed, Resource, TAG_APP, TAG_ID, kind_word, pointer_token,
+    FieldChange, Observed, RECORD_HOST, Resource, TAG_APP, TAG_ID, carries_owner, kind_word,
+    pointer_token,
 };
 
 /// What reconciling one resource takes.
@@ -333,18 +334,31 @@ pub fn changed_fields(kind: ResourceKind, desired: &Value, observed: &Value) -> 
 /// `desired`, for the app named `app`. Pure: no I/O.
 ///
 /// A resource of a kind that carries tags is the app's only when its `pipewright:app` tag
-/// names the app; otherwise the result is [`Change::Conflict`]. The kinds that cannot carry
-/// tags (bucket policies, deployment configurations) are taken to be the app's.
+/// names the app; otherwise the result is [`Change::Conflict`]. So is a deployment
+/// configuration, by the tags of its ownership record ([`carries_owner`]). A bucket policy,
+/// which cannot carry tags, is taken to be the app's.
 #[must_use]
 pub fn diff(desired: &Resource, observed: Option<&Observed>, app: &str) -> Change {
     let Some(observed) = observed else {
         return Change::Create;
     };
-    if desired.kind.taggable() {
-        let adopt = format!(
-            "to adopt it, tag it {TAG_APP}={app} and {TAG_ID}={}",
-            desired.id
-        );
+    if carries_owner(desired) {
+        // A kind without tags is adopted by writing its record on the host the model names.
+        let record = desired.kind.info().record;
+        let host = desired.properties.get(RECORD_HOST).and_then(Value::as_str);
+        let adopt = match (record, host) {
+            (Some(r), Some(host)) => format!(
+                "to adopt it, tag {} \"{host}\" {}{}={}",
+                kind_word(r.host),
+                r.key_prefix,
+                desired.physical_name,
+                desired.id
+            ),
+            _ => format!(
+                "to adopt it, tag it {TAG_APP}={app} and {TAG_ID}={}",
+                desired.id
+            ),
+        };
         let what = format!("{} \"{}\"", kind_word(desired.kind), desired.physical_name);
         match &observed.owner {
             None => {
@@ -437,7 +451,9 @@ mod tests {
     #[test]
     fn server_defaults_are_not_drift_but_exact_properties_are() {
         let mut seen = project(30).properties;
-        seen["QueuedTimeoutInMinutes"] = json!(480);
+        // (A queued timeout of 480 was one too; the provider now reads it as none, so that
+        // removing a queued timeout is a change: the kind table marks it exact.)
+        seen["Artifacts"]["EncryptionDisabled"] = json!(false);
         seen["Environment"]["ImagePullCredentialsType"] = json!("CODEBUILD");
         assert_eq!(
             diff(&project(30), Some(&Observed::new(seen.clone())), "shop"),
@@ -531,6 +547,30 @@ mod tests {
             panic!("a conflict");
         };
         assert!(message.starts_with("project \"thing\" belongs to pipewright app \"blog\""));
+    }
+
+    #[test]
+    fn a_recorded_kind_is_ours_only_by_its_record() {
+        // Bug: a deployment config someone else made under a name the model wants was taken
+        // for the app's, since configs carry no tags.
+        let config = resource(
+            ResourceKind::DeploymentConfig,
+            json!({
+                "DeploymentConfigName": "shop-canary",
+                RECORD_HOST: "shop",
+                "Tags": tags("shop", "Thing"),
+            }),
+        );
+        let theirs = Observed::new(json!({"DeploymentConfigName": "shop-canary"}));
+        let Change::Conflict { message } = diff(&config, Some(&theirs), "shop") else {
+            panic!("a conflict");
+        };
+        assert!(
+            message.contains("tag application \"shop\" pipewright:deploymentconfig:thing=Thing"),
+            "{message}"
+        );
+        let ours = Observed::new(config.properties.clone());
+        assert_eq!(diff(&config, Some(&ours), "shop"), Change::NoOp);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use super::resolve::ResolvedApp;
 use super::retry::{RetryPolicy, retry};
 use crate::model::{ComputePlatform, ResourceKind};
 use crate::provider::api::{
-    Observed, Owned, Provider, ProviderError, Resource, kind_word, serialize_kind,
+    Observed, Owned, Provider, ProviderError, Resource, carries_owner, kind_word, serialize_kind,
 };
 
 /// The version of the plan's JSON form. It changes only when a field changes meaning or goes
@@ -612,7 +612,7 @@ pub fn build_destroy_plan(
         .collect();
     for r in model {
         let key = (r.resource.kind, r.resource.physical_name.clone());
-        if !r.resource.kind.taggable() && observed.contains_key(&key) {
+        if !carries_owner(&r.resource) && observed.contains_key(&key) {
             targets.insert(key, r.resource.id.clone());
         }
     }
@@ -697,7 +697,7 @@ async fn observe(
     let mut keys: Vec<(ResourceKind, String)> = desired
         .resources
         .iter()
-        .filter(|r| !only_untaggable || !r.resource.kind.taggable())
+        .filter(|r| !only_untaggable || !carries_owner(&r.resource))
         .map(|r| (r.resource.kind, r.resource.physical_name.clone()))
         .collect();
     keys.reverse();

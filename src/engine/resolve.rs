@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use crate::model::{Definition, Desired, ResourceKind};
-use crate::provider::api::{Resource, group_address};
+use crate::provider::api::{RECORD_HOST, Resource, TAG_APP, TAG_ID, group_address};
 
 /// Where resources live: the values of `AWS::Partition`, `AWS::Region` and `AWS::AccountId`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,10 +117,64 @@ pub fn resolve(desired: &Desired<'_>, env: &Env) -> Result<ResolvedApp, ResolveE
             retain: matches!(&d.spec, Definition::Bucket(b) if b.retain_on_destroy),
         });
     }
+    attach_records(app.as_ref(), &mut resources);
     Ok(ResolvedApp {
         app: app.to_string(),
         resources,
     })
+}
+
+/// Gives each resource of a kind that keeps its ownership in a record (a deployment
+/// configuration: the kind table's `record`) the resource that holds it, [`RECORD_HOST`], and
+/// the owner tags the record stands for; it then depends on that host, so that the host exists
+/// before the record is written and goes after it.
+///
+/// The host is the one of the record's kind (a CodeDeploy application) that a resource using
+/// this one lives in (a deployment group of that application running this configuration), or
+/// failing that the first of its kind in the model. A model with none leaves the resource
+/// without a record, owned by its name as before.
+fn attach_records(app: &str, resources: &mut [ResolvedResource]) {
+    for i in 0..resources.len() {
+        let r = &resources[i].resource;
+        let Some(record) = r.kind.info().record else {
+            continue;
+        };
+        let hosts = |name: &str| {
+            resources
+                .iter()
+                .find(|h| h.resource.kind == record.host && h.resource.physical_name == name)
+        };
+        let via_user = resources
+            .iter()
+            .filter(|u| u.depends_on.contains(&r.id))
+            .filter_map(|u| {
+                let (kind, pointer) = u.resource.kind.info().parent?;
+                (kind == record.host).then_some(())?;
+                hosts(u.resource.properties.pointer(pointer)?.as_str()?)
+            })
+            .next();
+        let Some(host) =
+            via_user.or_else(|| resources.iter().find(|h| h.resource.kind == record.host))
+        else {
+            continue;
+        };
+        let (host_id, host_name) = (
+            host.resource.id.clone(),
+            host.resource.physical_name.clone(),
+        );
+        let id = r.id.clone();
+        let resolved = &mut resources[i];
+        if let Some(p) = resolved.resource.properties.as_object_mut() {
+            p.insert(RECORD_HOST.into(), Value::String(host_name));
+            p.insert(
+                "Tags".into(),
+                serde_json::json!([{"Key": TAG_APP, "Value": app}, {"Key": TAG_ID, "Value": id}]),
+            );
+        }
+        if !resolved.depends_on.contains(&host_id) {
+            resolved.depends_on.push(host_id);
+        }
+    }
 }
 
 struct Resolver<'a> {

@@ -76,6 +76,26 @@ pub struct ArnFormat {
     pub path: bool,
 }
 
+/// Where a kind that cannot carry tags keeps its ownership: a record on a resource of another
+/// kind of the same app that can.
+///
+/// Deployment configurations take no tags, so a run could only find one under a name the model
+/// still has: one the model dropped was neither pruned nor destroyed, and one someone else made
+/// under a name the model wants was taken for the app's. The record is a tag on the app's
+/// CodeDeploy application, `<key_prefix><config name>` = the config's logical id, because the
+/// application is what the configuration serves, carries the app's `pipewright:app` tag (so the
+/// tagging API's listing of the app returns the records with no extra call), and outlives its
+/// configurations in every delete order (it is deleted after them). A configuration is then the
+/// app's exactly when such a record names it, as a tagged resource is when its tags do; a
+/// same-named configuration without a record is someone else's and never touched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OwnershipRecord {
+    /// The kind of resource that holds the record.
+    pub host: ResourceKind,
+    /// The record's tag key before the recorded resource's physical name.
+    pub key_prefix: &'static str,
+}
+
 /// Everything pipewright knows about one resource kind.
 #[derive(Debug, Clone, Copy)]
 pub struct KindInfo {
@@ -98,6 +118,9 @@ pub struct KindInfo {
     pub delete_rank: u8,
     /// The ARN format, `None` for a kind that has no ARN of its own (a bucket policy).
     pub arn: Option<ArnFormat>,
+    /// For a kind that carries no tags, where its ownership is recorded instead; `None` for the
+    /// kinds that carry tags and for those owned through their parent (a bucket policy).
+    pub record: Option<OwnershipRecord>,
 }
 
 const fn arn(service: &'static str, scope: ArnScope, prefix: &'static str) -> Option<ArnFormat> {
@@ -145,6 +168,7 @@ impl ResourceKind {
                         parent: None,
                         delete_rank: 7,
                         arn: arn("codecommit", Regional, ""),
+                        record: None,
                     }
                 }
             }
@@ -174,6 +198,7 @@ impl ResourceKind {
                         parent: None,
                         delete_rank: 7,
                         arn: arn("s3", Partition, ""),
+                        record: None,
                     }
                 }
             }
@@ -198,6 +223,7 @@ impl ResourceKind {
                         parent: Some((Self::Bucket, "/Bucket")),
                         delete_rank: 6,
                         arn: None,
+                        record: None,
                     }
                 }
             }
@@ -224,12 +250,18 @@ impl ResourceKind {
                                 "/Source/Location",
                                 "/Environment/EnvironmentVariables",
                                 "/EncryptionKey",
+                                // The provider reads AWS's defaults of these as absent, so that
+                                // a removal is a change (and sends the default back).
+                                "/LogsConfig",
+                                "/TimeoutInMinutes",
+                                "/QueuedTimeoutInMinutes",
                             ],
                             strings: &[],
                         },
                         parent: None,
                         delete_rank: 3,
                         arn: arn("codebuild", Regional, "project/"),
+                        record: None,
                     }
                 }
             }
@@ -249,6 +281,7 @@ impl ResourceKind {
                         parent: None,
                         delete_rank: 5,
                         arn: arn("codedeploy", Regional, "application:"),
+                        record: None,
                     }
                 }
             }
@@ -267,13 +300,18 @@ impl ResourceKind {
                                 "/TrafficRoutingConfig",
                                 "/ZonalConfig",
                             ],
-                            sets: &[],
+                            // The owner tags its record stands for (`record` below).
+                            sets: &["/Tags"],
                             exact: &["/MinimumHealthyHosts", "/TrafficRoutingConfig"],
                             strings: &[],
                         },
                         parent: None,
                         delete_rank: 4,
                         arn: arn("codedeploy", Regional, "deploymentconfig:"),
+                        record: Some(OwnershipRecord {
+                            host: Self::Application,
+                            key_prefix: "pipewright:deploymentconfig:",
+                        }),
                     }
                 }
             }
@@ -311,6 +349,7 @@ impl ResourceKind {
                         delete_rank: 2,
                         // The physical name `<application>/<group>` is also the ARN's resource part.
                         arn: arn("codedeploy", Regional, "deploymentgroup:"),
+                        record: None,
                     }
                 }
             }
@@ -337,6 +376,7 @@ impl ResourceKind {
                         parent: None,
                         delete_rank: 1,
                         arn: arn("codepipeline", Regional, ""),
+                        record: None,
                     }
                 }
             }
@@ -370,6 +410,7 @@ impl ResourceKind {
                             prefix: "role/",
                             path: true,
                         }),
+                        record: None,
                     }
                 }
             }
@@ -389,6 +430,7 @@ impl ResourceKind {
                         parent: None,
                         delete_rank: 0,
                         arn: arn("events", Regional, "rule/"),
+                        record: None,
                     }
                 }
             }
@@ -411,6 +453,13 @@ impl ResourceKind {
     #[must_use]
     pub const fn taggable(self) -> bool {
         self.info().taggable
+    }
+
+    /// Whether a resource of this kind names its owner in tags: its own, or those of its
+    /// [`OwnershipRecord`]. The others (a bucket policy) are the app's by name.
+    #[must_use]
+    pub const fn has_owner_tags(self) -> bool {
+        self.info().taggable || self.info().record.is_some()
     }
 
     /// The diff rules of this kind.

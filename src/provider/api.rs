@@ -38,6 +38,20 @@ pub fn kind_word(kind: ResourceKind) -> &'static str {
     kind.word()
 }
 
+/// The property of a resource whose kind keeps its ownership in a record (the kind table's
+/// `KindInfo::record`) that names the resource holding the record: the physical name of the
+/// app's CodeDeploy application, for a deployment configuration. Such a resource's `Tags` are
+/// then its owner as the record says, not tags AWS keeps on it.
+pub const RECORD_HOST: &str = "pipewright:recordedOn";
+
+/// Whether `r` names its owner in `Tags`: those of a kind that carries tags, or those of a
+/// recorded kind (a deployment configuration) given a record. Any other resource of the app is
+/// found by its name alone.
+#[must_use]
+pub fn carries_owner(r: &Resource) -> bool {
+    r.kind.taggable() || (r.kind.has_owner_tags() && r.properties.get(RECORD_HOST).is_some())
+}
+
 /// A resource as the engine wants it to be.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Resource {

@@ -358,10 +358,8 @@ impl FakeProvider {
 /// What AWS fills in when the model leaves a field out.
 fn server_defaults(kind: ResourceKind) -> Vec<(String, Value)> {
     let pairs: &[(&str, Value)] = match kind {
-        ResourceKind::Project => &[
-            ("QueuedTimeoutInMinutes", json!(480)),
-            ("TimeoutInMinutes", json!(60)),
-        ],
+        // (A project's default timeouts are not among them: the AWS provider reads them as
+        // absent, so that removing a timeout is a change.)
         ResourceKind::Pipeline => &[("ExecutionMode", json!("SUPERSEDED"))],
         ResourceKind::Role => &[("MaxSessionDuration", json!(3600)), ("Path", json!("/"))],
         _ => &[],

@@ -307,3 +307,55 @@ async fn application_config_and_group_round_trip() {
 
     delete_role(&c, &role_name).await;
 }
+
+#[tokio::test]
+async fn tags_come_in_pages_and_the_provider_reads_every_one() {
+    use pipewright::model::ResourceKind;
+    use pipewright::provider::api::Resource;
+
+    let c = clients().await;
+    let app = unique("tagpages");
+    let mut tags: Vec<serde_json::Value> = (0..13)
+        .map(|i| serde_json::json!({"Key": format!("k{i:02}"), "Value": format!("v{i}")}))
+        .collect();
+    tags.push(serde_json::json!({"Key": "pipewright:app", "Value": app}));
+    tags.sort_by_key(|t| t["Key"].as_str().unwrap_or_default().to_owned());
+    let (provider, env) = crate::support::aws::provider_with(c.clone()).await;
+    let resource = Resource {
+        id: "App".into(),
+        kind: ResourceKind::Application,
+        physical_name: app.clone(),
+        properties: serde_json::json!({
+            "ApplicationName": app, "ComputePlatform": "Server", "Tags": tags,
+        }),
+    };
+    provider.create(&resource).await.expect("created");
+
+    // The emulator pages a resource's tags, as AWS may (ListTagsForResource's NextToken).
+    let arn = format!(
+        "arn:aws:codedeploy:{}:{}:application:{app}",
+        env.region, env.account
+    );
+    let first = c
+        .codedeploy
+        .list_tags_for_resource()
+        .resource_arn(&arn)
+        .send()
+        .await
+        .expect("lists");
+    assert!(first.tags().len() < tags.len());
+    assert!(first.next_token().is_some());
+
+    // Bug: only the first page was read, so the rest showed as tags to add on every plan.
+    let seen = provider
+        .read(ResourceKind::Application, &app)
+        .await
+        .expect("reads")
+        .expect("exists");
+    assert_eq!(seen.properties["Tags"], serde_json::Value::Array(tags));
+
+    provider
+        .delete(ResourceKind::Application, &app)
+        .await
+        .expect("deleted");
+}

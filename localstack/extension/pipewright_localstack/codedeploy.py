@@ -31,7 +31,7 @@ from localstack.services.stores import AccountRegionBundle, LocalAttribute
 from moto.codedeploy.models import CodeDeployBackend, DeploymentGroup, codedeploy_backends
 from moto.utilities.utils import get_partition
 
-from .common import Arn, aws_error, now
+from .common import Arn, aws_error, now, paginate
 from .dispatch import Provider
 from .state import Store, locked, locked_in, reject_system_tags
 
@@ -95,6 +95,9 @@ def _predefined_configs() -> dict[str, dict]:
 
 
 PREDEFINED_CONFIGS = _predefined_configs()
+
+# Tags per ListTagsForResource page (see list_tags_for_resource).
+_TAGS_PER_PAGE = 10
 
 
 class CodeDeployStore(Store):
@@ -355,10 +358,11 @@ class CodeDeployProvider(Provider):
                 )
             if not request.get("serviceRoleArn"):
                 raise aws_error("RoleRequiredException", "serviceRoleArn is required")
+            platform = app.compute_platform or "Server"
             _validate_group_fields(store, request)
+            _check_platform_fields(platform, request)
             tags = request.get("tags") or []
             reject_system_tags((t.get("Key", "") for t in tags), "InvalidTagsToAddException")
-            platform = app.compute_platform or "Server"
 
             group_id = backend.create_deployment_group(
                 application_name=app_name,
@@ -454,6 +458,9 @@ class CodeDeployProvider(Provider):
                         "account.",
                     )
             _validate_group_fields(store, request)
+            _check_platform_fields(
+                backend.applications[app_name].compute_platform or "Server", request
+            )
 
             info = store.group_info(group)
             # Omitted fields keep their value; given ones replace it (an empty list clears).
@@ -514,7 +521,15 @@ class CodeDeployProvider(Provider):
         arn = _tag_target(request.get("ResourceArn"))
         with locked_in(codedeploy_stores, arn.account, arn.region) as store:
             tags = store.backend.tagger.get_tag_dict_for_resource(arn.value)
-        return {"Tags": [{"Key": k, "Value": v or ""} for k, v in sorted(tags.items())]}
+        listed = [{"Key": k, "Value": v or ""} for k, v in sorted(tags.items())]
+        # ListTagsForResource answers in pages ("NextToken: An identifier that is returned from
+        # a previous call ... It can be used to return the next set"); AWS does not say how many
+        # tags a page holds, so pages are kept small here: a client that reads only the first
+        # one misses tags.
+        page, token = paginate(listed, request.get("NextToken"), None, _TAGS_PER_PAGE)
+        if page is None:
+            raise aws_error("InvalidNextTokenException", "The next token is not valid")
+        return {"Tags": page, **({"NextToken": token} if token else {})}
 
 
 def _validate_config_fields(platform: str, request: dict) -> None:
@@ -543,6 +558,38 @@ def _validate_config_fields(platform: str, request: dict) -> None:
         raise aws_error(
             "InvalidTrafficRoutingConfigurationException",
             f"Invalid traffic routing type {routing.get('type')}",
+        )
+
+
+# Fields that only EC2/on-premises (Server) groups have, with the error AWS answers when an ECS
+# or Lambda group is given one, even empty: "InvalidAutoScalingGroupException: For ECS
+# deployment group, autoScalingGroups can not be specified" (hashicorp/terraform-provider-aws
+# #7128, an empty list sent on update); the tag filters and tag sets fail alike under the
+# exceptions CreateDeploymentGroup / UpdateDeploymentGroup list for them (InvalidEC2TagException,
+# InvalidTagException: "The tag was specified in an invalid format").
+_SERVER_ONLY_FIELDS = (
+    ("autoScalingGroups", "InvalidAutoScalingGroupException"),
+    ("ec2TagFilters", "InvalidEC2TagException"),
+    ("ec2TagSet", "InvalidEC2TagException"),
+    ("onPremisesInstanceTagFilters", "InvalidTagException"),
+    ("onPremisesTagSet", "InvalidTagException"),
+)
+
+
+def _check_platform_fields(platform: str, request: dict) -> None:
+    """Refuses the fields the group's compute platform does not have (the API Reference:
+    ``ecsServices`` "applies only to deployment groups that use the Amazon ECS compute
+    platform"; Lambda groups have neither instances nor ECS services)."""
+    if platform != "Server":
+        for field, code in _SERVER_ONLY_FIELDS:
+            if request.get(field) is not None:
+                raise aws_error(
+                    code, f"For {platform} deployment group, {field} can not be specified"
+                )
+    if platform != "ECS" and request.get("ecsServices") is not None:
+        raise aws_error(
+            "InvalidECSServiceException",
+            f"For {platform} deployment group, ecsServices can not be specified",
         )
 
 

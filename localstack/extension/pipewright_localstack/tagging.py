@@ -6,7 +6,7 @@ in moto), knows nothing of the Code* resources served by this extension, and on 
 creates a backend for every moto service (about 1.7 s and 170 MB).
 
 GetResources, GetTagKeys and GetTagValues are answered here from the stores that hold the data:
-LocalStack's S3 and EventBridge stores, moto's IAM roles, and the Code* stores of this extension
+LocalStack's S3 and EventBridge stores and the Code* stores of this extension
 (each read under its store's lock, one service after the other). A service whose module was never
 imported has never been called and so holds nothing; such services are skipped rather than
 imported, which keeps the first call cheap. The other operations
@@ -23,7 +23,7 @@ from localstack.aws.api import RequestContext
 
 from .common import aws_error, paginate
 from .dispatch import Provider
-from .state import existing_backend, existing_store
+from .state import existing_store
 
 
 class Tagged(NamedTuple):
@@ -48,16 +48,6 @@ def _s3_buckets(account_id: str) -> Iterator[Tagged]:
         yield Tagged(
             bucket.bucket_arn, "s3", "bucket", dict(store.TAGS.tags.get(bucket.bucket_arn, {}))
         )
-
-
-def _iam_roles(account_id: str) -> Iterator[Tagged]:
-    models = _loaded("moto.iam.models")
-    backend = models and existing_backend(models.iam_backends, account_id, "aws")
-    if not backend:
-        return
-    for role in list(backend.roles.values()):
-        tags = {t["Key"]: t.get("Value", "") for t in role.tags or []}
-        yield Tagged(role.arn, "iam", "role", tags)
 
 
 def _event_rules(account_id: str, region: str) -> Iterator[Tagged]:
@@ -87,12 +77,14 @@ def _code_services(account_id: str, region: str) -> Iterator[Tagged]:
 def tagged_resources(account_id: str, region: str) -> list[Tagged]:
     """Every resource with at least one tag, sorted by ARN.
 
-    S3 buckets and IAM roles are included whatever the region (IAM is global; buckets are kept
-    simple); everything else is the request's region only.
+    S3 buckets are included whatever the region (kept simple); everything else is the request's
+    region only. IAM roles are not: the API searches "for resources located in the specified
+    Region" (Resource Groups Tagging API Reference, overview), and a role, global, is located in
+    none, so a regional GetResources does not list it on AWS (issue 16). pipewright lists its
+    roles through IAM.
     """
     found = [
         *_s3_buckets(account_id),
-        *_iam_roles(account_id),
         *_event_rules(account_id, region),
         *_code_services(account_id, region),
     ]

@@ -9,11 +9,28 @@ use aws_sdk_codebuild::types::{
 };
 use serde_json::{Map, Value, json};
 
-use super::common::{build_error, gone, int_at, sdk_error, str_prop, tags_of, tags_value};
+use super::common::{build_error, gone, int_at, sdk_error, str_prop, tags_of, tags_value, touched};
+use crate::model::{ArnScope, render_arn};
 use crate::provider::api::{FieldChange, Observed, ProviderError, Resource};
 
+/// `UpdateProject` merges: a field it is not given keeps its value (a live probe in
+/// go-to-k/cdkd#1546; CloudFormation's own handler leaves removed properties in place,
+/// aws-cloudformation/cloudformation-coverage-roadmap#445). So each optional field has a
+/// "remove" form, the value AWS gives a project that never had it, which an update sends when
+/// the model drops the field; and reads show that value as no field, so that it compares equal
+/// to a model without it.
+const DEFAULT_TIMEOUT: i32 = 60;
+/// See [`DEFAULT_TIMEOUT`]: AWS's queued timeout when none is given.
+const DEFAULT_QUEUED_TIMEOUT: i32 = 480;
+
+/// Whether `key` is CodeBuild's default key, the AWS managed `alias/aws/s3` (by alias or ARN).
+fn is_default_key(key: &str) -> bool {
+    key == "alias/aws/s3" || key.ends_with(":alias/aws/s3")
+}
+
 /// The properties of a project in the shape synthesis writes. Fields AWS fills in by itself
-/// are left for the diff to ignore, except the default `aws/s3` key, which reads as no key.
+/// are left for the diff to ignore, except the defaults a removal sends back
+/// ([`DEFAULT_TIMEOUT`]: the `aws/s3` key, the timeouts), which read as no field.
 fn properties(p: &Project) -> Value {
     let mut m = Map::new();
     m.insert("Name".into(), json!(p.name()));
@@ -62,10 +79,13 @@ fn properties(p: &Project) -> Value {
         }
         m.insert("Environment".into(), Value::Object(env));
     }
-    if let Some(t) = p.timeout_in_minutes() {
+    if let Some(t) = p.timeout_in_minutes().filter(|t| *t != DEFAULT_TIMEOUT) {
         m.insert("TimeoutInMinutes".into(), json!(t));
     }
-    if let Some(t) = p.queued_timeout_in_minutes() {
+    if let Some(t) = p
+        .queued_timeout_in_minutes()
+        .filter(|t| *t != DEFAULT_QUEUED_TIMEOUT)
+    {
         m.insert("QueuedTimeoutInMinutes".into(), json!(t));
     }
     match p.cache() {
@@ -81,7 +101,18 @@ fn properties(p: &Project) -> Value {
         }
         _ => {}
     }
-    if let Some(cw) = p.logs_config().and_then(LogsConfig::cloud_watch_logs) {
+    // CloudWatch logs enabled under the default group and stream is what a project without a
+    // logs configuration has (and what removing one sends).
+    let default_logs = |cw: &CloudWatchLogsConfig| {
+        *cw.status() == LogsConfigStatusType::Enabled
+            && cw.group_name().is_none_or(str::is_empty)
+            && cw.stream_name().is_none_or(str::is_empty)
+    };
+    if let Some(cw) = p
+        .logs_config()
+        .and_then(LogsConfig::cloud_watch_logs)
+        .filter(|cw| !default_logs(cw))
+    {
         let mut logs = Map::new();
         logs.insert("Status".into(), json!(cw.status().as_str()));
         if let Some(g) = cw.group_name() {
@@ -98,7 +129,7 @@ fn properties(p: &Project) -> Value {
             json!({"VpcId": v.vpc_id(), "Subnets": v.subnets(), "SecurityGroupIds": v.security_group_ids()}),
         );
     }
-    if let Some(k) = p.encryption_key().filter(|k| !k.ends_with(":alias/aws/s3")) {
+    if let Some(k) = p.encryption_key().filter(|k| !is_default_key(k)) {
         m.insert("EncryptionKey".into(), json!(k));
     }
     m.insert(
@@ -276,24 +307,56 @@ pub(crate) async fn create(cb: &Client, r: &Resource) -> Result<(), ProviderErro
         .map(|_| ())
 }
 
-/// Brings a project to `r`: `UpdateProject` takes the whole project (tags included), so the
-/// changed fields only decide whether to call it.
+/// Brings a project to `r`: every setting the model has, and for each optional one it no
+/// longer has, AWS's "remove" form ([`DEFAULT_TIMEOUT`]): an empty description, an empty
+/// `VpcConfig` (aws-cloudformation/cloudformation-coverage-roadmap#445), the default key
+/// `default_key` (the ARN of `alias/aws/s3` in this account and region), the default timeouts,
+/// `NO_CACHE` and CloudWatch logs enabled with no group or stream.
 pub(crate) async fn update(
     cb: &Client,
     r: &Resource,
     fields: &[FieldChange],
+    default_key: &str,
 ) -> Result<(), ProviderError> {
     if fields.is_empty() {
         return Ok(());
     }
     let p = &r.properties;
-    let x = parts(p)?;
-    // An empty description clears one the model no longer has.
+    let mut x = parts(p)?;
+    let removed = |name: &str| p.get(name).is_none() && touched(fields, name);
+    if removed("VpcConfig") {
+        x.vpc = Some(VpcConfig::builder().build());
+    }
+    if removed("LogsConfig") {
+        x.logs = Some(
+            LogsConfig::builder()
+                .cloud_watch_logs(
+                    CloudWatchLogsConfig::builder()
+                        .status(LogsConfigStatusType::Enabled)
+                        .build()
+                        .map_err(build_error)?,
+                )
+                .build(),
+        );
+    }
     let update = cb
         .update_project()
         .name(&r.physical_name)
         .description(str_prop(p, "Description").unwrap_or_default());
     project_settings!(update, p, x)
+        .set_encryption_key(
+            removed("EncryptionKey")
+                .then(|| default_key.to_owned())
+                .or_else(|| str_prop(p, "EncryptionKey").map(str::to_owned)),
+        )
+        .set_timeout_in_minutes(
+            int_at(p, "/TimeoutInMinutes")
+                .or_else(|| removed("TimeoutInMinutes").then_some(DEFAULT_TIMEOUT)),
+        )
+        .set_queued_timeout_in_minutes(
+            int_at(p, "/QueuedTimeoutInMinutes")
+                .or_else(|| removed("QueuedTimeoutInMinutes").then_some(DEFAULT_QUEUED_TIMEOUT)),
+        )
         .send()
         .await
         .map_err(sdk_error)
@@ -318,7 +381,17 @@ kind_api!(
             Box::pin(create(&p.clients.codebuild, r))
         }
         update(p, r, fields) {
-            Box::pin(update(&p.clients.codebuild, r, fields))
+            Box::pin(async move {
+                let key = render_arn(
+                    p.partition(),
+                    "kms",
+                    ArnScope::Regional,
+                    p.region(),
+                    p.account(),
+                    "alias/aws/s3",
+                );
+                update(&p.clients.codebuild, r, fields, &key).await
+            })
         }
         delete(p, name) {
             Box::pin(delete(&p.clients.codebuild, name))
@@ -363,11 +436,7 @@ mod tests {
             .encryption_key("arn:aws:kms:eu-west-1:123456789012:alias/aws/s3")
             .set_tags(Some(x.tags))
             .build();
-        let mut seen = properties(&project);
-        assert_eq!(seen["QueuedTimeoutInMinutes"], 480);
-        seen.as_object_mut()
-            .unwrap()
-            .remove("QueuedTimeoutInMinutes");
-        assert_eq!(seen, want);
+        // AWS's default queued timeout and key read as none: what removing them sends back.
+        assert_eq!(properties(&project), want);
     }
 }

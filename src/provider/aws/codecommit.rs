@@ -2,14 +2,13 @@
 //! (`AWS::CodeCommit::Repository`).
 
 use super::dispatch::kind_api;
-use std::collections::HashMap;
 
 use aws_sdk_codecommit::Client;
 use serde_json::{Map, Value, json};
 
 use super::common::{
-    TagPairs, absent, gone, sdk_error, send_tag_delta, str_prop, tag_delta, tags_of, tags_value,
-    touched,
+    MAX_TAG_PAGES, TagPairs, absent, all_pages, gone, sdk_error, send_tag_delta, str_prop,
+    tag_delta, tags_of, tags_value, touched,
 };
 use crate::model::ResourceKind;
 use crate::provider::api::{FieldChange, Observed, ProviderError, Resource};
@@ -42,17 +41,28 @@ pub(crate) async fn read(
         p.insert("Tags".into(), tags_value(tags));
         return Ok(Some(Observed::new(Value::Object(p))));
     }
+    // The answer comes in pages (`nextToken`), each followed.
     let tags = match m.arn() {
-        Some(arn) => cc
-            .list_tags_for_resource()
-            .resource_arn(arn)
-            .send()
-            .await
-            .map_err(sdk_error)?
-            .tags()
-            .cloned()
-            .unwrap_or_default(),
-        None => HashMap::new(),
+        Some(arn) => {
+            all_pages("tags", MAX_TAG_PAGES, |token| async move {
+                let page = cc
+                    .list_tags_for_resource()
+                    .resource_arn(arn)
+                    .set_next_token(token)
+                    .send()
+                    .await
+                    .map_err(sdk_error)?;
+                let tags: TagPairs = page
+                    .tags()
+                    .cloned()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .collect();
+                Ok((tags, page.next_token().map(str::to_owned)))
+            })
+            .await?
+        }
+        None => Vec::new(),
     };
     p.insert("Tags".into(), tags_value(tags));
     Ok(Some(Observed::new(Value::Object(p))))

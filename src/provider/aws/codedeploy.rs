@@ -2,7 +2,7 @@
 //! (`AWS::CodeDeploy::DeploymentConfig`, immutable: a change is a replacement) and deployment
 //! groups (`AWS::CodeDeploy::DeploymentGroup`, addressed as `<application>/<group>`).
 
-use super::dispatch::kind_api;
+use super::dispatch::{AwsProvider, Record, kind_api};
 use aws_sdk_codedeploy::Client;
 use aws_sdk_codedeploy::types::{
     Alarm, AlarmConfiguration, AutoRollbackConfiguration, AutoRollbackEvent,
@@ -16,11 +16,13 @@ use aws_sdk_codedeploy::types::{
 use serde_json::{Map, Value, json};
 
 use super::common::{
-    TagPairs, absent, gone, int_at, sdk_error, send_tag_delta, str_prop, tag_delta, tags_of,
-    tags_value,
+    MAX_TAG_PAGES, TagPairs, absent, all_pages, gone, int_at, sdk_error, send_tag_delta, str_prop,
+    tag_delta, tags_of, tags_value, touched, under,
 };
 use crate::model::ResourceKind;
-use crate::provider::api::{FieldChange, Observed, ProviderError, Resource};
+use crate::provider::api::{
+    FieldChange, Observed, Owner, ProviderError, RECORD_HOST, Resource, TAG_APP, TAG_ID,
+};
 
 fn tags(pairs: Vec<(String, String)>) -> Vec<Tag> {
     pairs
@@ -63,15 +65,29 @@ async fn tags_at(cd: &Client, arn: &str, known: Option<TagPairs>) -> Result<Valu
     if let Some(tags) = known {
         return Ok(tags_value(tags));
     }
-    let listed = cd
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .map_err(sdk_error)?;
-    Ok(tags_value(listed.tags().iter().map(|t| {
-        (t.key().unwrap_or_default(), t.value().unwrap_or_default())
-    })))
+    // The answer comes in pages (`NextToken`), each followed.
+    let listed = all_pages("tags", MAX_TAG_PAGES, |token| async move {
+        let page = cd
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        let tags: TagPairs = page
+            .tags()
+            .iter()
+            .map(|t| {
+                (
+                    t.key().unwrap_or_default().to_owned(),
+                    t.value().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        Ok((tags, page.next_token().map(str::to_owned)))
+    })
+    .await?;
+    Ok(tags_value(listed))
 }
 
 /// Creates an application with its tags.
@@ -407,7 +423,10 @@ fn group_properties(g: &DeploymentGroupInfo) -> Value {
                 }),
             );
         }
-        p.insert("BlueGreenDeploymentConfiguration".into(), Value::Object(m));
+        // An empty structure is what removing the settings leaves: none.
+        if !m.is_empty() {
+            p.insert("BlueGreenDeploymentConfiguration".into(), Value::Object(m));
+        }
     }
     let rollback = match g.auto_rollback_configuration().filter(|r| r.enabled()) {
         Some(r) => json!({
@@ -461,20 +480,37 @@ pub(crate) async fn read_group(
     Ok(Some(Observed::new(p)))
 }
 
-/// Everything but the names, as the SDK wants it.
+/// Everything but the names, as the SDK wants it. A `None` is left out of the request.
+///
+/// AWS accepts per compute platform only some of these fields: for an ECS or Lambda group,
+/// `autoScalingGroups`, `ec2TagFilters` and `onPremisesInstanceTagFilters` may not be given at
+/// all, not even empty ("InvalidAutoScalingGroupException: For ECS deployment group,
+/// autoScalingGroups can not be specified", hashicorp/terraform-provider-aws#7128). So a list
+/// or structure goes out only when the model has one, or, on an update, when the model no
+/// longer has one the group had: then its documented "remove" form (an empty list, "To remove
+/// tags, do not enter any tag names", an empty `LoadBalancerInfo`), since `UpdateDeploymentGroup`
+/// keeps what it is not given. Those removals only ever concern fields the group's platform
+/// has, because only those read back as present.
 struct GroupParts {
     style: DeploymentStyle,
-    ec2: Vec<Ec2TagFilter>,
-    on_premises: Vec<TagFilter>,
-    auto_scaling: Vec<String>,
-    ecs: Vec<EcsService>,
+    ec2: Option<Vec<Ec2TagFilter>>,
+    on_premises: Option<Vec<TagFilter>>,
+    auto_scaling: Option<Vec<String>>,
+    ecs: Option<Vec<EcsService>>,
     load_balancer: Option<LoadBalancerInfo>,
     blue_green: Option<BlueGreenDeploymentConfiguration>,
     rollback: AutoRollbackConfiguration,
     alarms: AlarmConfiguration,
 }
 
-fn group_parts(p: &Value) -> GroupParts {
+/// `list` when it has something or when `removed`, else nothing.
+fn given<T>(list: Vec<T>, removed: bool) -> Option<Vec<T>> {
+    (!list.is_empty() || removed).then_some(list)
+}
+
+/// The SDK parts of a group's properties `p`; `removed(name)` says whether the top-level
+/// property `name` is one an update takes away (always false on a create).
+fn group_parts(p: &Value, removed: &dyn Fn(&str) -> bool) -> GroupParts {
     let style = DeploymentStyle::builder()
         .set_deployment_type(
             p.pointer("/DeploymentStyle/DeploymentType")
@@ -532,60 +568,68 @@ fn group_parts(p: &Value) -> GroupParts {
             ))
             .build()
     };
-    let load_balancer = p.get("LoadBalancerInfo").map(|lb| {
-        let pairs = lb["TargetGroupPairInfoList"].as_array().map(|a| {
-            a.iter()
-                .map(|pair| {
-                    TargetGroupPairInfo::builder()
-                        .set_target_groups(Some(
-                            names(&pair["TargetGroups"])
-                                .into_iter()
-                                .map(target)
-                                .collect(),
-                        ))
-                        .set_prod_traffic_route(pair.get("ProdTrafficRoute").map(route))
-                        .set_test_traffic_route(pair.get("TestTrafficRoute").map(route))
-                        .build()
-                })
-                .collect()
-        });
-        LoadBalancerInfo::builder()
-            .set_target_group_info_list(Some(
-                names(&lb["TargetGroupInfoList"])
-                    .into_iter()
-                    .map(target)
-                    .collect(),
-            ))
-            .set_target_group_pair_info_list(pairs)
-            .build()
-    });
-    let blue_green = p.get("BlueGreenDeploymentConfiguration").map(|bg| {
-        let ready = bg.get("DeploymentReadyOption").map(|r| {
-            DeploymentReadyOption::builder()
-                .set_action_on_timeout(
-                    r["ActionOnTimeout"]
-                        .as_str()
-                        .map(DeploymentReadyAction::from),
-                )
-                .set_wait_time_in_minutes(int_at(r, "/WaitTimeInMinutes"))
+    let load_balancer = match p.get("LoadBalancerInfo") {
+        None if removed("LoadBalancerInfo") => Some(LoadBalancerInfo::builder().build()),
+        lb => lb.map(|lb| {
+            let pairs = lb["TargetGroupPairInfoList"].as_array().map(|a| {
+                a.iter()
+                    .map(|pair| {
+                        TargetGroupPairInfo::builder()
+                            .set_target_groups(Some(
+                                names(&pair["TargetGroups"])
+                                    .into_iter()
+                                    .map(target)
+                                    .collect(),
+                            ))
+                            .set_prod_traffic_route(pair.get("ProdTrafficRoute").map(route))
+                            .set_test_traffic_route(pair.get("TestTrafficRoute").map(route))
+                            .build()
+                    })
+                    .collect()
+            });
+            let groups: Vec<TargetGroupInfo> = names(&lb["TargetGroupInfoList"])
+                .into_iter()
+                .map(target)
+                .collect();
+            LoadBalancerInfo::builder()
+                .set_target_group_info_list((!groups.is_empty()).then_some(groups))
+                .set_target_group_pair_info_list(pairs)
                 .build()
-        });
-        let terminate = bg
-            .get("TerminateBlueInstancesOnDeploymentSuccess")
-            .map(|t| {
-                BlueInstanceTerminationOption::builder()
-                    .set_action(t["Action"].as_str().map(InstanceAction::from))
-                    .set_termination_wait_time_in_minutes(int_at(
-                        t,
-                        "/TerminationWaitTimeInMinutes",
-                    ))
+        }),
+    };
+    // Removing the settings is an empty structure (the group keeps omitted fields).
+    let blue_green = match p.get("BlueGreenDeploymentConfiguration") {
+        None if removed("BlueGreenDeploymentConfiguration") => {
+            Some(BlueGreenDeploymentConfiguration::builder().build())
+        }
+        bg => bg.map(|bg| {
+            let ready = bg.get("DeploymentReadyOption").map(|r| {
+                DeploymentReadyOption::builder()
+                    .set_action_on_timeout(
+                        r["ActionOnTimeout"]
+                            .as_str()
+                            .map(DeploymentReadyAction::from),
+                    )
+                    .set_wait_time_in_minutes(int_at(r, "/WaitTimeInMinutes"))
                     .build()
             });
-        BlueGreenDeploymentConfiguration::builder()
-            .set_deployment_ready_option(ready)
-            .set_terminate_blue_instances_on_deployment_success(terminate)
-            .build()
-    });
+            let terminate = bg
+                .get("TerminateBlueInstancesOnDeploymentSuccess")
+                .map(|t| {
+                    BlueInstanceTerminationOption::builder()
+                        .set_action(t["Action"].as_str().map(InstanceAction::from))
+                        .set_termination_wait_time_in_minutes(int_at(
+                            t,
+                            "/TerminationWaitTimeInMinutes",
+                        ))
+                        .build()
+                });
+            BlueGreenDeploymentConfiguration::builder()
+                .set_deployment_ready_option(ready)
+                .set_terminate_blue_instances_on_deployment_success(terminate)
+                .build()
+        }),
+    };
     let rb = p.get("AutoRollbackConfiguration");
     let rollback = AutoRollbackConfiguration::builder()
         .enabled(rb.and_then(|r| r["Enabled"].as_bool()).unwrap_or(false))
@@ -614,10 +658,10 @@ fn group_parts(p: &Value) -> GroupParts {
     };
     GroupParts {
         style,
-        ec2,
-        on_premises,
-        auto_scaling,
-        ecs,
+        ec2: given(ec2, removed("Ec2TagFilters")),
+        on_premises: given(on_premises, removed("OnPremisesInstanceTagFilters")),
+        auto_scaling: given(auto_scaling, removed("AutoScalingGroups")),
+        ecs: given(ecs, removed("ECSServices")),
         load_balancer,
         blue_green,
         rollback,
@@ -627,17 +671,17 @@ fn group_parts(p: &Value) -> GroupParts {
 
 /// Sets every setting of a deployment group from its properties `$p` and their SDK parts `$x`
 /// ([`group_parts`]) on a `CreateDeploymentGroup` or `UpdateDeploymentGroup` builder, whose
-/// setters share their names; empty lists clear what the model no longer has.
+/// setters share their names; a `None` part is left out ([`GroupParts`]).
 macro_rules! group_settings {
     ($builder:expr, $p:expr, $x:expr) => {
         $builder
             .service_role_arn(str_prop($p, "ServiceRoleArn").unwrap_or_default())
             .set_deployment_config_name(str_prop($p, "DeploymentConfigName").map(str::to_owned))
             .deployment_style($x.style)
-            .set_ec2_tag_filters(Some($x.ec2))
-            .set_on_premises_instance_tag_filters(Some($x.on_premises))
-            .set_auto_scaling_groups(Some($x.auto_scaling))
-            .set_ecs_services((!$x.ecs.is_empty()).then_some($x.ecs))
+            .set_ec2_tag_filters($x.ec2)
+            .set_on_premises_instance_tag_filters($x.on_premises)
+            .set_auto_scaling_groups($x.auto_scaling)
+            .set_ecs_services($x.ecs)
             .set_load_balancer_info($x.load_balancer)
             .set_blue_green_deployment_configuration($x.blue_green)
             .auto_rollback_configuration($x.rollback)
@@ -649,7 +693,7 @@ macro_rules! group_settings {
 pub(crate) async fn create_group(cd: &Client, r: &Resource) -> Result<(), ProviderError> {
     let (application, group) = split(&r.physical_name)?;
     let p = &r.properties;
-    let x = group_parts(p);
+    let x = group_parts(p, &|_| false);
     let create = cd
         .create_deployment_group()
         .application_name(application)
@@ -662,8 +706,8 @@ pub(crate) async fn create_group(cd: &Client, r: &Resource) -> Result<(), Provid
         .map(|_| ())
 }
 
-/// Brings a deployment group to `r` (`UpdateDeploymentGroup` with every setting, empty lists
-/// clearing what the model no longer has), then its tags.
+/// Brings a deployment group to `r` (`UpdateDeploymentGroup` with every setting the model
+/// has, and the "remove" form of each it no longer has: [`GroupParts`]), then its tags.
 pub(crate) async fn update_group(
     cd: &Client,
     r: &Resource,
@@ -673,7 +717,7 @@ pub(crate) async fn update_group(
     let (application, group) = split(&r.physical_name)?;
     let p = &r.properties;
     if fields.iter().any(|f| f.path != "/Tags") {
-        let x = group_parts(p);
+        let x = group_parts(p, &|name| p.get(name).is_none() && touched(fields, name));
         let update = cd
             .update_deployment_group()
             .application_name(application)
@@ -726,29 +770,130 @@ kind_api!(
     }
 );
 
+/// The ownership record a configuration's desired properties ask for: the application holding
+/// it ([`RECORD_HOST`]) and the owner its `Tags` name.
+fn wanted_record(r: &Resource) -> Option<Record> {
+    let host = str_prop(&r.properties, RECORD_HOST)?;
+    let owner = Owner::from_properties(&r.properties)?;
+    Some(Record {
+        host: host.to_owned(),
+        app: owner.app,
+        id: owner.id,
+    })
+}
+
+/// The record's tag key for the configuration `name` (the kind table's prefix).
+fn record_key(name: &str) -> String {
+    let prefix = ResourceKind::DeploymentConfig
+        .info()
+        .record
+        .map_or("", |r| r.key_prefix);
+    format!("{prefix}{name}")
+}
+
+/// Writes the record of configuration `name` on its application.
+async fn write_record(p: &AwsProvider, name: &str, record: &Record) -> Result<(), ProviderError> {
+    let arn = p.arn(ResourceKind::Application, &record.host);
+    let tag = Tag::builder()
+        .key(record_key(name))
+        .value(&record.id)
+        .build();
+    p.clients
+        .codedeploy
+        .tag_resource()
+        .resource_arn(arn)
+        .tags(tag)
+        .send()
+        .await
+        .map_err(sdk_error)
+        .map(|_| ())
+}
+
+/// Removes the record of configuration `name` from application `host`; an application gone
+/// already took it along.
+async fn erase_record(p: &AwsProvider, name: &str, host: &str) -> Result<(), ProviderError> {
+    let arn = p.arn(ResourceKind::Application, host);
+    match p
+        .clients
+        .codedeploy
+        .untag_resource()
+        .resource_arn(arn)
+        .tag_keys(record_key(name))
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) => gone(sdk_error(e)),
+    }
+}
+
 kind_api!(
-    /// The [`KindApi`] of `ResourceKind::DeploymentConfig`.
+    /// The [`KindApi`] of `ResourceKind::DeploymentConfig`. A configuration carries no tags: its
+    /// owner is the record on the app's application that names it (the kind table's `record`),
+    /// which reads show as its `Tags` and [`RECORD_HOST`]. The record is written once the
+    /// configuration exists, so that a same-named configuration someone else made (the create
+    /// fails) never gets one, and erased once it is gone.
     DeploymentConfigs {
         read(p, name) {
-            Box::pin(read_config(&p.clients.codedeploy, name))
+            Box::pin(async move {
+                let Some(mut seen) = read_config(&p.clients.codedeploy, name).await? else {
+                    return Ok(None);
+                };
+                if let Some(record) = p.record(ResourceKind::DeploymentConfig, name) {
+                    seen.properties[RECORD_HOST] = json!(record.host);
+                    seen.properties["Tags"] = tags_value([(TAG_APP, record.app), (TAG_ID, record.id)]);
+                    seen = Observed::new(seen.properties);
+                }
+                Ok(Some(seen))
+            })
         }
         create(p, r) {
-            Box::pin(create_config(&p.clients.codedeploy, r))
+            Box::pin(async move {
+                create_config(&p.clients.codedeploy, r).await?;
+                if let Some(record) = wanted_record(r) {
+                    write_record(p, &r.physical_name, &record).await?;
+                    p.set_record(r.kind, &r.physical_name, Some(record));
+                }
+                Ok(())
+            })
         }
         update(p, r, fields) {
-            let _ = (p, fields);
-            // Every field of a deployment configuration is create-only: the engine replaces it
-            // rather than updating it.
-            Box::pin(std::future::ready(Err(ProviderError::other(
-                "Immutable",
-                format!(
-                    "deployment config \"{}\" cannot change in place; it is replaced",
-                    r.physical_name
-                ),
-            ))))
+            Box::pin(async move {
+                // Every field of a deployment configuration is create-only (the engine replaces
+                // it); only its record moves or changes.
+                let host_path = format!("/{RECORD_HOST}");
+                let recorded = |f: &FieldChange| f.path == host_path || under(&f.path, "Tags");
+                let record = wanted_record(r).filter(|_| fields.iter().all(recorded));
+                let Some(record) = record else {
+                    return Err(ProviderError::other(
+                        "Immutable",
+                        format!(
+                            "deployment config \"{}\" cannot change in place; it is replaced",
+                            r.physical_name
+                        ),
+                    ));
+                };
+                write_record(p, &r.physical_name, &record).await?;
+                let old_host = fields
+                    .iter()
+                    .find(|f| f.path == host_path)
+                    .and_then(|f| f.old.as_ref()?.as_str());
+                if let Some(old) = old_host.filter(|old| *old != record.host) {
+                    erase_record(p, &r.physical_name, old).await?;
+                }
+                p.set_record(r.kind, &r.physical_name, Some(record));
+                Ok(())
+            })
         }
         delete(p, name) {
-            Box::pin(delete_config(&p.clients.codedeploy, name))
+            Box::pin(async move {
+                delete_config(&p.clients.codedeploy, name).await?;
+                if let Some(record) = p.record(ResourceKind::DeploymentConfig, name) {
+                    erase_record(p, name, &record.host).await?;
+                    p.set_record(ResourceKind::DeploymentConfig, name, None);
+                }
+                Ok(())
+            })
         }
     }
 );
@@ -827,14 +972,14 @@ mod tests {
             "Ec2TagFilters": [{"Key": "Name", "Value": "shop-web", "Type": "KEY_AND_VALUE"}],
             "AutoRollbackConfiguration": {"Enabled": true, "Events": ["DEPLOYMENT_FAILURE"]},
         });
-        let x = group_parts(&want);
+        let x = group_parts(&want, &|_| false);
         let info = DeploymentGroupInfo::builder()
             .application_name("shop")
             .deployment_group_name("production")
             .service_role_arn("arn:aws:iam::123456789012:role/shop-deploy-shop")
             .deployment_config_name("CodeDeployDefault.OneAtATime")
             .deployment_style(x.style)
-            .set_ec2_tag_filters(Some(x.ec2))
+            .set_ec2_tag_filters(x.ec2)
             .auto_rollback_configuration(x.rollback)
             .alarm_configuration(x.alarms)
             .compute_platform(ComputePlatform::Server)

@@ -14,8 +14,8 @@ use aws_sdk_codepipeline::types::{
 use serde_json::{Map, Value, json};
 
 use super::common::{
-    TagPairs, absent, build_error, gone, sdk_error, send_tag_delta, str_prop, tag_delta, tags_of,
-    tags_value,
+    MAX_TAG_PAGES, TagPairs, absent, all_pages, build_error, gone, sdk_error, send_tag_delta,
+    str_prop, tag_delta, tags_of, tags_value,
 };
 use crate::model::ResourceKind;
 use crate::provider::api::{FieldChange, Observed, ProviderError, Resource};
@@ -153,13 +153,24 @@ pub(crate) async fn read(
         p["Tags"] = tags_value(tags);
         return Ok(Some(Observed::new(p)));
     }
-    let tags = cp
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .map_err(sdk_error)?;
-    p["Tags"] = tags_value(tags.tags().iter().map(|t| (t.key(), t.value())));
+    // The answer comes in pages (`nextToken`), each followed.
+    let tags = all_pages("tags", MAX_TAG_PAGES, |token| async move {
+        let page = cp
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        let tags: TagPairs = page
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_owned(), t.value().to_owned()))
+            .collect();
+        Ok((tags, page.next_token().map(str::to_owned)))
+    })
+    .await?;
+    p["Tags"] = tags_value(tags);
     Ok(Some(Observed::new(p)))
 }
 

@@ -28,10 +28,13 @@ const NOT_FOUND: &[&str] = &[
     "PipelineNotFoundException",
 ];
 
-/// Error codes of throttling that outlasted the SDK's own retries.
+/// Error codes of throttling that outlasted the SDK's own retries. The tagging API names its
+/// own `ThrottledException` ("the request was denied to limit the rate of calls", the Resource
+/// Groups Tagging API Reference, `GetResources` errors), which the SDK does not retry.
 const THROTTLED: &[&str] = &[
     "Throttling",
     "ThrottlingException",
+    "ThrottledException",
     "TooManyRequestsException",
     "RequestLimitExceeded",
     "SlowDown",
@@ -61,6 +64,10 @@ const TRANSIENT: &[&str] = &[
     "ServiceFailure",
     "RequestTimeout",
     "RequestTimeoutException",
+    // The tagging API's token of a listing begun more than 15 minutes ago ("A PaginationToken
+    // is valid for a maximum of 15 minutes", GetResources errors): the listing is retried as a
+    // whole, from its first page.
+    "PaginationTokenExpiredException",
 ];
 
 /// Error codes under which services report that they cannot use a role yet.
@@ -232,8 +239,19 @@ pub(crate) fn tags_of(properties: &Value) -> Vec<(String, String)> {
 /// A resource's tags as (key, value) pairs, as the tagging API listed them.
 pub(crate) type TagPairs = Vec<(String, String)>;
 
+/// Whether a tag key is an ownership record (the kind table's `record`: a deployment
+/// configuration's, on the app's CodeDeploy application), which the provider alone writes.
+#[must_use]
+pub(crate) fn is_record_key(key: &str) -> bool {
+    crate::model::ResourceKind::ALL
+        .iter()
+        .filter_map(|k| k.info().record)
+        .any(|r| key.starts_with(r.key_prefix))
+}
+
 /// (key, value) pairs as a CloudFormation `Tags` list, sorted by key, AWS's own `aws:` tags
-/// left out (nobody can set or remove them).
+/// left out (nobody can set or remove them), and so are ownership records ([`is_record_key`]):
+/// the model never has them, so the diff must not plan their removal.
 #[must_use]
 pub(crate) fn tags_value<K: AsRef<str>, V: AsRef<str>>(
     pairs: impl IntoIterator<Item = (K, V)>,
@@ -241,7 +259,7 @@ pub(crate) fn tags_value<K: AsRef<str>, V: AsRef<str>>(
     let mut tags: Vec<(String, String)> = pairs
         .into_iter()
         .map(|(k, v)| (k.as_ref().to_owned(), v.as_ref().to_owned()))
-        .filter(|(k, _)| !k.starts_with("aws:"))
+        .filter(|(k, _)| !k.starts_with("aws:") && !is_record_key(k))
         .collect();
     tags.sort();
     Value::Array(
@@ -326,6 +344,10 @@ pub(crate) fn int_at(v: &Value, pointer: &str) -> Option<i32> {
 pub(crate) fn str_prop<'a>(properties: &'a Value, name: &str) -> Option<&'a str> {
     properties.get(name).and_then(Value::as_str)
 }
+
+/// The most pages of one resource's tags read (a resource has at most 50 tags; services page
+/// them anyway, `ListTagsForResource`'s `nextToken`).
+pub(crate) const MAX_TAG_PAGES: usize = 60;
 
 /// Follows a listing from its first page to its last, each page asked for with the token the
 /// one before handed back. AWS says nothing of how many pages there are, so the walk is bounded
@@ -450,6 +472,38 @@ mod tests {
         assert_eq!(
             classify("ThrottlingException", "rate"),
             ErrorClass::Throttled
+        );
+    }
+
+    #[test]
+    fn the_tagging_apis_own_throttling_and_expired_tokens_are_tried_again() {
+        // Bug: both were `Other`, so a throttled or long listing aborted plan and destroy.
+        assert_eq!(
+            classify("ThrottledException", "Rate exceeded"),
+            ErrorClass::Throttled
+        );
+        assert_eq!(
+            classify(
+                "PaginationTokenExpiredException",
+                "the pagination token has expired"
+            ),
+            ErrorClass::Transient
+        );
+        // CodeDeploy's refusal of a role it cannot assume yet (after a role change) waits for
+        // IAM like every other service's; a malformed ARN does not.
+        assert_eq!(
+            classify(
+                "InvalidRoleException",
+                "AWS CodeDeploy does not have the permissions required to assume the role arn:aws:iam::1:role/x"
+            ),
+            ErrorClass::Retryable
+        );
+        assert_eq!(
+            classify(
+                "InvalidRoleException",
+                "The service role ARN was specified in an invalid format"
+            ),
+            ErrorClass::Other
         );
     }
 

@@ -33,6 +33,18 @@ pub struct AwsProvider {
     account: String,
     role_policies: Arc<Mutex<HashMap<String, iam::InlinePolicies>>>,
     listed_tags: Arc<Mutex<HashMap<(ResourceKind, String), TagPairs>>>,
+    records: Arc<Mutex<HashMap<(ResourceKind, String), Record>>>,
+}
+
+/// An ownership record found or written (see the kind table's `record`): where it is, whose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Record {
+    /// The physical name of the resource holding it (a CodeDeploy application).
+    pub(super) host: String,
+    /// The app it names (the host's `pipewright:app`).
+    pub(super) app: String,
+    /// The recorded resource's logical id.
+    pub(super) id: String,
 }
 
 impl AwsProvider {
@@ -54,6 +66,7 @@ impl AwsProvider {
             clients,
             role_policies: Arc::default(),
             listed_tags: Arc::default(),
+            records: Arc::default(),
         })
     }
 
@@ -103,6 +116,28 @@ impl AwsProvider {
         self.tags().get(&(kind, name.to_owned())).cloned()
     }
 
+    /// The ownership record of a resource of a recorded kind, as the last listing found it or
+    /// this provider wrote it.
+    pub(super) fn record(&self, kind: ResourceKind, name: &str) -> Option<Record> {
+        self.records_map().get(&(kind, name.to_owned())).cloned()
+    }
+
+    /// Notes (or with `None` forgets) the record of a resource of a recorded kind.
+    pub(super) fn set_record(&self, kind: ResourceKind, name: &str, record: Option<Record>) {
+        let mut map = self.records_map();
+        match record {
+            Some(r) => map.insert((kind, name.to_owned()), r),
+            None => map.remove(&(kind, name.to_owned())),
+        };
+    }
+
+    fn records_map(&self) -> std::sync::MutexGuard<'_, HashMap<(ResourceKind, String), Record>> {
+        // Plain data, as for the policies.
+        self.records
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// Forgets what listing taught about a resource this provider is changing.
     fn forget(&self, kind: ResourceKind, name: &str) {
         self.tags().remove(&(kind, name.to_owned()));
@@ -127,6 +162,30 @@ impl AwsProvider {
             })
             .collect())
     }
+}
+
+/// The ownership records `host` (a resource of the app, with its tags `pairs`) holds: for each
+/// kind recorded on `host`'s kind, every tag `<key_prefix><name>` = `<id>`.
+fn records_on(host: &Owned, pairs: &TagPairs, app: &str) -> Vec<(ResourceKind, String, Record)> {
+    ResourceKind::ALL
+        .iter()
+        .filter_map(|&k| Some((k, k.info().record?)))
+        .filter(|(_, r)| r.host == host.kind)
+        .flat_map(|(kind, r)| {
+            pairs.iter().filter_map(move |(key, id)| {
+                let name = key.strip_prefix(r.key_prefix).filter(|n| !n.is_empty())?;
+                Some((
+                    kind,
+                    name.to_owned(),
+                    Record {
+                        host: host.physical_name.clone(),
+                        app: app.to_owned(),
+                        id: id.clone(),
+                    },
+                ))
+            })
+        })
+        .collect()
 }
 
 /// The partition and account of the caller, from STS's answer. Every ARN the provider builds
@@ -348,11 +407,21 @@ impl Provider for AwsProvider {
             .await?;
             let mut found: BTreeSet<Owned> = BTreeSet::new();
             let mut tags: HashMap<(ResourceKind, String), TagPairs> = HashMap::new();
+            let mut records = HashMap::new();
             for (owned, pairs) in pages {
+                for (kind, name, record) in records_on(&owned, &pairs, app) {
+                    found.insert(Owned {
+                        kind,
+                        physical_name: name.clone(),
+                        id: record.id.clone(),
+                    });
+                    records.insert((kind, name), record);
+                }
                 tags.insert((owned.kind, owned.physical_name.clone()), pairs);
                 found.insert(owned);
             }
             *self.tags() = tags;
+            *self.records_map() = records;
             found.extend(self.owned_roles(app).await?);
             Ok(found.into_iter().collect())
         })
@@ -362,6 +431,53 @@ impl Provider for AwsProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_applications_record_tags_name_the_apps_deployment_configs() {
+        let host = Owned {
+            kind: ResourceKind::Application,
+            physical_name: "shop".into(),
+            id: "DeployAppShop".into(),
+        };
+        let pairs: TagPairs = [
+            ("pipewright:app", "shop"),
+            ("pipewright:id", "DeployAppShop"),
+            (
+                "pipewright:deploymentconfig:shop-canary",
+                "ConfigShopCanary",
+            ),
+            ("pipewright:deploymentconfig:", "nameless"),
+            ("team", "payments"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+        assert_eq!(
+            records_on(&host, &pairs, "shop"),
+            [(
+                ResourceKind::DeploymentConfig,
+                "shop-canary".to_owned(),
+                Record {
+                    host: "shop".into(),
+                    app: "shop".into(),
+                    id: "ConfigShopCanary".into(),
+                }
+            )]
+        );
+        // Only the kind the table names as host holds records.
+        let project = Owned {
+            kind: ResourceKind::Project,
+            ..host
+        };
+        assert!(records_on(&project, &pairs, "shop").is_empty());
+        // And reads never show them as the host's tags, which the diff would remove.
+        assert_eq!(
+            super::super::common::tags_value(pairs.clone())
+                .as_array()
+                .map(Vec::len),
+            Some(3)
+        );
+    }
 
     #[test]
     fn a_caller_identity_without_account_or_partition_is_refused() {

@@ -6,8 +6,8 @@ use aws_sdk_eventbridge::types::{RuleState, Tag, Target};
 use serde_json::{Map, Value, json};
 
 use super::common::{
-    TagPairs, absent, build_error, gone, json_document, sdk_error, send_tag_delta, str_prop,
-    tag_delta, tags_of, tags_value, touched, under,
+    TagPairs, absent, build_error, classify, gone, json_document, sdk_error, send_tag_delta,
+    str_prop, tag_delta, tags_of, tags_value, touched, under,
 };
 use crate::model::ResourceKind;
 use crate::provider::api::{FieldChange, Observed, ProviderError, Resource};
@@ -128,13 +128,60 @@ async fn put_targets(eb: &Client, r: &Resource, ts: Vec<Target>) -> Result<(), P
         .send()
         .await
         .map_err(sdk_error)?;
-    match out.failed_entries().first() {
-        None => Ok(()),
-        Some(f) => Err(ProviderError::other(
-            f.error_code().unwrap_or("PutTargetsFailed"),
-            f.error_message().unwrap_or_default(),
-        )),
-    }
+    failed(
+        "PutTargets",
+        &r.physical_name,
+        out.failed_entries()
+            .iter()
+            .map(|f| (f.target_id(), f.error_code(), f.error_message())),
+    )
+}
+
+/// The entries `PutTargets` or `RemoveTargets` could not process: both answer 200 and list
+/// them in `FailedEntries` ("the failed target entries", the EventBridge API Reference), which
+/// a caller has to check. The first fails the call, classified by its code, with how many more
+/// failed.
+fn failed<'a>(
+    operation: &str,
+    rule: &str,
+    entries: impl IntoIterator<Item = (Option<&'a str>, Option<&'a str>, Option<&'a str>)>,
+) -> Result<(), ProviderError> {
+    let entries: Vec<_> = entries.into_iter().collect();
+    let Some((target, code, message)) = entries.first().copied() else {
+        return Ok(());
+    };
+    let code = code.unwrap_or("FailedEntry");
+    let message = message.unwrap_or_default();
+    let more = match entries.len() - 1 {
+        0 => String::new(),
+        n => format!(" (and {n} more)"),
+    };
+    Err(ProviderError::new(
+        classify(code, message),
+        code,
+        format!(
+            "{operation} on rule \"{rule}\": target \"{}\" failed: {message}{more}",
+            target.unwrap_or_default()
+        ),
+    ))
+}
+
+/// Removes the targets `ids` of `rule`, checking every entry.
+async fn remove_targets(eb: &Client, rule: &str, ids: Vec<String>) -> Result<(), ProviderError> {
+    let out = eb
+        .remove_targets()
+        .rule(rule)
+        .set_ids(Some(ids))
+        .send()
+        .await
+        .map_err(sdk_error)?;
+    failed(
+        "RemoveTargets",
+        rule,
+        out.failed_entries()
+            .iter()
+            .map(|f| (f.target_id(), f.error_code(), f.error_message())),
+    )
 }
 
 /// Creates a rule with its tags, then its targets.
@@ -176,12 +223,7 @@ pub(crate) async fn update(
             .filter(|id| !wanted.contains(id))
             .collect();
         if !stale.is_empty() {
-            eb.remove_targets()
-                .rule(&r.physical_name)
-                .set_ids(Some(stale))
-                .send()
-                .await
-                .map_err(sdk_error)?;
+            remove_targets(eb, &r.physical_name, stale).await?;
         }
     }
     if let Some((set, remove)) = tag_delta(fields) {
@@ -198,12 +240,7 @@ pub(crate) async fn delete(eb: &Client, name: &str) -> Result<(), ProviderError>
     };
     let ids: Vec<String> = listed.targets().iter().map(|t| t.id().to_owned()).collect();
     if !ids.is_empty() {
-        eb.remove_targets()
-            .rule(name)
-            .set_ids(Some(ids))
-            .send()
-            .await
-            .map_err(sdk_error)?;
+        remove_targets(eb, name, ids).await?;
     }
     match eb.delete_rule().name(name).send().await {
         Ok(_) => Ok(()),
@@ -236,6 +273,41 @@ kind_api!(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failed_target_entries_fail_the_call() {
+        // Bug: RemoveTargets' FailedEntries were ignored, so a target left on a deleted rule's
+        // bus, or a stale target kept, passed as done.
+        assert!(failed("RemoveTargets", "r", []).is_ok());
+        let err = failed(
+            "RemoveTargets",
+            "shop-rule",
+            [
+                (
+                    Some("Pipeline"),
+                    Some("ConcurrentModificationException"),
+                    Some("busy"),
+                ),
+                (Some("Other"), Some("InternalException"), None),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(err.code, "ConcurrentModificationException");
+        assert!(
+            err.message.contains("RemoveTargets on rule \"shop-rule\"")
+                && err
+                    .message
+                    .contains("target \"Pipeline\" failed: busy (and 1 more)"),
+            "{err}"
+        );
+        let transient = failed(
+            "PutTargets",
+            "r",
+            [(Some("t"), Some("InternalError"), None)],
+        )
+        .unwrap_err();
+        assert!(transient.is_retryable(), "{transient}");
+    }
 
     #[test]
     fn targets_map_to_sdk_targets() {

@@ -16,8 +16,8 @@ use aws_sdk_s3::types::{
 use serde_json::{Map, Value, json};
 
 use super::common::{
-    TagPairs, absent, all_pages, build_error, gone, int_at, json_document, sdk_error, tag_delta,
-    tags_of, tags_value, touched,
+    TagPairs, absent, all_pages, build_error, classify, gone, int_at, json_document, sdk_error,
+    tag_delta, tags_of, tags_value, touched,
 };
 use crate::model::ResourceKind;
 use crate::provider::api::{FieldChange, Observed, ProviderError, Resource};
@@ -471,7 +471,8 @@ pub(crate) async fn delete(s3: &Client, name: &str) -> Result<(), ProviderError>
                 })
                 .collect::<Vec<_>>();
             if !ids.is_empty() {
-                s3.delete_objects()
+                let out = s3
+                    .delete_objects()
                     .bucket(name)
                     .delete(
                         Delete::builder()
@@ -483,6 +484,7 @@ pub(crate) async fn delete(s3: &Client, name: &str) -> Result<(), ProviderError>
                     .send()
                     .await
                     .map_err(sdk_error)?;
+                not_deleted(name, out.errors())?;
             }
             let next = (page.is_truncated() == Some(true)).then(|| {
                 (
@@ -499,6 +501,32 @@ pub(crate) async fn delete(s3: &Client, name: &str) -> Result<(), ProviderError>
         Ok(_) => Ok(()),
         Err(e) => gone(sdk_error(e)),
     }
+}
+
+/// The keys `DeleteObjects` answered 200 for but did not delete: it reports each in `Errors`
+/// (in quiet mode only those; "the response includes ... an Error element for each key it
+/// could not delete", the S3 API Reference, DeleteObjects). The first one fails the emptying,
+/// classified by its code (a `SlowDown` or `InternalError` is tried again), with how many more
+/// failed, rather than the bucket's delete failing later with `BucketNotEmpty`.
+fn not_deleted(bucket: &str, errors: &[aws_sdk_s3::types::Error]) -> Result<(), ProviderError> {
+    let Some(first) = errors.first() else {
+        return Ok(());
+    };
+    let code = first.code().unwrap_or("DeleteObjectsFailed");
+    let message = first.message().unwrap_or_default();
+    let more = match errors.len() - 1 {
+        0 => String::new(),
+        n => format!(" (and {n} more)"),
+    };
+    Err(ProviderError::new(
+        classify(code, message),
+        code,
+        format!(
+            "emptying bucket \"{bucket}\": object \"{}\" (version {}) was not deleted: {message}{more}",
+            first.key().unwrap_or_default(),
+            first.version_id().unwrap_or("none"),
+        ),
+    ))
 }
 
 /// Reads a bucket's policy; `None` when the bucket or its policy does not exist.
@@ -585,6 +613,39 @@ kind_api!(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_delete_objects_could_not_delete_fail_the_emptying() {
+        // Bug: the answer's `Errors` were ignored; the bucket's delete then failed with
+        // BucketNotEmpty, naming nothing that was left.
+        assert!(not_deleted("b", &[]).is_ok());
+        let failed = |code: &str, key: &str| {
+            aws_sdk_s3::types::Error::builder()
+                .code(code)
+                .key(key)
+                .version_id("v1")
+                .message("denied")
+                .build()
+        };
+        let err = not_deleted(
+            "shop-artifacts",
+            &[
+                failed("AccessDenied", "a.zip"),
+                failed("AccessDenied", "b.zip"),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(err.code, "AccessDenied");
+        assert_eq!(err.class, crate::provider::api::ErrorClass::Other);
+        assert!(
+            err.message.contains("\"shop-artifacts\"")
+                && err.message.contains("\"a.zip\" (version v1)")
+                && err.message.contains("(and 1 more)"),
+            "{err}"
+        );
+        let slow = not_deleted("b", &[failed("SlowDown", "a.zip")]).unwrap_err();
+        assert!(slow.is_retryable(), "{slow}");
+    }
 
     #[test]
     fn desired_configuration_maps_to_sdk_types() {
