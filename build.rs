@@ -12,7 +12,8 @@ const ROOT_FILES: &[&str] = &["launcher.py", "requirements.lock"];
 /// Extension files worth shipping; build outputs and caches are left behind.
 /// Keep in step with `include` in Cargo.toml, which ships the same suffixes in the package.
 const SHIPPED_SUFFIXES: &[&str] = &[".py", ".toml", ".cfg", ".txt", ".json"];
-const SKIPPED_DIRS: &[&str] = &["__pycache__", "build", "dist"];
+/// Build outputs, caches and the extension's own tests (run from this repository only).
+const SKIPPED_DIRS: &[&str] = &["__pycache__", "build", "dist", "tests", "emulator_tests"];
 
 fn main() -> io::Result<()> {
     let manifest =

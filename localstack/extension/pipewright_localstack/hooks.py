@@ -43,9 +43,8 @@ import threading
 import time
 from pathlib import Path
 
-from localstack.runtime import hooks
-
 from localstack import config
+from localstack.runtime import hooks
 
 LOG = logging.getLogger(__name__)
 

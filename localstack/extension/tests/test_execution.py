@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import Harness, action, pipeline
+
 from pipewright_localstack.executor import execution as ex
 from pipewright_localstack.executor import shapes
 

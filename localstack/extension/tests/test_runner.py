@@ -6,6 +6,7 @@ import threading
 from contextlib import contextmanager
 
 from conftest import FakeClock, FakeIds, action, pipeline
+
 from pipewright_localstack.executor import execution as ex
 from pipewright_localstack.executor.runner import Scheduler
 
