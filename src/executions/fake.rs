@@ -8,7 +8,7 @@ use tokio::time::Instant;
 
 use super::{
     ApprovalToken, Decision, Execution, ExecutionId, ExecutionStatus, ExecutionSummary, Executions,
-    GitRemote, PipelineState, RetryMode, StartRequest,
+    GitRemote, PipelineState, RetryMode, SourceRevision, StartRequest,
 };
 use crate::provider::api::{BoxFuture, ErrorClass, ProviderError};
 
@@ -54,6 +54,7 @@ pub struct FakeExecutions {
     calls: Mutex<Vec<Call>>,
     failures: Mutex<u32>,
     remote: Option<GitRemote>,
+    commit: Option<(Duration, String)>,
 }
 
 impl FakeExecutions {
@@ -69,7 +70,16 @@ impl FakeExecutions {
             calls: Mutex::default(),
             failures: Mutex::new(0),
             remote: None,
+            commit: None,
         }
+    }
+
+    /// Lists the execution as running `commit` from `at` on (before that it is not listed, as
+    /// an execution a push's event has not started yet).
+    #[must_use]
+    pub fn runs_commit(mut self, at: Duration, commit: &str) -> Self {
+        self.commit = Some((at, commit.into()));
+        self
     }
 
     /// Answers [`Executions::git_remote`] with `remote` (such as a local bare repository).
@@ -190,11 +200,20 @@ impl Executions for FakeExecutions {
         limit: usize,
     ) -> BoxFuture<'a, Result<Vec<ExecutionSummary>, ProviderError>> {
         let answer = self.read(Call::Executions, pipeline).map(|step| {
+            let revisions = match &self.commit {
+                Some((at, _)) if self.origin.elapsed() < *at => return Vec::new(),
+                Some((_, commit)) => vec![SourceRevision {
+                    action: "Checkout".into(),
+                    revision_id: Some(commit.clone()),
+                    summary: None,
+                }],
+                None => Vec::new(),
+            };
             vec![ExecutionSummary {
                 id: self.id.clone(),
                 status: step.status.clone(),
                 trigger: Some("StartPipelineExecution".into()),
-                source_revisions: Vec::new(),
+                source_revisions: revisions,
                 started: None,
                 updated: None,
             }]

@@ -1,6 +1,6 @@
 //! Putting a directory on a CodeCommit branch with the plain `git` CLI: the work tree's `HEAD`
-//! when the directory is a git work tree, otherwise one commit of its files on top of the
-//! branch.
+//! when the directory is the top of a git work tree, otherwise one commit of its files on top of
+//! the branch.
 //!
 //! git runs with a scrubbed environment (no host AWS variables), never prompts, and gets its
 //! credentials from a helper that reads them from its own environment, so they never appear in
@@ -164,7 +164,7 @@ impl Git<'_> {
     }
 }
 
-/// Puts `dir` on `branch` of `remote`: its `HEAD` when `dir` is in a git work tree (a
+/// Puts `dir` on `branch` of `remote`: its `HEAD` when `dir` is the top of a git work tree (a
 /// non-fast-forward is refused, as git refuses it), otherwise one commit of its files (as its
 /// `.gitignore` files say) whose parent is the branch's current commit, if the branch exists.
 ///
@@ -180,11 +180,14 @@ pub async fn push(dir: &Path, remote: &GitRemote, branch: &str) -> Result<Pushed
         git_dir: None,
         work_tree: dir,
     };
-    if in_place
-        .run("rev-parse", &["rev-parse", "--is-inside-work-tree"])
+    // Only the top of a work tree pushes its HEAD: a folder inside a larger repository (a
+    // sample app in a monorepo) goes up as its own files.
+    let top = in_place
+        .run("rev-parse", &["rev-parse", "--show-toplevel"])
         .await
-        .is_ok_and(|s| s == "true")
-    {
+        .ok()
+        .and_then(|t| std::fs::canonicalize(t).ok());
+    if top.is_some() && top == std::fs::canonicalize(dir).ok() {
         let commit = in_place.run("rev-parse", &["rev-parse", "HEAD"]).await?;
         let uncommitted = !in_place
             .run("status", &["status", "--porcelain"])

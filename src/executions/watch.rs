@@ -18,6 +18,9 @@ pub enum Follow {
     Latest,
     /// A given execution, such as the one [`Executions::start`] just started.
     Id(ExecutionId),
+    /// The execution that runs this source commit, such as the one a push just started: the
+    /// watch waits for it to appear (at most [`WatchOptions::appear`]).
+    Commit(String),
 }
 
 /// What changed in the execution a [`Watch`] follows.
@@ -81,6 +84,9 @@ pub struct WatchOptions {
     pub approval: Duration,
     /// Retries of each read (throttling and network failures), on tokio's clock.
     pub retry: RetryPolicy,
+    /// How long [`Follow::Commit`] waits for the execution to appear (a push's event takes a
+    /// moment to start it).
+    pub appear: Duration,
 }
 
 impl Default for WatchOptions {
@@ -93,6 +99,7 @@ impl Default for WatchOptions {
             slow: Duration::from_secs(5),
             approval: Duration::from_secs(10),
             retry: RetryPolicy::READS,
+            appear: Duration::from_secs(60),
         }
     }
 }
@@ -275,6 +282,31 @@ impl Watch {
             (&self.source, self.pipeline.as_str(), &self.options.retry);
         let id = match (&self.id, &self.follow) {
             (Some(id), _) | (None, Follow::Id(id)) => id.clone(),
+            (None, Follow::Commit(commit)) => {
+                let deadline = tokio::time::Instant::now() + self.options.appear;
+                loop {
+                    let recent = retry(policy, || source.executions(pipeline, 20), |_| {}).await?;
+                    let found = recent.into_iter().find(|e| {
+                        e.source_revisions
+                            .iter()
+                            .any(|r| r.revision_id.as_deref() == Some(commit.as_str()))
+                    });
+                    if let Some(e) = found {
+                        break e.id;
+                    }
+                    if tokio::time::Instant::now() >= deadline {
+                        return Err(ProviderError::other(
+                            "PipelineExecutionNotFoundException",
+                            format!(
+                                "no execution of \"{pipeline}\" runs commit {commit} after {} s \
+                                 (is the pipeline's change detection on?)",
+                                self.options.appear.as_secs()
+                            ),
+                        ));
+                    }
+                    tokio::time::sleep(self.options.fast).await;
+                }
+            }
             (None, Follow::Latest) => {
                 let latest = retry(policy, || source.executions(pipeline, 1), |_| {}).await?;
                 latest.into_iter().next().map(|e| e.id).ok_or_else(|| {
@@ -565,5 +597,42 @@ mod watch_tests {
         let err = watch.next().await.unwrap().unwrap_err();
         assert_eq!(err.code, "PipelineNotFoundException");
         assert!(watch.next().await.is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pushed_commit_is_followed_once_its_execution_appears() {
+        let fake = Arc::new(
+            FakeExecutions::scripted("shop", "e1", script())
+                .runs_commit(Duration::from_secs(4), "c0ffee"),
+        );
+        let mut watch = Watch::new(
+            fake.clone(),
+            "shop",
+            Follow::Commit("c0ffee".into()),
+            WatchOptions::default(),
+        );
+        let started = tokio::time::Instant::now();
+        let first = watch.next().await.unwrap().unwrap();
+        assert_eq!(
+            first,
+            WatchEvent::Following {
+                id: ExecutionId::new("e1")
+            }
+        );
+        assert!(
+            started.elapsed() >= Duration::from_secs(4),
+            "it waited for the execution to appear"
+        );
+
+        let never = Arc::new(FakeExecutions::scripted("shop", "e1", script()));
+        let mut watch = Watch::new(
+            never,
+            "shop",
+            Follow::Commit("beef".into()),
+            WatchOptions::default(),
+        );
+        let err = watch.next().await.unwrap().unwrap_err();
+        assert_eq!(err.code, "PipelineExecutionNotFoundException");
+        assert!(err.message.contains("beef"), "{err}");
     }
 }

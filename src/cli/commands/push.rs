@@ -8,12 +8,13 @@ use serde_json::Value;
 
 use crate::cli::connect::{Target, connect};
 use crate::cli::error::{CliError, Exit};
-use crate::cli::follow::PipelineArg;
-use crate::executions::push;
+use crate::cli::follow::{PipelineArg, follow};
+use crate::executions::{Follow, push};
 use crate::model::{App, ResourceKind};
 
-/// Example: `push` puts the current directory's git `HEAD` (or, outside a git work tree, one
-/// commit of its files) on the source branch; `watch` then follows the execution it starts.
+/// Example: `push --watch` puts the current directory's git `HEAD` (or, when it is not the top of
+/// a git work tree, one commit of its files) on the source branch and follows the execution that
+/// starts.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// The directory to push (default: the current one).
@@ -24,6 +25,12 @@ pub(crate) struct Args {
     /// The branch (default: the one the pipeline's CodeCommit source watches).
     #[arg(long, value_name = "B")]
     branch: Option<String>,
+    /// Then follow the execution the push starts to its end (exit 0 only if it succeeds).
+    #[arg(long)]
+    watch: bool,
+    /// With --watch: approve each manual approval that execution reaches.
+    #[arg(long, requires = "watch")]
+    approve: bool,
 }
 
 /// The repository and branch of the pipeline's first CodeCommit source action, from its
@@ -99,7 +106,11 @@ impl Args {
                 "note: changes not committed in the work tree were not pushed"
             );
         }
-        Ok(0)
+        if !self.watch {
+            return Ok(0);
+        }
+        let which = Follow::Commit(pushed.commit);
+        follow(&session.executions, &pipeline, which, self.approve, out).await
     }
 }
 

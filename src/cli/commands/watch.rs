@@ -18,6 +18,9 @@ pub(crate) struct Args {
     /// The execution to follow (default: the latest).
     #[arg(long, value_name = "ID")]
     execution: Option<String>,
+    /// Approve each manual approval the execution reaches (for scripts, tests and demos).
+    #[arg(long)]
+    approve: bool,
 }
 
 impl Args {
@@ -28,6 +31,6 @@ impl Args {
         let which = self
             .execution
             .map_or(Follow::Latest, |id| Follow::Id(ExecutionId::new(id)));
-        follow(&session.executions, &pipeline, which, false, out).await
+        follow(&session.executions, &pipeline, which, self.approve, out).await
     }
 }
