@@ -550,7 +550,7 @@ pub(crate) const CASES: &[Case] = &[
     Case {
         rule: "name: pipeline variable",
         name: "variable name with a dot",
-        app: || variables(|b| b.variable("a.b", None)),
+        app: || variables(|b| b.required_variable("a.b")),
         expect: Refused {
             resource: "pipeline",
             name: "ship",
@@ -1525,7 +1525,7 @@ pub(crate) const CASES: &[Case] = &[
         app: || {
             variables(|b| {
                 b.pipeline_type(PipelineType::V1)
-                    .variable("Env", Some("prod".into()))
+                    .variable("Env", "prod")
             })
         },
         expect: Invalid {
@@ -1555,7 +1555,7 @@ pub(crate) const CASES: &[Case] = &[
         app: || {
             variables(|mut b| {
                 for n in stage_names(51, "V") {
-                    b = b.variable(n, None);
+                    b = b.required_variable(n);
                 }
                 b
             })
@@ -1569,7 +1569,7 @@ pub(crate) const CASES: &[Case] = &[
     Case {
         rule: "pipeline: variables",
         name: "variable declared twice",
-        app: || variables(|b| b.variable("Env", None).variable("Env", None)),
+        app: || variables(|b| b.required_variable("Env").required_variable("Env")),
         expect: Invalid {
             path: "pipeline[ship].variables[1].name",
             value: S("Env"),
@@ -1579,7 +1579,7 @@ pub(crate) const CASES: &[Case] = &[
     Case {
         rule: "pipeline: variables",
         name: "empty default value",
-        app: || variables(|b| b.variable("Env", Some(String::new()))),
+        app: || variables(|b| b.variable("Env", "")),
         expect: Invalid {
             path: "pipeline[ship].variables[0].default",
             value: S(""),
@@ -1589,7 +1589,7 @@ pub(crate) const CASES: &[Case] = &[
     Case {
         rule: "pipeline: variables",
         name: "default value of 1001 characters",
-        app: || variables(|b| b.variable("Env", Some("v".repeat(1001)))),
+        app: || variables(|b| b.variable("Env", &"v".repeat(1001))),
         expect: Invalid {
             path: "pipeline[ship].variables[0].default",
             value: Rep("v", 1001),
