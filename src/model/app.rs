@@ -6,8 +6,8 @@ use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{
-    Application, BuildError, IntoResource, ArtifactBucket, BuildProject, NameError, Pipeline, Repository, ResourceKind,
-    StoredDeploymentConfig, StoredDeploymentGroup,
+    Application, ArtifactBucket, BuildError, BuildProject, IntoResource, NameError, Pipeline,
+    Repository, ResourceKind, StoredDeploymentConfig, StoredDeploymentGroup,
     names::{AppName, TagKey},
 };
 

@@ -1,7 +1,7 @@
 //! S3 artifact buckets.
 
 use super::app::{Node, Resource, Tags, private::Sealed};
-use super::{Built, BucketName, BuildError, KmsKeyArn, Problems};
+use super::{BucketName, BuildError, Built, KmsKeyArn, Problems};
 
 /// How an artifact bucket encrypts objects at rest.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

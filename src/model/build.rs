@@ -4,8 +4,9 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use super::app::{HandleOf, Node, NodeRef, Resource, Tags, private::Sealed};
-use super::{Built, 
-    ArtifactBucket, BuildError, EnvVarName, KmsKeyArn, Problems, ProjectName, Repository, RoleArn,
+use super::{
+    ArtifactBucket, BuildError, Built, EnvVarName, KmsKeyArn, Problems, ProjectName, Repository,
+    RoleArn,
 };
 
 /// Where a project's source comes from.
@@ -695,7 +696,11 @@ impl BuildProjectBuilder {
     }
 
     /// An S3 cache in one of the app's artifact buckets.
-    pub fn s3_cache(mut self, bucket: impl HandleOf<ArtifactBucket>, prefix: impl Into<String>) -> Self {
+    pub fn s3_cache(
+        mut self,
+        bucket: impl HandleOf<ArtifactBucket>,
+        prefix: impl Into<String>,
+    ) -> Self {
         self.cache = Cache::S3 {
             bucket: bucket.node_ref().clone(),
             prefix: prefix.into(),
@@ -826,7 +831,10 @@ mod tests {
             .env("CODEBUILD_X", EnvValue::plaintext("1"))
             .build()
             .unwrap_err();
-        assert_eq!(err.problems[0].field, "environment.variables[CODEBUILD_X].name");
+        assert_eq!(
+            err.problems[0].field,
+            "environment.variables[CODEBUILD_X].name"
+        );
     }
 
     #[test]

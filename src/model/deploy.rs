@@ -5,8 +5,9 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use super::app::{Handle, HandleOf, Node, NodeRef, Resource, Tags, private::Sealed};
-use super::{Built, 
-    ApplicationName, BuildError, DeploymentConfigName, DeploymentGroupName, Problems, RoleArn,
+use super::{
+    ApplicationName, BuildError, Built, DeploymentConfigName, DeploymentGroupName, Problems,
+    RoleArn,
 };
 
 /// A CodeDeploy compute platform.

@@ -20,8 +20,8 @@ pub use bucket::{AccessLog, ArtifactBucket, ArtifactBucketBuilder, Encryption};
 pub(crate) use build::action_env_json;
 pub use build::{
     BuildProject, BuildProjectBuilder, BuildSource, BuildSpec, Cache, ComputeType, EnvValue,
-    EnvVar, Environment, EnvironmentType, Image, InlineBuildSpec, LocalCacheMode, Logs, ReportFormat,
-    ReportKind, VpcConfig,
+    EnvVar, Environment, EnvironmentType, Image, InlineBuildSpec, LocalCacheMode, Logs,
+    ReportFormat, ReportKind, VpcConfig,
 };
 pub use deploy::{
     Application, AutoRollback, CodeDeployActionPlatform, ComputePlatform, ConfigRef, ConfigRule,
@@ -277,4 +277,3 @@ builder_into_resource!(BuildProjectBuilder => BuildProject);
 builder_into_resource!(PipelineBuilder => Pipeline);
 builder_into_resource!(platform DeployApplicationBuilder => DeployApplication);
 builder_into_resource!(platform DeploymentGroupBuilder => DeploymentGroup);
-

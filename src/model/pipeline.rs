@@ -2,8 +2,8 @@
 
 use super::app::{HandleOf, Node, NodeRef, Resource, Tags, private::Sealed};
 use super::deploy::CodeDeployActionPlatform;
-use super::{Built, 
-    ActionName, ArtifactBucket, ArtifactName, BucketName, BuildError, BuildProject,
+use super::{
+    ActionName, ArtifactBucket, ArtifactName, BucketName, BuildError, BuildProject, Built,
     DeploymentGroup, Ecs, EnvValue, EnvVar, EnvVarName, Namespace, PipelineName, Problems,
     Repository, RoleArn, StageName, TopicArn, VariableName,
 };

@@ -1,7 +1,7 @@
 //! CodeCommit repositories.
 
 use super::app::{Node, Resource, Tags, private::Sealed};
-use super::{Built, BuildError, KmsKeyArn, Problems, RepositoryName};
+use super::{BuildError, Built, KmsKeyArn, Problems, RepositoryName};
 
 /// A CodeCommit repository.
 #[derive(Debug, Clone, PartialEq, Eq)]

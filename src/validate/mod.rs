@@ -717,7 +717,11 @@ impl<'a> Checker<'a> {
         };
         let has = |names: &[crate::model::ArtifactName]| match names.len() {
             0 => "none".to_owned(),
-            _ => names.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+            _ => names
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
         };
         if complete && !(imin..=imax).contains(&a.inputs.len()) {
             self.push(

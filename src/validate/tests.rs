@@ -766,3 +766,105 @@ fn bug8_a_foreign_handle_at_the_same_index_is_refused() {
         ["pipeline[ship].artifact_store \"shop-artifacts\": must be a bucket added to this app"]
     );
 }
+
+/// Issue 17: a builder stopped at the first `?`, so one bad name hid every other mistake. Given
+/// to `App::add` as builders, N independent mistakes are N violations, in the order of the model.
+#[test]
+fn every_mistake_of_an_app_is_reported_at_once_by_name() {
+    let mut app = App::new("ledger").unwrap();
+    let repo = app.add(Repository::builder().name("ledger"));
+    let bucket = app.add(ArtifactBucket::builder().name("Ledger_Artifacts"));
+    let unit = app.add(
+        BuildProject::builder()
+            .name("ledger-unit")
+            .env("1_TOKEN", EnvValue::plaintext("x"))
+            .timeout_minutes(3),
+    );
+    let bad = app.add(BuildProject::builder().name("_ledger"));
+    let source = Artifact::new("Source");
+    app.add(
+        Pipeline::builder()
+            .name("ledger")
+            .artifact_store(&bucket)
+            .stage(
+                Stage::new("Source")
+                    .action(CodeCommitSource::new("Checkout", &repo, "main").output(&source)),
+            )
+            .stage(Stage::new("Build").action(CodeBuild::test("UnitTests", &unit)))
+            .stage(Stage::new("Build").action(CodeBuild::new("Lint", &bad).input(&source))),
+    );
+    let got: Vec<String> = check(&app).iter().map(ToString::to_string).collect();
+    assert_eq!(
+        got,
+        [
+            format!("bucket[Ledger_Artifacts].name \"Ledger_Artifacts\": {}", BucketName::RULE),
+            format!(
+                "project[ledger-unit].environment.variables[1_TOKEN].name \"1_TOKEN\": {}",
+                EnvVarName::RULE
+            ),
+            "project[ledger-unit].timeout_minutes \"3\": must be 5 to 2160".into(),
+            format!("project[_ledger].name \"_ledger\": {}", ProjectName::RULE),
+            "pipeline[ledger].stages[Build].actions[UnitTests].inputs \"0\": a CodeBuild action \
+             takes 1 to 5 input artifacts; this one has none"
+                .into(),
+            "pipeline[ledger].stages[Build].name \"Build\": stage names must be unique in a pipeline"
+                .into(),
+        ]
+    );
+}
+
+/// What refers to a resource whose builder failed is not reported again: the failure says it.
+#[test]
+fn a_reference_to_an_unbuilt_resource_is_not_a_second_violation() {
+    let mut fx = fx();
+    let project = fx.app.add(BuildProject::builder().name("x"));
+    let src = Artifact::new("Src");
+    fx.app.add(
+        Pipeline::builder()
+            .name("ship")
+            .artifact_store(&fx.bucket)
+            .stage(
+                Stage::new("Source")
+                    .action(CodeCommitSource::new("Checkout", &fx.repo, "main").output(&src)),
+            )
+            .stage(Stage::new("Build").action(CodeBuild::new("Build", &project).input(&src))),
+    );
+    let got: Vec<String> = check(&fx.app).iter().map(ToString::to_string).collect();
+    assert_eq!(
+        got,
+        [format!("project[x].name \"x\": {}", ProjectName::RULE)]
+    );
+    assert_eq!(fx.app.build_errors().count(), 1);
+    assert!(fx.app.is_unbuilt(project.node()));
+}
+
+/// A pipeline whose builder left a stage out (its name was invalid) is not also told that it
+/// lacks stages or that the artifacts that stage made are missing.
+#[test]
+fn a_partial_pipeline_is_checked_without_repeating_what_was_left_out() {
+    let fx = fx();
+    let mut app = fx.app;
+    let src = Artifact::new("Src");
+    app.add(
+        Pipeline::builder()
+            .name("ship")
+            .artifact_store(&fx.bucket)
+            .stage(
+                Stage::new("Source")
+                    .action(CodeCommitSource::new("Checkout", &fx.repo, "main").output(&src)),
+            )
+            .stage(Stage::new("Build it").action(CodeBuild::new("Build", &fx.project).input(&src)))
+            .tag("aws:x", "y"),
+    );
+    let got: Vec<String> = check(&app).iter().map(ToString::to_string).collect();
+    assert_eq!(
+        got,
+        [
+            format!(
+                "pipeline[ship].stages[Build it].name \"Build it\": {}",
+                StageName::RULE
+            ),
+            format!("pipeline[ship].tags[aws:x] \"aws:x\": {}", TagKey::RULE),
+        ]
+    );
+}

@@ -88,11 +88,8 @@ fn readme_getting_started_builds_and_synthesizes_as_its_own_crate() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("src")).expect("crate directory");
     let manifest = file("Cargo.toml");
-    std::fs::write(
-        dir.join("Cargo.toml"),
-        local_manifest(&manifest, &checkout),
-    )
-    .expect("write Cargo.toml");
+    std::fs::write(dir.join("Cargo.toml"), local_manifest(&manifest, &checkout))
+        .expect("write Cargo.toml");
     std::fs::write(dir.join("src/main.rs"), file("src/main.rs")).expect("write main.rs");
     std::fs::copy(checkout.join("Cargo.lock"), dir.join("Cargo.lock")).expect("copy Cargo.lock");
 
@@ -150,7 +147,10 @@ fn readme_getting_started_builds_and_synthesizes_as_its_own_crate() {
     .expect("the template is JSON");
     let resources = template["Resources"].as_object().expect("resources");
     for id in ["RepoLedger", "ProjectLedgerUnitTests", "PipelineLedger"] {
-        assert!(resources.contains_key(id), "the README names {id}: {resources:?}");
+        assert!(
+            resources.contains_key(id),
+            "the README names {id}: {resources:?}"
+        );
     }
     let names: Vec<&str> = resources
         .values()
@@ -161,7 +161,10 @@ fn readme_getting_started_builds_and_synthesizes_as_its_own_crate() {
         "ledger-pipeline-ledger",
         "ledger-events-ledger",
     ] {
-        assert!(names.contains(&role), "the README names role {role}: {names:?}");
+        assert!(
+            names.contains(&role),
+            "the README names role {role}: {names:?}"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
