@@ -151,6 +151,10 @@ impl Node {
 }
 
 /// Something that can be added to an [`App`]. Implemented by every resource type; sealed.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be added to an app",
+    note = "`app.add(...)` takes a resource, its builder (`Repository::builder().name(...)`), or the `Result` of `build()`"
+)]
 pub trait Resource: private::Sealed {
     #[doc(hidden)]
     fn into_node(self) -> Node;
@@ -219,6 +223,13 @@ impl<T> Handle<T> {
 /// What the setters that refer to another resource take: the [`Handle`] that [`App::add`]
 /// returned for it, by reference. A resource itself is not enough: only a resource added to the
 /// app is created, tagged and given a role, so the compiler points to `app.add(...)`.
+///
+/// ```compile_fail
+/// use pipewright::model::*;
+/// let project = BuildProject::builder().name("shop-build").build().unwrap();
+/// // error: `&BuildProject` is not the handle of a `BuildProject` added to the app
+/// let _ = CodeBuild::new("Build", &project);
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not the handle of a `{T}` added to the app",
     label = "expected `&Handle<{T}>`, the handle `app.add(...)` returns",

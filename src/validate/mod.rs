@@ -103,6 +103,35 @@ pub fn check(app: &App) -> Vec<Violation> {
     v.out
 }
 
+/// What AWS accepts but is probably a mistake: reported by `plan`, never a reason to refuse.
+///
+/// A Server deployment group with no EC2 tag filter, no on-premises tag filter and no Auto
+/// Scaling group is accepted by CodeDeploy (CreateDeploymentGroup makes all three optional), but
+/// a deployment to it has no instance to deploy to and fails ("The deployment failed because no
+/// instances were found for your deployment group", CodeDeploy's troubleshooting guide).
+#[must_use]
+pub fn warnings(app: &App) -> Vec<Violation> {
+    let mut out = Vec::new();
+    for node in app.nodes() {
+        if let Node::DeploymentGroup(g) = node
+            && let Target::Server(t) = &g.target
+            && t.ec2_tags.is_empty()
+            && t.on_premises_tags.is_empty()
+            && t.auto_scaling_groups.is_empty()
+        {
+            out.push(Violation {
+                path: format!("deployment_group[{}].target", node.display_name()),
+                value: String::new(),
+                rule: "a Server group with no EC2 tag, no on-premises tag and no Auto Scaling \
+                       group has no instance to deploy to: add .ec2_tag(...) or \
+                       .auto_scaling_group(...)"
+                    .into(),
+            });
+        }
+    }
+    out
+}
+
 /// AWS allows 50 tags per resource; pipewright adds two.
 const USER_TAGS_MAX: usize = 48;
 

@@ -868,3 +868,20 @@ fn a_partial_pipeline_is_checked_without_repeating_what_was_left_out() {
         ]
     );
 }
+
+/// Issue 17: a Server group with no target at all went to AWS unremarked.
+#[test]
+fn a_server_group_without_target_is_a_warning_not_a_violation() {
+    let mut app = App::new("shop").unwrap();
+    let a = app.add(ServerApplication::builder().name("web"));
+    app.add(DeploymentGroup::builder().application(&a).name("nowhere"));
+    app.add(
+        DeploymentGroup::builder()
+            .application(&a)
+            .name("fleet")
+            .auto_scaling_group("web-asg"),
+    );
+    assert_eq!(check(&app), []);
+    let got: Vec<String> = warnings(&app).iter().map(|w| w.path.clone()).collect();
+    assert_eq!(got, ["deployment_group[web/nowhere].target"]);
+}
