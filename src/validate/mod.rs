@@ -2,9 +2,12 @@
 //! call and reported all at once, each violation naming the resource, the field path, the bad
 //! value and the rule.
 //!
-//! Builders already refuse invalid names and missing fields, and the types refuse what they can
-//! (a Lambda configuration on a server group does not compile). This module checks what is left:
-//! structure, references, ranges and cross-field rules.
+//! Builders find invalid names and missing fields, and the types refuse what they can (a Lambda
+//! configuration on a server group does not compile). A builder handed to
+//! [`App::add`](crate::model::App::add) as it is (or the `Err` of its `build()`) leaves what it
+//! found in the app, and this module reports it first, in the order of `add`, then checks what
+//! is left: structure, references, ranges and cross-field rules. Paths name stages, actions,
+//! artifacts and variables as the user wrote them (`pipeline[ship].stages[Build].actions[Unit]`).
 //!
 //! ```compile_fail
 //! use pipewright::model::*;
