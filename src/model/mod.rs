@@ -68,13 +68,17 @@ pub struct BuildError {
 impl From<NameError> for BuildError {
     /// An invalid [`App`] name, as a build error, so that app-building code can use `?` for both.
     fn from(e: NameError) -> Self {
+        let rule = match e.breach() {
+            Some(b) => format!("{}; {b}", e.rule),
+            None => e.rule.into(),
+        };
         Self {
             resource: "app",
             name: e.value.clone(),
             problems: vec![FieldProblem {
                 field: "name".into(),
                 value: Some(e.value),
-                rule: e.rule.into(),
+                rule,
             }],
         }
     }
@@ -138,10 +142,15 @@ impl Problems {
         match parse(raw) {
             Ok(n) => Some(n),
             Err(e) => {
+                // The rule, then which part of it the value breaks.
+                let rule = match e.breach() {
+                    Some(b) => format!("{}; {b}", e.rule),
+                    None => e.rule.into(),
+                };
                 self.0.push(FieldProblem {
                     field: field.into(),
                     value: Some(e.value),
-                    rule: e.rule.into(),
+                    rule,
                 });
                 None
             }

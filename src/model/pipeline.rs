@@ -976,9 +976,9 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             err.to_string(),
-            "pipeline \"ship\": stages[Source ok?].name \"Source ok?\": 1 to 100 characters of A-Z, a-z, 0-9 and '.@_-'; \
-             stages[Source ok?].actions[Check out].name \"Check out\": 1 to 100 characters of A-Z, a-z, 0-9 and '.@_-'; \
-             stages[Source ok?].actions[Check out].outputs[src.zip] \"src.zip\": 1 to 100 characters of A-Z, a-z, 0-9, '_' and '-'"
+            "pipeline \"ship\": stages[Source ok?].name \"Source ok?\": 1 to 100 characters of A-Z, a-z, 0-9 and '.@_-'; spaces are not allowed (character 7); \
+             stages[Source ok?].actions[Check out].name \"Check out\": 1 to 100 characters of A-Z, a-z, 0-9 and '.@_-'; spaces are not allowed (character 6); \
+             stages[Source ok?].actions[Check out].outputs[src.zip] \"src.zip\": 1 to 100 characters of A-Z, a-z, 0-9, '_' and '-'; '.' (character 4) is not allowed"
         );
     }
 

@@ -797,13 +797,13 @@ fn every_mistake_of_an_app_is_reported_at_once_by_name() {
     assert_eq!(
         got,
         [
-            format!("bucket[Ledger_Artifacts].name \"Ledger_Artifacts\": {}", BucketName::RULE),
+            format!("bucket[Ledger_Artifacts].name \"Ledger_Artifacts\": {}; capital letters are not allowed ('L' is character 1)", BucketName::RULE),
             format!(
-                "project[ledger-unit].environment.variables[1_TOKEN].name \"1_TOKEN\": {}",
+                "project[ledger-unit].environment.variables[1_TOKEN].name \"1_TOKEN\": {}; it starts with '1'",
                 EnvVarName::RULE
             ),
             "project[ledger-unit].timeout_minutes \"3\": must be 5 to 2160".into(),
-            format!("project[_ledger].name \"_ledger\": {}", ProjectName::RULE),
+            format!("project[_ledger].name \"_ledger\": {}; it starts with '_'", ProjectName::RULE),
             "pipeline[ledger].stages[Build].actions[UnitTests].inputs \"0\": a CodeBuild action \
              takes 1 to 5 input artifacts; this one has none"
                 .into(),
@@ -832,7 +832,10 @@ fn a_reference_to_an_unbuilt_resource_is_not_a_second_violation() {
     let got: Vec<String> = check(&fx.app).iter().map(ToString::to_string).collect();
     assert_eq!(
         got,
-        [format!("project[x].name \"x\": {}", ProjectName::RULE)]
+        [format!(
+            "project[x].name \"x\": {}; it has 1 character",
+            ProjectName::RULE
+        )]
     );
     assert_eq!(fx.app.build_errors().count(), 1);
     assert!(fx.app.is_unbuilt(project.node()));
@@ -861,7 +864,7 @@ fn a_partial_pipeline_is_checked_without_repeating_what_was_left_out() {
         got,
         [
             format!(
-                "pipeline[ship].stages[Build it].name \"Build it\": {}",
+                "pipeline[ship].stages[Build it].name \"Build it\": {}; spaces are not allowed (character 6)",
                 StageName::RULE
             ),
             format!("pipeline[ship].tags[aws:x] \"aws:x\": {}", TagKey::RULE),

@@ -85,12 +85,81 @@ impl Case {
                 value,
                 rule,
             } => format!(
-                "error: the app could not be built: {resource} {name:?}: {field}{}: {rule}\n",
-                quoted(value)
+                "error: the app could not be built: {resource} {name:?}: {field}{}: {rule}{}\n",
+                quoted(value),
+                breach(self.name)
+                    .map(|b| format!("; {b}"))
+                    .unwrap_or_default()
             ),
         }
     }
 }
+
+/// Which part of its rule a refused name breaks, as the message says after the rule, by case.
+fn breach(case: &str) -> Option<&'static str> {
+    BREACHES.iter().find(|(c, _)| *c == case).map(|(_, b)| *b)
+}
+
+/// The part of the rule each refused name breaks (cases not listed break a rule that is not
+/// about a name's characters, length or ends, such as an ARN's shape).
+const BREACHES: &[(&str, &str)] = &[
+    (
+        "app name with capitals",
+        "capital letters are not allowed ('S' is character 1)",
+    ),
+    ("app name of 33 characters", "it has 33 characters"),
+    ("repository name ending in .git", "it ends in '.git'"),
+    (
+        "bucket name with capitals",
+        "capital letters are not allowed ('S' is character 1)",
+    ),
+    (
+        "bucket name shaped like an IP address",
+        "it is shaped like an IP address",
+    ),
+    ("access-log bucket name too short", "it has 2 characters"),
+    ("project name starting with '_'", "it starts with '_'"),
+    (
+        "application name with a space",
+        "spaces are not allowed (character 5)",
+    ),
+    ("empty deployment group name", "it is empty"),
+    (
+        "config name in the reserved CodeDeployDefault. namespace",
+        "it starts with 'CodeDeployDefault.'",
+    ),
+    (
+        "pipeline name with a space",
+        "spaces are not allowed (character 5)",
+    ),
+    (
+        "stage name with a space",
+        "spaces are not allowed (character 6)",
+    ),
+    (
+        "disabled transition naming an invalid stage name",
+        "spaces are not allowed (character 6)",
+    ),
+    ("action name of 101 characters", "it has 101 characters"),
+    (
+        "output artifact named like a file",
+        "'.' (character 4) is not allowed",
+    ),
+    ("empty input artifact name", "it is empty"),
+    (
+        "variable name with a dot",
+        "'.' (character 2) is not allowed",
+    ),
+    ("namespace with a dot", "'.' (character 6) is not allowed"),
+    (
+        "project variable in the reserved CODEBUILD_ namespace",
+        "it starts with 'CODEBUILD_'",
+    ),
+    (
+        "action variable starting with a digit",
+        "it starts with '1'",
+    ),
+];
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures: a small valid app, and ways to break one thing in it.
@@ -372,8 +441,8 @@ pub(crate) const CASES: &[Case] = &[
         name: "a bad bucket name and a bad project name",
         app: two_bad_names,
         expect: All(&[
-            "bucket[Ledger-Artifacts].name \"Ledger-Artifacts\": 3 to 63 characters of a-z, 0-9, '.' and '-', starting and ending with a letter or digit, no '..', not an IP address, not starting with 'xn--' or 'sthree-', not ending with '-s3alias' or '--ol-s3'",
-            "project[ledger.unit].name \"ledger.unit\": 2 to 150 characters of A-Z, a-z, 0-9, '-' and '_', starting with a letter or digit",
+            "bucket[Ledger-Artifacts].name \"Ledger-Artifacts\": 3 to 63 characters of a-z, 0-9, '.' and '-', starting and ending with a letter or digit, no '..', not an IP address, not starting with 'xn--' or 'sthree-', not ending with '-s3alias' or '--ol-s3'; capital letters are not allowed ('L' is character 1)",
+            "project[ledger.unit].name \"ledger.unit\": 2 to 150 characters of A-Z, a-z, 0-9, '-' and '_', starting with a letter or digit; '.' (character 7) is not allowed",
         ]),
     },
     Case {
@@ -381,7 +450,7 @@ pub(crate) const CASES: &[Case] = &[
         name: "a bad variable name, a missing input, a duplicate stage and a long timeout",
         app: four_mistakes,
         expect: All(&[
-            "project[ledger-unit].environment.variables[unit-token].name \"unit-token\": 1 to 255 characters of A-Z, a-z, 0-9 and '_', not starting with a digit or with 'CODEBUILD_' (reserved)",
+            "project[ledger-unit].environment.variables[unit-token].name \"unit-token\": 1 to 255 characters of A-Z, a-z, 0-9 and '_', not starting with a digit or with 'CODEBUILD_' (reserved); '-' (character 5) is not allowed",
             "project[ledger-unit].timeout_minutes \"4000\": must be 5 to 2160",
             "pipeline[ledger].stages[Build].actions[UnitTests].inputs \"0\": a CodeBuild action takes 1 to 5 input artifacts; this one has none",
             "pipeline[ledger].stages[Build].name \"Build\": stage names must be unique in a pipeline",
@@ -392,8 +461,8 @@ pub(crate) const CASES: &[Case] = &[
         name: "a pipeline using a project that could not be built",
         app: unbuilt_reference,
         expect: All(&[
-            "project[l].name \"l\": 2 to 150 characters of A-Z, a-z, 0-9, '-' and '_', starting with a letter or digit",
-            "pipeline[ship].stages[Lint it].name \"Lint it\": 1 to 100 characters of A-Z, a-z, 0-9 and '.@_-'",
+            "project[l].name \"l\": 2 to 150 characters of A-Z, a-z, 0-9, '-' and '_', starting with a letter or digit; it has 1 character",
+            "pipeline[ship].stages[Lint it].name \"Lint it\": 1 to 100 characters of A-Z, a-z, 0-9 and '.@_-'; spaces are not allowed (character 5)",
         ]),
     },
     // ---- names (builders and `App::new`) ---------------------------------------------------
