@@ -44,7 +44,7 @@ pub(crate) fn add_multi_env(app: &mut App, prefix: &str) -> Result<(), BuildErro
             .buildspec(
                 InlineBuildSpec::new()
                     .build(["make integration-test TARGET=staging"])
-                    .report("integration", "reports/*.xml", "JUNITXML"),
+                    .report("integration", "reports/*.xml", ReportFormat::JunitXml),
             )
             .env(
                 "API_TOKEN",
@@ -81,7 +81,7 @@ pub(crate) fn add_multi_env(app: &mut App, prefix: &str) -> Result<(), BuildErro
             .name(prefix)
             .artifact_store(&bucket)
             .execution_mode(ExecutionMode::Queued)
-            .variable("ReleaseNote", Some("routine release".into()))
+            .variable("ReleaseNote", "routine release")
             .stage(
                 Stage::new("Source")
                     .action(CodeCommitSource::new("Checkout", &repo, "main").output(&source)),

@@ -25,7 +25,7 @@ pub(crate) fn add_reference(app: &mut App, prefix: &str) -> Result<(), BuildErro
     let spec = InlineBuildSpec::new()
         .install(["curl -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal"])
         .build(["cargo build --release --locked", "cargo test --release --locked -- -Z unstable-options --format junit > unit.xml || cargo test --release --locked"])
-        .report("unit-tests", "unit.xml", "JUNITXML")
+        .report("unit-tests", "unit.xml", ReportFormat::JunitXml)
         .artifacts(["appspec.yml", "scripts/**/*", "target/release/shop-api"]);
     let build = app.add(
         BuildProject::builder()

@@ -2,8 +2,10 @@
 //!
 //! A program describes a pipeline (CodeCommit repository, CodeBuild projects, S3 artifact bucket,
 //! CodeDeploy applications and groups, IAM roles, and the CodePipeline that wires them) and gets a
-//! command line that synthesizes CloudFormation and, as the reconcile layer lands, plans, applies,
-//! destroys and detects drift directly through the AWS SDK for Rust.
+//! command line that synthesizes CloudFormation, and plans, applies, destroys and detects drift
+//! directly through the AWS SDK for Rust (against AWS, or the bundled LocalStack with `--local`).
+//! README.md's "Using pipewright in your own crate" walks through a new crate, from `Cargo.toml`
+//! to `destroy --local`.
 //!
 //! ```
 //! use pipewright::model::*;

@@ -18,8 +18,9 @@ use crate::provider::aws::{AwsExecutions, AwsProvider, ClientOptions, Clients};
 #[derive(Debug, Args)]
 pub(super) struct Target {
     /// Use the bundled LocalStack on loopback (started in the background if it is not running,
-    /// and left running: its state lives in that process). With --endpoint-url: use the emulator
-    /// already listening there instead, with the emulator's test credentials.
+    /// and left running; its environment and state live in the user cache folder,
+    /// ~/.cache/pipewright/localstack, or $PIPEWRIGHT_LOCALSTACK_HOME). With --endpoint-url: use
+    /// the emulator already listening there instead, with the emulator's test credentials.
     #[arg(long, global = true, conflicts_with = "profile")]
     local: bool,
     /// Send every AWS call to this URL (an emulator, a proxy, a VPC endpoint) with the usual

@@ -6,8 +6,8 @@ use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{
-    Application, ArtifactBucket, BuildProject, NameError, Pipeline, Repository, ResourceKind,
-    StoredDeploymentConfig, StoredDeploymentGroup,
+    Application, ArtifactBucket, BuildError, BuildProject, IntoResource, NameError, Pipeline,
+    Repository, ResourceKind, StoredDeploymentConfig, StoredDeploymentGroup,
     names::{AppName, TagKey},
 };
 
@@ -151,6 +151,10 @@ impl Node {
 }
 
 /// Something that can be added to an [`App`]. Implemented by every resource type; sealed.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be added to an app",
+    note = "`app.add(...)` takes a resource, its builder (`Repository::builder().name(...)`), or the `Result` of `build()`"
+)]
 pub trait Resource: private::Sealed {
     #[doc(hidden)]
     fn into_node(self) -> Node;
@@ -158,6 +162,8 @@ pub trait Resource: private::Sealed {
 
 pub(crate) mod private {
     pub trait Sealed {}
+    pub trait SealedInto {}
+    pub trait SealedHandle {}
 }
 
 /// A reference to a resource in an app, with its kind erased. Models store these; users hold
@@ -210,6 +216,33 @@ impl<T> Handle<T> {
     /// The untyped reference.
     #[must_use]
     pub fn node(&self) -> &NodeRef {
+        &self.node
+    }
+}
+
+/// What the setters that refer to another resource take: the [`Handle`] that [`App::add`]
+/// returned for it, by reference. A resource itself is not enough: only a resource added to the
+/// app is created, tagged and given a role, so the compiler points to `app.add(...)`.
+///
+/// ```compile_fail
+/// use pipewright::model::*;
+/// let project = BuildProject::builder().name("shop-build").build().unwrap();
+/// // error: `&BuildProject` is not the handle of a `BuildProject` added to the app
+/// let _ = CodeBuild::new("Build", &project);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not the handle of a `{T}` added to the app",
+    label = "expected `&Handle<{T}>`, the handle `app.add(...)` returns",
+    note = "add the resource first, `let handle = app.add(resource);`, and pass `&handle`"
+)]
+pub trait HandleOf<T>: private::SealedHandle {
+    /// The untyped reference.
+    fn node_ref(&self) -> &NodeRef;
+}
+
+impl<T> private::SealedHandle for &Handle<T> {}
+impl<T> HandleOf<T> for &Handle<T> {
+    fn node_ref(&self) -> &NodeRef {
         &self.node
     }
 }
@@ -267,7 +300,23 @@ pub struct App {
     name: AppName,
     nodes: Vec<Node>,
     ids: Vec<LogicalId>,
+    failures: Vec<Failure>,
 }
+
+/// A resource added with something wrong, kept for [`crate::validate`] to report.
+#[derive(Debug, Clone)]
+pub(crate) struct Failure {
+    /// How many resources the app held before it: the report keeps the order of `add`.
+    pub(crate) position: usize,
+    /// Whether the builder still made a (partial) resource, the one at `position`.
+    pub(crate) partial: bool,
+    /// What was wrong.
+    pub(crate) error: BuildError,
+}
+
+/// The index of the handles of resources that could not be built at all: they resolve nowhere,
+/// and what refers to them is not reported again.
+const UNBUILT: usize = usize::MAX;
 
 impl App {
     /// Creates an empty app.
@@ -280,6 +329,7 @@ impl App {
             name: AppName::new(name)?,
             nodes: Vec::new(),
             ids: Vec::new(),
+            failures: Vec::new(),
         })
     }
 
@@ -291,9 +341,43 @@ impl App {
 
     /// Adds a resource and returns the handle other resources use to reference it.
     ///
+    /// Takes a built resource, the `Result` of building one, or the builder itself. Whatever was
+    /// wrong with a builder (or an `Err`) is kept, and [`crate::validate`] reports it together
+    /// with every other mistake of the app, in the order of `add`; the handle still works, so the
+    /// rest of the app is written (and checked) as usual. A builder that made a partial resource
+    /// (say, a project with an invalid environment variable left out) adds it, so the rest of it
+    /// is checked too.
+    ///
     /// Duplicate names are not refused here; [`crate::validate`] reports them.
-    pub fn add<R: Resource>(&mut self, resource: R) -> Handle<R> {
-        let node = resource.into_node();
+    pub fn add<I: IntoResource>(&mut self, resource: I) -> Handle<I::Resource> {
+        let (value, error) = resource.into_parts();
+        let Some(value) = value else {
+            let error = error.unwrap_or_else(|| unreachable!("a resource or why there is none"));
+            let name = error.name.clone();
+            let id = LogicalId::derive(error.resource, &[&name]);
+            self.failures.push(Failure {
+                position: self.nodes.len(),
+                partial: false,
+                error,
+            });
+            return Handle {
+                node: NodeRef {
+                    app: self.key,
+                    index: UNBUILT,
+                    id,
+                    name,
+                },
+                _kind: PhantomData,
+            };
+        };
+        if let Some(error) = error {
+            self.failures.push(Failure {
+                position: self.nodes.len(),
+                partial: true,
+                error,
+            });
+        }
+        let node = value.into_node();
         let id = node.logical_id();
         let name = node.display_name();
         let index = self.nodes.len();
@@ -308,6 +392,22 @@ impl App {
             },
             _kind: PhantomData,
         }
+    }
+
+    /// What was wrong with the builders given to [`App::add`], in the order added.
+    pub fn build_errors(&self) -> impl Iterator<Item = &BuildError> {
+        self.failures.iter().map(|f| &f.error)
+    }
+
+    pub(crate) fn failures(&self) -> &[Failure] {
+        &self.failures
+    }
+
+    /// Whether `r` is the handle of a resource of this app that could not be built (already
+    /// reported with what was wrong with it).
+    #[must_use]
+    pub fn is_unbuilt(&self, r: &NodeRef) -> bool {
+        r.app == self.key && r.index == UNBUILT
     }
 
     /// Every resource, in the order added.

@@ -1,7 +1,7 @@
 //! S3 artifact buckets.
 
 use super::app::{Node, Resource, Tags, private::Sealed};
-use super::{BucketName, BuildError, KmsKeyArn, Problems};
+use super::{BucketName, BuildError, Built, KmsKeyArn, Problems};
 
 /// How an artifact bucket encrypts objects at rest.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -146,6 +146,11 @@ impl ArtifactBucketBuilder {
     /// # Errors
     /// Every missing or invalid field.
     pub fn build(self) -> Result<ArtifactBucket, BuildError> {
+        self.built().into_result()
+    }
+
+    /// What `build` makes, kept even when partial, and what was wrong.
+    pub(crate) fn built(self) -> Built<ArtifactBucket> {
         let mut p = Problems::default();
         let raw_name = self.name.clone();
         let name = p.name("name", self.name, BucketName::new);

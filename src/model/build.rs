@@ -3,9 +3,10 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use super::app::{Handle, Node, NodeRef, Resource, Tags, private::Sealed};
+use super::app::{HandleOf, Node, NodeRef, Resource, Tags, private::Sealed};
 use super::{
-    ArtifactBucket, BuildError, EnvVarName, KmsKeyArn, Problems, ProjectName, Repository, RoleArn,
+    ArtifactBucket, BuildError, Built, EnvVarName, KmsKeyArn, Problems, ProjectName, Repository,
+    RoleArn,
 };
 
 /// Where a project's source comes from.
@@ -34,8 +35,8 @@ pub struct InlineBuildSpec {
     pub artifact_files: Vec<String>,
     /// The base directory of the artifact files.
     pub base_directory: Option<String>,
-    /// Test report groups: name → (files glob, file format such as `JUNITXML`).
-    pub reports: BTreeMap<String, (String, String)>,
+    /// Report groups: name → (files glob, file format).
+    pub reports: BTreeMap<String, (String, ReportFormat)>,
 }
 
 impl InlineBuildSpec {
@@ -89,15 +90,16 @@ impl InlineBuildSpec {
         self
     }
 
-    /// Adds a test report group fed by `files` in `format` (`JUNITXML`, `CUCUMBERJSON`, …).
+    /// Adds a report group fed by `files` in `format`: a test report ([`ReportFormat::JunitXml`],
+    /// ...) or a code coverage report ([`ReportFormat::CoberturaXml`], ...), as
+    /// [`ReportFormat::kind`] says.
     pub fn report(
         mut self,
         name: impl Into<String>,
         files: impl Into<String>,
-        format: impl Into<String>,
+        format: ReportFormat,
     ) -> Self {
-        self.reports
-            .insert(name.into(), (files.into(), format.into()));
+        self.reports.insert(name.into(), (files.into(), format));
         self
     }
 
@@ -117,7 +119,7 @@ impl InlineBuildSpec {
             for (name, (files, format)) in &self.reports {
                 reports.insert(
                     name.clone(),
-                    json!({ "files": [files], "file-format": format }),
+                    json!({ "files": [files], "file-format": format.as_str() }),
                 );
             }
             root.insert("reports".into(), Value::Object(reports));
@@ -131,6 +133,84 @@ impl InlineBuildSpec {
             root.insert("artifacts".into(), Value::Object(art));
         }
         Value::Object(root).to_string()
+    }
+}
+
+/// What a report group holds: CodeBuild's report group `Type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ReportKind {
+    /// Test results (`TEST`).
+    Test,
+    /// Code coverage (`CODE_COVERAGE`).
+    CodeCoverage,
+}
+
+impl ReportKind {
+    /// The CodeBuild value.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Test => "TEST",
+            Self::CodeCoverage => "CODE_COVERAGE",
+        }
+    }
+}
+
+/// The file format of a report, the closed set CodeBuild accepts as a buildspec report's
+/// `file-format` (the `ReportFileFormat`/`TestReport` formats of the CodeBuild API reference and
+/// "Buildspec reference: reports/file-format"; botocore's `codebuild` model, `ReportType` and the
+/// report group's `ExportConfig` docs list the same values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ReportFormat {
+    /// Cucumber JSON (test).
+    CucumberJson,
+    /// JUnit XML (test).
+    JunitXml,
+    /// NUnit XML, version 2 (test).
+    NunitXml,
+    /// NUnit XML, version 3 (test).
+    Nunit3Xml,
+    /// TestNG XML (test).
+    TestNgXml,
+    /// Visual Studio TRX (test).
+    VisualStudioTrx,
+    /// Clover XML (code coverage).
+    CloverXml,
+    /// Cobertura XML (code coverage).
+    CoberturaXml,
+    /// JaCoCo XML (code coverage).
+    JacocoXml,
+    /// SimpleCov JSON (code coverage).
+    SimpleCov,
+}
+
+impl ReportFormat {
+    /// The buildspec value.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CucumberJson => "CUCUMBERJSON",
+            Self::JunitXml => "JUNITXML",
+            Self::NunitXml => "NUNITXML",
+            Self::Nunit3Xml => "NUNIT3XML",
+            Self::TestNgXml => "TESTNGXML",
+            Self::VisualStudioTrx => "VISUALSTUDIOTRX",
+            Self::CloverXml => "CLOVERXML",
+            Self::CoberturaXml => "COBERTURAXML",
+            Self::JacocoXml => "JACOCOXML",
+            Self::SimpleCov => "SIMPLECOV",
+        }
+    }
+
+    /// Whether a report in this format is a test report or a code coverage report.
+    #[must_use]
+    pub fn kind(self) -> ReportKind {
+        match self {
+            Self::CloverXml | Self::CoberturaXml | Self::JacocoXml | Self::SimpleCov => {
+                ReportKind::CodeCoverage
+            }
+            _ => ReportKind::Test,
+        }
     }
 }
 
@@ -296,6 +376,25 @@ pub enum EnvValue {
 }
 
 impl EnvValue {
+    /// A plain value, visible in the console and in the template.
+    #[must_use]
+    pub fn plaintext(value: impl Into<String>) -> Self {
+        Self::Plaintext(value.into())
+    }
+
+    /// The name of an SSM Parameter Store parameter, resolved when the build starts.
+    #[must_use]
+    pub fn parameter_store(name: impl Into<String>) -> Self {
+        Self::ParameterStore(name.into())
+    }
+
+    /// The name or ARN of a Secrets Manager secret (optionally `:json-key:…`), resolved when the
+    /// build starts.
+    #[must_use]
+    pub fn secrets_manager(reference: impl Into<String>) -> Self {
+        Self::SecretsManager(reference.into())
+    }
+
     /// The CodeBuild type name.
     #[must_use]
     pub fn type_name(&self) -> &'static str {
@@ -523,9 +622,9 @@ impl BuildProjectBuilder {
     }
 
     /// Clones a CodeCommit repository instead of taking the source from a pipeline.
-    pub fn codecommit_source(mut self, repository: &Handle<Repository>) -> Self {
+    pub fn codecommit_source(mut self, repository: impl HandleOf<Repository>) -> Self {
         self.source = BuildSource::CodeCommit {
-            repository: repository.node().clone(),
+            repository: repository.node_ref().clone(),
         };
         self
     }
@@ -597,9 +696,13 @@ impl BuildProjectBuilder {
     }
 
     /// An S3 cache in one of the app's artifact buckets.
-    pub fn s3_cache(mut self, bucket: &Handle<ArtifactBucket>, prefix: impl Into<String>) -> Self {
+    pub fn s3_cache(
+        mut self,
+        bucket: impl HandleOf<ArtifactBucket>,
+        prefix: impl Into<String>,
+    ) -> Self {
         self.cache = Cache::S3 {
-            bucket: bucket.node().clone(),
+            bucket: bucket.node_ref().clone(),
             prefix: prefix.into(),
         };
         self
@@ -656,13 +759,18 @@ impl BuildProjectBuilder {
     /// # Errors
     /// Every missing or invalid field.
     pub fn build(self) -> Result<BuildProject, BuildError> {
+        self.built().into_result()
+    }
+
+    /// What `build` makes, kept even when partial, and what was wrong.
+    pub(crate) fn built(self) -> Built<BuildProject> {
         let mut p = Problems::default();
         let raw_name = self.name.clone();
         let name = p.name("name", self.name, ProjectName::new);
         let mut environment = self.environment;
-        for (i, (n, value)) in self.raw_vars.into_iter().enumerate() {
+        for (n, value) in self.raw_vars {
             if let Some(name) = p.parse(
-                format!("environment.variables[{i}].name"),
+                format!("environment.variables[{n}].name"),
                 n,
                 EnvVarName::new,
             ) {
@@ -709,7 +817,7 @@ mod tests {
             .build(["cargo build --release"])
             .post_build(["cargo test"])
             .artifacts(["target/release/app", "appspec.yml"])
-            .report("unit", "reports/*.xml", "JUNITXML");
+            .report("unit", "reports/*.xml", ReportFormat::JunitXml);
         assert_eq!(
             s.render(),
             r#"{"artifacts":{"files":["target/release/app","appspec.yml"]},"phases":{"build":{"commands":["cargo build --release"]},"post_build":{"commands":["cargo test"]}},"reports":{"unit":{"file-format":"JUNITXML","files":["reports/*.xml"]}},"version":"0.2"}"#
@@ -720,17 +828,20 @@ mod tests {
     fn reserved_env_var_name_is_reported_with_path() {
         let err = BuildProject::builder()
             .name("p1")
-            .env("CODEBUILD_X", EnvValue::Plaintext("1".into()))
+            .env("CODEBUILD_X", EnvValue::plaintext("1"))
             .build()
             .unwrap_err();
-        assert_eq!(err.problems[0].field, "environment.variables[0].name");
+        assert_eq!(
+            err.problems[0].field,
+            "environment.variables[CODEBUILD_X].name"
+        );
     }
 
     #[test]
     fn reports_in_spec_turn_on_report_permissions() {
         let p = BuildProject::builder()
             .name("p1")
-            .buildspec(InlineBuildSpec::new().report("r", "x.xml", "JUNITXML"))
+            .buildspec(InlineBuildSpec::new().report("r", "x.xml", ReportFormat::JunitXml))
             .build()
             .unwrap();
         assert!(p.test_reports);

@@ -4,9 +4,10 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use super::app::{Handle, Node, NodeRef, Resource, Tags, private::Sealed};
+use super::app::{Handle, HandleOf, Node, NodeRef, Resource, Tags, private::Sealed};
 use super::{
-    ApplicationName, BuildError, DeploymentConfigName, DeploymentGroupName, Problems, RoleArn,
+    ApplicationName, BuildError, Built, DeploymentConfigName, DeploymentGroupName, Problems,
+    RoleArn,
 };
 
 /// A CodeDeploy compute platform.
@@ -184,6 +185,11 @@ impl<P: Platform> DeployApplicationBuilder<P> {
     /// # Errors
     /// Every missing or invalid field.
     pub fn build(self) -> Result<DeployApplication<P>, BuildError> {
+        self.built().into_result()
+    }
+
+    /// What `build` makes, kept even when partial, and what was wrong.
+    pub(crate) fn built(self) -> Built<DeployApplication<P>> {
         let mut p = Problems::default();
         let raw = self.name.clone();
         let name = p.name("name", self.name, ApplicationName::new);
@@ -282,6 +288,7 @@ fn config<P: Platform>(name: String, rule: ConfigRule) -> Result<DeploymentConfi
         _p: PhantomData,
     });
     p.finish("deployment_config", Some(&raw), value)
+        .into_result()
 }
 
 impl DeploymentConfig<Server> {
@@ -587,8 +594,8 @@ pub struct DeploymentGroupBuilder<P> {
 
 impl<P: Platform> DeploymentGroupBuilder<P> {
     /// The application (required); fixes the platform.
-    pub fn application(mut self, app: &Handle<DeployApplication<P>>) -> Self {
-        self.application = Some(app.node().clone());
+    pub fn application(mut self, app: impl HandleOf<DeployApplication<P>>) -> Self {
+        self.application = Some(app.node_ref().clone());
         self
     }
 
@@ -632,6 +639,11 @@ impl<P: Platform> DeploymentGroupBuilder<P> {
     /// Every missing or invalid field (for ECS: service, target groups and production listener
     /// are required).
     pub fn build(self) -> Result<DeploymentGroup<P>, BuildError> {
+        self.built().into_result()
+    }
+
+    /// What `build` makes, kept even when partial, and what was wrong.
+    pub(crate) fn built(self) -> Built<DeploymentGroup<P>> {
         let mut p = Problems::default();
         let raw = self.name.clone();
         if self.application.is_none() {

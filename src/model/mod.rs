@@ -15,12 +15,13 @@ mod names;
 mod pipeline;
 mod repository;
 
-pub use app::{App, Handle, LogicalId, Node, NodeRef, Resource, Tags};
+pub use app::{App, Handle, HandleOf, LogicalId, Node, NodeRef, Resource, Tags};
 pub use bucket::{AccessLog, ArtifactBucket, ArtifactBucketBuilder, Encryption};
 pub(crate) use build::action_env_json;
 pub use build::{
     BuildProject, BuildProjectBuilder, BuildSource, BuildSpec, Cache, ComputeType, EnvValue,
-    EnvVar, Environment, EnvironmentType, Image, InlineBuildSpec, LocalCacheMode, Logs, VpcConfig,
+    EnvVar, Environment, EnvironmentType, Image, InlineBuildSpec, LocalCacheMode, Logs,
+    ReportFormat, ReportKind, VpcConfig,
 };
 pub use deploy::{
     Application, AutoRollback, CodeDeployActionPlatform, ComputePlatform, ConfigRef, ConfigRule,
@@ -67,13 +68,17 @@ pub struct BuildError {
 impl From<NameError> for BuildError {
     /// An invalid [`App`] name, as a build error, so that app-building code can use `?` for both.
     fn from(e: NameError) -> Self {
+        let rule = match e.breach() {
+            Some(b) => format!("{}; {b}", e.rule),
+            None => e.rule.into(),
+        };
         Self {
             resource: "app",
             name: e.value.clone(),
             problems: vec![FieldProblem {
                 field: "name".into(),
                 value: Some(e.value),
-                rule: e.rule.into(),
+                rule,
             }],
         }
     }
@@ -137,10 +142,15 @@ impl Problems {
         match parse(raw) {
             Ok(n) => Some(n),
             Err(e) => {
+                // The rule, then which part of it the value breaks.
+                let rule = match e.breach() {
+                    Some(b) => format!("{}; {b}", e.rule),
+                    None => e.rule.into(),
+                };
                 self.0.push(FieldProblem {
                     field: field.into(),
                     value: Some(e.value),
-                    rule: e.rule.into(),
+                    rule,
                 });
                 None
             }
@@ -165,19 +175,114 @@ impl Problems {
         tags
     }
 
+    /// The value built so far and, when anything was wrong, the problems. The value may be
+    /// partial (an invalid optional field left out) so that [`App::add`] keeps it and
+    /// [`crate::validate`] checks the rest of it.
     pub(crate) fn finish<T>(
         self,
         resource: &'static str,
         name: Option<&str>,
         value: Option<T>,
-    ) -> Result<T, BuildError> {
-        match value {
-            Some(v) if self.0.is_empty() => Ok(v),
-            _ => Err(BuildError {
-                resource,
-                name: name.unwrap_or_default().to_owned(),
-                problems: self.0,
-            }),
+    ) -> Built<T> {
+        let error = (!self.0.is_empty() || value.is_none()).then(|| BuildError {
+            resource,
+            name: name.unwrap_or_default().to_owned(),
+            problems: self.0,
+        });
+        Built { value, error }
+    }
+}
+
+/// What a builder made: the value (possibly partial) and what was wrong.
+pub(crate) struct Built<T> {
+    pub(crate) value: Option<T>,
+    pub(crate) error: Option<BuildError>,
+}
+
+impl<T> Built<T> {
+    /// The value if nothing was wrong, every problem otherwise.
+    pub(crate) fn into_result(self) -> Result<T, BuildError> {
+        match (self.value, self.error) {
+            (Some(v), None) => Ok(v),
+            (_, Some(e)) => Err(e),
+            (None, None) => unreachable!("finish records a problem whenever the value is missing"),
         }
     }
 }
+
+/// What [`App::add`] takes: a resource, the `Result` of building one, or its builder itself.
+///
+/// Given a builder (or an `Err`), the app keeps what was wrong and [`crate::validate`] reports it
+/// together with every other mistake of the app, so one bad name does not hide the next one:
+///
+/// ```
+/// use pipewright::model::*;
+/// let mut app = App::new("shop")?;
+/// app.add(Repository::builder().name("shop.git"));
+/// app.add(ArtifactBucket::builder().name("Shop"));
+/// let err = pipewright::validate::validate(&app).unwrap_err();
+/// assert_eq!(err.violations.len(), 2);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be added to an app",
+    label = "not a resource, a resource's builder, or the `Result` of building one",
+    note = "`app.add(...)` takes a resource (`X::builder()....build()?`), the builder itself, or the `Result` of `build()`"
+)]
+pub trait IntoResource: app::private::SealedInto {
+    /// The resource this becomes.
+    type Resource: Resource;
+
+    #[doc(hidden)]
+    fn into_parts(self) -> (Option<Self::Resource>, Option<BuildError>);
+}
+
+impl<R: Resource> app::private::SealedInto for R {}
+impl<R: Resource> IntoResource for R {
+    type Resource = R;
+    fn into_parts(self) -> (Option<R>, Option<BuildError>) {
+        (Some(self), None)
+    }
+}
+
+impl<R: Resource> app::private::SealedInto for Result<R, BuildError> {}
+impl<R: Resource> IntoResource for Result<R, BuildError> {
+    type Resource = R;
+    fn into_parts(self) -> (Option<R>, Option<BuildError>) {
+        match self {
+            Ok(r) => (Some(r), None),
+            Err(e) => (None, Some(e)),
+        }
+    }
+}
+
+/// A builder is added as what it builds, with whatever was wrong recorded in the app.
+macro_rules! builder_into_resource {
+    ($builder:ty => $resource:ty) => {
+        impl app::private::SealedInto for $builder {}
+        impl IntoResource for $builder {
+            type Resource = $resource;
+            fn into_parts(self) -> (Option<$resource>, Option<BuildError>) {
+                let built = self.built();
+                (built.value, built.error)
+            }
+        }
+    };
+    (platform $builder:ident => $resource:ident) => {
+        impl<P: Platform> app::private::SealedInto for $builder<P> {}
+        impl<P: Platform> IntoResource for $builder<P> {
+            type Resource = $resource<P>;
+            fn into_parts(self) -> (Option<$resource<P>>, Option<BuildError>) {
+                let built = self.built();
+                (built.value, built.error)
+            }
+        }
+    };
+}
+
+builder_into_resource!(RepositoryBuilder => Repository);
+builder_into_resource!(ArtifactBucketBuilder => ArtifactBucket);
+builder_into_resource!(BuildProjectBuilder => BuildProject);
+builder_into_resource!(PipelineBuilder => Pipeline);
+builder_into_resource!(platform DeployApplicationBuilder => DeployApplication);
+builder_into_resource!(platform DeploymentGroupBuilder => DeploymentGroup);

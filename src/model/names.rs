@@ -15,6 +15,89 @@ pub struct NameError {
     pub rule: &'static str,
 }
 
+impl NameError {
+    /// Which part of the rule the value breaks, when that can be told: the first character not
+    /// allowed (a capital letter, an underscore, a space), the length, or how it starts or ends.
+    ///
+    /// ```
+    /// use pipewright::model::BucketName;
+    /// let e = BucketName::new("Ledger_Artifacts").unwrap_err();
+    /// assert_eq!(e.breach().as_deref(), Some("capital letters are not allowed ('L' is character 1)"));
+    /// ```
+    #[must_use]
+    pub fn breach(&self) -> Option<String> {
+        breach(self.kind, &self.value)
+    }
+}
+
+fn breach(kind: &str, v: &str) -> Option<String> {
+    let alnum_and =
+        |extra: &'static str| move |c: char| c.is_ascii_alphanumeric() || extra.contains(c);
+    let lower_and = |extra: &'static str| {
+        move |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || extra.contains(c)
+    };
+    let (min, max, allowed): (usize, usize, Box<dyn Fn(char) -> bool>) = match kind {
+        "app name" => (1, 32, Box::new(lower_and("-"))),
+        "repository name" => (1, 100, Box::new(alnum_and("._-"))),
+        "bucket name" => (3, 63, Box::new(lower_and(".-"))),
+        "project name" => (2, 150, Box::new(alnum_and("-_"))),
+        "application name" | "deployment group name" | "deployment config name" => {
+            (1, 100, Box::new(alnum_and("+=,.@_-")))
+        }
+        "pipeline name" | "stage name" | "action name" => (1, 100, Box::new(alnum_and(".@_-"))),
+        "artifact name" => (1, 100, Box::new(alnum_and("_-"))),
+        "pipeline variable name" => (1, 128, Box::new(alnum_and("@_-"))),
+        "action namespace" => (1, 100, Box::new(alnum_and("@_-"))),
+        "environment variable name" => (1, 255, Box::new(alnum_and("_"))),
+        _ => return None,
+    };
+    let n = v.chars().count();
+    if n == 0 {
+        return Some("it is empty".into());
+    }
+    if let Some((i, c)) = v.chars().enumerate().find(|(_, c)| !allowed(*c)) {
+        let at = i + 1;
+        return Some(match c {
+            'A'..='Z' => format!("capital letters are not allowed ({c:?} is character {at})"),
+            ' ' => format!("spaces are not allowed (character {at})"),
+            _ => format!("{c:?} (character {at}) is not allowed"),
+        });
+    }
+    if !(min..=max).contains(&n) {
+        return Some(match n {
+            1 => "it has 1 character".into(),
+            _ => format!("it has {n} characters"),
+        });
+    }
+    let first = v.chars().next().unwrap_or_default();
+    let last = v.chars().last().unwrap_or_default();
+    let reserved = [
+        ("environment variable name", "CODEBUILD_"),
+        ("deployment config name", "CodeDeployDefault."),
+        ("bucket name", "xn--"),
+        ("bucket name", "sthree-"),
+    ];
+    if let Some((_, p)) = reserved
+        .iter()
+        .find(|(k, p)| *k == kind && v.starts_with(p))
+    {
+        return Some(format!("it starts with '{p}'"));
+    }
+    Some(match kind {
+        "app name" if !first.is_ascii_lowercase() => format!("it starts with {first:?}"),
+        "environment variable name" if first.is_ascii_digit() => {
+            format!("it starts with {first:?}")
+        }
+        "project name" if !first.is_ascii_alphanumeric() => format!("it starts with {first:?}"),
+        "bucket name" if !first.is_ascii_alphanumeric() => format!("it starts with {first:?}"),
+        "bucket name" if !last.is_ascii_alphanumeric() => format!("it ends with {last:?}"),
+        "bucket name" if v.contains("..") => "it holds '..'".into(),
+        "bucket name" if looks_like_ip(v) => "it is shaped like an IP address".into(),
+        "repository name" if v.ends_with(".git") => "it ends in '.git'".into(),
+        _ => return None,
+    })
+}
+
 type Check = fn(&str) -> bool;
 
 fn chars_in(s: &str, extra: &str) -> bool {

@@ -1,9 +1,9 @@
 //! CodePipeline pipelines: stages, actions in run order, and typed artifacts.
 
-use super::app::{Handle, Node, NodeRef, Resource, Tags, private::Sealed};
+use super::app::{HandleOf, Node, NodeRef, Resource, Tags, private::Sealed};
 use super::deploy::CodeDeployActionPlatform;
 use super::{
-    ActionName, ArtifactBucket, ArtifactName, BucketName, BuildError, BuildProject,
+    ActionName, ArtifactBucket, ArtifactName, BucketName, BuildError, BuildProject, Built,
     DeploymentGroup, Ecs, EnvValue, EnvVar, EnvVarName, Namespace, PipelineName, Problems,
     Repository, RoleArn, StageName, TopicArn, VariableName,
 };
@@ -237,13 +237,13 @@ impl CodeCommitSource {
     /// Takes `branch` of `repository`. A push to it starts the pipeline through an EventBridge rule.
     pub fn new(
         name: impl Into<String>,
-        repository: &Handle<Repository>,
+        repository: impl HandleOf<Repository>,
         branch: impl Into<String>,
     ) -> Self {
         Self(UncheckedAction::new(
             name,
             ActionKind::CodeCommitSource {
-                repository: repository.node().clone(),
+                repository: repository.node_ref().clone(),
                 branch: branch.into(),
                 detection: ChangeDetection::Events,
                 format: SourceFormat::CodeZip,
@@ -284,13 +284,13 @@ impl S3Source {
     /// Takes object `key` of an app bucket (which must be versioned).
     pub fn new(
         name: impl Into<String>,
-        bucket: &Handle<ArtifactBucket>,
+        bucket: impl HandleOf<ArtifactBucket>,
         key: impl Into<String>,
     ) -> Self {
         Self(UncheckedAction::new(
             name,
             ActionKind::S3Source {
-                bucket: BucketRef::App(bucket.node().clone()),
+                bucket: BucketRef::App(bucket.node_ref().clone()),
                 key: key.into(),
                 poll: false,
             },
@@ -320,11 +320,11 @@ common_action_methods!(CodeBuild);
 
 impl CodeBuild {
     /// Runs `project` as a build action.
-    pub fn new(name: impl Into<String>, project: &Handle<BuildProject>) -> Self {
+    pub fn new(name: impl Into<String>, project: impl HandleOf<BuildProject>) -> Self {
         Self(UncheckedAction::new(
             name,
             ActionKind::CodeBuild {
-                project: project.node().clone(),
+                project: project.node_ref().clone(),
                 test: false,
                 env: Vec::new(),
                 primary_source: None,
@@ -333,7 +333,7 @@ impl CodeBuild {
     }
 
     /// Runs `project` as a test action.
-    pub fn test(name: impl Into<String>, project: &Handle<BuildProject>) -> Self {
+    pub fn test(name: impl Into<String>, project: impl HandleOf<BuildProject>) -> Self {
         let mut a = Self::new(name, project);
         if let ActionKind::CodeBuild { test, .. } = &mut a.0.kind {
             *test = true;
@@ -419,8 +419,8 @@ common_action_methods!(S3Deploy);
 
 impl S3Deploy {
     /// Extracts the input into an app bucket.
-    pub fn new(name: impl Into<String>, bucket: &Handle<ArtifactBucket>) -> Self {
-        Self::to(name, BucketRef::App(bucket.node().clone()))
+    pub fn new(name: impl Into<String>, bucket: impl HandleOf<ArtifactBucket>) -> Self {
+        Self::to(name, BucketRef::App(bucket.node_ref().clone()))
     }
 
     /// Extracts the input into an existing bucket outside the app.
@@ -466,12 +466,12 @@ impl CodeDeploy {
     /// [`EcsBlueGreenDeploy`]).
     pub fn new<P: CodeDeployActionPlatform>(
         name: impl Into<String>,
-        group: &Handle<DeploymentGroup<P>>,
+        group: impl HandleOf<DeploymentGroup<P>>,
     ) -> Self {
         Self(UncheckedAction::new(
             name,
             ActionKind::CodeDeploy {
-                group: group.node().clone(),
+                group: group.node_ref().clone(),
             },
         ))
     }
@@ -491,11 +491,11 @@ common_action_methods!(EcsBlueGreenDeploy);
 
 impl EcsBlueGreenDeploy {
     /// Deploys to an ECS group.
-    pub fn new(name: impl Into<String>, group: &Handle<DeploymentGroup<Ecs>>) -> Self {
+    pub fn new(name: impl Into<String>, group: impl HandleOf<DeploymentGroup<Ecs>>) -> Self {
         Self(UncheckedAction::new(
             name,
             ActionKind::EcsBlueGreen {
-                group: group.node().clone(),
+                group: group.node_ref().clone(),
                 task_definition: None,
                 appspec: None,
                 image: None,
@@ -757,8 +757,8 @@ impl PipelineBuilder {
     }
 
     /// The artifact bucket (required).
-    pub fn artifact_store(mut self, bucket: &Handle<ArtifactBucket>) -> Self {
-        self.artifact_store = Some(bucket.node().clone());
+    pub fn artifact_store(mut self, bucket: impl HandleOf<ArtifactBucket>) -> Self {
+        self.artifact_store = Some(bucket.node_ref().clone());
         self
     }
 
@@ -774,9 +774,24 @@ impl PipelineBuilder {
         self
     }
 
-    /// Declares a pipeline variable with an optional default.
-    pub fn variable(mut self, name: impl Into<String>, default: Option<String>) -> Self {
-        self.variables.push((name.into(), default, None));
+    /// Declares a pipeline variable with a default value (1 to 1000 characters).
+    pub fn variable(mut self, name: impl Into<String>, default: &str) -> Self {
+        self.variables
+            .push((name.into(), Some(default.to_owned()), None));
+        self
+    }
+
+    /// Declares a pipeline variable without a default: each execution must give it a value.
+    pub fn required_variable(mut self, name: impl Into<String>) -> Self {
+        self.variables.push((name.into(), None, None));
+        self
+    }
+
+    /// Describes the variable declared last (at most 200 characters); does nothing before any.
+    pub fn variable_description(mut self, description: impl Into<String>) -> Self {
+        if let Some(last) = self.variables.last_mut() {
+            last.2 = Some(description.into());
+        }
         self
     }
 
@@ -820,6 +835,11 @@ impl PipelineBuilder {
     /// # Errors
     /// Every missing or invalid field, with its path.
     pub fn build(self) -> Result<Pipeline, BuildError> {
+        self.built().into_result()
+    }
+
+    /// What `build` makes, kept even when partial, and what was wrong.
+    pub(crate) fn built(self) -> Built<Pipeline> {
         let mut p = Problems::default();
         let raw = self.name.clone();
         let name = p.name("name", self.name, PipelineName::new);
@@ -827,11 +847,13 @@ impl PipelineBuilder {
             p.missing("artifact_store");
         }
         let mut stages = Vec::with_capacity(self.stages.len());
-        for (si, stage) in self.stages.into_iter().enumerate() {
-            let sname = p.parse(format!("stages[{si}].name"), stage.name, StageName::new);
+        // Paths name stages, actions and artifacts as the user wrote them, not by index.
+        for stage in self.stages {
+            let sat = format!("stages[{}]", stage.name);
+            let sname = p.parse(format!("{sat}.name"), stage.name, StageName::new);
             let mut actions = Vec::with_capacity(stage.actions.len());
-            for (ai, a) in stage.actions.into_iter().enumerate() {
-                let at = format!("stages[{si}].actions[{ai}]");
+            for a in stage.actions {
+                let at = format!("{sat}.actions[{}]", a.name);
                 if let Some(action) = check_action(&mut p, &at, a) {
                     actions.push(action);
                 }
@@ -843,9 +865,8 @@ impl PipelineBuilder {
         let variables = self
             .variables
             .into_iter()
-            .enumerate()
-            .filter_map(|(i, (n, default, description))| {
-                p.parse(format!("variables[{i}].name"), n, VariableName::new)
+            .filter_map(|(n, default, description)| {
+                p.parse(format!("variables[{n}].name"), n, VariableName::new)
                     .map(|name| Variable {
                         name,
                         default,
@@ -856,10 +877,9 @@ impl PipelineBuilder {
         let disabled_transitions = self
             .disabled
             .into_iter()
-            .enumerate()
-            .filter_map(|(i, (s, reason))| {
+            .filter_map(|(s, reason)| {
                 p.parse(
-                    format!("disabled_transitions[{i}].stage"),
+                    format!("disabled_transitions[{s}].stage"),
                     s,
                     StageName::new,
                 )
@@ -895,14 +915,12 @@ fn check_action(p: &mut Problems, at: &str, a: UncheckedAction) -> Option<Action
     let inputs: Vec<_> = a
         .inputs
         .into_iter()
-        .enumerate()
-        .filter_map(|(i, n)| p.parse(format!("{at}.inputs[{i}]"), n, ArtifactName::new))
+        .filter_map(|n| p.parse(format!("{at}.inputs[{n}]"), n, ArtifactName::new))
         .collect();
     let outputs: Vec<_> = a
         .outputs
         .into_iter()
-        .enumerate()
-        .filter_map(|(i, n)| p.parse(format!("{at}.outputs[{i}]"), n, ArtifactName::new))
+        .filter_map(|n| p.parse(format!("{at}.outputs[{n}]"), n, ArtifactName::new))
         .collect();
     let namespace = a
         .namespace
@@ -910,8 +928,8 @@ fn check_action(p: &mut Problems, at: &str, a: UncheckedAction) -> Option<Action
     let mut kind = a.kind;
     match &mut kind {
         ActionKind::CodeBuild { env, .. } => {
-            for (i, (n, value)) in a.env.into_iter().enumerate() {
-                if let Some(name) = p.parse(format!("{at}.env[{i}].name"), n, EnvVarName::new) {
+            for (n, value) in a.env {
+                if let Some(name) = p.parse(format!("{at}.env[{n}].name"), n, EnvVarName::new) {
                     env.push(EnvVar { name, value });
                 }
             }
@@ -958,9 +976,9 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             err.to_string(),
-            "pipeline \"ship\": stages[0].name \"Source ok?\": 1 to 100 characters of A-Z, a-z, 0-9 and '.@_-'; \
-             stages[0].actions[0].name \"Check out\": 1 to 100 characters of A-Z, a-z, 0-9 and '.@_-'; \
-             stages[0].actions[0].outputs[0] \"src.zip\": 1 to 100 characters of A-Z, a-z, 0-9, '_' and '-'"
+            "pipeline \"ship\": stages[Source ok?].name \"Source ok?\": 1 to 100 characters of A-Z, a-z, 0-9 and '.@_-'; spaces are not allowed (character 7); \
+             stages[Source ok?].actions[Check out].name \"Check out\": 1 to 100 characters of A-Z, a-z, 0-9 and '.@_-'; spaces are not allowed (character 6); \
+             stages[Source ok?].actions[Check out].outputs[src.zip] \"src.zip\": 1 to 100 characters of A-Z, a-z, 0-9, '_' and '-'; '.' (character 4) is not allowed"
         );
     }
 

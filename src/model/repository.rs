@@ -1,7 +1,7 @@
 //! CodeCommit repositories.
 
 use super::app::{Node, Resource, Tags, private::Sealed};
-use super::{BuildError, KmsKeyArn, Problems, RepositoryName};
+use super::{BuildError, Built, KmsKeyArn, Problems, RepositoryName};
 
 /// A CodeCommit repository.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +71,11 @@ impl RepositoryBuilder {
     /// # Errors
     /// Every missing or invalid field.
     pub fn build(self) -> Result<Repository, BuildError> {
+        self.built().into_result()
+    }
+
+    /// What `build` makes, kept even when partial, and what was wrong.
+    pub(crate) fn built(self) -> Built<Repository> {
         let mut p = Problems::default();
         let raw_name = self.name.clone();
         let name = p.name("name", self.name, RepositoryName::new);

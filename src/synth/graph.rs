@@ -81,7 +81,7 @@ fn mermaid(d: &Desired<'_>) -> String {
                     out,
                     "      p{p}s{si}a{ai}[\"{}<br/><small>{} · run order {}</small>\"]",
                     a.name,
-                    a.provider(),
+                    kind_label(a),
                     a.run_order
                 );
             }
@@ -155,7 +155,7 @@ fn dot(d: &Desired<'_>) -> String {
                     out,
                     "      \"p{p}s{si}a{ai}\" [label=\"{}\\n{} · run order {}\"];",
                     a.name,
-                    a.provider(),
+                    kind_label(a),
                     a.run_order
                 );
             }
@@ -200,4 +200,13 @@ fn dot(d: &Desired<'_>) -> String {
     out.push_str(&edges);
     out.push_str("}\n");
     out
+}
+
+/// What an action is, as the graph shows it: its provider, and for a CodeBuild test action that
+/// it is a test (category Test), not another build.
+fn kind_label(a: &crate::model::Action) -> String {
+    match a.category() {
+        crate::model::ActionCategory::Test => format!("Test ({})", a.provider()),
+        _ => a.provider().to_owned(),
+    }
 }

@@ -2,9 +2,12 @@
 //! call and reported all at once, each violation naming the resource, the field path, the bad
 //! value and the rule.
 //!
-//! Builders already refuse invalid names and missing fields, and the types refuse what they can
-//! (a Lambda configuration on a server group does not compile). This module checks what is left:
-//! structure, references, ranges and cross-field rules.
+//! Builders find invalid names and missing fields, and the types refuse what they can (a Lambda
+//! configuration on a server group does not compile). A builder handed to
+//! [`App::add`](crate::model::App::add) as it is (or the `Err` of its `build()`) leaves what it
+//! found in the app, and this module reports it first, in the order of `add`, then checks what
+//! is left: structure, references, ranges and cross-field rules. Paths name stages, actions,
+//! artifacts and variables as the user wrote them (`pipeline[ship].stages[Build].actions[Unit]`).
 //!
 //! ```compile_fail
 //! use pipewright::model::*;
@@ -71,7 +74,13 @@ pub fn check(app: &App) -> Vec<Violation> {
         out: Vec::new(),
     };
     v.unique_ids();
-    for node in app.nodes() {
+    let mut failures = app.failures().iter().peekable();
+    for (index, node) in app.nodes().iter().enumerate() {
+        let mut complete = true;
+        while let Some(f) = failures.next_if(|f| f.position <= index) {
+            complete &= !(f.partial && f.position == index);
+            v.build_error(&f.error);
+        }
         let at = format!("{}[{}]", node.kind().info().path_word, node.display_name());
         match node {
             Node::Repository(r) => {
@@ -83,8 +92,11 @@ pub fn check(app: &App) -> Vec<Violation> {
             Node::Application(a) => v.tags(&at, &a.tags),
             Node::DeploymentConfig(c) => v.config(&at, c),
             Node::DeploymentGroup(g) => v.group(&at, g),
-            Node::Pipeline(p) => v.pipeline(&at, p),
+            Node::Pipeline(p) => v.pipeline(&at, p, complete),
         }
+    }
+    for f in failures {
+        v.build_error(&f.error);
     }
     // The resources pipewright derives (roles, bucket policies, rules) take ids made from the
     // names of what they serve; only a model that passed can be expanded to check them.
@@ -92,6 +104,35 @@ pub fn check(app: &App) -> Vec<Violation> {
         v.unique_derived_ids();
     }
     v.out
+}
+
+/// What AWS accepts but is probably a mistake: reported by `plan`, never a reason to refuse.
+///
+/// A Server deployment group with no EC2 tag filter, no on-premises tag filter and no Auto
+/// Scaling group is accepted by CodeDeploy (CreateDeploymentGroup makes all three optional), but
+/// a deployment to it has no instance to deploy to and fails ("The deployment failed because no
+/// instances were found for your deployment group", CodeDeploy's troubleshooting guide).
+#[must_use]
+pub fn warnings(app: &App) -> Vec<Violation> {
+    let mut out = Vec::new();
+    for node in app.nodes() {
+        if let Node::DeploymentGroup(g) = node
+            && let Target::Server(t) = &g.target
+            && t.ec2_tags.is_empty()
+            && t.on_premises_tags.is_empty()
+            && t.auto_scaling_groups.is_empty()
+        {
+            out.push(Violation {
+                path: format!("deployment_group[{}].target", node.display_name()),
+                value: String::new(),
+                rule: "a Server group with no EC2 tag, no on-premises tag and no Auto Scaling \
+                       group has no instance to deploy to: add .ec2_tag(...) or \
+                       .auto_scaling_group(...)"
+                    .into(),
+            });
+        }
+    }
+    out
 }
 
 /// AWS allows 50 tags per resource; pipewright adds two.
@@ -112,6 +153,17 @@ impl<'a> Checker<'a> {
             value: value.to_string(),
             rule: rule.into(),
         });
+    }
+
+    /// What a builder given to [`App::add`] found wrong, as violations at the resource's path.
+    fn build_error(&mut self, e: &crate::model::BuildError) {
+        for p in &e.problems {
+            self.push(
+                format!("{}[{}].{}", e.resource, e.name, p.field),
+                p.value.as_deref().unwrap_or_default(),
+                p.rule.clone(),
+            );
+        }
     }
 
     fn unique_ids(&mut self) {
@@ -154,6 +206,8 @@ impl<'a> Checker<'a> {
     fn reference(&mut self, path: String, r: &NodeRef, kind: ResourceKind) -> Option<&'a Node> {
         match self.app.resolve(r) {
             Some(n) if n.kind() == kind => Some(n),
+            // A resource whose builder failed is reported once, with what was wrong with it.
+            None if self.app.is_unbuilt(r) => None,
             _ => {
                 self.push(
                     path,
@@ -340,7 +394,8 @@ impl<'a> Checker<'a> {
 
     fn env_vars(&mut self, at: &str, vars: &[EnvVar]) {
         let mut seen = BTreeSet::new();
-        for (i, var) in vars.iter().enumerate() {
+        for var in vars {
+            let i = &var.name;
             if !seen.insert(var.name.as_str()) {
                 self.push(
                     format!("{at}[{i}].name"),
@@ -513,13 +568,17 @@ impl<'a> Checker<'a> {
         self.tags(at, &g.tags);
     }
 
-    fn pipeline(&mut self, at: &str, p: &Pipeline) {
+    /// `complete` is false when the pipeline's builder left out something invalid (a stage,
+    /// an action or an artifact with a bad name): the rules about its shape and its artifact
+    /// flow are then checked once those names are fixed, so that what was left out is not
+    /// reported a second time as missing.
+    fn pipeline(&mut self, at: &str, p: &Pipeline, complete: bool) {
         self.reference(
             format!("{at}.artifact_store"),
             &p.artifact_store,
             ResourceKind::Bucket,
         );
-        if p.stages.len() < 2 {
+        if complete && p.stages.len() < 2 {
             self.push(
                 format!("{at}.stages"),
                 p.stages.len(),
@@ -557,7 +616,8 @@ impl<'a> Checker<'a> {
             );
         }
         let mut seen = BTreeSet::new();
-        for (i, var) in p.variables.iter().enumerate() {
+        for var in &p.variables {
+            let i = &var.name;
             if !seen.insert(var.name.as_str()) {
                 self.push(
                     format!("{at}.variables[{i}].name"),
@@ -583,7 +643,7 @@ impl<'a> Checker<'a> {
         }
         let mut stage_names = BTreeSet::new();
         for (si, stage) in p.stages.iter().enumerate() {
-            let sat = format!("{at}.stages[{si}]");
+            let sat = format!("{at}.stages[{}]", stage.name);
             if !stage_names.insert(stage.name.as_str()) {
                 self.push(
                     format!("{sat}.name"),
@@ -606,8 +666,8 @@ impl<'a> Checker<'a> {
                 );
             }
             let mut action_names = BTreeSet::new();
-            for (ai, a) in stage.actions.iter().enumerate() {
-                let aat = format!("{sat}.actions[{ai}]");
+            for a in &stage.actions {
+                let aat = format!("{sat}.actions[{}]", a.name);
                 if !action_names.insert(a.name.as_str()) {
                     self.push(
                         format!("{aat}.name"),
@@ -616,7 +676,7 @@ impl<'a> Checker<'a> {
                     );
                 }
                 let is_source = a.category() == crate::model::ActionCategory::Source;
-                if si == 0 && !is_source {
+                if complete && si == 0 && !is_source {
                     self.push(
                         aat.to_string(),
                         a.provider(),
@@ -631,24 +691,26 @@ impl<'a> Checker<'a> {
                     );
                 }
                 self.range(&aat, "run_order", Some(a.run_order), 1, 999);
-                self.action(&aat, a);
+                self.action(&aat, a, complete);
             }
         }
-        self.artifact_flow(at, p);
+        if complete {
+            self.artifact_flow(at, p);
+        }
         let mut namespaces = BTreeMap::new();
-        for (si, ai, a) in p.actions() {
+        for (si, _, a) in p.actions() {
             if let Some(ns) = &a.namespace
-                && namespaces.insert(ns.as_str(), (si, ai)).is_some()
+                && namespaces.insert(ns.as_str(), ()).is_some()
             {
                 self.push(
-                    format!("{at}.stages[{si}].actions[{ai}].namespace"),
+                    format!("{at}.{}.namespace", action_path(p, si, a)),
                     ns,
                     "action namespaces must be unique in a pipeline",
                 );
             }
         }
-        for (i, t) in p.disabled_transitions.iter().enumerate() {
-            let tat = format!("{at}.disabled_transitions[{i}]");
+        for t in &p.disabled_transitions {
+            let tat = format!("{at}.disabled_transitions[{}]", t.stage);
             match p.stages.iter().position(|s| s.name == t.stage) {
                 None => self.push(
                     format!("{tat}.stage"),
@@ -677,34 +739,43 @@ impl<'a> Checker<'a> {
         self.tags(at, &p.tags);
     }
 
-    fn action(&mut self, aat: &str, a: &Action) {
+    fn action(&mut self, aat: &str, a: &Action, complete: bool) {
         let ((imin, imax), (omin, omax)) = a.artifact_bounds();
-        let count = |min: usize, max: usize| {
-            if min == max {
-                format!("exactly {min}")
-            } else {
-                format!("{min} to {max}")
-            }
+        let takes = |min: usize, max: usize, what: &str| match (min, max) {
+            (0, 0) => format!("no {what} artifacts"),
+            (1, 1) => format!("exactly 1 {what} artifact"),
+            (n, m) if n == m => format!("exactly {n} {what} artifacts"),
+            (n, m) => format!("{n} to {m} {what} artifacts"),
         };
-        if !(imin..=imax).contains(&a.inputs.len()) {
+        let has = |names: &[crate::model::ArtifactName]| match names.len() {
+            0 => "none".to_owned(),
+            _ => names
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+        if complete && !(imin..=imax).contains(&a.inputs.len()) {
             self.push(
                 format!("{aat}.inputs"),
                 a.inputs.len(),
                 format!(
-                    "a {} action takes {} input artifacts",
+                    "a {} action takes {}; this one has {}",
                     a.provider(),
-                    count(imin, imax)
+                    takes(imin, imax, "input"),
+                    has(&a.inputs)
                 ),
             );
         }
-        if !(omin..=omax).contains(&a.outputs.len()) {
+        if complete && !(omin..=omax).contains(&a.outputs.len()) {
             self.push(
                 format!("{aat}.outputs"),
                 a.outputs.len(),
                 format!(
-                    "a {} action produces {} output artifacts",
+                    "a {} action produces {}; this one has {}",
                     a.provider(),
-                    count(omin, omax)
+                    takes(omin, omax, "output"),
+                    has(&a.outputs)
                 ),
             );
         }
@@ -821,12 +892,12 @@ impl<'a> Checker<'a> {
     fn artifact_flow(&mut self, at: &str, p: &Pipeline) {
         // artifact -> (stage, run order, path of producer)
         let mut produced: BTreeMap<&str, (usize, u32, String)> = BTreeMap::new();
-        for (si, ai, a) in p.actions() {
-            for (oi, o) in a.outputs.iter().enumerate() {
-                let here = format!("{at}.stages[{si}].actions[{ai}]");
+        for (si, _, a) in p.actions() {
+            for o in &a.outputs {
+                let here = format!("{at}.{}", action_path(p, si, a));
                 if let Some((_, _, first)) = produced.get(o.as_str()) {
                     self.push(
-                        format!("{here}.outputs[{oi}]"),
+                        format!("{here}.outputs[{o}]"),
                         o,
                         format!("an artifact is produced once; {first} already produces it"),
                     );
@@ -835,21 +906,41 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        for (si, ai, a) in p.actions() {
-            for (ii, i) in a.inputs.iter().enumerate() {
-                let earlier = produced
-                    .get(i.as_str())
-                    .is_some_and(|(ps, pr, _)| *ps < si || (*ps == si && *pr < a.run_order));
-                if !earlier {
-                    self.push(
-                        format!("{at}.stages[{si}].actions[{ai}].inputs[{ii}]"),
-                        i,
-                        "input artifact is not produced by any earlier action",
-                    );
-                }
+        for (si, _, a) in p.actions() {
+            for i in &a.inputs {
+                let rule = match produced.get(i.as_str()) {
+                    Some((ps, pr, _)) if *ps < si || (*ps == si && *pr < a.run_order) => continue,
+                    Some((ps, pr, producer)) if *ps == si && *pr == a.run_order => format!(
+                        "input artifact is produced by {producer}, which runs at the same time \
+                         (both have run order {pr}); give this action a later run order, such as \
+                         run_order({})",
+                        pr + 1
+                    ),
+                    Some((ps, pr, producer)) if *ps == si => format!(
+                        "input artifact is produced by {producer}, which runs later in the stage \
+                         (run order {pr}); give this action a later run order, such as \
+                         run_order({})",
+                        pr + 1
+                    ),
+                    Some((_, _, producer)) => format!(
+                        "input artifact is produced by {producer}, in a later stage; move the \
+                         action after it"
+                    ),
+                    None => "input artifact is not produced by any earlier action".into(),
+                };
+                self.push(
+                    format!("{at}.{}.inputs[{i}]", action_path(p, si, a)),
+                    i,
+                    rule,
+                );
             }
         }
     }
+}
+
+/// `stages[<stage>].actions[<action>]`: an action's path by the names the user wrote.
+fn action_path(p: &Pipeline, si: usize, a: &Action) -> String {
+    format!("stages[{}].actions[{}]", p.stages[si].name, a.name)
 }
 
 #[cfg(test)]

@@ -92,7 +92,7 @@ fn a_stage_needs_an_action() {
     let v = with_pipeline(fx(), |fx, b| b.stage(source(fx)).stage(Stage::new("Empty")));
     assert_eq!(
         v,
-        ["pipeline[ship].stages[1].actions \"0\": a stage needs at least one action"]
+        ["pipeline[ship].stages[Empty].actions \"0\": a stage needs at least one action"]
     );
 }
 
@@ -108,8 +108,8 @@ fn stage_and_action_names_are_unique() {
     assert_eq!(
         v,
         [
-            "pipeline[ship].stages[2].name \"Build\": stage names must be unique in a pipeline",
-            "pipeline[ship].stages[2].actions[1].name \"Ok\": action names must be unique in a stage",
+            "pipeline[ship].stages[Build].name \"Build\": stage names must be unique in a pipeline",
+            "pipeline[ship].stages[Build].actions[Ok].name \"Ok\": action names must be unique in a stage",
         ]
     );
 }
@@ -125,8 +125,8 @@ fn source_actions_are_only_and_all_in_the_first_stage() {
     assert_eq!(
         v,
         [
-            "pipeline[ship].stages[0].actions[0] \"Manual\": the first stage holds only source actions",
-            "pipeline[ship].stages[1].actions[0] \"CodeCommit\": source actions belong in the first stage only",
+            "pipeline[ship].stages[Source].actions[Wait] \"Manual\": the first stage holds only source actions",
+            "pipeline[ship].stages[Late].actions[Checkout] \"CodeCommit\": source actions belong in the first stage only",
         ]
     );
 }
@@ -143,8 +143,8 @@ fn run_order_is_1_to_999() {
     assert_eq!(
         v,
         [
-            "pipeline[ship].stages[1].actions[0].run_order \"0\": must be 1 to 999",
-            "pipeline[ship].stages[1].actions[1].run_order \"1000\": must be 1 to 999",
+            "pipeline[ship].stages[Wait].actions[A].run_order \"0\": must be 1 to 999",
+            "pipeline[ship].stages[Wait].actions[B].run_order \"1000\": must be 1 to 999",
         ]
     );
 }
@@ -171,8 +171,8 @@ fn inputs_must_be_produced_by_an_earlier_action() {
     assert_eq!(
         v,
         [
-            "pipeline[ship].stages[1].actions[1].inputs[0] \"Out\": input artifact is not produced by any earlier action",
-            "pipeline[ship].stages[1].actions[2].inputs[0] \"web\": input artifact is not produced by any earlier action",
+            "pipeline[ship].stages[Build].actions[Deploy].inputs[Out] \"Out\": input artifact is produced by pipeline[ship].stages[Build].actions[Build], which runs at the same time (both have run order 1); give this action a later run order, such as run_order(2)",
+            "pipeline[ship].stages[Build].actions[Later].inputs[web] \"web\": input artifact is not produced by any earlier action",
         ]
     );
 }
@@ -191,7 +191,7 @@ fn an_artifact_is_produced_once() {
     assert_eq!(
         v,
         [
-            "pipeline[ship].stages[1].actions[0].outputs[0] \"Src\": an artifact is produced once; pipeline[ship].stages[0].actions[0] already produces it"
+            "pipeline[ship].stages[Build].actions[Build].outputs[Src] \"Src\": an artifact is produced once; pipeline[ship].stages[Source].actions[Checkout] already produces it"
         ]
     );
 }
@@ -205,8 +205,8 @@ fn artifact_counts_per_action_type() {
     assert_eq!(
         v,
         [
-            "pipeline[ship].stages[0].actions[0].outputs \"0\": a CodeCommit action produces exactly 1 output artifacts",
-            "pipeline[ship].stages[1].actions[0].inputs \"0\": a CodeBuild action takes 1 to 5 input artifacts",
+            "pipeline[ship].stages[Source].actions[Checkout].outputs \"0\": a CodeCommit action produces exactly 1 output artifact; this one has none",
+            "pipeline[ship].stages[Build].actions[Build].inputs \"0\": a CodeBuild action takes 1 to 5 input artifacts; this one has none",
         ]
     );
 }
@@ -216,7 +216,7 @@ fn v2_only_features_on_v1() {
     let v = with_pipeline(fx(), |fx, b| {
         b.pipeline_type(PipelineType::V1)
             .execution_mode(ExecutionMode::Queued)
-            .variable("Env", Some("prod".into()))
+            .variable("Env", "prod")
             .stage(source(fx))
             .stage(build(fx))
     });
@@ -232,16 +232,16 @@ fn v2_only_features_on_v1() {
 #[test]
 fn variables_are_unique_with_bounded_defaults() {
     let v = with_pipeline(fx(), |fx, b| {
-        b.variable("Env", Some(String::new()))
-            .variable("Env", None)
+        b.variable("Env", "")
+            .required_variable("Env")
             .stage(source(fx))
             .stage(build(fx))
     });
     assert_eq!(
         v,
         [
-            "pipeline[ship].variables[0].default \"\": a default value has 1 to 1000 characters",
-            "pipeline[ship].variables[1].name \"Env\": variable names must be unique",
+            "pipeline[ship].variables[Env].default \"\": a default value has 1 to 1000 characters",
+            "pipeline[ship].variables[Env].name \"Env\": variable names must be unique",
         ]
     );
 }
@@ -258,9 +258,9 @@ fn disabled_transitions_name_a_later_stage_with_a_valid_reason() {
     assert_eq!(
         v,
         [
-            "pipeline[ship].disabled_transitions[0].stage \"Source\": the first stage has no inbound transition",
-            "pipeline[ship].disabled_transitions[1].stage \"Nope\": names no stage of this pipeline",
-            "pipeline[ship].disabled_transitions[2].reason \"release freeze; see #42\": 1 to 300 characters of A-Z, a-z, 0-9, space and '!@().*?-'",
+            "pipeline[ship].disabled_transitions[Source].stage \"Source\": the first stage has no inbound transition",
+            "pipeline[ship].disabled_transitions[Nope].stage \"Nope\": names no stage of this pipeline",
+            "pipeline[ship].disabled_transitions[Build].reason \"release freeze; see #42\": 1 to 300 characters of A-Z, a-z, 0-9, space and '!@().*?-'",
         ]
     );
 }
@@ -286,7 +286,7 @@ fn namespaces_are_unique() {
     assert_eq!(
         v,
         [
-            "pipeline[ship].stages[1].actions[0].namespace \"Vars\": action namespaces must be unique in a pipeline"
+            "pipeline[ship].stages[Build].actions[Build].namespace \"Vars\": action namespaces must be unique in a pipeline"
         ]
     );
 }
@@ -309,7 +309,7 @@ fn a_project_run_by_a_pipeline_takes_the_pipeline_source() {
     assert_eq!(
         v,
         [
-            "project[own-source].source \"CODECOMMIT\": a project run by a pipeline (pipeline[ship].stages[1].actions[0]) takes its source and artifacts from the pipeline (CODEPIPELINE)"
+            "project[own-source].source \"CODECOMMIT\": a project run by a pipeline (pipeline[ship].stages[Build].actions[Build]) takes its source and artifacts from the pipeline (CODEPIPELINE)"
         ]
     );
 }
@@ -363,7 +363,7 @@ fn env_var_names_are_unique_and_vpc_sizes_bounded() {
     assert_eq!(
         msgs(&app),
         [
-            "project[p1].environment.variables[1].name \"A\": environment variable names must be unique",
+            "project[p1].environment.variables[A].name \"A\": environment variable names must be unique",
             "project[p1].vpc.subnets \"0\": 1 to 16 subnets",
         ]
     );
@@ -410,7 +410,7 @@ fn an_s3_source_bucket_is_versioned() {
     assert_eq!(
         v,
         [
-            "pipeline[ship].stages[0].actions[0].bucket \"shop-drop\": an S3 source bucket must be versioned"
+            "pipeline[ship].stages[Source].actions[Drop].bucket \"shop-drop\": an S3 source bucket must be versioned"
         ]
     );
 }
@@ -602,9 +602,9 @@ fn ecs_actions_need_their_templates_and_approvals_bounded_comments() {
     assert_eq!(
         v,
         [
-            format!("pipeline[ship].stages[1].actions[0].comments {:?}: at most 500 characters", "c".repeat(501)),
-            "pipeline[ship].stages[2].actions[0].task_definition \"\": a CodeDeployToECS action needs a task definition template".into(),
-            "pipeline[ship].stages[2].actions[0].appspec \"\": a CodeDeployToECS action needs an AppSpec template".into(),
+            format!("pipeline[ship].stages[Approve].actions[Ok].comments {:?}: at most 500 characters", "c".repeat(501)),
+            "pipeline[ship].stages[Deploy].actions[BlueGreen].task_definition \"\": a CodeDeployToECS action needs a task definition template".into(),
+            "pipeline[ship].stages[Deploy].actions[BlueGreen].appspec \"\": a CodeDeployToECS action needs an AppSpec template".into(),
         ]
     );
 }
@@ -663,7 +663,7 @@ fn with_action_env(vars: Vec<(String, EnvValue)>) -> Vec<String> {
 /// measured on the JSON string synthesis puts in the action's configuration.
 #[test]
 fn bug3_action_env_size_is_the_rendered_json() {
-    const OVER: &str = "pipeline[ship].stages[1].actions[0].env \"20\": action configuration values have at most 1000 characters (the variables' JSON is longer)";
+    const OVER: &str = "pipeline[ship].stages[Build].actions[Build].env \"20\": action configuration values have at most 1000 characters (the variables' JSON is longer)";
     // 20 Parameter Store references: estimated at exactly 1000, rendered as 1161 characters
     // (a PARAMETER_STORE entry carries 47 characters of JSON around its name and value).
     let params = (0..20)
@@ -680,7 +680,7 @@ fn bug3_action_env_size_is_the_rendered_json() {
     assert_eq!(
         with_action_env(quotes),
         [
-            "pipeline[ship].stages[1].actions[0].env \"1\": action configuration values have at most 1000 characters (the variables' JSON is longer)"
+            "pipeline[ship].stages[Build].actions[Build].env \"1\": action configuration values have at most 1000 characters (the variables' JSON is longer)"
         ]
     );
     // 900 'é' are 1800 bytes but 944 characters of JSON: the estimate refused what AWS accepts.
@@ -721,7 +721,7 @@ fn bug4_alarm_and_branch_names_count_characters() {
     assert_eq!(
         branch("é".repeat(257)),
         [format!(
-            "pipeline[ship].stages[0].actions[0].branch {:?}: a branch name has 1 to 256 characters",
+            "pipeline[ship].stages[Source].actions[Checkout].branch {:?}: a branch name has 1 to 256 characters",
             "é".repeat(257)
         )]
     );
@@ -765,4 +765,126 @@ fn bug8_a_foreign_handle_at_the_same_index_is_refused() {
         msgs(&app),
         ["pipeline[ship].artifact_store \"shop-artifacts\": must be a bucket added to this app"]
     );
+}
+
+/// Issue 17: a builder stopped at the first `?`, so one bad name hid every other mistake. Given
+/// to `App::add` as builders, N independent mistakes are N violations, in the order of the model.
+#[test]
+fn every_mistake_of_an_app_is_reported_at_once_by_name() {
+    let mut app = App::new("ledger").unwrap();
+    let repo = app.add(Repository::builder().name("ledger"));
+    let bucket = app.add(ArtifactBucket::builder().name("Ledger_Artifacts"));
+    let unit = app.add(
+        BuildProject::builder()
+            .name("ledger-unit")
+            .env("1_TOKEN", EnvValue::plaintext("x"))
+            .timeout_minutes(3),
+    );
+    let bad = app.add(BuildProject::builder().name("_ledger"));
+    let source = Artifact::new("Source");
+    app.add(
+        Pipeline::builder()
+            .name("ledger")
+            .artifact_store(&bucket)
+            .stage(
+                Stage::new("Source")
+                    .action(CodeCommitSource::new("Checkout", &repo, "main").output(&source)),
+            )
+            .stage(Stage::new("Build").action(CodeBuild::test("UnitTests", &unit)))
+            .stage(Stage::new("Build").action(CodeBuild::new("Lint", &bad).input(&source))),
+    );
+    let got: Vec<String> = check(&app).iter().map(ToString::to_string).collect();
+    assert_eq!(
+        got,
+        [
+            format!("bucket[Ledger_Artifacts].name \"Ledger_Artifacts\": {}; capital letters are not allowed ('L' is character 1)", BucketName::RULE),
+            format!(
+                "project[ledger-unit].environment.variables[1_TOKEN].name \"1_TOKEN\": {}; it starts with '1'",
+                EnvVarName::RULE
+            ),
+            "project[ledger-unit].timeout_minutes \"3\": must be 5 to 2160".into(),
+            format!("project[_ledger].name \"_ledger\": {}; it starts with '_'", ProjectName::RULE),
+            "pipeline[ledger].stages[Build].actions[UnitTests].inputs \"0\": a CodeBuild action \
+             takes 1 to 5 input artifacts; this one has none"
+                .into(),
+            "pipeline[ledger].stages[Build].name \"Build\": stage names must be unique in a pipeline"
+                .into(),
+        ]
+    );
+}
+
+/// What refers to a resource whose builder failed is not reported again: the failure says it.
+#[test]
+fn a_reference_to_an_unbuilt_resource_is_not_a_second_violation() {
+    let mut fx = fx();
+    let project = fx.app.add(BuildProject::builder().name("x"));
+    let src = Artifact::new("Src");
+    fx.app.add(
+        Pipeline::builder()
+            .name("ship")
+            .artifact_store(&fx.bucket)
+            .stage(
+                Stage::new("Source")
+                    .action(CodeCommitSource::new("Checkout", &fx.repo, "main").output(&src)),
+            )
+            .stage(Stage::new("Build").action(CodeBuild::new("Build", &project).input(&src))),
+    );
+    let got: Vec<String> = check(&fx.app).iter().map(ToString::to_string).collect();
+    assert_eq!(
+        got,
+        [format!(
+            "project[x].name \"x\": {}; it has 1 character",
+            ProjectName::RULE
+        )]
+    );
+    assert_eq!(fx.app.build_errors().count(), 1);
+    assert!(fx.app.is_unbuilt(project.node()));
+}
+
+/// A pipeline whose builder left a stage out (its name was invalid) is not also told that it
+/// lacks stages or that the artifacts that stage made are missing.
+#[test]
+fn a_partial_pipeline_is_checked_without_repeating_what_was_left_out() {
+    let fx = fx();
+    let mut app = fx.app;
+    let src = Artifact::new("Src");
+    app.add(
+        Pipeline::builder()
+            .name("ship")
+            .artifact_store(&fx.bucket)
+            .stage(
+                Stage::new("Source")
+                    .action(CodeCommitSource::new("Checkout", &fx.repo, "main").output(&src)),
+            )
+            .stage(Stage::new("Build it").action(CodeBuild::new("Build", &fx.project).input(&src)))
+            .tag("aws:x", "y"),
+    );
+    let got: Vec<String> = check(&app).iter().map(ToString::to_string).collect();
+    assert_eq!(
+        got,
+        [
+            format!(
+                "pipeline[ship].stages[Build it].name \"Build it\": {}; spaces are not allowed (character 6)",
+                StageName::RULE
+            ),
+            format!("pipeline[ship].tags[aws:x] \"aws:x\": {}", TagKey::RULE),
+        ]
+    );
+}
+
+/// Issue 17: a Server group with no target at all went to AWS unremarked.
+#[test]
+fn a_server_group_without_target_is_a_warning_not_a_violation() {
+    let mut app = App::new("shop").unwrap();
+    let a = app.add(ServerApplication::builder().name("web"));
+    app.add(DeploymentGroup::builder().application(&a).name("nowhere"));
+    app.add(
+        DeploymentGroup::builder()
+            .application(&a)
+            .name("fleet")
+            .auto_scaling_group("web-asg"),
+    );
+    assert_eq!(check(&app), []);
+    let got: Vec<String> = warnings(&app).iter().map(|w| w.path.clone()).collect();
+    assert_eq!(got, ["deployment_group[web/nowhere].target"]);
 }

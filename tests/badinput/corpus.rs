@@ -18,6 +18,9 @@ pub(crate) enum Expect {
         value: Val,
         rule: &'static str,
     },
+    /// Several independent mistakes in one app (builders handed to `App::add` as they are),
+    /// every one reported in one run: each line is `path "value": rule`, in model order.
+    All(&'static [&'static str]),
     /// A builder (or `App::new`) refuses with exactly one problem.
     Refused {
         /// The resource kind and its name, as the builder reports them.
@@ -70,6 +73,11 @@ impl Case {
                 "error: the app is invalid; nothing was sent to AWS: 1 violation:\n  {path}{}: {rule}\n",
                 quoted(value)
             ),
+            Expect::All(lines) => format!(
+                "error: the app is invalid; nothing was sent to AWS: {} violations:\n{}",
+                lines.len(),
+                lines.iter().map(|l| format!("  {l}\n")).collect::<String>()
+            ),
             Expect::Refused {
                 resource,
                 name,
@@ -77,12 +85,81 @@ impl Case {
                 value,
                 rule,
             } => format!(
-                "error: the app could not be built: {resource} {name:?}: {field}{}: {rule}\n",
-                quoted(value)
+                "error: the app could not be built: {resource} {name:?}: {field}{}: {rule}{}\n",
+                quoted(value),
+                breach(self.name)
+                    .map(|b| format!("; {b}"))
+                    .unwrap_or_default()
             ),
         }
     }
 }
+
+/// Which part of its rule a refused name breaks, as the message says after the rule, by case.
+fn breach(case: &str) -> Option<&'static str> {
+    BREACHES.iter().find(|(c, _)| *c == case).map(|(_, b)| *b)
+}
+
+/// The part of the rule each refused name breaks (cases not listed break a rule that is not
+/// about a name's characters, length or ends, such as an ARN's shape).
+const BREACHES: &[(&str, &str)] = &[
+    (
+        "app name with capitals",
+        "capital letters are not allowed ('S' is character 1)",
+    ),
+    ("app name of 33 characters", "it has 33 characters"),
+    ("repository name ending in .git", "it ends in '.git'"),
+    (
+        "bucket name with capitals",
+        "capital letters are not allowed ('S' is character 1)",
+    ),
+    (
+        "bucket name shaped like an IP address",
+        "it is shaped like an IP address",
+    ),
+    ("access-log bucket name too short", "it has 2 characters"),
+    ("project name starting with '_'", "it starts with '_'"),
+    (
+        "application name with a space",
+        "spaces are not allowed (character 5)",
+    ),
+    ("empty deployment group name", "it is empty"),
+    (
+        "config name in the reserved CodeDeployDefault. namespace",
+        "it starts with 'CodeDeployDefault.'",
+    ),
+    (
+        "pipeline name with a space",
+        "spaces are not allowed (character 5)",
+    ),
+    (
+        "stage name with a space",
+        "spaces are not allowed (character 6)",
+    ),
+    (
+        "disabled transition naming an invalid stage name",
+        "spaces are not allowed (character 6)",
+    ),
+    ("action name of 101 characters", "it has 101 characters"),
+    (
+        "output artifact named like a file",
+        "'.' (character 4) is not allowed",
+    ),
+    ("empty input artifact name", "it is empty"),
+    (
+        "variable name with a dot",
+        "'.' (character 2) is not allowed",
+    ),
+    ("namespace with a dot", "'.' (character 6) is not allowed"),
+    (
+        "project variable in the reserved CODEBUILD_ namespace",
+        "it starts with 'CODEBUILD_'",
+    ),
+    (
+        "action variable starting with a digit",
+        "it starts with '1'",
+    ),
+];
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures: a small valid app, and ways to break one thing in it.
@@ -291,6 +368,59 @@ where
     })
 }
 
+/// A bad bucket name and a bad project name: the first used to hide the second.
+fn two_bad_names() -> Result<App, BuildError> {
+    let mut app = App::new("ledger")?;
+    app.add(ArtifactBucket::builder().name("Ledger-Artifacts"));
+    app.add(BuildProject::builder().name("ledger.unit"));
+    Ok(app)
+}
+
+/// The issue 17 app: an invalid environment variable (which used to hide the rest), a test
+/// action without input, a duplicate stage and an out-of-range timeout.
+fn four_mistakes() -> Result<App, BuildError> {
+    let mut app = App::new("ledger")?;
+    let repo = app.add(Repository::builder().name("ledger"));
+    let bucket = app.add(ArtifactBucket::builder().name("ledger-artifacts"));
+    let unit = app.add(
+        BuildProject::builder()
+            .name("ledger-unit")
+            .env("unit-token", EnvValue::parameter_store("/ledger/token"))
+            .timeout_minutes(4000),
+    );
+    let source = Artifact::new("Source");
+    app.add(
+        Pipeline::builder()
+            .name("ledger")
+            .artifact_store(&bucket)
+            .stage(
+                Stage::new("Source")
+                    .action(CodeCommitSource::new("Checkout", &repo, "main").output(&source)),
+            )
+            .stage(Stage::new("Build").action(CodeBuild::test("UnitTests", &unit)))
+            .stage(Stage::new("Build").action(CodeBuild::new("Package", &unit).input(&source))),
+    );
+    Ok(app)
+}
+
+/// A project that could not be built at all, used by a pipeline, and a bad stage name in it:
+/// each said once (no "must be a project added to this app", no "not produced").
+fn unbuilt_reference() -> Result<App, BuildError> {
+    let mut fx = fx()?;
+    let lint = fx.app.add(BuildProject::builder().name("l"));
+    let code = Artifact::new("Src");
+    let source = src(&fx);
+    fx.app.add(
+        Pipeline::builder()
+            .name("ship")
+            .artifact_store(&fx.bucket)
+            .stage(source)
+            .stage(Stage::new("Lint it").action(CodeBuild::new("Lint", &lint).input(&code)))
+            .stage(Stage::new("Check").action(CodeBuild::new("Check", &lint).input(&code))),
+    );
+    Ok(fx.app)
+}
+
 fn stage_names(n: usize, prefix: &str) -> Vec<String> {
     (0..n).map(|i| format!("{prefix}{i}")).collect()
 }
@@ -298,13 +428,43 @@ fn stage_names(n: usize, prefix: &str) -> Vec<String> {
 // ---------------------------------------------------------------------------------------------
 // The corpus.
 
-use Expect::{Invalid, Refused};
+use Expect::{All, Invalid, Refused};
 use Val::{Missing, Rep, S};
 
 const ROLE_RULE: &str = RoleArn::RULE;
 
 /// Every case, grouped by rule.
 pub(crate) const CASES: &[Case] = &[
+    // ---- several mistakes in one app, every one reported in one run ------------------------
+    Case {
+        rule: "every mistake at once",
+        name: "a bad bucket name and a bad project name",
+        app: two_bad_names,
+        expect: All(&[
+            "bucket[Ledger-Artifacts].name \"Ledger-Artifacts\": 3 to 63 characters of a-z, 0-9, '.' and '-', starting and ending with a letter or digit, no '..', not an IP address, not starting with 'xn--' or 'sthree-', not ending with '-s3alias' or '--ol-s3'; capital letters are not allowed ('L' is character 1)",
+            "project[ledger.unit].name \"ledger.unit\": 2 to 150 characters of A-Z, a-z, 0-9, '-' and '_', starting with a letter or digit; '.' (character 7) is not allowed",
+        ]),
+    },
+    Case {
+        rule: "every mistake at once",
+        name: "a bad variable name, a missing input, a duplicate stage and a long timeout",
+        app: four_mistakes,
+        expect: All(&[
+            "project[ledger-unit].environment.variables[unit-token].name \"unit-token\": 1 to 255 characters of A-Z, a-z, 0-9 and '_', not starting with a digit or with 'CODEBUILD_' (reserved); '-' (character 5) is not allowed",
+            "project[ledger-unit].timeout_minutes \"4000\": must be 5 to 2160",
+            "pipeline[ledger].stages[Build].actions[UnitTests].inputs \"0\": a CodeBuild action takes 1 to 5 input artifacts; this one has none",
+            "pipeline[ledger].stages[Build].name \"Build\": stage names must be unique in a pipeline",
+        ]),
+    },
+    Case {
+        rule: "every mistake at once",
+        name: "a pipeline using a project that could not be built",
+        app: unbuilt_reference,
+        expect: All(&[
+            "project[l].name \"l\": 2 to 150 characters of A-Z, a-z, 0-9, '-' and '_', starting with a letter or digit; it has 1 character",
+            "pipeline[ship].stages[Lint it].name \"Lint it\": 1 to 100 characters of A-Z, a-z, 0-9 and '.@_-'; spaces are not allowed (character 5)",
+        ]),
+    },
     // ---- names (builders and `App::new`) ---------------------------------------------------
     Case {
         rule: "name: app",
@@ -466,7 +626,7 @@ pub(crate) const CASES: &[Case] = &[
         expect: Refused {
             resource: "pipeline",
             name: "ship",
-            field: "stages[1].name",
+            field: "stages[Build stage].name",
             value: S("Build stage"),
             rule: StageName::RULE,
         },
@@ -484,7 +644,7 @@ pub(crate) const CASES: &[Case] = &[
         expect: Refused {
             resource: "pipeline",
             name: "ship",
-            field: "disabled_transitions[0].stage",
+            field: "disabled_transitions[Build stage].stage",
             value: S("Build stage"),
             rule: StageName::RULE,
         },
@@ -501,7 +661,7 @@ pub(crate) const CASES: &[Case] = &[
         expect: Refused {
             resource: "pipeline",
             name: "ship",
-            field: "stages[1].actions[0].name",
+            field: "stages[Wait].actions[aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa].name",
             value: Rep("a", 101),
             rule: ActionName::RULE,
         },
@@ -523,7 +683,7 @@ pub(crate) const CASES: &[Case] = &[
         expect: Refused {
             resource: "pipeline",
             name: "ship",
-            field: "stages[0].actions[0].outputs[0]",
+            field: "stages[Source].actions[Checkout].outputs[src.zip]",
             value: S("src.zip"),
             rule: ArtifactName::RULE,
         },
@@ -542,7 +702,7 @@ pub(crate) const CASES: &[Case] = &[
         expect: Refused {
             resource: "pipeline",
             name: "ship",
-            field: "stages[1].actions[0].inputs[0]",
+            field: "stages[Build].actions[Build].inputs[]",
             value: S(""),
             rule: ArtifactName::RULE,
         },
@@ -550,11 +710,11 @@ pub(crate) const CASES: &[Case] = &[
     Case {
         rule: "name: pipeline variable",
         name: "variable name with a dot",
-        app: || variables(|b| b.variable("a.b", None)),
+        app: || variables(|b| b.required_variable("a.b")),
         expect: Refused {
             resource: "pipeline",
             name: "ship",
-            field: "variables[0].name",
+            field: "variables[a.b].name",
             value: S("a.b"),
             rule: VariableName::RULE,
         },
@@ -566,7 +726,7 @@ pub(crate) const CASES: &[Case] = &[
         expect: Refused {
             resource: "pipeline",
             name: "ship",
-            field: "stages[1].actions[0].namespace",
+            field: "stages[Build].actions[Build].namespace",
             value: S("Build.1"),
             rule: Namespace::RULE,
         },
@@ -578,7 +738,7 @@ pub(crate) const CASES: &[Case] = &[
         expect: Refused {
             resource: "project",
             name: "p1",
-            field: "environment.variables[0].name",
+            field: "environment.variables[CODEBUILD_X].name",
             value: S("CODEBUILD_X"),
             rule: EnvVarName::RULE,
         },
@@ -590,7 +750,7 @@ pub(crate) const CASES: &[Case] = &[
         expect: Refused {
             resource: "pipeline",
             name: "ship",
-            field: "stages[1].actions[0].env[0].name",
+            field: "stages[Build].actions[Build].env[1X].name",
             value: S("1X"),
             rule: EnvVarName::RULE,
         },
@@ -662,7 +822,7 @@ pub(crate) const CASES: &[Case] = &[
         expect: Refused {
             resource: "pipeline",
             name: "ship",
-            field: "stages[1].actions[0].notify",
+            field: "stages[Approve].actions[Ok].notify",
             value: S("arn:aws:sqs:eu-west-1:123456789012:approvals"),
             rule: TopicArn::RULE,
         },
@@ -874,7 +1034,7 @@ pub(crate) const CASES: &[Case] = &[
             })
         },
         expect: Invalid {
-            path: "pipeline[ship].stages[0].actions[0].repository",
+            path: "pipeline[ship].stages[Source].actions[Checkout].repository",
             value: S("other-repo"),
             rule: "must be a repository added to this app",
         },
@@ -893,7 +1053,7 @@ pub(crate) const CASES: &[Case] = &[
             })
         },
         expect: Invalid {
-            path: "pipeline[ship].stages[1].actions[0].project",
+            path: "pipeline[ship].stages[Build].actions[Build].project",
             value: S("other-build"),
             rule: "must be a project added to this app",
         },
@@ -919,7 +1079,7 @@ pub(crate) const CASES: &[Case] = &[
             })
         },
         expect: Invalid {
-            path: "pipeline[ship].stages[2].actions[0].group",
+            path: "pipeline[ship].stages[Deploy].actions[Prod].group",
             value: S("x/other-group"),
             rule: "must be a deployment_group added to this app",
         },
@@ -1005,7 +1165,7 @@ pub(crate) const CASES: &[Case] = &[
             })
         },
         expect: Invalid {
-            path: "pipeline[ship].stages[2].actions[0].bucket",
+            path: "pipeline[ship].stages[Deploy].actions[Site].bucket",
             value: S("other-site"),
             rule: "must be a bucket added to this app",
         },
@@ -1229,7 +1389,7 @@ pub(crate) const CASES: &[Case] = &[
             })
         },
         expect: Invalid {
-            path: "project[p1].environment.variables[1].name",
+            path: "project[p1].environment.variables[A].name",
             value: S("A"),
             rule: "environment variable names must be unique",
         },
@@ -1239,7 +1399,7 @@ pub(crate) const CASES: &[Case] = &[
         name: "project variable with an empty value",
         app: || project(|b| b.env("A", EnvValue::SecretsManager(String::new()))),
         expect: Invalid {
-            path: "project[p1].environment.variables[0].value",
+            path: "project[p1].environment.variables[A].value",
             value: S(""),
             rule: "an environment variable needs a value",
         },
@@ -1522,12 +1682,7 @@ pub(crate) const CASES: &[Case] = &[
     Case {
         rule: "pipeline: V2-only features",
         name: "variables on a V1 pipeline",
-        app: || {
-            variables(|b| {
-                b.pipeline_type(PipelineType::V1)
-                    .variable("Env", Some("prod".into()))
-            })
-        },
+        app: || variables(|b| b.pipeline_type(PipelineType::V1).variable("Env", "prod")),
         expect: Invalid {
             path: "pipeline[ship].variables",
             value: S("1"),
@@ -1555,7 +1710,7 @@ pub(crate) const CASES: &[Case] = &[
         app: || {
             variables(|mut b| {
                 for n in stage_names(51, "V") {
-                    b = b.variable(n, None);
+                    b = b.required_variable(n);
                 }
                 b
             })
@@ -1569,9 +1724,9 @@ pub(crate) const CASES: &[Case] = &[
     Case {
         rule: "pipeline: variables",
         name: "variable declared twice",
-        app: || variables(|b| b.variable("Env", None).variable("Env", None)),
+        app: || variables(|b| b.required_variable("Env").required_variable("Env")),
         expect: Invalid {
-            path: "pipeline[ship].variables[1].name",
+            path: "pipeline[ship].variables[Env].name",
             value: S("Env"),
             rule: "variable names must be unique",
         },
@@ -1579,9 +1734,9 @@ pub(crate) const CASES: &[Case] = &[
     Case {
         rule: "pipeline: variables",
         name: "empty default value",
-        app: || variables(|b| b.variable("Env", Some(String::new()))),
+        app: || variables(|b| b.variable("Env", "")),
         expect: Invalid {
-            path: "pipeline[ship].variables[0].default",
+            path: "pipeline[ship].variables[Env].default",
             value: S(""),
             rule: "a default value has 1 to 1000 characters",
         },
@@ -1589,9 +1744,9 @@ pub(crate) const CASES: &[Case] = &[
     Case {
         rule: "pipeline: variables",
         name: "default value of 1001 characters",
-        app: || variables(|b| b.variable("Env", Some("v".repeat(1001)))),
+        app: || variables(|b| b.variable("Env", &"v".repeat(1001))),
         expect: Invalid {
-            path: "pipeline[ship].variables[0].default",
+            path: "pipeline[ship].variables[Env].default",
             value: Rep("v", 1001),
             rule: "a default value has 1 to 1000 characters",
         },
@@ -1607,7 +1762,7 @@ pub(crate) const CASES: &[Case] = &[
             })
         },
         expect: Invalid {
-            path: "pipeline[ship].stages[2].name",
+            path: "pipeline[ship].stages[Build].name",
             value: S("Build"),
             rule: "stage names must be unique in a pipeline",
         },
@@ -1617,7 +1772,7 @@ pub(crate) const CASES: &[Case] = &[
         name: "stage without actions",
         app: || ship(|fx, b| b.stage(src(fx)).stage(Stage::new("Empty"))),
         expect: Invalid {
-            path: "pipeline[ship].stages[1].actions",
+            path: "pipeline[ship].stages[Empty].actions",
             value: S("0"),
             rule: "a stage needs at least one action",
         },
@@ -1635,7 +1790,7 @@ pub(crate) const CASES: &[Case] = &[
             })
         },
         expect: Invalid {
-            path: "pipeline[ship].stages[1].actions",
+            path: "pipeline[ship].stages[Wait].actions",
             value: S("51"),
             rule: "a stage has at most 50 actions",
         },
@@ -1653,7 +1808,7 @@ pub(crate) const CASES: &[Case] = &[
             })
         },
         expect: Invalid {
-            path: "pipeline[ship].stages[1].actions[1].name",
+            path: "pipeline[ship].stages[Wait].actions[Ok].name",
             value: S("Ok"),
             rule: "action names must be unique in a stage",
         },
@@ -1668,7 +1823,7 @@ pub(crate) const CASES: &[Case] = &[
             })
         },
         expect: Invalid {
-            path: "pipeline[ship].stages[0].actions[1]",
+            path: "pipeline[ship].stages[Source].actions[Wait]",
             value: S("Manual"),
             rule: "the first stage holds only source actions",
         },
@@ -1689,7 +1844,7 @@ pub(crate) const CASES: &[Case] = &[
             })
         },
         expect: Invalid {
-            path: "pipeline[ship].stages[2].actions[0]",
+            path: "pipeline[ship].stages[Late].actions[Again]",
             value: S("CodeCommit"),
             rule: "source actions belong in the first stage only",
         },
@@ -1704,7 +1859,7 @@ pub(crate) const CASES: &[Case] = &[
             })
         },
         expect: Invalid {
-            path: "pipeline[ship].stages[1].actions[0].run_order",
+            path: "pipeline[ship].stages[Wait].actions[Ok].run_order",
             value: S("0"),
             rule: "must be 1 to 999",
         },
@@ -1719,7 +1874,7 @@ pub(crate) const CASES: &[Case] = &[
             })
         },
         expect: Invalid {
-            path: "pipeline[ship].stages[1].actions[0].run_order",
+            path: "pipeline[ship].stages[Wait].actions[Ok].run_order",
             value: S("1000"),
             rule: "must be 1 to 999",
         },
@@ -1746,7 +1901,7 @@ pub(crate) const CASES: &[Case] = &[
             })
         },
         expect: Invalid {
-            path: "pipeline[ship].stages[1].actions[0].namespace",
+            path: "pipeline[ship].stages[Build].actions[Build].namespace",
             value: S("Vars"),
             rule: "action namespaces must be unique in a pipeline",
         },
@@ -1762,7 +1917,7 @@ pub(crate) const CASES: &[Case] = &[
             })
         },
         expect: Invalid {
-            path: "pipeline[ship].disabled_transitions[0].stage",
+            path: "pipeline[ship].disabled_transitions[Nope].stage",
             value: S("Nope"),
             rule: "names no stage of this pipeline",
         },
@@ -1778,7 +1933,7 @@ pub(crate) const CASES: &[Case] = &[
             })
         },
         expect: Invalid {
-            path: "pipeline[ship].disabled_transitions[0].stage",
+            path: "pipeline[ship].disabled_transitions[Source].stage",
             value: S("Source"),
             rule: "the first stage has no inbound transition",
         },
@@ -1794,7 +1949,7 @@ pub(crate) const CASES: &[Case] = &[
             })
         },
         expect: Invalid {
-            path: "pipeline[ship].disabled_transitions[0].reason",
+            path: "pipeline[ship].disabled_transitions[Build].reason",
             value: S("release freeze; see #42"),
             rule: "1 to 300 characters of A-Z, a-z, 0-9, space and '!@().*?-'",
         },
@@ -1810,7 +1965,7 @@ pub(crate) const CASES: &[Case] = &[
             })
         },
         expect: Invalid {
-            path: "pipeline[ship].disabled_transitions[0].reason",
+            path: "pipeline[ship].disabled_transitions[Build].reason",
             value: S(""),
             rule: "1 to 300 characters of A-Z, a-z, 0-9, space and '!@().*?-'",
         },
@@ -1826,9 +1981,9 @@ pub(crate) const CASES: &[Case] = &[
             })
         },
         expect: Invalid {
-            path: "pipeline[ship].stages[1].actions[0].inputs",
+            path: "pipeline[ship].stages[Build].actions[Build].inputs",
             value: S("0"),
-            rule: "a CodeBuild action takes 1 to 5 input artifacts",
+            rule: "a CodeBuild action takes 1 to 5 input artifacts; this one has none",
         },
     },
     Case {
@@ -1844,9 +1999,9 @@ pub(crate) const CASES: &[Case] = &[
             })
         },
         expect: Invalid {
-            path: "pipeline[ship].stages[0].actions[0].outputs",
+            path: "pipeline[ship].stages[Source].actions[Checkout].outputs",
             value: S("0"),
-            rule: "a CodeCommit action produces exactly 1 output artifacts",
+            rule: "a CodeCommit action produces exactly 1 output artifact; this one has none",
         },
     },
     Case {
@@ -1861,7 +2016,7 @@ pub(crate) const CASES: &[Case] = &[
             })
         },
         expect: Invalid {
-            path: "pipeline[ship].stages[0].actions[0].branch",
+            path: "pipeline[ship].stages[Source].actions[Checkout].branch",
             value: S(""),
             rule: "a branch name has 1 to 256 characters",
         },
@@ -1881,7 +2036,7 @@ pub(crate) const CASES: &[Case] = &[
             })
         },
         expect: Invalid {
-            path: "pipeline[ship].stages[0].actions[0].branch",
+            path: "pipeline[ship].stages[Source].actions[Checkout].branch",
             value: Rep("b", 257),
             rule: "a branch name has 1 to 256 characters",
         },
@@ -1910,7 +2065,7 @@ pub(crate) const CASES: &[Case] = &[
             Ok(fx.app)
         },
         expect: Invalid {
-            path: "pipeline[ship].stages[0].actions[0].bucket",
+            path: "pipeline[ship].stages[Source].actions[Drop].bucket",
             value: S("shop-drop"),
             rule: "an S3 source bucket must be versioned",
         },
@@ -1929,7 +2084,7 @@ pub(crate) const CASES: &[Case] = &[
             })
         },
         expect: Invalid {
-            path: "pipeline[ship].stages[0].actions[0].key",
+            path: "pipeline[ship].stages[Source].actions[Drop].key",
             value: S(""),
             rule: "an object key is required",
         },
@@ -1960,7 +2115,7 @@ pub(crate) const CASES: &[Case] = &[
         expect: Invalid {
             path: "project[own-source].source",
             value: S("CODECOMMIT"),
-            rule: "a project run by a pipeline (pipeline[ship].stages[1].actions[0]) takes its source and artifacts from the pipeline (CODEPIPELINE)",
+            rule: "a project run by a pipeline (pipeline[ship].stages[Build].actions[Build]) takes its source and artifacts from the pipeline (CODEPIPELINE)",
         },
     },
     Case {
@@ -1973,7 +2128,7 @@ pub(crate) const CASES: &[Case] = &[
             })
         },
         expect: Invalid {
-            path: "pipeline[ship].stages[1].actions[0].env[1].name",
+            path: "pipeline[ship].stages[Build].actions[Build].env[A].name",
             value: S("A"),
             rule: "environment variable names must be unique",
         },
@@ -1983,7 +2138,7 @@ pub(crate) const CASES: &[Case] = &[
         name: "action variable with an empty value",
         app: || action_env(|a| a.env("A", EnvValue::ParameterStore(String::new()))),
         expect: Invalid {
-            path: "pipeline[ship].stages[1].actions[0].env[0].value",
+            path: "pipeline[ship].stages[Build].actions[Build].env[A].value",
             value: S(""),
             rule: "an environment variable needs a value",
         },
@@ -1993,7 +2148,7 @@ pub(crate) const CASES: &[Case] = &[
         name: "action variables longer than 1000 characters of JSON",
         app: || action_env(|a| a.env("A", EnvValue::Plaintext("x".repeat(1000)))),
         expect: Invalid {
-            path: "pipeline[ship].stages[1].actions[0].env",
+            path: "pipeline[ship].stages[Build].actions[Build].env",
             value: S("1"),
             rule: "action configuration values have at most 1000 characters (the variables' JSON is longer)",
         },
@@ -2013,7 +2168,7 @@ pub(crate) const CASES: &[Case] = &[
             })
         },
         expect: Invalid {
-            path: "pipeline[ship].stages[1].actions[0].env",
+            path: "pipeline[ship].stages[Build].actions[Build].env",
             value: S("20"),
             rule: "action configuration values have at most 1000 characters (the variables' JSON is longer)",
         },
@@ -2023,7 +2178,7 @@ pub(crate) const CASES: &[Case] = &[
         name: "action variable of quotes, doubled by JSON escapes",
         app: || action_env(|a| a.env("A", EnvValue::Plaintext("\"".repeat(480)))),
         expect: Invalid {
-            path: "pipeline[ship].stages[1].actions[0].env",
+            path: "pipeline[ship].stages[Build].actions[Build].env",
             value: S("1"),
             rule: "action configuration values have at most 1000 characters (the variables' JSON is longer)",
         },
@@ -2033,7 +2188,7 @@ pub(crate) const CASES: &[Case] = &[
         name: "comments of 501 characters",
         app: || approval(|a| a.comments("c".repeat(501))),
         expect: Invalid {
-            path: "pipeline[ship].stages[1].actions[0].comments",
+            path: "pipeline[ship].stages[Approve].actions[Ok].comments",
             value: Rep("c", 501),
             rule: "at most 500 characters",
         },
@@ -2043,7 +2198,7 @@ pub(crate) const CASES: &[Case] = &[
         name: "review URL of 1001 characters",
         app: || approval(|a| a.review_url("u".repeat(1001))),
         expect: Invalid {
-            path: "pipeline[ship].stages[1].actions[0].review_url",
+            path: "pipeline[ship].stages[Approve].actions[Ok].review_url",
             value: Rep("u", 1001),
             rule: "at most 1000 characters",
         },
@@ -2061,7 +2216,7 @@ pub(crate) const CASES: &[Case] = &[
             })
         },
         expect: Invalid {
-            path: "pipeline[ship].stages[2].actions[0].object_key",
+            path: "pipeline[ship].stages[Deploy].actions[Site].object_key",
             value: S(""),
             rule: "an object key cannot be empty",
         },
@@ -2071,7 +2226,7 @@ pub(crate) const CASES: &[Case] = &[
         name: "without a task definition",
         app: || ecs_action(|a, s| a.appspec(s, "appspec.yaml")),
         expect: Invalid {
-            path: "pipeline[ship].stages[1].actions[0].task_definition",
+            path: "pipeline[ship].stages[Deploy].actions[BlueGreen].task_definition",
             value: S(""),
             rule: "a CodeDeployToECS action needs a task definition template",
         },
@@ -2081,7 +2236,7 @@ pub(crate) const CASES: &[Case] = &[
         name: "without an AppSpec",
         app: || ecs_action(|a, s| a.task_definition(s, "taskdef.json")),
         expect: Invalid {
-            path: "pipeline[ship].stages[1].actions[0].appspec",
+            path: "pipeline[ship].stages[Deploy].actions[BlueGreen].appspec",
             value: S(""),
             rule: "a CodeDeployToECS action needs an AppSpec template",
         },
@@ -2101,9 +2256,9 @@ pub(crate) const CASES: &[Case] = &[
             })
         },
         expect: Invalid {
-            path: "pipeline[ship].stages[1].actions[0].outputs[0]",
+            path: "pipeline[ship].stages[Build].actions[Build].outputs[Src]",
             value: S("Src"),
-            rule: "an artifact is produced once; pipeline[ship].stages[0].actions[0] already produces it",
+            rule: "an artifact is produced once; pipeline[ship].stages[Source].actions[Checkout] already produces it",
         },
     },
     Case {
@@ -2116,7 +2271,7 @@ pub(crate) const CASES: &[Case] = &[
             })
         },
         expect: Invalid {
-            path: "pipeline[ship].stages[2].actions[0].inputs[0]",
+            path: "pipeline[ship].stages[Deploy].actions[Prod].inputs[web]",
             value: S("web"),
             rule: "input artifact is not produced by any earlier action",
         },
@@ -2132,9 +2287,9 @@ pub(crate) const CASES: &[Case] = &[
             })
         },
         expect: Invalid {
-            path: "pipeline[ship].stages[1].actions[1].inputs[0]",
+            path: "pipeline[ship].stages[Build].actions[Prod].inputs[Out]",
             value: S("Out"),
-            rule: "input artifact is not produced by any earlier action",
+            rule: "input artifact is produced by pipeline[ship].stages[Build].actions[Build], which runs at the same time (both have run order 1); give this action a later run order, such as run_order(2)",
         },
     },
     // ---- limits that depend on the region, checked before any call -------------------------

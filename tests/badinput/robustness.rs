@@ -100,7 +100,7 @@ proptest! {
         let pipeline = Pipeline::builder()
             .name(a.clone())
             .artifact_store(&bucket)
-            .variable(b.clone(), Some(a.clone()))
+            .variable(b.clone(), &a)
             .role(a.clone())
             .events_role(b.clone())
             .stage(Stage::new(a.clone())

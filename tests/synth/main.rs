@@ -6,6 +6,7 @@ mod support;
 
 mod desired;
 mod examples;
+mod getting_started;
 mod laws;
 mod robustness;
 mod split;

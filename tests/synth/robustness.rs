@@ -93,7 +93,7 @@ proptest! {
             let pipeline = Pipeline::builder()
                 .name(name.clone())
                 .artifact_store(&bucket)
-                .variable(other.clone(), Some(name.clone()))
+                .variable(other.clone(), &name)
                 .stage(Stage::new(other.clone()).action(
                     CodeCommitSource::new(name.clone(), &repo, other.clone()).output(&source),
                 ))

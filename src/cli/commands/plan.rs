@@ -28,6 +28,13 @@ impl Args {
         } else {
             writeln!(out, "{plan}")
         };
+        // What AWS accepts but will not work: said under the plan, never a failure (the JSON
+        // form stays the plan alone).
+        if !self.json {
+            for w in crate::validate::warnings(app) {
+                let _ = writeln!(out, "warning: {}: {}", w.path, w.rule);
+            }
+        }
         Ok(if self.detailed_exitcode && !plan.is_empty() {
             2
         } else {
