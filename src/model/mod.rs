@@ -36,7 +36,8 @@ pub use expand::{
     RolePurpose, RoleRef, Statement, Used,
 };
 pub use kind::{
-    ArnFormat, ArnScope, KindInfo, KindRules, ResourceKind, TAG_APP, TAG_ID, render_arn,
+    ArnFormat, ArnScope, KindInfo, KindRules, OwnershipRecord, ResourceKind, TAG_APP, TAG_ID,
+    render_arn,
 };
 pub use names::{
     ActionName, AppName, ApplicationName, ArtifactName, BucketName, DeploymentConfigName,
