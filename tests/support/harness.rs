@@ -55,6 +55,19 @@ pub(crate) async fn clients() -> Clients {
         .expect("emulator options always name a region")
 }
 
+/// The shared SDK configuration of [`clients`], for services pipewright's provider does not use
+/// (SSM, Secrets Manager, Lambda...) but tests set up through: `aws_sdk_ssm::Client::new(&config)`.
+pub(crate) async fn sdk_config() -> aws_config::SdkConfig {
+    use aws_config::{BehaviorVersion, Region};
+    let credentials = aws_sdk_s3::config::Credentials::new("test", "test", None, None, "tests");
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(credentials)
+        .load()
+        .await
+}
+
 /// A name no other test (in this run or an earlier one against the same emulator) uses:
 /// lower-case letters, digits and dashes, at most 40 characters, valid for every resource kind.
 pub(crate) fn unique(prefix: &str) -> String {

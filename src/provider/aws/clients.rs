@@ -172,6 +172,12 @@ pub struct Clients {
     pub eventbridge: aws_sdk_eventbridge::Client,
     /// The Resource Groups Tagging API (what an app owns, by tag).
     pub tagging: aws_sdk_resourcegroupstagging::Client,
+    /// Amazon CloudWatch Logs (build log groups, and the build logs `logs` and `watch` follow).
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    /// Amazon ECR (image repositories).
+    pub ecr: aws_sdk_ecr::Client,
+    /// AWS CodeArtifact (package domains and repositories).
+    pub codeartifact: aws_sdk_codeartifact::Client,
     region: String,
     endpoint_url: Option<String>,
     /// The credentials of the shared load, for what the SDK does not sign itself (git pushes).
@@ -265,6 +271,9 @@ impl Clients {
             codepipeline: client!(aws_sdk_codepipeline),
             eventbridge: client!(aws_sdk_eventbridge),
             tagging: client!(aws_sdk_resourcegroupstagging),
+            logs: client!(aws_sdk_cloudwatchlogs),
+            ecr: client!(aws_sdk_ecr),
+            codeartifact: client!(aws_sdk_codeartifact),
             region,
             endpoint_url,
             credentials: config.credentials_provider(),
