@@ -18,9 +18,14 @@ pub(super) fn confirm(
     }
     let stdin = std::io::stdin();
     if !stdin.is_terminal() {
+        let review = if verb == "destroy" {
+            "plan --destroy"
+        } else {
+            "plan"
+        };
         return Err(CliError::message(format!(
             "{verb} changes AWS and needs a confirmation, but there is no terminal to ask on: \
-             review `plan`, then run `{verb} --yes`"
+             review `{review}`, then run `{verb} --yes`"
         )));
     }
     let _ = write!(err, "{question} Only 'yes' is accepted: ");

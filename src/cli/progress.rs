@@ -170,10 +170,21 @@ fn progress_line(
 
 /// Prints the summary of `verb`'s run on `out`; exit 0 when everything is done, else an error that
 /// lists what failed and what conflicts.
-pub(super) fn report(report: &Report, verb: &str, out: &mut dyn Write) -> Exit {
+///
+/// The summary counts in the progress lines' unit first (`steps`, a replacement taking two), then
+/// in resources: `apply: 4 steps on 1 resource: 1 done, 0 failed, 0 skipped in 1.2s`.
+pub(super) fn report(report: &Report, verb: &str, steps: usize, out: &mut dyn Write) -> Exit {
+    let resources = report
+        .outcomes
+        .iter()
+        .filter(|o| o.change != crate::engine::ChangeKind::NoOp)
+        .count();
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     let _ = writeln!(
         out,
-        "{verb}: {report} in {:.1}s",
+        "{verb}: {} on {}: {report} in {:.1}s",
+        plural(steps, "step"),
+        plural(resources, "resource"),
         report.elapsed_ms as f64 / 1000.0
     );
     if report.succeeded() {
@@ -191,9 +202,20 @@ pub(super) fn report(report: &Report, verb: &str, out: &mut dyn Write) -> Exit {
             _ => {}
         }
     }
-    lines.push(format!(
-        "{verb} did not finish: fix what failed and run `{verb}` again; it picks up from what AWS has now"
-    ));
+    let failed = report
+        .outcomes
+        .iter()
+        .any(|o| matches!(o.status, Status::Failed { .. }));
+    lines.push(if failed {
+        format!(
+            "{verb} did not finish: fix what failed and run `{verb}` again; it picks up from what AWS has now"
+        )
+    } else {
+        format!(
+            "{verb} did not finish: it stopped short of resources it does not own; resolve each \
+             conflict as it says (nothing of theirs was changed), then run `{verb}` again"
+        )
+    });
     Err(CliError::lines(lines))
 }
 

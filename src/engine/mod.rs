@@ -42,6 +42,7 @@ mod limits;
 mod plan;
 mod resolve;
 mod retry;
+mod show;
 
 pub use apply::{
     ApplyOptions, Event, EventKind, EventResource, EventSink, Outcome, Report, Status, StatusKind,

@@ -235,23 +235,12 @@ fn default_config(config: &Resource) -> &'static str {
         .default_config()
 }
 
-/// A JSON value on one line, cut to `max` characters.
-fn brief(v: Option<&Value>, max: usize) -> String {
-    let Some(v) = v else {
-        return "(none)".into();
-    };
-    let text = v.to_string();
-    if text.chars().count() <= max {
-        return text;
-    }
-    let cut: String = text.chars().take(max.saturating_sub(1)).collect();
-    format!("{cut}…")
-}
-
 impl fmt::Display for Plan {
     /// The plan for people: one line per change (no-ops left out), the changed fields of
-    /// updates and replacements indented under it, then the summary line. Values are shown as
-    /// compact JSON cut to 100 characters; the JSON form has them whole.
+    /// updates and replacements indented under it (each by its CloudFormation path, with the
+    /// builder's setter beside it where there is one), then the summary line. Scalars show as
+    /// `old → new`; structured values (policies, patterns, configuration) as a diff of their
+    /// parts, whole: nothing that differs is cut.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.is_empty() && self.summary.conflict == 0 {
             writeln!(f, "no changes: AWS matches the model")?;
@@ -321,13 +310,16 @@ impl fmt::Display for Plan {
                 }
             };
             for field in fields {
-                writeln!(
-                    f,
-                    "    {}: {} → {}",
-                    field.path,
-                    brief(field.old.as_ref(), 100),
-                    brief(field.new.as_ref(), 100)
-                )?;
+                let label = match crate::model::setter_for(c.kind, &field.path) {
+                    Some(setter) => format!("{} ({setter})", field.path),
+                    None => field.path.clone(),
+                };
+                f.write_str(&super::show::field(
+                    &label,
+                    field.old.as_ref(),
+                    field.new.as_ref(),
+                    4,
+                ))?;
             }
         }
         for r in &self.retained {

@@ -319,8 +319,28 @@ fn derived_name(parts: &[&str], allowed: &str) -> String {
     format!("{}-{h:08x}", &joined[..DERIVED_NAME_MAX - 9])
 }
 
+/// The name of a derived role: `<app>-<kind>-<name>`, where `name` loses the app's name when it
+/// starts with it (`ledger-build-unit-tests` for the project `ledger-unit-tests`, not
+/// `ledger-build-ledger-unit-tests`) and goes when it is the app's name (`ledger-pipeline`).
 fn role_name(app: &App, kind: &str, name: &str) -> String {
-    derived_name(&[app.name().as_str(), kind, name], "+=,.@_-")
+    let app_name = app.name().as_str();
+    let mut parts = vec![app_name, kind];
+    parts.extend(within_app(app_name, name));
+    derived_name(&parts, "+=,.@_-")
+}
+
+/// `name` without the app's name in front (`None` when it is the app's name): derived names
+/// start with the app's name already.
+fn within_app<'n>(app: &str, name: &'n str) -> Option<&'n str> {
+    if name == app {
+        return None;
+    }
+    Some(
+        name.strip_prefix(app)
+            .and_then(|rest| rest.strip_prefix('-'))
+            .filter(|rest| !rest.is_empty())
+            .unwrap_or(name),
+    )
 }
 
 fn statement(
@@ -1154,10 +1174,11 @@ impl<'a> Expander<'a> {
             if let RoleRef::Derived(r) = &events_role {
                 deps.insert(r.clone());
             }
-            let name = derived_name(
-                &[app.name().as_str(), p.name.as_str(), a.name.as_str()],
-                "._-",
-            );
+            let app_name = app.name().as_str();
+            let mut parts = vec![app_name];
+            parts.extend(within_app(app_name, p.name.as_str()));
+            parts.push(a.name.as_str());
+            let name = derived_name(&parts, "._-");
             self.push(
                 rule_id,
                 ResourceKind::EventRule,

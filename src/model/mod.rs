@@ -14,6 +14,7 @@ mod kind;
 mod names;
 mod pipeline;
 mod repository;
+mod setters;
 
 pub use app::{App, Handle, HandleOf, LogicalId, Node, NodeRef, Resource, Tags};
 pub use bucket::{AccessLog, ArtifactBucket, ArtifactBucketBuilder, Encryption};
@@ -51,6 +52,7 @@ pub use pipeline::{
     Stage, StageDecl, UncheckedAction, Variable,
 };
 pub use repository::{Repository, RepositoryBuilder};
+pub use setters::setter_for;
 
 /// A builder was given an invalid or incomplete resource.
 ///

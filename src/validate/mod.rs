@@ -199,6 +199,26 @@ impl<'a> Checker<'a> {
                 seen.insert(&d.id, at);
             }
         }
+        // Derived roles and rules are named from what they belong to: two that come out equal
+        // (the project `x` and the project `<app>-x` both give `<app>-build-x`) would be one
+        // resource in AWS. IAM role names are unique regardless of case.
+        let mut names: BTreeMap<(ResourceKind, String), String> = BTreeMap::new();
+        for d in &desired.resources {
+            if !matches!(d.kind, ResourceKind::Role | ResourceKind::EventRule) {
+                continue;
+            }
+            let key = (d.kind, d.physical_name.to_lowercase());
+            let at = format!("{}[{}]", d.kind.cfn_type(), d.id);
+            if let Some(first) = names.get(&key) {
+                self.push(
+                    at,
+                    &d.physical_name,
+                    format!("derived name must be unique in the app; {first} has the same one, regardless of case (rename one of the resources they belong to)"),
+                );
+            } else {
+                names.insert(key, at);
+            }
+        }
     }
 
     /// The resource `r` names when it is a resource of `kind` in this app; otherwise the

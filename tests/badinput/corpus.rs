@@ -999,6 +999,21 @@ pub(crate) const CASES: &[Case] = &[
         },
     },
     Case {
+        rule: "app: unique derived names",
+        name: "projects x and <app>-x derive the same role name",
+        app: || {
+            plus(|fx| {
+                fx.app.add(BuildProject::builder().name("build").build()?);
+                Ok(())
+            })
+        },
+        expect: Invalid {
+            path: "AWS::IAM::Role[BuildRoleBuild]",
+            value: S("shop-build-build"),
+            rule: "derived name must be unique in the app; AWS::IAM::Role[BuildRoleShopBuild] has the same one, regardless of case (rename one of the resources they belong to)",
+        },
+    },
+    Case {
         rule: "app: references stay in the app",
         name: "artifact store from another app",
         app: || {

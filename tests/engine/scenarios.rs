@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use pipewright::engine::{
     self, ApplyOptions, Change, ReplaceStrategy, ResolvedApp, Status, StatusKind,
@@ -434,6 +434,39 @@ async fn the_plan_reads_as_one_line_per_change_with_the_fields_under_it() {
         nothing.to_string(),
         "no changes: AWS matches the model\n0 to create, 0 to update, 0 to replace, 0 to delete"
     );
+}
+
+/// A policy change reads as the statements, actions and resources it adds and removes, not as
+/// two cut-off documents.
+#[tokio::test(start_paused = true)]
+async fn a_policy_change_reads_as_a_statement_diff() {
+    let mut desired = reference();
+    let (_, provider) = applied(&desired).await;
+    let role = desired
+        .resources
+        .iter()
+        .position(|r| {
+            r.resource.kind == ResourceKind::Role
+                && r.resource.properties["Policies"][0]["PolicyDocument"]["Statement"]
+                    .as_array()
+                    .is_some_and(|s| s.len() > 1)
+        })
+        .expect("the reference has a role with several statements");
+    let document =
+        &mut desired.resources[role].resource.properties["Policies"][0]["PolicyDocument"];
+    let statements = document["Statement"].as_array_mut().expect("a list");
+    let first = &mut statements[0]["Action"];
+    *first = match first.take() {
+        Value::Array(mut a) => {
+            a.push(json!("logs:DescribeLogStreams"));
+            Value::Array(a)
+        }
+        one => json!([one, "logs:DescribeLogStreams"]),
+    };
+    statements.pop();
+    statements.push(json!({"Effect": "Deny", "Action": "iam:*", "Resource": "*"}));
+    let plan = plan(&desired, &provider).await;
+    insta::assert_snapshot!("reference.policy.txt", plan.to_string());
 }
 
 #[tokio::test(start_paused = true)]

@@ -621,6 +621,25 @@ async fn lifecycle(short: &str, add: AddExample, retained: &[&str]) {
         .expect("tags");
     assert!(tags.tags().is_none_or(|t| t.is_empty()), "{tags:?}");
 
+    // `plan --destroy` says what destroy would delete and keep, and changes nothing.
+    let preview = cli(
+        app(back),
+        &["plan", "--destroy", "--json", "--detailed-exitcode"],
+    )
+    .await;
+    expect(&preview, 2, "plan --destroy");
+    let preview = preview.json();
+    assert_eq!(preview["mode"], "destroy", "{preview:#}");
+    let deletes = preview["summary"]["delete"].as_u64().expect("a count");
+    assert!(deletes > 0, "{preview:#}");
+    let again = cli(app(back), &["plan", "--destroy", "--json"])
+        .await
+        .json();
+    assert_eq!(
+        again["summary"], preview["summary"],
+        "plan --destroy changed nothing"
+    );
+
     // Destroy: everything owned goes (retained buckets stay); the stranger stays too.
     let destroyed = cli(app(back), &["destroy", "--yes"]).await;
     expect(&destroyed, 0, "destroy");

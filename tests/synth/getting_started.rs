@@ -157,14 +157,20 @@ fn readme_getting_started_builds_and_synthesizes_as_its_own_crate() {
         .filter_map(|r| r["Properties"]["RoleName"].as_str())
         .collect();
     for role in [
-        "ledger-build-ledger-unit-tests",
-        "ledger-pipeline-ledger",
-        "ledger-events-ledger",
+        "ledger-build-unit-tests",
+        "ledger-pipeline",
+        "ledger-events",
     ] {
         assert!(
             names.contains(&role),
             "the README names role {role}: {names:?}"
         );
     }
+    let rules: Vec<&str> = resources
+        .values()
+        .filter(|r| r["Type"] == "AWS::Events::Rule")
+        .filter_map(|r| r["Properties"]["Name"].as_str())
+        .collect();
+    assert_eq!(rules, ["ledger-Checkout"], "the README names the rule");
     let _ = std::fs::remove_dir_all(&dir);
 }

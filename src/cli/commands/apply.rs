@@ -70,6 +70,6 @@ impl Args {
         );
         confirm(self.yes, &question, "apply", err)?;
         let report = progress::run(&plan, &session.provider, options, steps, live, err).await;
-        progress::report(&report, "apply", out)
+        progress::report(&report, "apply", steps, out)
     }
 }

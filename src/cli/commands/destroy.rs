@@ -52,6 +52,6 @@ impl Args {
         let options = ApplyOptions::default().concurrency(concurrency).prune(true);
         let steps = engine::step_count(&plan, &options);
         let report = progress::run(&plan, &session.provider, options, steps, live, err).await;
-        progress::report(&report, "destroy", out)
+        progress::report(&report, "destroy", steps, out)
     }
 }
