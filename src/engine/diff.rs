@@ -342,6 +342,15 @@ pub fn diff(desired: &Resource, observed: Option<&Observed>, app: &str) -> Chang
     let Some(observed) = observed else {
         return Change::Create;
     };
+    if let Some(why) = &observed.foreign {
+        return Change::Conflict {
+            message: format!(
+                "{} \"{}\" {why}",
+                kind_word(desired.kind),
+                desired.physical_name
+            ),
+        };
+    }
     if carries_owner(desired) {
         // A kind without tags is adopted by writing its record on the host the model names.
         let record = desired.kind.info().record;
@@ -528,6 +537,16 @@ mod tests {
             }
             other => panic!("a replacement, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_resource_another_account_owns_is_a_conflict_that_says_why_not_how_to_adopt() {
+        let want = project(30);
+        let seen = Observed::foreign(json!({}), "is another account's");
+        let Change::Conflict { message } = diff(&want, Some(&seen), "shop") else {
+            panic!("a conflict");
+        };
+        assert_eq!(message, "project \"thing\" is another account's");
     }
 
     #[test]

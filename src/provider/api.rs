@@ -111,6 +111,9 @@ pub struct Observed {
     pub properties: Value,
     /// Its owner, `None` when the ownership tags are missing (or the kind cannot carry tags).
     pub owner: Option<Owner>,
+    /// Why the resource can never be the app's, when the provider knows (another AWS account
+    /// owns the name): the plan's conflict says this instead of how to adopt it.
+    pub foreign: Option<String>,
 }
 
 impl Observed {
@@ -118,7 +121,23 @@ impl Observed {
     #[must_use]
     pub fn new(properties: Value) -> Self {
         let owner = Owner::from_properties(&properties);
-        Self { properties, owner }
+        Self {
+            properties,
+            owner,
+            foreign: None,
+        }
+    }
+
+    /// A resource that exists under the name but that these credentials cannot read (for a
+    /// bucket: S3 names are global, and another account may own it); `why` completes
+    /// "bucket \"NAME\" ..." in the plan's conflict.
+    #[must_use]
+    pub fn foreign(properties: Value, why: impl Into<String>) -> Self {
+        Self {
+            properties,
+            owner: None,
+            foreign: Some(why.into()),
+        }
     }
 }
 

@@ -313,3 +313,98 @@ async fn bucket_settings_round_trip() {
         "NoSuchBucket"
     );
 }
+
+/// Bucket names are global and a bucket is private to its account: another account's bucket
+/// answers AccessDenied (the emulator served it to every account), and the provider reads that as
+/// a resource it can never own, which the plan reports as a conflict naming the bucket instead of
+/// aborting with AccessDenied.
+#[tokio::test]
+async fn another_accounts_bucket_is_denied_and_read_as_foreign() {
+    use pipewright::model::ResourceKind;
+
+    let c = clients().await;
+    let name = unique("foreign");
+    let config = crate::harness::sdk_config().await;
+    let stranger = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                "222233334444",
+                "test",
+                None,
+                None,
+                "another account",
+            ))
+            .force_path_style(true)
+            .build(),
+    );
+    stranger
+        .create_bucket()
+        .bucket(&name)
+        .send()
+        .await
+        .expect("the other account creates its bucket");
+
+    assert_eq!(
+        code(c.s3.get_bucket_versioning().bucket(&name).send().await),
+        "AccessDenied"
+    );
+    let (provider, _) = crate::support::aws::provider_with(c.clone()).await;
+    let seen = provider
+        .read(ResourceKind::Bucket, &name)
+        .await
+        .expect("a denied bucket is not an error of the plan")
+        .expect("it exists");
+    let why = seen.foreign.expect("read as another account's");
+    assert!(why.contains("another account"), "{why}");
+
+    stranger
+        .delete_bucket()
+        .bucket(&name)
+        .send()
+        .await
+        .expect("the other account deletes its bucket");
+}
+
+/// In us-east-1 `CreateBucket` on a bucket the caller already owns answers 200 (S3 API reference,
+/// CreateBucket, BucketAlreadyOwnedByYou); with tags in the request it refuses. The provider puts
+/// the tags in the create, so a same-named bucket of ours that is not the app's is never tagged as
+/// the app's: the create fails as already existing and the engine then reads it as a conflict.
+#[tokio::test]
+async fn creating_over_our_own_untagged_bucket_in_us_east_1_changes_nothing() {
+    use pipewright::model::ResourceKind;
+    use pipewright::provider::api::{ErrorClass, Resource};
+
+    let c = clients().await;
+    assert_eq!(c.region(), "us-east-1");
+    let name = unique("owned");
+    c.s3.create_bucket()
+        .bucket(&name)
+        .send()
+        .await
+        .expect("an untagged bucket of ours");
+    let (provider, _) = crate::support::aws::provider_with(c.clone()).await;
+    let resource = Resource {
+        id: "Bucket".into(),
+        kind: ResourceKind::Bucket,
+        physical_name: name.clone(),
+        properties: serde_json::json!({
+            "BucketName": name,
+            "Tags": [{"Key": "pipewright:app", "Value": "shop"}, {"Key": "pipewright:id", "Value": "Bucket"}],
+        }),
+    };
+    let err = provider
+        .create(&resource)
+        .await
+        .expect_err("the bucket is there already");
+    assert_eq!(err.class, ErrorClass::AlreadyExists, "{err}");
+    assert_eq!(
+        code(c.s3.get_bucket_tagging().bucket(&name).send().await),
+        "NoSuchTagSet",
+        "the bucket was not tagged as the app's"
+    );
+    c.s3.delete_bucket()
+        .bucket(&name)
+        .send()
+        .await
+        .expect("clean up");
+}

@@ -26,6 +26,13 @@
   (``PIPEWRIGHT_LOCALSTACK_DEBUG=1``); warnings and errors are still logged.
 - ``pipewright_stop_executor`` (``on_infra_shutdown``): the pipeline executor's scheduler thread
   stops when the emulator does.
+- ``pipewright_s3_buckets_private_to_their_account``: LocalStack serves a bucket to every account
+  (its S3 looks a name up in every account's store), so a bucket another account owns read as
+  one of ours. On AWS a bucket is private to the account that owns it unless a bucket policy or
+  ACL grants more (Amazon S3 User Guide, "Identity and Access Management for Amazon S3"; the
+  HeadBucket API reference: "403 Forbidden" when the bucket exists and the caller has no
+  permission). Requests on another account's bucket answer AccessDenied (403); the emulator has
+  no cross-account grants, so it is stricter than AWS there, never laxer.
 - ``pipewright_uuid5_accepts_bytes``: LocalStack 4.13's KMS derives key-material ids with
   ``uuid.uuid5(namespace, <bytes>)``, which only Python 3.12 accepts; on 3.10/3.11 every KMS
   CreateKey failed, and with it every S3 write to a bucket encrypted with ``aws:kms``.
@@ -129,6 +136,25 @@ def pipewright_uuid5_accepts_bytes():
 
     uuid5.pipewright_accepts_bytes = True
     uuid.uuid5 = uuid5
+
+
+@hooks.on_infra_start()
+def pipewright_s3_buckets_private_to_their_account():
+    from localstack.aws.api.s3 import AccessDenied
+    from localstack.services.s3.provider import S3Provider
+
+    original = S3Provider._get_cross_account_bucket
+    if getattr(original, "pipewright_private", False):
+        return
+
+    def own_account_bucket(self, context, bucket_name, *args, **kwargs):
+        store, bucket = original(self, context, bucket_name, *args, **kwargs)
+        if bucket.bucket_account_id != context.account_id:
+            raise AccessDenied("Access Denied")
+        return store, bucket
+
+    own_account_bucket.pipewright_private = True
+    S3Provider._get_cross_account_bucket = own_account_bucket
 
 
 @hooks.on_infra_start()

@@ -32,10 +32,24 @@ pub(crate) async fn read(
     name: &str,
     known_tags: Option<TagPairs>,
 ) -> Result<Option<Observed>, ProviderError> {
-    // Versioning doubles as the existence check: NoSuchBucket means there is none.
+    // Versioning doubles as the existence check: NoSuchBucket means there is none. AccessDenied
+    // means the bucket exists and these credentials may not read it: bucket names are global
+    // across accounts, and a bucket is private to the account that owns it (HeadBucket API
+    // reference, "403 Forbidden"). That is a conflict naming the bucket, not the end of the plan.
     let versioning = match s3.get_bucket_versioning().bucket(name).send().await {
         Ok(v) => v,
-        Err(e) => return absent(sdk_error(e)),
+        Err(e) => {
+            let e = sdk_error(e);
+            if e.code == "AccessDenied" {
+                return Ok(Some(Observed::foreign(
+                    json!({"BucketName": name}),
+                    "exists, but these credentials may not read it: bucket names are global \
+                     across AWS accounts, so another account may own it (choose another name), \
+                     or this principal lacks s3:GetBucketVersioning on it",
+                )));
+            }
+            return absent(e);
+        }
     };
     let mut p = Map::new();
     p.insert("BucketName".into(), json!(name));
