@@ -50,7 +50,11 @@ fn main() -> io::Result<()> {
         )?;
     }
     writeln!(code, "];")?;
-    fs::write(out, code)
+    // A new file renamed over the old one, never a rewrite in place: a target dir copied with
+    // hard links (or read by a build running at the same time) keeps its own bundle.
+    let partial = out.with_extension("rs.partial");
+    fs::write(&partial, code)?;
+    fs::rename(partial, out)
 }
 
 fn collect(root: &Path, dir: &Path, files: &mut Vec<(String, PathBuf)>) -> io::Result<()> {
