@@ -26,6 +26,8 @@
   (``PIPEWRIGHT_LOCALSTACK_DEBUG=1``); warnings and errors are still logged.
 - ``pipewright_stop_executor`` (``on_infra_shutdown``): the pipeline executor's scheduler thread
   stops when the emulator does.
+- ``pipewright_stop_deployments`` (``on_infra_shutdown``): running CodeDeploy deployments stop,
+  and the hook scripts they run are killed (``deployments.server``).
 - ``pipewright_uuid5_accepts_bytes``: LocalStack 4.13's KMS derives key-material ids with
   ``uuid.uuid5(namespace, <bytes>)``, which only Python 3.12 accepts; on 3.10/3.11 every KMS
   CreateKey failed, and with it every S3 write to a bucket encrypted with ``aws:kms``.
@@ -238,3 +240,12 @@ def pipewright_stop_executor():
     provider = sys.modules.get("pipewright_localstack.codepipeline")
     if provider is not None:
         provider.SCHEDULER.shutdown()
+
+
+@hooks.on_infra_shutdown()
+def pipewright_stop_deployments():
+    # Running CodeDeploy deployments stop with the emulator, and the hook scripts they run are
+    # killed with their process groups. Only if CodeDeploy was used.
+    api = sys.modules.get("pipewright_localstack.deployments.api")
+    if api is not None:
+        api.shutdown()
