@@ -97,9 +97,7 @@ def _validate_revision(revision: Any, platform: str) -> dict:
     if kind == "S3":
         location = revision.get("s3Location") or {}
         if not location.get("bucket") or not location.get("key"):
-            raise aws_error(
-                "InvalidRevisionException", "The S3 location needs a bucket and a key"
-            )
+            raise aws_error("InvalidRevisionException", "The S3 location needs a bucket and a key")
         bundle = location.get("bundleType")
         allowed = ("tar", "tgz", "zip") if platform == "Server" else ("YAML", "JSON")
         if bundle is not None and bundle not in allowed:
@@ -181,11 +179,13 @@ class DeploymentsApi:
     def batch_get_deployments(self, context, request: dict) -> dict:
         ids = request.get("deploymentIds") or []
         if not ids:
-            raise aws_error("DeploymentIdRequiredException", "At least one deployment ID is required.")
+            raise aws_error(
+                "DeploymentIdRequiredException", "At least one deployment ID is required."
+            )
         if len(ids) > 25:
             raise aws_error(
-                "BatchLimitExceededException", "The maximum number of names or IDs allowed for "
-                "this request (25) was exceeded."
+                "BatchLimitExceededException",
+                "The maximum number of names or IDs allowed for this request (25) was exceeded.",
             )
         with locked(_stores(), context) as store:
             infos = [_render(store, i) for i in ids if i in store.deployments]
@@ -212,9 +212,7 @@ class DeploymentsApi:
                 _application(store.backend, app_name)
                 if group_name:
                     _group(store.backend, app_name, group_name)
-            listed = sorted(
-                store.deployments.values(), key=lambda d: d["createTime"], reverse=True
-            )
+            listed = sorted(store.deployments.values(), key=lambda d: d["createTime"], reverse=True)
             ids = [
                 d["deploymentId"]
                 for d in listed
@@ -227,7 +225,9 @@ class DeploymentsApi:
             ]
         page, token = paginate(ids, request.get("nextToken"), None, _PAGE)
         if page is None:
-            raise aws_error("InvalidNextTokenException", "The next token was specified in an invalid format.")
+            raise aws_error(
+                "InvalidNextTokenException", "The next token was specified in an invalid format."
+            )
         return {"deployments": page, **({"nextToken": token} if token else {})}
 
     def stop_deployment(self, context, request: dict) -> dict:
@@ -263,7 +263,9 @@ class DeploymentsApi:
             ids = [t for t, v in targets.items() if not wanted or v["status"] in wanted]
         page, token = paginate(ids, request.get("nextToken"), None, _PAGE)
         if page is None:
-            raise aws_error("InvalidNextTokenException", "The next token was specified in an invalid format.")
+            raise aws_error(
+                "InvalidNextTokenException", "The next token was specified in an invalid format."
+            )
         return {"targetIds": page, **({"nextToken": token} if token else {})}
 
     def batch_get_deployment_targets(self, context, request: dict) -> dict:
@@ -302,7 +304,15 @@ class DeploymentsApi:
     def list_deployment_instances(self, context, request: dict) -> dict:
         statuses = request.get("instanceStatusFilter") or []
         for status in statuses:
-            if status not in ("Pending", "InProgress", "Succeeded", "Failed", "Skipped", "Unknown", "Ready"):
+            if status not in (
+                "Pending",
+                "InProgress",
+                "Succeeded",
+                "Failed",
+                "Skipped",
+                "Unknown",
+                "Ready",
+            ):
                 raise aws_error("InvalidInstanceStatusException", f"Invalid status {status}")
         with locked(_stores(), context) as store:
             info = _deployment(store, request.get("deploymentId"))
@@ -311,7 +321,9 @@ class DeploymentsApi:
             ids = [t for t, v in targets.items() if not statuses or v["status"] in statuses]
         page, token = paginate(ids, request.get("nextToken"), None, _PAGE)
         if page is None:
-            raise aws_error("InvalidNextTokenException", "The next token was specified in an invalid format.")
+            raise aws_error(
+                "InvalidNextTokenException", "The next token was specified in an invalid format."
+            )
         return {"instancesList": page, **({"nextToken": token} if token else {})}
 
     def get_deployment_instance(self, context, request: dict) -> dict:
@@ -349,9 +361,16 @@ class DeploymentsApi:
         if not session and not user:
             raise aws_error("IamArnRequiredException", "No IAM ARN was included in the request.")
         if user and not (user.startswith("arn:") and ":iam::" in user and ":user/" in user):
-            raise aws_error("InvalidIamUserArnException", "The IAM user ARN was specified in an invalid format.")
-        if session and not (session.startswith("arn:") and ":sts::" in session and ":assumed-role/" in session):
-            raise aws_error("InvalidIamSessionArnException", "The IAM session ARN was specified in an invalid format.")
+            raise aws_error(
+                "InvalidIamUserArnException", "The IAM user ARN was specified in an invalid format."
+            )
+        if session and not (
+            session.startswith("arn:") and ":sts::" in session and ":assumed-role/" in session
+        ):
+            raise aws_error(
+                "InvalidIamSessionArnException",
+                "The IAM session ARN was specified in an invalid format.",
+            )
         with locked(_stores(), context) as store:
             existing = store.on_premises.get(name)
             if existing is not None and not existing.get("deregisterTime"):
@@ -403,7 +422,8 @@ class DeploymentsApi:
                 merged.update({t["Key"]: t.get("Value", "") for t in tags})
                 if len(merged) > 10:
                     raise aws_error(
-                        "TagLimitExceededException", "The maximum allowed number of tags was exceeded."
+                        "TagLimitExceededException",
+                        "The maximum allowed number of tags was exceeded.",
                     )
             for info in infos:
                 merged = {t["Key"]: t.get("Value", "") for t in info["tags"]}
@@ -439,7 +459,9 @@ class DeploymentsApi:
     def batch_get_on_premises_instances(self, context, request: dict) -> dict:
         names = request.get("instanceNames") or []
         if not names:
-            raise aws_error("InstanceNameRequiredException", "An on-premises instance name was not specified.")
+            raise aws_error(
+                "InstanceNameRequiredException", "An on-premises instance name was not specified."
+            )
         if len(names) > 25:
             raise aws_error(
                 "BatchLimitExceededException",
@@ -453,12 +475,16 @@ class DeploymentsApi:
         status = request.get("registrationStatus")
         if status not in (None, "Registered", "Deregistered"):
             raise aws_error(
-                "InvalidRegistrationStatusException", "The registration status was specified in an invalid format."
+                "InvalidRegistrationStatusException",
+                "The registration status was specified in an invalid format.",
             )
         filters = request.get("tagFilters") or []
         for tag_filter in filters:
             if tag_filter.get("Type") not in (None, "KEY_ONLY", "VALUE_ONLY", "KEY_AND_VALUE"):
-                raise aws_error("InvalidTagFilterException", "The tag filter was specified in an invalid format.")
+                raise aws_error(
+                    "InvalidTagFilterException",
+                    "The tag filter was specified in an invalid format.",
+                )
         with locked(_stores(), context) as store:
             names = []
             for name, info in sorted(store.on_premises.items()):
@@ -473,20 +499,29 @@ class DeploymentsApi:
                 names.append(name)
         page, token = paginate(names, request.get("nextToken"), None, _PAGE)
         if page is None:
-            raise aws_error("InvalidNextTokenException", "The next token was specified in an invalid format.")
+            raise aws_error(
+                "InvalidNextTokenException", "The next token was specified in an invalid format."
+            )
         return {"instanceNames": page, **({"nextToken": token} if token else {})}
 
 
 def _started(info: dict) -> None:
     if info["status"] in ("Created", "Queued"):
-        raise aws_error("DeploymentNotStartedException", "The specified deployment has not started.")
+        raise aws_error(
+            "DeploymentNotStartedException", "The specified deployment has not started."
+        )
 
 
 def _instance_name(name: Any) -> str:
     if not name:
-        raise aws_error("InstanceNameRequiredException", "An on-premises instance name was not specified.")
+        raise aws_error(
+            "InstanceNameRequiredException", "An on-premises instance name was not specified."
+        )
     if not isinstance(name, str) or len(name) > 100:
-        raise aws_error("InvalidInstanceNameException", "The on-premises instance name was specified in an invalid format.")
+        raise aws_error(
+            "InvalidInstanceNameException",
+            "The on-premises instance name was specified in an invalid format.",
+        )
     return name
 
 
@@ -496,7 +531,9 @@ def _tag_request(request: dict) -> tuple[list, list]:
     if not tags:
         raise aws_error("TagRequiredException", "A tag was not specified.")
     if not names:
-        raise aws_error("InstanceNameRequiredException", "An on-premises instance name was not specified.")
+        raise aws_error(
+            "InstanceNameRequiredException", "An on-premises instance name was not specified."
+        )
     if len(names) > 10:
         raise aws_error(
             "InstanceLimitExceededException",
@@ -569,7 +606,9 @@ def create_deployment_record(
     }
     if description:
         info["description"] = description
-    rollback = auto_rollback if auto_rollback is not None else group.get("autoRollbackConfiguration")
+    rollback = (
+        auto_rollback if auto_rollback is not None else group.get("autoRollbackConfiguration")
+    )
     if rollback:
         info["autoRollbackConfiguration"] = copy.deepcopy(rollback)
     last = store.last_successful.get(group_id)
@@ -597,8 +636,13 @@ def execute(account_id: str, region: str, deployment_id: str, run: server.Run) -
         group_id = info["_internal"]["group_id"]
         group = _group_by_id(store, group_id)
         if group is None:
-            _finish(store, deployment_id, "Failed", "DEPLOYMENT_GROUP_MISSING",
-                    "The deployment group was deleted before the deployment started.")
+            _finish(
+                store,
+                deployment_id,
+                "Failed",
+                "DEPLOYMENT_GROUP_MISSING",
+                "The deployment group was deleted before the deployment started.",
+            )
             return
         config = store.config(info["deploymentConfigName"]) or {}
         registered = copy.deepcopy(list(store.on_premises.values()))
@@ -617,7 +661,9 @@ def execute(account_id: str, region: str, deployment_id: str, run: server.Run) -
     if platform != "Server":
         from . import other_platforms
 
-        status, code, message = other_platforms.run(account_id, region, platform, revision, group, config, run)
+        status, code, message = other_platforms.run(
+            account_id, region, platform, revision, group, config, run
+        )
         with locked_in(stores, account_id, region) as store:
             _finish(store, deployment_id, status, code, message)
         _after(account_id, region, deployment_id)
@@ -627,8 +673,13 @@ def execute(account_id: str, region: str, deployment_id: str, run: server.Run) -
         instances = server.ec2_instances(account_id, region, group)
     except Exception as e:
         with locked_in(stores, account_id, region) as store:
-            _finish(store, deployment_id, "Failed", "INTERNAL_ERROR",
-                    f"The emulator's EC2 could not be asked for the group's instances: {e}")
+            _finish(
+                store,
+                deployment_id,
+                "Failed",
+                "INTERNAL_ERROR",
+                f"The emulator's EC2 could not be asked for the group's instances: {e}",
+            )
         _after(account_id, region, deployment_id)
         return
     instances += server.on_premises_instances(registered, group)
@@ -667,8 +718,13 @@ def execute(account_id: str, region: str, deployment_id: str, run: server.Run) -
         if not broke and plan.succeeded(succeeded):
             _finish(store, deployment_id, "Succeeded")
         else:
-            _finish(store, deployment_id, "Failed", "HEALTH_CONSTRAINTS",
-                    planner.HEALTH_CONSTRAINTS_MESSAGE)
+            _finish(
+                store,
+                deployment_id,
+                "Failed",
+                "HEALTH_CONSTRAINTS",
+                planner.HEALTH_CONSTRAINTS_MESSAGE,
+            )
     _after(account_id, region, deployment_id)
 
 
@@ -680,8 +736,9 @@ def _group_by_id(store, group_id: str) -> dict | None:
     return None
 
 
-def _finish(store, deployment_id: str, status: str, code: str | None = None,
-            message: str | None = None) -> None:
+def _finish(
+    store, deployment_id: str, status: str, code: str | None = None, message: str | None = None
+) -> None:
     info = store.deployments[deployment_id]
     info["status"] = status
     info["completeTime"] = now()

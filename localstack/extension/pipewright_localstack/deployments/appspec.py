@@ -79,7 +79,7 @@ def find(archive_dir: Path) -> Path:
 
 
 def parse(text: str) -> AppSpec:
-    """Parses and checks an AppSpec file's text; raises ``AppSpecError`` with the agent's message."""
+    """Parses and checks an AppSpec file's text; raises ``AppSpecError`` with the agent's words."""
     try:
         document = yaml.safe_load(text)
     except yaml.YAMLError as e:
@@ -103,7 +103,7 @@ def parse(text: str) -> AppSpec:
     if os_name not in ("linux", "windows"):
         raise AppSpecError(
             "The deployment failed because the application specification file specifies an "
-            f"unsupported operating system ({_ruby(os_name)}). Specify either \"linux\" or "
+            f'unsupported operating system ({_ruby(os_name)}). Specify either "linux" or '
             '"windows" in the os section of the AppSpec file, and then try again.'
         )
     hooks = _hooks(document.get("hooks") or {})

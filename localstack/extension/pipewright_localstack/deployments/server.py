@@ -205,7 +205,9 @@ def unpack(body: bytes, bundle_type: str, target: Path) -> None:
                 for member in archive.infolist():
                     destination = (root / member.filename).resolve()
                     if not destination.is_relative_to(root):
-                        raise RevisionError(f"The bundle holds a path outside it: {member.filename}")
+                        raise RevisionError(
+                            f"The bundle holds a path outside it: {member.filename}"
+                        )
                     archive.extract(member, root)
                     mode = (member.external_attr >> 16) & 0o777
                     if mode and not member.is_dir():
@@ -546,7 +548,9 @@ class InstanceDeployment:
         for script in scripts:
             if not appspec.source_path(archive, script.location).is_file():
                 return "Failed", _diagnostics(
-                    "ScriptMissing", script.location, appspec.script_missing_message(script.location)
+                    "ScriptMissing",
+                    script.location,
+                    appspec.script_missing_message(script.location),
                 )
         if not hooks_enabled():
             locations = ", ".join(s.location for s in scripts)
