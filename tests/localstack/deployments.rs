@@ -6,9 +6,9 @@ use std::{path::PathBuf, process::Command, time::Duration};
 
 use aws_sdk_codedeploy::types::{
     AutoRollbackConfiguration, AutoRollbackEvent, BundleType, DeploymentInfo, DeploymentStatus,
-    Ec2TagFilter, Ec2TagFilterType, InstanceTarget, LifecycleEventStatus, MinimumHealthyHosts,
-    MinimumHealthyHostsType, RevisionLocation, RevisionLocationType, S3Location, Tag, TagFilter,
-    TagFilterType, TargetStatus,
+    Ec2TagFilter, Ec2TagFilterType, FileExistsBehavior, InstanceTarget, LifecycleEventStatus,
+    MinimumHealthyHosts, MinimumHealthyHostsType, RevisionLocation, RevisionLocationType,
+    S3Location, Tag, TagFilter, TagFilterType, TargetStatus,
 };
 use pipewright::local::LocalOptions;
 
@@ -184,12 +184,24 @@ impl Fixture {
         group: &str,
         key: &str,
     ) -> DeploymentInfo {
+        self.deploy_with(c, group, key, FileExistsBehavior::Disallow)
+            .await
+    }
+
+    async fn deploy_with(
+        &self,
+        c: &pipewright::provider::aws::Clients,
+        group: &str,
+        key: &str,
+        behavior: FileExistsBehavior,
+    ) -> DeploymentInfo {
         let id = c
             .codedeploy
             .create_deployment()
             .application_name(&self.app)
             .deployment_group_name(group)
             .revision(self.revision(key))
+            .file_exists_behavior(behavior)
             .send()
             .await
             .expect("create deployment")
@@ -337,7 +349,28 @@ async fn two_tagged_instances_take_the_revision_under_each_config() {
     {
         let group = format!("g{n}");
         f.group(&c, &group, &tag, config).await;
-        let info = f.deploy(&c, &group, "good.zip").await;
+        if n == 1 {
+            // Another group's files are in the way: the agent refuses to overwrite them.
+            let refused = f.deploy(&c, &group, "good.zip").await;
+            assert_eq!(refused.status(), Some(&DeploymentStatus::Failed));
+            let found = targets(&c, refused.deployment_id().expect("id")).await;
+            let failed = found
+                .iter()
+                .find(|t| t.status() == Some(&TargetStatus::Failed))
+                .expect("one failed");
+            let message = event(failed, "Install")
+                .diagnostics()
+                .and_then(|d| d.message())
+                .unwrap_or_default();
+            assert!(
+                message
+                    .contains("a specified file already exists at this location: /opt/app/app.txt"),
+                "{message}"
+            );
+        }
+        let info = f
+            .deploy_with(&c, &group, "good.zip", FileExistsBehavior::Overwrite)
+            .await;
         assert_eq!(
             info.status(),
             Some(&DeploymentStatus::Succeeded),
@@ -431,13 +464,14 @@ async fn two_tagged_instances_take_the_revision_under_each_config() {
     );
     assert_eq!(summary.lifecycle_events().len(), 7);
     remove_instances(&tag).await;
+    let config = f.app.clone();
+    f.remove(&c).await;
     c.codedeploy
         .delete_deployment_config()
-        .deployment_config_name(&f.app)
+        .deployment_config_name(&config)
         .send()
         .await
-        .ok();
-    f.remove(&c).await;
+        .expect("delete the custom config");
 }
 
 #[tokio::test]
