@@ -301,6 +301,28 @@ class DeploymentsApi:
                 )
         return {"deploymentTargets": found}
 
+    def get_deployment_target(self, context, request: dict) -> dict:
+        target_id = request.get("targetId")
+        if not target_id:
+            raise aws_error(
+                "DeploymentTargetIdRequiredException", "A deployment target ID was not provided."
+            )
+        with locked(_stores(), context) as store:
+            info = _deployment(store, request.get("deploymentId"))
+            _started(info)
+            target = store.targets.get(info["deploymentId"], {}).get(target_id)
+            if target is None:
+                raise aws_error(
+                    "DeploymentTargetDoesNotExistException",
+                    f"The provided target ID {target_id} does not belong to the deployment.",
+                )
+            return {
+                "deploymentTarget": {
+                    "deploymentTargetType": "InstanceTarget",
+                    "instanceTarget": copy.deepcopy(target),
+                }
+            }
+
     def list_deployment_instances(self, context, request: dict) -> dict:
         statuses = request.get("instanceStatusFilter") or []
         for status in statuses:
