@@ -44,7 +44,7 @@ fn instance_folder(instance_id: &str) -> PathBuf {
 }
 
 /// `local instances add --tag Name=<tag> --count <count>` against the test emulator.
-async fn add_instances(tag: &str, count: u32) -> Vec<String> {
+pub(crate) async fn add_instances(tag: &str, count: u32) -> Vec<String> {
     endpoint();
     let tag = format!("Name={tag}");
     let printed = tokio::task::spawn_blocking(move || {
@@ -645,7 +645,7 @@ async fn a_failure_rolls_back_to_the_last_good_revision_on_premises() {
         .send()
         .await
         .expect("list on-premises");
-    assert_eq!(listed.instance_names(), [name.clone()]);
+    assert_eq!(listed.instance_names(), std::slice::from_ref(&name));
     cd.create_deployment_group()
         .application_name(&f.app)
         .deployment_group_name("g")
