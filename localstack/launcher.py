@@ -10,14 +10,25 @@ in a virtual environment made with Python 3.10 or 3.11.
 Usage::
 
     launcher.py start   [--state-dir DIR] [--instance NAME] [--port N] [--owner-pid PID]
-                        [--timeout S]
+                        [--timeout S] [--run-hooks]
     launcher.py stop    [--state-dir DIR] [--instance NAME | --all] [--timeout S]
     launcher.py status  [--state-dir DIR] [--instance NAME]
     launcher.py install [--state-dir DIR]
+    launcher.py instances [--state-dir DIR] [--instance NAME] add --tag KEY=VALUE [--count N]
+    launcher.py instances [--state-dir DIR] [--instance NAME] list
+    launcher.py instances [--state-dir DIR] [--instance NAME] remove [ID ...] [--tag KEY=VALUE]
 
 ``start`` prints exactly one line on standard output, the endpoint (``http://127.0.0.1:PORT``);
 every other message goes to standard error. ``status`` prints ``ENDPOINT pid PID`` and exits 0 when
 the instance runs, and exits 3 when it does not.
+
+``--run-hooks`` lets CodeDeploy deployments run the AppSpec's hook scripts on this machine (the
+emulator's ``PIPEWRIGHT_RUN_HOOKS=1``); without it their lifecycle events are skipped. A start with
+``--run-hooks`` replaces a running instance started without it.
+
+``instances`` makes, lists and removes EC2 instances in the running emulator (tagged, for
+CodeDeploy deployment groups to find), through the emulator's own Python and boto3
+(``pipewright_localstack.local_instances``).
 
 State directory layout (default ``$PIPEWRIGHT_LOCALSTACK_HOME``, else the user cache directory)::
 
@@ -113,6 +124,8 @@ class Instance:
         self.log_file = self.dir / "localstack.log"
         # The environment fingerprint the running process was started from.
         self.fingerprint_file = self.dir / "fingerprint"
+        # Present when the running process runs CodeDeploy hook scripts (``start --run-hooks``).
+        self.run_hooks_file = self.dir / "run-hooks"
 
     def read_pid(self) -> int | None:
         try:
@@ -127,7 +140,13 @@ class Instance:
             return None
 
     def clear_runtime_files(self) -> None:
-        for path in (self.pid_file, self.endpoint_file, self.owners_file, self.fingerprint_file):
+        for path in (
+            self.pid_file,
+            self.endpoint_file,
+            self.owners_file,
+            self.fingerprint_file,
+            self.run_hooks_file,
+        ):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
 
@@ -510,7 +529,7 @@ def add_owner(instance: Instance, owner: int | None, fresh: bool) -> None:
 # Commands
 
 
-def localstack_environment(instance: Instance, port: int) -> dict:
+def localstack_environment(instance: Instance, port: int, run_hooks: bool = False) -> dict:
     """The emulator's environment: built from scratch so that LocalStack settings of the user's
     shell (DEBUG, SERVICES, PERSISTENCE, AWS_*...) do not change what the tests see."""
     dirs = {name: instance.dir / name for name in ("data", "cache", "tmp", "home")}
@@ -545,6 +564,8 @@ def localstack_environment(instance: Instance, port: int) -> dict:
     )
     if os.environ.get("PIPEWRIGHT_LOCALSTACK_DEBUG"):
         env["DEBUG"] = "1"
+    if run_hooks:
+        env["PIPEWRIGHT_RUN_HOOKS"] = "1"
     return env
 
 
@@ -606,6 +627,11 @@ def cmd_start(args: argparse.Namespace) -> int:
 
     with file_lock(instance.lock_file, timeout=args.timeout + 30, what=f"instance {instance.name}"):
         found = running_endpoint(instance, patience=10)
+        if found and args.run_hooks and not instance.run_hooks_file.exists():
+            say(f"restarting LocalStack instance {instance.name} to run hook scripts")
+            with contextlib.suppress(FileNotFoundError):
+                instance.endpoint_file.unlink()
+            found = None
         if found and read_text(instance.fingerprint_file) != fingerprint:
             # Started from other sources (an older lock or extension): replace it.
             say(f"restarting LocalStack instance {instance.name}: its environment has changed")
@@ -659,7 +685,7 @@ def cmd_start(args: argparse.Namespace) -> int:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 cwd=instance.dir,
-                env=localstack_environment(instance, port),
+                env=localstack_environment(instance, port, run_hooks=args.run_hooks),
                 start_new_session=True,  # survives the launcher; stop signals its whole group
                 close_fds=True,
             )
@@ -685,6 +711,8 @@ def cmd_start(args: argparse.Namespace) -> int:
             )
 
         instance.fingerprint_file.write_text(fingerprint + "\n")
+        if args.run_hooks:
+            instance.run_hooks_file.write_text("1\n")
         instance.endpoint_file.write_text(endpoint + "\n")
         took = time.monotonic() - started
         say(f"LocalStack serves at {endpoint} (pid {process.pid}, ready in {took:.1f} s)")
@@ -749,6 +777,24 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_instances(args: argparse.Namespace) -> int:
+    instance = Instance(args.state_dir, args.instance)
+    found = running_endpoint(instance, patience=10) if instance.dir.exists() else None
+    if not found:
+        raise LauncherError(
+            f"LocalStack instance {instance.name} is not running (`local start` starts it)"
+        )
+    endpoint, _ = found
+    venv = args.state_dir / "venv"
+    # The emulator's test credentials only: nothing of the user's AWS configuration is used.
+    env = {key: os.environ[key] for key in ("PATH", "LANG", "LC_ALL") if key in os.environ}
+    env.update({"AWS_EC2_METADATA_DISABLED": "true", "NO_PROXY": "*", "PYTHONUNBUFFERED": "1"})
+    command = [str(venv_python(venv)), "-m", "pipewright_localstack.local_instances", endpoint]
+    return subprocess.run(
+        command + args.rest, check=False, env=env, stdin=subprocess.DEVNULL
+    ).returncode
+
+
 def cmd_install(args: argparse.Namespace) -> int:
     venv, _ = ensure_environment(args.state_dir)
     say(f"LocalStack environment ready: {venv}")
@@ -811,6 +857,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     common(status)
 
+    start.add_argument(
+        "--run-hooks",
+        action="store_true",
+        help="let CodeDeploy deployments run AppSpec hook scripts on this machine",
+    )
+
+    instances = commands.add_parser(
+        "instances", help="add, list or remove EC2 instances in the running emulator"
+    )
+    common(instances)
+    instances.add_argument("rest", nargs=argparse.REMAINDER, help="add|list|remove and options")
+
     install = commands.add_parser("install", help="only prepare the virtual environment")
     common(install, instance=False)
 
@@ -826,7 +884,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    handlers = {"start": cmd_start, "stop": cmd_stop, "status": cmd_status, "install": cmd_install}
+    handlers = {
+        "start": cmd_start,
+        "stop": cmd_stop,
+        "status": cmd_status,
+        "install": cmd_install,
+        "instances": cmd_instances,
+    }
     try:
         return handlers[args.command](args)
     except LauncherError as e:

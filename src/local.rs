@@ -50,6 +50,7 @@ pub struct LocalOptions {
     python: Option<PathBuf>,
     show_progress: bool,
     quiet_if_running: bool,
+    run_hooks: bool,
 }
 
 impl Default for LocalOptions {
@@ -63,6 +64,7 @@ impl Default for LocalOptions {
             python: None,
             show_progress: false,
             quiet_if_running: false,
+            run_hooks: false,
         }
     }
 }
@@ -169,6 +171,15 @@ impl LocalOptions {
         self
     }
 
+    /// Starts the emulator so that CodeDeploy deployments run the AppSpec's hook scripts on this
+    /// machine (each in its own process group, with the revision as working directory, the
+    /// agent's variables, a scratch `HOME` and its `timeout`). Off by default: hook events are
+    /// then `Skipped`, saying why. A start with hooks replaces a running instance without them.
+    pub fn run_hooks(mut self, run: bool) -> Self {
+        self.run_hooks = run;
+        self
+    }
+
     /// The state directory these options resolve to.
     #[must_use]
     pub fn resolved_state_dir(&self) -> PathBuf {
@@ -200,6 +211,9 @@ impl LocalOptions {
         if self.quiet_if_running {
             args.push("--quiet-if-running".into());
         }
+        if self.run_hooks {
+            args.push("--run-hooks".into());
+        }
         let stdout = self.run("start", args)?;
         Ok(LocalStack {
             endpoint: last_line(&stdout),
@@ -229,6 +243,25 @@ impl LocalOptions {
     /// As [`LocalOptions::start`].
     pub fn stop(&self) -> Result<(), LocalError> {
         self.run("stop", self.instance_args()).map(drop)
+    }
+
+    /// Runs `instances ARGS` in the running emulator (`add --tag KEY=VALUE [--count N]`, `list`,
+    /// `remove [ID ...] [--tag KEY=VALUE]`): EC2 instances in the emulator's EC2, tagged, that
+    /// CodeDeploy deployment groups select by their tag filters. Returns what the launcher
+    /// printed: one instance id per line for `add` and `remove`, `ID STATE TAGS` for `list`.
+    ///
+    /// # Errors
+    ///
+    /// As [`LocalOptions::start`]; [`LocalError::Launcher`] when the instance is not running or
+    /// the arguments are refused.
+    pub fn instances<I, S>(&self, args: I) -> Result<String, LocalError>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        let mut all = self.instance_args();
+        all.extend(args.into_iter().map(Into::into));
+        self.run("instances", all)
     }
 
     fn instance_args(&self) -> Vec<OsString> {

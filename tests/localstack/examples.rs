@@ -344,9 +344,21 @@ async fn pipelines_run(c: &Clients, prefix: &str) {
                             .map(|k| k.category().as_str())
                             == Some("Approval")
                 });
+                // A deployment really runs in the emulator and fails as CodeDeploy would when
+                // there is nothing to deploy to (no tagged instance, no ECS, a Lambda that cannot
+                // run): the execution then got as far as the emulator can take it.
+                let deployed = status == "Failed"
+                    && details.iter().all(|d| {
+                        d.status().map(|s| s.as_str()) != Some("Failed")
+                            || d.input()
+                                .and_then(|i| i.action_type_id())
+                                .map(|k| k.category().as_str())
+                                == Some("Deploy")
+                    });
                 match status {
                     "Succeeded" => reached = Some("its end"),
                     _ if waiting => reached = Some("an approval"),
+                    _ if deployed => reached = Some("a deployment"),
                     "Failed" | "Stopped" | "Superseded" => panic!(
                         "pipeline {name}: the pushed execution ended {status}: {:?}",
                         details

@@ -18,6 +18,7 @@ mod codebuild;
 mod codecommit;
 mod codedeploy;
 mod codepipeline;
+mod deployments;
 mod eventbridge;
 mod examples;
 mod executions;

@@ -47,6 +47,8 @@ async fn push_then_run_approve_reaches_the_end_and_a_rejection_fails_the_executi
     let prefix = unique("run");
     let app = || reference_app(&prefix);
     expect(&cli(app(), &["apply", "--yes"]).await, 0, "apply");
+    // The instance the reference deployment group selects by its tag.
+    crate::deployments::add_instances(&format!("{prefix}-web"), 1).await;
 
     // A directory that is not a git work tree goes up as one commit of its files.
     let dir = std::env::temp_dir().join(format!("{prefix}-src"));

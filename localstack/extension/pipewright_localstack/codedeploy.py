@@ -32,6 +32,7 @@ from moto.codedeploy.models import CodeDeployBackend, DeploymentGroup, codedeplo
 from moto.utilities.utils import get_partition
 
 from .common import Arn, aws_error, now, paginate
+from .deployments.api import DeploymentsApi
 from .dispatch import Provider
 from .state import Store, locked, locked_in, reject_system_tags
 
@@ -107,6 +108,13 @@ class CodeDeployStore(Store):
     moto_backends = codedeploy_backends
     deployment_configs: dict[str, dict] = LocalAttribute(default=dict)
     groups: dict[str, dict] = LocalAttribute(default=dict)
+    # Deployments (``deployments.api``): each DeploymentInfo document by id (with its
+    # ``_internal`` part, never returned), its targets by instance id, the last successful
+    # deployment per group id, and the registered on-premises instances by name.
+    deployments: dict[str, dict] = LocalAttribute(default=dict)
+    targets: dict[str, dict[str, dict]] = LocalAttribute(default=dict)
+    last_successful: dict[str, str] = LocalAttribute(default=dict)
+    on_premises: dict[str, dict] = LocalAttribute(default=dict)
 
     def config(self, name: str) -> dict | None:
         """A deployment configuration by name, predefined or custom."""
@@ -219,7 +227,7 @@ def _group(backend: CodeDeployBackend, application: str, name: str) -> Deploymen
     return group
 
 
-class CodeDeployProvider(Provider):
+class CodeDeployProvider(DeploymentsApi, Provider):
     service = "codedeploy"
 
     # Applications. Get, BatchGet and List are moto's own and need nothing more.
@@ -659,26 +667,39 @@ def tagged_resources(store: CodeDeployStore):
     yield from found
 
 
-# The hook CodePipeline's CodeDeploy actions call (``executor.actions``): a deployment of the
+# The hooks CodePipeline's CodeDeploy actions call (``executor.actions``): a deployment of the
 # action's input artifact as an S3 ZIP revision (action-reference-CodeDeploy; RevisionLocation
-# ``S3`` with ``bundleType: zip``). Deployments are moto's records until deployments really
-# happen: with no instance agent to report, a new one succeeds at once.
+# ``S3`` with ``bundleType: zip``), run like any other (``deployments``).
 
 
 def create_pipeline_deployment(
     account_id: str, region: str, application: str, group: str, bucket: str, key: str
 ) -> str:
-    """Creates a deployment for a pipeline action; returns its id."""
+    """Creates and starts a deployment for a pipeline action; returns its id. Raises AWS's
+    CreateDeployment errors (a missing application or group, an active deployment)."""
+    from .deployments import api
+
     revision = {
         "revisionType": "S3",
         "s3Location": {"bucket": bucket, "key": key, "bundleType": "zip"},
     }
     with locked_in(codedeploy_stores, account_id, region) as store:
         backend = store.backend
-        _group(backend, application, group)
-        deployment_id = backend.create_deployment(application, group, revision)
-        backend.deployments[deployment_id].status = "Succeeded"
-        return deployment_id
+        info = store.group_info(_group(backend, application, group))
+        platform = backend.applications[application].compute_platform or "Server"
+        if platform != "Server":
+            revision["s3Location"]["bundleType"] = "YAML"
+        deployment_id = api.create_deployment_record(
+            store,
+            info,
+            platform,
+            revision,
+            info.get("deploymentConfigName") or DEFAULT_CONFIG[platform],
+            creator="user",
+            description="Deployment created by CodePipeline",
+        )
+    api.launch(account_id, region, deployment_id)
+    return deployment_id
 
 
 def pipeline_deployment_status(
@@ -686,5 +707,19 @@ def pipeline_deployment_status(
 ) -> tuple[str, dict | None]:
     """A deployment's status and ``errorInformation`` (GetDeployment)."""
     with locked_in(codedeploy_stores, account_id, region) as store:
-        deployment = store.backend.get_deployment(deployment_id)
-        return deployment.status, getattr(deployment, "error_information", None)
+        info = store.deployments[deployment_id]
+        return info["status"], copy.deepcopy(info.get("errorInformation"))
+
+
+def stop_pipeline_deployment(account_id: str, region: str, deployment_id: str) -> None:
+    """StopDeployment for a pipeline action that is cancelled; a finished one is left alone."""
+    from .deployments import api, server
+
+    with locked_in(codedeploy_stores, account_id, region) as store:
+        info = store.deployments.get(deployment_id)
+        if info is None or info["status"] in api.DONE:
+            return
+        info["_internal"]["stop_requested"] = True
+    run = server.running(deployment_id)
+    if run is not None:
+        run.stop()

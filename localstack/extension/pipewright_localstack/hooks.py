@@ -33,6 +33,8 @@
   HeadBucket API reference: "403 Forbidden" when the bucket exists and the caller has no
   permission). Requests on another account's bucket answer AccessDenied (403); the emulator has
   no cross-account grants, so it is stricter than AWS there, never laxer.
+- ``pipewright_stop_deployments`` (``on_infra_shutdown``): running CodeDeploy deployments stop,
+  and the hook scripts they run are killed (``deployments.server``).
 - ``pipewright_uuid5_accepts_bytes``: LocalStack 4.13's KMS derives key-material ids with
   ``uuid.uuid5(namespace, <bytes>)``, which only Python 3.12 accepts; on 3.10/3.11 every KMS
   CreateKey failed, and with it every S3 write to a bucket encrypted with ``aws:kms``.
@@ -264,3 +266,12 @@ def pipewright_stop_executor():
     provider = sys.modules.get("pipewright_localstack.codepipeline")
     if provider is not None:
         provider.SCHEDULER.shutdown()
+
+
+@hooks.on_infra_shutdown()
+def pipewright_stop_deployments():
+    # Running CodeDeploy deployments stop with the emulator, and the hook scripts they run are
+    # killed with their process groups. Only if CodeDeploy was used.
+    api = sys.modules.get("pipewright_localstack.deployments.api")
+    if api is not None:
+        api.shutdown()

@@ -1,4 +1,5 @@
-//! `local start|status|stop`: the bundled LocalStack that `--local` uses.
+//! `local start|status|stop|instances`: the bundled LocalStack that `--local` uses, and the EC2
+//! instances in it that CodeDeploy deploys to.
 
 use std::io::Write;
 
@@ -18,11 +19,84 @@ pub(crate) struct Args {
 #[derive(Debug, Subcommand)]
 enum LocalCommand {
     /// Start the bundled LocalStack (or find it running) and print its endpoint.
-    Start,
+    #[command(after_help = "Examples:\n  \
+        local start\n  \
+        local start --run-hooks    # CodeDeploy runs the AppSpec's hook scripts on this machine")]
+    Start {
+        /// Let CodeDeploy deployments run the AppSpec's hook scripts on this machine (each in
+        /// its own process group, with the revision as working directory and its timeout).
+        /// Without it, hook events are `Skipped` and say why. Replaces a running emulator that
+        /// was started without it.
+        #[arg(long)]
+        run_hooks: bool,
+    },
+    /// EC2 instances in the bundled LocalStack, for CodeDeploy deployment groups to deploy to.
+    #[command(subcommand)]
+    Instances(InstancesCommand),
     /// Print the endpoint of the running LocalStack (exit 3 when it is not running).
     Status,
     /// Stop the bundled LocalStack and wait until it is gone.
     Stop,
+}
+
+/// `local instances` subcommands.
+#[derive(Debug, Subcommand)]
+enum InstancesCommand {
+    /// Start EC2 instances in the emulator with these tags (starting the emulator if needed) and
+    /// print their ids. A deployment group whose EC2 tag filters match them deploys to them: the
+    /// revision's files land under the emulator's state folder, never on this machine's paths.
+    #[command(after_help = "Examples:\n  \
+        local instances add --tag Name=shop-web\n  \
+        local instances add --tag Name=shop-web --tag Environment=prod --count 3")]
+    Add {
+        /// A tag `KEY=VALUE`; repeat for several.
+        #[arg(long = "tag", value_name = "KEY=VALUE", required = true, value_parser = parse_tag)]
+        tags: Vec<String>,
+        /// How many instances (1 to 100).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+        count: u32,
+    },
+    /// List the instances `local instances add` made: `ID STATE TAGS` per line.
+    #[command(after_help = "Example:\n  local instances list")]
+    List,
+    /// Terminate instances `local instances add` made: the ones named, those with a tag, or all.
+    #[command(after_help = "Examples:\n  \
+        local instances remove i-0123456789abcdef0\n  \
+        local instances remove --tag Name=shop-web\n  \
+        local instances remove             # every instance made by `local instances add`")]
+    Remove {
+        /// Instance ids.
+        ids: Vec<String>,
+        /// Only instances with this tag `KEY=VALUE`; repeat for several (all must match).
+        #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = parse_tag)]
+        tags: Vec<String>,
+    },
+}
+
+fn parse_tag(text: &str) -> Result<String, String> {
+    match text.split_once('=') {
+        Some((key, _)) if !key.is_empty() => Ok(text.to_owned()),
+        _ => Err(format!("expected KEY=VALUE, got `{text}`")),
+    }
+}
+
+impl InstancesCommand {
+    fn launcher_args(self) -> Vec<String> {
+        let tag_args = |tags: Vec<String>| tags.into_iter().flat_map(|t| ["--tag".to_owned(), t]);
+        match self {
+            Self::Add { tags, count } => ["add".to_owned()]
+                .into_iter()
+                .chain(tag_args(tags))
+                .chain(["--count".to_owned(), count.to_string()])
+                .collect(),
+            Self::List => vec!["list".to_owned()],
+            Self::Remove { ids, tags } => ["remove".to_owned()]
+                .into_iter()
+                .chain(ids)
+                .chain(tag_args(tags))
+                .collect(),
+        }
+    }
 }
 
 impl Args {
@@ -37,7 +111,8 @@ impl Args {
         let unavailable = |e| CliError::new(LOCAL_UNAVAILABLE, e);
         // The launcher blocks (a start waits up to two minutes): keep it off the runtime.
         match self.command {
-            LocalCommand::Start => {
+            LocalCommand::Start { run_hooks } => {
+                let options = options.run_hooks(run_hooks);
                 let emulator = off_runtime(move || options.start())
                     .await
                     .map_err(unavailable)?;
@@ -59,6 +134,16 @@ impl Args {
             LocalCommand::Stop => off_runtime(move || options.stop())
                 .await
                 .map_err(unavailable)?,
+            LocalCommand::Instances(command) => {
+                let args = command.launcher_args();
+                let printed = off_runtime(move || {
+                    options.clone().quiet_if_running(true).start()?;
+                    options.instances(args)
+                })
+                .await
+                .map_err(unavailable)?;
+                let _ = write!(out, "{printed}");
+            }
         }
         Ok(0)
     }
@@ -73,7 +158,7 @@ mod tests {
     #[tokio::test(flavor = "current_thread")]
     async fn a_slow_local_command_leaves_the_runtime_free() {
         for (name, command) in [
-            ("start", LocalCommand::Start),
+            ("start", LocalCommand::Start { run_hooks: false }),
             ("status", LocalCommand::Status),
             ("stop", LocalCommand::Stop),
         ] {

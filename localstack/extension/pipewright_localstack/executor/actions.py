@@ -20,7 +20,8 @@ Each follows its page of the CodePipeline action structure reference
   its exported variables the action's output variables.
 - CodeDeploy (``action-reference-CodeDeploy``) and ECS blue/green (``CodeDeployToECS``): create
   a deployment of ``ApplicationName`` / ``DeploymentGroupName`` through the emulator's CodeDeploy
-  with the input artifact as an S3 ZIP revision; the deployment id is the external execution id.
+  with the input artifact as an S3 ZIP revision; the deployment id is the external execution id,
+  and cancelling the action stops the deployment (StopDeployment).
 
 Other providers fail at once and say they are not emulated, rather than pretend to succeed.
 """
@@ -248,14 +249,21 @@ class CodeDeployAction:
         artifact = next((a for a in job.input_artifacts if a["name"] == wanted), None)
         if artifact is None:
             return _failed(f"Input artifact {wanted} is not an input of this action")
-        job.external_id = codedeploy.create_pipeline_deployment(
-            job.account_id,
-            job.region,
-            config.get("ApplicationName") or "",
-            config.get("DeploymentGroupName") or "",
-            artifact["s3location"]["bucket"],
-            artifact["s3location"]["key"],
-        )
+        from localstack.aws.api import ServiceException
+
+        try:
+            job.external_id = codedeploy.create_pipeline_deployment(
+                job.account_id,
+                job.region,
+                config.get("ApplicationName") or "",
+                config.get("DeploymentGroupName") or "",
+                artifact["s3location"]["bucket"],
+                artifact["s3location"]["key"],
+            )
+        except ServiceException as e:
+            # CreateDeployment refused (no such group, an active deployment): the action fails
+            # with CodeDeploy's message, as on AWS.
+            return _failed(getattr(e, "message", None) or str(e))
         return self.poll(job)
 
     def poll(self, job: Job) -> Outcome | None:
@@ -276,7 +284,11 @@ class CodeDeployAction:
         return None
 
     def cancel(self, job: Job) -> None:
-        pass
+        # A stopped or superseded execution abandons its deployment: StopDeployment.
+        from .. import codedeploy
+
+        if job.external_id:
+            codedeploy.stop_pipeline_deployment(job.account_id, job.region, job.external_id)
 
 
 class NotEmulated:
