@@ -46,10 +46,7 @@ impl LogCursor {
         &mut self,
         source: &dyn Executions,
     ) -> Result<(Vec<LogLine>, bool), ProviderError> {
-        let from = self
-            .token
-            .clone()
-            .map_or(LogFrom::Start, LogFrom::Token);
+        let from = self.token.clone().map_or(LogFrom::Start, LogFrom::Token);
         let page = source.log_events(&self.log, &from).await?;
         let more = page.next.is_some() && page.next != self.token;
         if page.next.is_some() {

@@ -33,8 +33,8 @@ mod watch;
 
 pub use logs::LogCursor;
 pub use types::{
-    ActionState, ActionStatus, ApprovalToken, Build, BuildPhase, BuildStatus, Decision,
-    Deployment, DeploymentOverview, Execution, ExecutionId, ExecutionStatus, ExecutionSummary,
+    ActionState, ActionStatus, ApprovalToken, Build, BuildPhase, BuildStatus, Decision, Deployment,
+    DeploymentOverview, Execution, ExecutionId, ExecutionStatus, ExecutionSummary,
     InstanceProgress, LogFrom, LogLine, LogPage, LogStream, PipelineState, ReportSummary,
     RetryMode, SourceOverride, SourceRevision, StageState, StageStatus, StartRequest,
 };

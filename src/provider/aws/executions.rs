@@ -13,11 +13,10 @@ use super::Clients;
 use super::common::{build_error, sdk_error};
 use crate::executions::push;
 use crate::executions::{
-    ActionState, ActionStatus, ApprovalToken, Build, BuildPhase, BuildStatus, Decision,
-    Deployment, DeploymentOverview, Execution, ExecutionId, ExecutionStatus, ExecutionSummary,
-    Executions, GitAuth, GitRemote, InstanceProgress, LogFrom, LogLine, LogPage, LogStream,
-    PipelineState, ReportSummary, RetryMode, SourceRevision, StageState, StageStatus,
-    StartRequest,
+    ActionState, ActionStatus, ApprovalToken, Build, BuildPhase, BuildStatus, Decision, Deployment,
+    DeploymentOverview, Execution, ExecutionId, ExecutionStatus, ExecutionSummary, Executions,
+    GitAuth, GitRemote, InstanceProgress, LogFrom, LogLine, LogPage, LogStream, PipelineState,
+    ReportSummary, RetryMode, SourceRevision, StageState, StageStatus, StartRequest,
 };
 use crate::provider::api::ErrorClass;
 use crate::provider::api::{BoxFuture, ProviderError};
@@ -500,7 +499,10 @@ impl Executions for AwsExecutions {
                     by_status.sort();
                     reports.push(ReportSummary {
                         arn: r.arn().unwrap_or_default().to_owned(),
-                        status: r.status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+                        status: r
+                            .status()
+                            .map(|s| s.as_str().to_owned())
+                            .unwrap_or_default(),
                         total: summary.map_or(0, |t| i64::from(t.total())),
                         by_status,
                     });
@@ -522,17 +524,16 @@ impl Executions for AwsExecutions {
             let info = out
                 .deployment_info()
                 .ok_or_else(|| ProviderError::other("InvalidResponse", "no deploymentInfo"))?;
-            let overview = info.deployment_overview().map_or_else(
-                DeploymentOverview::default,
-                |o| DeploymentOverview {
-                    pending: o.pending(),
-                    in_progress: o.in_progress(),
-                    succeeded: o.succeeded(),
-                    failed: o.failed(),
-                    skipped: o.skipped(),
-                    ready: o.ready(),
-                },
-            );
+            let overview =
+                info.deployment_overview()
+                    .map_or_else(DeploymentOverview::default, |o| DeploymentOverview {
+                        pending: o.pending(),
+                        in_progress: o.in_progress(),
+                        succeeded: o.succeeded(),
+                        failed: o.failed(),
+                        skipped: o.skipped(),
+                        ready: o.ready(),
+                    });
             // Bounded: a deployment group holds at most a few thousand instances, 100 a page.
             let mut targets = Vec::new();
             let mut token: Option<String> = None;
@@ -566,14 +567,19 @@ impl Executions for AwsExecutions {
                     };
                     instances.push(InstanceProgress {
                         id: i.target_id().unwrap_or_default().to_owned(),
-                        status: i.status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+                        status: i
+                            .status()
+                            .map(|s| s.as_str().to_owned())
+                            .unwrap_or_default(),
                         events: i
                             .lifecycle_events()
                             .iter()
                             .map(|e| {
                                 (
                                     e.lifecycle_event_name().unwrap_or_default().to_owned(),
-                                    e.status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+                                    e.status()
+                                        .map(|s| s.as_str().to_owned())
+                                        .unwrap_or_default(),
                                 )
                             })
                             .collect(),
@@ -583,7 +589,10 @@ impl Executions for AwsExecutions {
             instances.sort_by(|a, b| a.id.cmp(&b.id));
             Ok(Deployment {
                 id: id.to_owned(),
-                status: info.status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+                status: info
+                    .status()
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
                 overview,
                 error: info.error_information().map(|e| {
                     format!(
