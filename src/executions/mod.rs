@@ -38,6 +38,7 @@ pub use types::{
     InstanceProgress, LogFrom, LogLine, LogPage, LogStream, PipelineState, ReportSummary,
     RetryMode, SourceOverride, SourceRevision, StageState, StageStatus, StartRequest,
 };
+pub(crate) use watch::is_build_id;
 pub use watch::{Follow, Watch, WatchEvent, WatchOptions};
 
 pub use push::{GitAuth, GitRemote, PushError, Pushed, push};

@@ -310,7 +310,7 @@ fn changes(before: &Observation, after: &Observation) -> Vec<WatchEvent> {
 }
 
 /// Whether an action's external id is a CodeBuild build id, `<project>:<uuid>`.
-fn is_build_id(id: &str) -> bool {
+pub(crate) fn is_build_id(id: &str) -> bool {
     id.split_once(':').is_some_and(|(project, uuid)| {
         !project.is_empty()
             && uuid.len() == 36
