@@ -365,8 +365,7 @@ impl Executions for FakeExecutions {
         let answer = self
             .builds
             .iter()
-            .filter(|(at, b)| *at <= now && b.id == id)
-            .next_back()
+            .rfind(|(at, b)| *at <= now && b.id == id)
             .map(|(_, b)| b.clone())
             .ok_or_else(|| {
                 ProviderError::new(
@@ -442,8 +441,7 @@ impl Executions for FakeExecutions {
         let answer = self
             .deployments
             .iter()
-            .filter(|(at, d)| *at <= now && d.id == id)
-            .next_back()
+            .rfind(|(at, d)| *at <= now && d.id == id)
             .map(|(_, d)| d.clone())
             .ok_or_else(|| {
                 ProviderError::other(

@@ -349,9 +349,13 @@ enum WorkKind {
     },
     Deployment {
         last: Option<(String, DeploymentOverview, Option<String>)>,
-        instances: Vec<(String, String, Option<(String, String)>)>,
+        /// (instance, status, lifecycle event and its status) already told.
+        instances: Vec<InstanceSeen>,
     },
 }
+
+/// An instance's id, status, and the lifecycle event it is at with that event's status.
+type InstanceSeen = (String, String, Option<(String, String)>);
 
 /// How many log pages a build that just ended is read to the end with, at most.
 const FINAL_LOG_PAGES: u32 = 10;
