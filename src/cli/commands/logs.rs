@@ -15,6 +15,10 @@ use crate::provider::api::ErrorClass;
 /// `Build/Compile` build and follows it until the build ends. Without `--action`: the failed
 /// build action, else the last build action that ran.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example: logs --action Build/Compile --follow prints the log of the latest \
+                  execution's Build/Compile build and follows it until the build ends."
+)]
 pub(crate) struct Args {
     #[command(flatten)]
     pipeline: PipelineArg,
