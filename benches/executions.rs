@@ -113,6 +113,7 @@ async fn run(prefix: String, source: Arc<dyn Executions>) -> Result<Timeline, St
         fast: Duration::from_millis(50),
         slow: Duration::from_millis(50),
         approval: Duration::from_millis(50),
+        max_calls_per_second: 0.0,
         ..WatchOptions::default()
     };
     let mut watch = Watch::new(

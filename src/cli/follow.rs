@@ -48,9 +48,113 @@ impl PipelineArg {
     }
 }
 
-/// The line an event is shown as.
-pub(super) fn line(event: &WatchEvent) -> String {
-    match event {
+/// The report's name out of its ARN (`arn:...:report/<group>:<uuid>`).
+pub(super) fn report_name(arn: &str) -> &str {
+    arn.rsplit_once("report/").map_or(arn, |(_, rest)| rest)
+}
+
+/// `12 tests: 11 SUCCEEDED, 1 FAILED`.
+pub(super) fn test_totals(report: &crate::executions::ReportSummary) -> String {
+    let counts: Vec<String> = report
+        .by_status
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(s, n)| format!("{n} {s}"))
+        .collect();
+    format!("{} tests: {}", report.total, counts.join(", "))
+}
+
+/// `2 succeeded, 1 in progress`: the counts that are not zero.
+pub(super) fn overview_text(o: &crate::executions::DeploymentOverview) -> String {
+    let parts: Vec<String> = [
+        (o.pending, "pending"),
+        (o.in_progress, "in progress"),
+        (o.succeeded, "succeeded"),
+        (o.failed, "failed"),
+        (o.skipped, "skipped"),
+        (o.ready, "ready"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, w)| format!("{n} {w}"))
+    .collect();
+    if parts.is_empty() {
+        "no instances yet".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// The line an event is shown as, `None` for an event plain output leaves out (a build
+/// phase that succeeded: its beginning was told).
+pub(super) fn line(event: &WatchEvent) -> Option<String> {
+    Some(match event {
+        WatchEvent::Queued { stage, behind } => {
+            format!("queued: waits to enter {stage}, where execution {behind} runs")
+        }
+        WatchEvent::BuildPhase {
+            stage,
+            action,
+            phase,
+            status,
+            contexts,
+            ..
+        } => match status.as_deref() {
+            None => format!("{stage}/{action}: {phase}"),
+            Some("SUCCEEDED") => return None,
+            Some(s) => {
+                let mut text = format!("{stage}/{action}: {phase} {s}");
+                for c in contexts {
+                    text.push_str(&format!("\n    {c}"));
+                }
+                text
+            }
+        },
+        WatchEvent::LogLine {
+            stage,
+            action,
+            line,
+        } => format!("{stage}/{action} | {}", line.message),
+        WatchEvent::TestReport {
+            stage,
+            action,
+            report,
+        } => format!(
+            "{stage}/{action}: report {} {}: {}",
+            report_name(&report.arn),
+            report.status,
+            test_totals(report)
+        ),
+        WatchEvent::Deployment {
+            stage,
+            action,
+            deployment,
+            status,
+            overview,
+            error,
+        } => {
+            let mut text = format!(
+                "{stage}/{action}: deployment {deployment} {status} ({})",
+                overview_text(overview)
+            );
+            if let Some(e) = error {
+                text.push_str(&format!("\n    {e}"));
+            }
+            text
+        }
+        WatchEvent::DeploymentInstance {
+            stage,
+            action,
+            instance,
+            status,
+            event,
+            ..
+        } => match event {
+            Some((name, event_status)) => {
+                format!("{stage}/{action}: {instance} {status} - {name} {event_status}")
+            }
+            None => format!("{stage}/{action}: {instance} {status}"),
+        },
         WatchEvent::Following { id } => format!("execution {id}"),
         WatchEvent::Execution { status, summary } => match summary {
             Some(s) => format!("execution {status}: {s}"),
@@ -80,7 +184,7 @@ pub(super) fn line(event: &WatchEvent) -> String {
         WatchEvent::ApprovalWaiting { stage, action, .. } => {
             format!("{stage}/{action}: waiting for approval")
         }
-    }
+    })
 }
 
 /// The exit code of an execution's final status: 0 when it succeeded, else 1.
@@ -104,7 +208,9 @@ pub(super) async fn follow(
         let event = event
             .map_err(|e| CliError::new(format!("cannot follow pipeline \"{pipeline}\""), e))?;
         let clock = format!("{:>6.1}s", started.elapsed().as_secs_f64());
-        let _ = writeln!(out, "{clock} {}", line(&event));
+        if let Some(text) = line(&event) {
+            let _ = writeln!(out, "{clock} {text}");
+        }
         match &event {
             WatchEvent::Execution { status, .. } => last = Some(status.clone()),
             WatchEvent::ApprovalWaiting {

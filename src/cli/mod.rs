@@ -36,6 +36,10 @@
 //!   superseded; `executions [--limit N] [--json]` lists recent executions; `approve
 //!   [--action STAGE/ACTION] [--reject] [--comment TEXT]`, `stop [--abandon]` and `retry [--stage
 //!   NAME] [--all-actions]` drive them. `--pipeline` may be left out when the app has one;
+//! - `logs [--pipeline NAME] [--execution ID] [--action STAGE/ACTION] [--follow]` prints the
+//!   CloudWatch Logs build log of an action's build (by default the latest execution's failed
+//!   build action, else its last build action, and it says which), `--follow` until the build
+//!   ends;
 //! - `local start|status|stop` manages the bundled LocalStack (`status` exits 3 when it is not
 //!   running).
 //!
@@ -146,6 +150,8 @@ enum Command {
     Stop(commands::stop::Args),
     /// Run a failed stage again and follow the execution.
     Retry(commands::retry::Args),
+    /// Print the build log of an action's build (the failing or last build by default).
+    Logs(commands::logs::Args),
     /// Manage the bundled LocalStack (what --local uses).
     Local(commands::local::Args),
 }
@@ -219,6 +225,7 @@ async fn run_on(
                 Command::Approve(approve) => approve.run(&app, target, out).await,
                 Command::Stop(stop) => stop.run(&app, target, out).await,
                 Command::Retry(retry) => retry.run(&app, target, out).await,
+                Command::Logs(logs) => logs.run(&app, target, out).await,
                 Command::Local(_) => unreachable!("handled before the app is built"),
             },
         },
@@ -362,6 +369,20 @@ mod tests {
             assert_eq!(code, 2, "{bad}: {err}");
             assert!(err.contains(bad), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn logs_checks_its_action_and_its_help_has_an_example() {
+        let (code, _, err) = run_str(App::new("shop").unwrap(), &["logs", "--action", "Build"]);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("is not STAGE/ACTION"), "{err}");
+        let help = Cli::try_parse_from(["app", "logs", "--help"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            help.contains("logs --action Build/Compile --follow"),
+            "{help}"
+        );
     }
 
     #[test]

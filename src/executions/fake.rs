@@ -7,8 +7,9 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::{
-    ApprovalToken, Decision, Execution, ExecutionId, ExecutionStatus, ExecutionSummary, Executions,
-    GitRemote, PipelineState, RetryMode, SourceRevision, StartRequest,
+    ApprovalToken, Build, Decision, Deployment, Execution, ExecutionId, ExecutionStatus,
+    ExecutionSummary, Executions, GitRemote, LogFrom, LogLine, LogPage, LogStream, PipelineState,
+    ReportSummary, RetryMode, SourceRevision, StartRequest,
 };
 use crate::provider::api::{BoxFuture, ErrorClass, ProviderError};
 
@@ -42,6 +43,14 @@ pub enum Call {
     Stop(bool),
     /// `retry_stage`: stage and mode.
     Retry(String, RetryMode),
+    /// `build`, with the build id.
+    Build(String),
+    /// `log_events`, with where it read from.
+    LogEvents(LogFrom),
+    /// `reports`, with how many.
+    Reports(usize),
+    /// `deployment`, with its id.
+    Deployment(String),
 }
 
 /// An in-memory pipeline with one scripted execution.
@@ -55,6 +64,11 @@ pub struct FakeExecutions {
     failures: Mutex<u32>,
     remote: Option<GitRemote>,
     commit: Option<(Duration, String)>,
+    builds: Vec<(Duration, Build)>,
+    log: Vec<(Duration, LogLine)>,
+    page_size: usize,
+    reports: Vec<ReportSummary>,
+    deployments: Vec<(Duration, Deployment)>,
 }
 
 impl FakeExecutions {
@@ -71,7 +85,57 @@ impl FakeExecutions {
             failures: Mutex::new(0),
             remote: None,
             commit: None,
+            builds: Vec::new(),
+            log: Vec::new(),
+            page_size: 10_000,
+            reports: Vec::new(),
+            deployments: Vec::new(),
         }
+    }
+
+    /// From `at` on, [`Executions::build`] of `build.id` answers `build` (the latest step at
+    /// or before the time asked wins; steps in time order).
+    #[must_use]
+    pub fn build_at(mut self, at: Duration, build: Build) -> Self {
+        self.builds.push((at, build));
+        self
+    }
+
+    /// The build log (any stream asked for): each line appears at its time.
+    #[must_use]
+    pub fn log_lines(mut self, lines: Vec<(Duration, LogLine)>) -> Self {
+        self.log = lines;
+        self
+    }
+
+    /// At most `n` events a page (AWS's limit is 10,000 or 1 MB), to test paging.
+    #[must_use]
+    pub fn log_page_size(mut self, n: usize) -> Self {
+        self.page_size = n.max(1);
+        self
+    }
+
+    /// What [`Executions::reports`] answers for any ARN among these reports'.
+    #[must_use]
+    pub fn with_reports(mut self, reports: Vec<ReportSummary>) -> Self {
+        self.reports = reports;
+        self
+    }
+
+    /// From `at` on, [`Executions::deployment`] of `deployment.id` answers `deployment`.
+    #[must_use]
+    pub fn deployment_at(mut self, at: Duration, deployment: Deployment) -> Self {
+        self.deployments.push((at, deployment));
+        self
+    }
+
+    fn visible_log(&self) -> Vec<&LogLine> {
+        let now = self.origin.elapsed();
+        self.log
+            .iter()
+            .filter(|(at, _)| *at <= now)
+            .map(|(_, l)| l)
+            .collect()
     }
 
     /// Lists the execution as running `commit` from `at` on (before that it is not listed, as
@@ -292,6 +356,99 @@ impl Executions for FakeExecutions {
                 format!("{repository} does not exist"),
             )
         });
+        Box::pin(std::future::ready(answer))
+    }
+
+    fn build<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Build, ProviderError>> {
+        self.record(Call::Build(id.into()));
+        let now = self.origin.elapsed();
+        let answer = self
+            .builds
+            .iter()
+            .rfind(|(at, b)| *at <= now && b.id == id)
+            .map(|(_, b)| b.clone())
+            .ok_or_else(|| {
+                ProviderError::new(
+                    ErrorClass::NotFound,
+                    "ResourceNotFoundException",
+                    format!("build {id} not found"),
+                )
+            });
+        Box::pin(std::future::ready(answer))
+    }
+
+    fn log_events<'a>(
+        &'a self,
+        _log: &'a LogStream,
+        from: &'a LogFrom,
+    ) -> BoxFuture<'a, Result<LogPage, ProviderError>> {
+        self.record(Call::LogEvents(from.clone()));
+        let lines = self.visible_log();
+        // Tokens are `f/<index of the next event>`, and the same token comes back when there
+        // is nothing after it, as AWS's `nextForwardToken` does.
+        let answer = match from {
+            LogFrom::Tail(n) => {
+                let n = usize::try_from(*n).unwrap_or(usize::MAX);
+                let start = lines.len().saturating_sub(n);
+                Ok(LogPage {
+                    lines: lines[start..].iter().map(|l| (*l).clone()).collect(),
+                    next: Some(format!("f/{}", lines.len())),
+                })
+            }
+            LogFrom::Start | LogFrom::Token(_) => {
+                let start = match from {
+                    LogFrom::Token(t) => t
+                        .strip_prefix("f/")
+                        .and_then(|i| i.parse::<usize>().ok())
+                        .ok_or_else(|| {
+                            ProviderError::other(
+                                "InvalidParameterException",
+                                "The specified nextToken is invalid.",
+                            )
+                        }),
+                    _ => Ok(0),
+                };
+                start.map(|start| {
+                    let start = start.min(lines.len());
+                    let end = (start + self.page_size).min(lines.len());
+                    LogPage {
+                        lines: lines[start..end].iter().map(|l| (*l).clone()).collect(),
+                        next: Some(format!("f/{end}")),
+                    }
+                })
+            }
+        };
+        Box::pin(std::future::ready(answer))
+    }
+
+    fn reports<'a>(
+        &'a self,
+        arns: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<ReportSummary>, ProviderError>> {
+        self.record(Call::Reports(arns.len()));
+        let answer = self
+            .reports
+            .iter()
+            .filter(|r| arns.contains(&r.arn))
+            .cloned()
+            .collect();
+        Box::pin(std::future::ready(Ok(answer)))
+    }
+
+    fn deployment<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Deployment, ProviderError>> {
+        self.record(Call::Deployment(id.into()));
+        let now = self.origin.elapsed();
+        let answer = self
+            .deployments
+            .iter()
+            .rfind(|(at, d)| *at <= now && d.id == id)
+            .map(|(_, d)| d.clone())
+            .ok_or_else(|| {
+                ProviderError::other(
+                    "DeploymentDoesNotExistException",
+                    format!("The deployment {id} could not be found."),
+                )
+            });
         Box::pin(std::future::ready(answer))
     }
 }

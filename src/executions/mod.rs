@@ -26,15 +26,19 @@
 //! ```
 
 pub mod fake;
+mod logs;
 pub mod push;
 mod types;
 mod watch;
 
+pub use logs::LogCursor;
 pub use types::{
-    ActionState, ActionStatus, ApprovalToken, Decision, Execution, ExecutionId, ExecutionStatus,
-    ExecutionSummary, PipelineState, RetryMode, SourceOverride, SourceRevision, StageState,
-    StageStatus, StartRequest,
+    ActionState, ActionStatus, ApprovalToken, Build, BuildPhase, BuildStatus, Decision, Deployment,
+    DeploymentOverview, Execution, ExecutionId, ExecutionStatus, ExecutionSummary,
+    InstanceProgress, LogFrom, LogLine, LogPage, LogStream, PipelineState, ReportSummary,
+    RetryMode, SourceOverride, SourceRevision, StageState, StageStatus, StartRequest,
 };
+pub(crate) use watch::is_build_id;
 pub use watch::{Follow, Watch, WatchEvent, WatchOptions};
 
 pub use push::{GitAuth, GitRemote, PushError, Pushed, push};
@@ -46,7 +50,10 @@ use crate::provider::api::{BoxFuture, ProviderError};
 ///
 /// Every method maps to one AWS call (`StartPipelineExecution`, `GetPipelineExecution`,
 /// `ListPipelineExecutions`, `GetPipelineState`, `PutApprovalResult`, `StopPipelineExecution`,
-/// `RetryStageExecution`) and returns AWS's error, classified as the provider's are.
+/// `RetryStageExecution`; for what the actions started, `BatchGetBuilds`, CloudWatch Logs'
+/// `GetLogEvents` and `BatchGetReports`), except [`deployment`](Self::deployment), which takes
+/// `GetDeployment`, `ListDeploymentTargets` and `BatchGetDeploymentTargets`, and returns AWS's
+/// error, classified as the provider's are.
 pub trait Executions: Send + Sync {
     /// Starts an execution of `pipeline`; its id.
     ///
@@ -135,4 +142,41 @@ pub trait Executions: Send + Sync {
         &'a self,
         repository: &'a str,
     ) -> BoxFuture<'a, Result<GitRemote, ProviderError>>;
+
+    /// The CodeBuild build `id` (`<project>:<uuid>`, an action's external id): status, phases,
+    /// log stream and reports (`BatchGetBuilds`).
+    ///
+    /// # Errors
+    /// The AWS error, classified; `ResourceNotFoundException` when CodeBuild lists the id
+    /// under `buildsNotFound`.
+    fn build<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Build, ProviderError>>;
+
+    /// One page of a build's log (`GetLogEvents`, oldest first). Read on with the page's
+    /// [`next`](LogPage::next) token; a page whose token is the one sent means nothing more yet.
+    /// [`LogCursor`] does that bookkeeping.
+    ///
+    /// # Errors
+    /// The AWS error, classified (`ResourceNotFoundException` while the stream does not exist).
+    fn log_events<'a>(
+        &'a self,
+        log: &'a LogStream,
+        from: &'a LogFrom,
+    ) -> BoxFuture<'a, Result<LogPage, ProviderError>>;
+
+    /// The test reports `arns` (a build's [`report_arns`](Build::report_arns)), with their
+    /// totals by status (`BatchGetReports`, up to 100 at once).
+    ///
+    /// # Errors
+    /// The AWS error, classified.
+    fn reports<'a>(
+        &'a self,
+        arns: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<ReportSummary>, ProviderError>>;
+
+    /// The CodeDeploy deployment `id` (`d-...`, an action's external id): its status, instance
+    /// counts, and each instance's status and lifecycle events.
+    ///
+    /// # Errors
+    /// The AWS error, classified (`DeploymentDoesNotExistException`).
+    fn deployment<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Deployment, ProviderError>>;
 }

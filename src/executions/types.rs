@@ -301,6 +301,186 @@ pub struct PipelineState {
     pub stages: Vec<StageState>,
 }
 
+open_enum!(
+    /// The status of a CodeBuild build (`StatusType` of `BatchGetBuilds`' `buildStatus`).
+    BuildStatus {
+        /// Succeeded.
+        Succeeded = "SUCCEEDED",
+        /// A command or phase failed.
+        Failed = "FAILED",
+        /// CodeBuild itself failed.
+        Fault = "FAULT",
+        /// Ran past `timeoutInMinutes`.
+        TimedOut = "TIMED_OUT",
+        /// Running.
+        InProgress = "IN_PROGRESS",
+        /// Stopped.
+        Stopped = "STOPPED",
+    }
+);
+
+impl BuildStatus {
+    /// Whether the build has ended.
+    #[must_use]
+    pub fn is_final(&self) -> bool {
+        !matches!(self, Self::InProgress | Self::Unknown(_))
+    }
+}
+
+/// One phase of a build (`BuildPhase`): `SUBMITTED`, `QUEUED`, ..., `BUILD`, ..., `COMPLETED`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildPhase {
+    /// The phase (`phaseType`).
+    pub name: String,
+    /// How it ended (`phaseStatus`: `SUCCEEDED`, `FAILED`, ...), `None` while it runs.
+    pub status: Option<String>,
+    /// Why it ended so, as `STATUS_CODE: message` (`contexts`): for a failed command,
+    /// `COMMAND_EXECUTION_ERROR: Error while executing command: <command>. Reason: ...`.
+    pub contexts: Vec<String>,
+    /// How long it took, once it ended (`durationInSeconds`).
+    pub seconds: Option<i64>,
+}
+
+/// Where a build's log is (`LogsLocation`): a CloudWatch Logs stream.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LogStream {
+    /// The log group (`/aws/codebuild/<project>` unless the project says otherwise).
+    pub group: String,
+    /// The stream (the build id's uuid).
+    pub stream: String,
+    /// A link to the log in the console, when AWS gives one.
+    pub deep_link: Option<String>,
+}
+
+/// A CodeBuild build, as `BatchGetBuilds` gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Build {
+    /// Its id, `<project>:<uuid>`.
+    pub id: String,
+    /// Its status.
+    pub status: BuildStatus,
+    /// The phase it is in (`currentPhase`).
+    pub current_phase: Option<String>,
+    /// Its phases so far, in order.
+    pub phases: Vec<BuildPhase>,
+    /// Its log, once CodeBuild has made the stream.
+    pub log: Option<LogStream>,
+    /// Its test and coverage reports (`reportArns`).
+    pub report_arns: Vec<String>,
+}
+
+impl Build {
+    /// The first failed phase and the context AWS gives for it (the failing command, for a
+    /// command that failed).
+    #[must_use]
+    pub fn failure(&self) -> Option<&BuildPhase> {
+        self.phases.iter().find(|p| {
+            p.status
+                .as_deref()
+                .is_some_and(|s| !matches!(s, "SUCCEEDED" | "SKIPPED" | ""))
+        })
+    }
+}
+
+/// Where a read of a log starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogFrom {
+    /// From the first event (`startFromHead`).
+    Start,
+    /// After the events already read: the `nextForwardToken` of the previous page.
+    Token(String),
+    /// The last `n` events only (the log's tail).
+    Tail(u32),
+}
+
+/// One event of a log (`OutputLogEvent`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLine {
+    /// When it was logged, in milliseconds since the Unix epoch.
+    pub timestamp: i64,
+    /// The line, without its trailing newline.
+    pub message: String,
+}
+
+/// One page of a log (`GetLogEvents`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogPage {
+    /// Its events, oldest first.
+    pub lines: Vec<LogLine>,
+    /// The token that reads on after them (`nextForwardToken`). AWS gives back the token it was
+    /// sent when there is nothing more yet.
+    pub next: Option<String>,
+}
+
+/// A test report's totals (`BatchGetReports`' `testSummary`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportSummary {
+    /// The report's ARN.
+    pub arn: String,
+    /// Its status (`GENERATING`, `SUCCEEDED`, `FAILED`, `INCOMPLETE`, `DELETING`).
+    pub status: String,
+    /// How many test cases.
+    pub total: i64,
+    /// How many per status (`SUCCEEDED`, `FAILED`, `SKIPPED`, ...), sorted by status.
+    pub by_status: Vec<(String, i64)>,
+}
+
+/// A CodeDeploy deployment's instance counts (`deploymentOverview`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DeploymentOverview {
+    /// Instances waiting.
+    pub pending: i64,
+    /// Instances being deployed to.
+    pub in_progress: i64,
+    /// Instances done.
+    pub succeeded: i64,
+    /// Instances failed.
+    pub failed: i64,
+    /// Instances skipped.
+    pub skipped: i64,
+    /// Instances ready (blue/green).
+    pub ready: i64,
+}
+
+/// One instance of a deployment (`InstanceTarget` of `BatchGetDeploymentTargets`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceProgress {
+    /// The instance (`targetId`).
+    pub id: String,
+    /// Its status (`Pending`, `InProgress`, `Succeeded`, `Failed`, `Skipped`, `Unknown`, `Ready`).
+    pub status: String,
+    /// Its lifecycle events in order, as (`lifecycleEventName`, `status`).
+    pub events: Vec<(String, String)>,
+}
+
+impl InstanceProgress {
+    /// The lifecycle event it is at: the one running, else the last that ended, else none.
+    #[must_use]
+    pub fn current_event(&self) -> Option<&(String, String)> {
+        self.events
+            .iter()
+            .find(|(_, s)| s == "InProgress")
+            .or_else(|| self.events.iter().rev().find(|(_, s)| s != "Pending"))
+    }
+}
+
+/// A CodeDeploy deployment: `GetDeployment`, then its instances (`ListDeploymentTargets`,
+/// `BatchGetDeploymentTargets`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deployment {
+    /// Its id, `d-` and 9 characters.
+    pub id: String,
+    /// Its status (`Created`, `Queued`, `InProgress`, `Baking`, `Succeeded`, `Failed`, `Stopped`,
+    /// `Ready`).
+    pub status: String,
+    /// Its instance counts.
+    pub overview: DeploymentOverview,
+    /// Why it failed (`errorInformation`, as `CODE: message`).
+    pub error: Option<String>,
+    /// Its instances, sorted by id.
+    pub instances: Vec<InstanceProgress>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{
-    ActionStatus, ApprovalToken, ExecutionId, ExecutionStatus, Executions, PipelineState,
+    ActionStatus, ApprovalToken, Build, BuildStatus, DeploymentOverview, ExecutionId,
+    ExecutionStatus, Executions, LogCursor, LogFrom, LogLine, PipelineState, ReportSummary,
     StageState, StageStatus,
 };
 use crate::engine::{RetryPolicy, retry};
@@ -70,12 +71,93 @@ pub enum WatchEvent {
         /// The token the answer must carry.
         token: ApprovalToken,
     },
+    /// The execution waits to enter `stage` while another execution runs there (V2 pipelines
+    /// in `QUEUED` mode; in `SUPERSEDED` mode it may be superseded instead). Told again when it
+    /// moves up to another stage or behind another execution.
+    Queued {
+        /// The stage it waits to enter.
+        stage: String,
+        /// The execution in that stage.
+        behind: ExecutionId,
+    },
+    /// A phase of an action's build began (`status` `None`) or ended.
+    BuildPhase {
+        /// Its stage.
+        stage: String,
+        /// The action.
+        action: String,
+        /// The build id.
+        build: String,
+        /// The phase (`INSTALL`, `BUILD`, ...).
+        phase: String,
+        /// How it ended (`SUCCEEDED`, `FAILED`, ...), `None` when it began.
+        status: Option<String>,
+        /// AWS's reasons, for a phase that did not succeed: the failing command.
+        contexts: Vec<String>,
+    },
+    /// A line of a running build's log (each once, in order). For a build that failed
+    /// before the watch saw it run, its last lines.
+    LogLine {
+        /// Its stage.
+        stage: String,
+        /// The action.
+        action: String,
+        /// The line.
+        line: LogLine,
+    },
+    /// A test report of an action's build, once the build has ended.
+    TestReport {
+        /// Its stage.
+        stage: String,
+        /// The action.
+        action: String,
+        /// The report's totals.
+        report: ReportSummary,
+    },
+    /// An action's deployment changed status or instance counts.
+    Deployment {
+        /// Its stage.
+        stage: String,
+        /// The action.
+        action: String,
+        /// The deployment id.
+        deployment: String,
+        /// Its status.
+        status: String,
+        /// Its instance counts.
+        overview: DeploymentOverview,
+        /// Why it failed.
+        error: Option<String>,
+    },
+    /// An instance of an action's deployment changed status or lifecycle event.
+    DeploymentInstance {
+        /// Its stage.
+        stage: String,
+        /// The action.
+        action: String,
+        /// The deployment id.
+        deployment: String,
+        /// The instance.
+        instance: String,
+        /// Its status.
+        status: String,
+        /// The lifecycle event it is at and that event's status.
+        event: Option<(String, String)>,
+    },
 }
 
-/// How a [`Watch`] polls. Each poll is two calls (`GetPipelineExecution`, `GetPipelineState`).
+/// How a [`Watch`] polls. Each poll is two calls (`GetPipelineExecution`, `GetPipelineState`),
+/// plus, for each running build, `BatchGetBuilds` and one page of `GetLogEvents`, and for each
+/// running deployment its three reads; the wait after a poll is stretched so that the calls
+/// never average more than [`max_calls_per_second`](Self::max_calls_per_second).
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct WatchOptions {
+    /// The most calls a second, on average over each poll and the wait after it (3 by
+    /// default; 0 for no limit, as a benchmark measuring the emulator wants).
+    pub max_calls_per_second: f64,
+    /// How many of its last log lines a build that failed unseen shows.
+    pub tail: u32,
     /// The interval right after something changed.
     pub fast: Duration,
     /// The longest interval while things run but nothing changes (doubling from `fast`).
@@ -95,6 +177,8 @@ impl Default for WatchOptions {
     /// quotas for several watched pipelines.
     fn default() -> Self {
         Self {
+            max_calls_per_second: 3.0,
+            tail: 20,
             fast: Duration::from_secs(1),
             slow: Duration::from_secs(5),
             approval: Duration::from_secs(10),
@@ -109,6 +193,8 @@ impl Default for WatchOptions {
 struct Observation {
     status: Option<(ExecutionStatus, Option<String>)>,
     stages: Vec<StageState>,
+    /// The stage it waits to enter and the execution running there.
+    queued: Option<(String, ExecutionId)>,
 }
 
 impl Observation {
@@ -117,13 +203,33 @@ impl Observation {
         status: (ExecutionStatus, Option<String>),
         state: PipelineState,
     ) -> Self {
+        let running = status.0 == ExecutionStatus::InProgress;
+        let ours = |s: &StageState| s.execution.as_ref() == Some(id);
+        // Waiting: running, none of its stages running, and the stage after its last one held
+        // by another execution that runs there.
+        let queued = if running
+            && !state
+                .stages
+                .iter()
+                .any(|s| ours(s) && s.status == Some(StageStatus::InProgress))
+        {
+            let next = state.stages.iter().rposition(ours).map_or(0, |i| i + 1);
+            state
+                .stages
+                .get(next)
+                .and_then(|s| match (&s.execution, &s.status) {
+                    (Some(other), Some(StageStatus::InProgress)) if other != id => {
+                        Some((s.name.clone(), other.clone()))
+                    }
+                    _ => None,
+                })
+        } else {
+            None
+        };
         Self {
             status: Some(status),
-            stages: state
-                .stages
-                .into_iter()
-                .filter(|s| s.execution.as_ref() == Some(id))
-                .collect(),
+            stages: state.stages.into_iter().filter(ours).collect(),
+            queued,
         }
     }
 
@@ -146,6 +252,14 @@ fn changes(before: &Observation, after: &Observation) -> Vec<WatchEvent> {
         events.push(WatchEvent::Execution {
             status: status.clone(),
             summary: summary.clone(),
+        });
+    }
+    if let Some((stage, behind)) = &after.queued
+        && before.queued != after.queued
+    {
+        events.push(WatchEvent::Queued {
+            stage: stage.clone(),
+            behind: behind.clone(),
         });
     }
     for stage in &after.stages {
@@ -195,6 +309,197 @@ fn changes(before: &Observation, after: &Observation) -> Vec<WatchEvent> {
     events
 }
 
+/// Whether an action's external id is a CodeBuild build id, `<project>:<uuid>`.
+pub(crate) fn is_build_id(id: &str) -> bool {
+    id.split_once(':').is_some_and(|(project, uuid)| {
+        !project.is_empty()
+            && uuid.len() == 36
+            && uuid.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+    })
+}
+
+/// Whether an action's external id is a CodeDeploy deployment id, `d-` and 9 of `[A-Z0-9]`.
+fn is_deployment_id(id: &str) -> bool {
+    id.strip_prefix("d-").is_some_and(|rest| {
+        rest.len() == 9
+            && rest
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+    })
+}
+
+/// What a watch follows of the work one action started.
+#[derive(Debug)]
+struct Work {
+    stage: String,
+    action: String,
+    id: String,
+    done: bool,
+    kind: WorkKind,
+}
+
+#[derive(Debug)]
+enum WorkKind {
+    Build {
+        /// (phase, status) pairs already told.
+        phases: Vec<(String, Option<String>)>,
+        cursor: Option<LogCursor>,
+        /// Whether the build was seen running (then its whole log is told).
+        seen_running: bool,
+    },
+    Deployment {
+        last: Option<(String, DeploymentOverview, Option<String>)>,
+        /// (instance, status, lifecycle event and its status) already told.
+        instances: Vec<InstanceSeen>,
+    },
+}
+
+/// An instance's id, status, and the lifecycle event it is at with that event's status.
+type InstanceSeen = (String, String, Option<(String, String)>);
+
+/// How many log pages a build that just ended is read to the end with, at most.
+const FINAL_LOG_PAGES: u32 = 10;
+
+impl Work {
+    /// Reads what changed; the events, and how many calls it took.
+    async fn follow(
+        &mut self,
+        source: &dyn Executions,
+        tail: u32,
+        events: &mut Vec<WatchEvent>,
+    ) -> u32 {
+        let (stage, action) = (self.stage.clone(), self.action.clone());
+        match &mut self.kind {
+            WorkKind::Build {
+                phases,
+                cursor,
+                seen_running,
+            } => {
+                let Ok(build) = source.build(&self.id).await else {
+                    return 1;
+                };
+                let mut calls = 1;
+                tell_phases(&stage, &action, &build, phases, events);
+                let ended = build.status.is_final();
+                *seen_running |= !ended;
+                if cursor.is_none() {
+                    *cursor = build.log.clone().map(LogCursor::new);
+                }
+                let log_line = |line| WatchEvent::LogLine {
+                    stage: stage.clone(),
+                    action: action.clone(),
+                    line,
+                };
+                if let Some(c) = cursor {
+                    if !ended {
+                        // One page a poll: a busy log is read on at the next poll.
+                        calls += 1;
+                        if let Ok((lines, _)) = c.page(source).await {
+                            events.extend(lines.into_iter().map(log_line));
+                        }
+                    } else if *seen_running {
+                        for _ in 0..FINAL_LOG_PAGES {
+                            calls += 1;
+                            match c.page(source).await {
+                                Ok((lines, more)) => {
+                                    events.extend(lines.into_iter().map(log_line));
+                                    if !more {
+                                        break;
+                                    }
+                                }
+                                Err(_) => break,
+                            }
+                        }
+                    } else if build.failure().is_some() || build.status != BuildStatus::Succeeded {
+                        calls += 1;
+                        if let Ok(page) = source.log_events(c.log(), &LogFrom::Tail(tail)).await {
+                            events.extend(page.lines.into_iter().map(log_line));
+                        }
+                    }
+                }
+                if ended {
+                    if !build.report_arns.is_empty() {
+                        calls += 1;
+                        if let Ok(reports) = source.reports(&build.report_arns).await {
+                            events.extend(reports.into_iter().map(|report| {
+                                WatchEvent::TestReport {
+                                    stage: stage.clone(),
+                                    action: action.clone(),
+                                    report,
+                                }
+                            }));
+                        }
+                    }
+                    self.done = true;
+                }
+                calls
+            }
+            WorkKind::Deployment { last, instances } => {
+                let Ok(d) = source.deployment(&self.id).await else {
+                    return 1;
+                };
+                let calls = 2 + u32::try_from(d.instances.len().div_ceil(25).max(1)).unwrap_or(1);
+                let now = (d.status.clone(), d.overview, d.error.clone());
+                if last.as_ref() != Some(&now) {
+                    events.push(WatchEvent::Deployment {
+                        stage: stage.clone(),
+                        action: action.clone(),
+                        deployment: d.id.clone(),
+                        status: d.status.clone(),
+                        overview: d.overview,
+                        error: d.error.clone(),
+                    });
+                    *last = Some(now);
+                }
+                for i in &d.instances {
+                    let seen = (i.id.clone(), i.status.clone(), i.current_event().cloned());
+                    if !instances.contains(&seen) {
+                        instances.retain(|(id, ..)| *id != i.id);
+                        events.push(WatchEvent::DeploymentInstance {
+                            stage: stage.clone(),
+                            action: action.clone(),
+                            deployment: d.id.clone(),
+                            instance: i.id.clone(),
+                            status: i.status.clone(),
+                            event: seen.2.clone(),
+                        });
+                        instances.push(seen);
+                    }
+                }
+                self.done = matches!(d.status.as_str(), "Succeeded" | "Failed" | "Stopped");
+                calls
+            }
+        }
+    }
+}
+
+/// Tells each phase of `build` that began or ended since `told`, in the build's order.
+fn tell_phases(
+    stage: &str,
+    action: &str,
+    build: &Build,
+    told: &mut Vec<(String, Option<String>)>,
+    events: &mut Vec<WatchEvent>,
+) {
+    for p in &build.phases {
+        let key = (p.name.clone(), p.status.clone());
+        if told.contains(&key) {
+            continue;
+        }
+        // A phase first seen ended is told once, ended.
+        told.push((p.name.clone(), None));
+        told.push(key);
+        events.push(WatchEvent::BuildPhase {
+            stage: stage.into(),
+            action: action.into(),
+            build: build.id.clone(),
+            phase: p.name.clone(),
+            status: p.status.clone(),
+            contexts: p.contexts.clone(),
+        });
+    }
+}
+
 /// Follows one execution to its end. Ask for [`next`](Self::next) event, or await the
 /// [`outcome`](Self::outcome). Dropping it stops watching, never the execution.
 pub struct Watch {
@@ -208,6 +513,8 @@ pub struct Watch {
     interval: Option<Duration>,
     done: bool,
     polls: u64,
+    calls: u64,
+    work: Vec<Work>,
 }
 
 impl Watch {
@@ -230,13 +537,21 @@ impl Watch {
             interval: None,
             done: false,
             polls: 0,
+            calls: 0,
+            work: Vec::new(),
         }
     }
 
-    /// How many polls were made so far (each is two calls).
+    /// How many polls were made so far.
     #[must_use]
     pub fn polls(&self) -> u64 {
         self.polls
+    }
+
+    /// How many calls the polls made so far (retries not counted).
+    #[must_use]
+    pub fn calls(&self) -> u64 {
+        self.calls
     }
 
     /// The next event; `None` once the execution has ended and every event was given.
@@ -329,15 +644,78 @@ impl Watch {
             (execution.status.clone(), execution.status_summary),
             state,
         );
-        let events = changes(&self.seen, &now);
-        self.interval = Some(if !events.is_empty() {
+        let mut events = changes(&self.seen, &now);
+        let mut calls = 2;
+        for stage in &now.stages {
+            for action in &stage.actions {
+                let Some(external) = action.external_id.as_deref() else {
+                    continue;
+                };
+                if action.status.is_none() {
+                    continue;
+                }
+                let known = self.work.iter().position(|w| {
+                    w.id == external && w.stage == stage.name && w.action == action.name
+                });
+                let index = match known {
+                    Some(i) => i,
+                    None => {
+                        let kind = if is_build_id(external) {
+                            WorkKind::Build {
+                                phases: Vec::new(),
+                                cursor: None,
+                                seen_running: false,
+                            }
+                        } else if is_deployment_id(external) {
+                            WorkKind::Deployment {
+                                last: None,
+                                instances: Vec::new(),
+                            }
+                        } else {
+                            continue;
+                        };
+                        self.work.push(Work {
+                            stage: stage.name.clone(),
+                            action: action.name.clone(),
+                            id: external.to_owned(),
+                            done: false,
+                            kind,
+                        });
+                        self.work.len() - 1
+                    }
+                };
+                let work = &mut self.work[index];
+                if !work.done {
+                    calls += work
+                        .follow(self.source.as_ref(), self.options.tail, &mut events)
+                        .await;
+                }
+            }
+        }
+        // The end comes last, after what the actions' work told on the way.
+        if execution.status.is_final()
+            && let Some(i) = events
+                .iter()
+                .position(|e| matches!(e, WatchEvent::Execution { .. }))
+        {
+            let end = events.remove(i);
+            events.push(end);
+        }
+        self.calls += u64::from(calls);
+        let adaptive = if !events.is_empty() {
             self.options.fast
         } else if now.waits_on_approval() {
             self.options.approval
         } else {
             self.interval
                 .map_or(self.options.fast, |i| (i * 2).min(self.options.slow))
-        });
+        };
+        let budget = if self.options.max_calls_per_second > 0.0 {
+            Duration::from_secs_f64(f64::from(calls) / self.options.max_calls_per_second)
+        } else {
+            Duration::ZERO
+        };
+        self.interval = Some(adaptive.max(budget));
         self.done = execution.status.is_final();
         self.pending.extend(events);
         self.seen = now;
@@ -466,6 +844,7 @@ mod watch_tests {
     use super::*;
     use crate::executions::ActionState;
     use crate::executions::fake::{Call, FakeExecutions, Step};
+    use crate::executions::{LogFrom, LogLine, ReportSummary};
 
     fn run(status: ActionStatus, token: Option<&str>) -> PipelineState {
         PipelineState {
@@ -535,21 +914,26 @@ mod watch_tests {
             .filter(|e| matches!(e, WatchEvent::ApprovalWaiting { .. }))
             .count();
         assert_eq!(approvals, 1, "{events:#?}");
+        // The end comes last, right after the change that made it.
+        let n = events.len();
         assert_eq!(
-            events.last(),
-            Some(&WatchEvent::Action {
+            events[n - 2],
+            WatchEvent::Action {
                 stage: "Gate".into(),
                 action: "Approve".into(),
                 status: ActionStatus::Succeeded,
                 summary: None,
                 external_id: None,
                 error: None,
-            })
+            }
         );
-        assert!(events.contains(&WatchEvent::Execution {
-            status: ExecutionStatus::Succeeded,
-            summary: None
-        }));
+        assert_eq!(
+            events[n - 1],
+            WatchEvent::Execution {
+                status: ExecutionStatus::Succeeded,
+                summary: None
+            }
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -634,5 +1018,436 @@ mod watch_tests {
         let err = watch.next().await.unwrap().unwrap_err();
         assert_eq!(err.code, "PipelineExecutionNotFoundException");
         assert!(err.message.contains("beef"), "{err}");
+    }
+
+    const BUILD_ID: &str = "shop-build:0f5c8f6e-2b7a-4d1c-9a39-5f1f2d3c4b5a";
+
+    fn build_stage(status: ActionStatus) -> PipelineState {
+        PipelineState {
+            stages: vec![StageState {
+                name: "Build".into(),
+                execution: Some(ExecutionId::new("e1")),
+                status: Some(if status == ActionStatus::InProgress {
+                    StageStatus::InProgress
+                } else {
+                    StageStatus::Failed
+                }),
+                inbound_enabled: true,
+                actions: vec![ActionState {
+                    name: "Compile".into(),
+                    status: Some(status),
+                    summary: None,
+                    external_id: Some(BUILD_ID.into()),
+                    external_url: None,
+                    token: None,
+                    error: None,
+                }],
+            }],
+        }
+    }
+
+    fn phase(
+        name: &str,
+        status: Option<&str>,
+        context: Option<&str>,
+    ) -> crate::executions::BuildPhase {
+        crate::executions::BuildPhase {
+            name: name.into(),
+            status: status.map(str::to_owned),
+            contexts: context.into_iter().map(str::to_owned).collect(),
+            seconds: None,
+        }
+    }
+
+    fn build(status: BuildStatus, phases: Vec<crate::executions::BuildPhase>) -> Build {
+        Build {
+            id: BUILD_ID.into(),
+            status,
+            current_phase: phases.last().map(|p| p.name.clone()),
+            phases,
+            log: Some(crate::executions::LogStream {
+                group: "/aws/codebuild/shop-build".into(),
+                stream: "0f5c8f6e-2b7a-4d1c-9a39-5f1f2d3c4b5a".into(),
+                deep_link: None,
+            }),
+            report_arns: vec![
+                "arn:aws:codebuild:us-east-1:000000000000:report/shop-build-unit:r1".into(),
+            ],
+        }
+    }
+
+    const FAILED: &str =
+        "COMMAND_EXECUTION_ERROR: Error while executing command: npm test. Reason: exit status 1";
+
+    fn failing_build(run_for: Duration) -> FakeExecutions {
+        let lines = (0..30)
+            .map(|i| {
+                (
+                    Duration::from_millis(500 * i),
+                    LogLine {
+                        timestamp: i64::try_from(i).unwrap(),
+                        message: format!("line {i}"),
+                    },
+                )
+            })
+            .collect();
+        FakeExecutions::scripted(
+            "shop",
+            "e1",
+            vec![
+                Step {
+                    at: Duration::ZERO,
+                    status: ExecutionStatus::InProgress,
+                    state: build_stage(ActionStatus::InProgress),
+                },
+                Step {
+                    at: run_for,
+                    status: ExecutionStatus::Failed,
+                    state: build_stage(ActionStatus::Failed),
+                },
+            ],
+        )
+        .build_at(
+            Duration::ZERO,
+            build(
+                BuildStatus::InProgress,
+                vec![
+                    phase("SUBMITTED", Some("SUCCEEDED"), None),
+                    phase("BUILD", None, None),
+                ],
+            ),
+        )
+        .build_at(
+            run_for,
+            build(
+                BuildStatus::Failed,
+                vec![
+                    phase("SUBMITTED", Some("SUCCEEDED"), None),
+                    phase("BUILD", Some("FAILED"), Some(FAILED)),
+                    phase("COMPLETED", None, None),
+                ],
+            ),
+        )
+        .log_lines(lines)
+        .log_page_size(4)
+        .with_reports(vec![ReportSummary {
+            arn: "arn:aws:codebuild:us-east-1:000000000000:report/shop-build-unit:r1".into(),
+            status: "FAILED".into(),
+            total: 3,
+            by_status: vec![("FAILED".into(), 1), ("SUCCEEDED".into(), 2)],
+        }])
+    }
+
+    async fn all(watch: &mut Watch) -> Vec<WatchEvent> {
+        let mut events = Vec::new();
+        while let Some(e) = watch.next().await {
+            events.push(e.unwrap());
+        }
+        events
+    }
+
+    fn log_messages(events: &[WatchEvent]) -> Vec<String> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                WatchEvent::LogLine { line, .. } => Some(line.message.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_running_builds_log_is_told_line_by_line_across_pages_without_loss_or_repeat() {
+        let fake = Arc::new(failing_build(Duration::from_secs(20)));
+        let mut watch = Watch::new(
+            fake.clone(),
+            "shop",
+            Follow::Latest,
+            WatchOptions::default(),
+        );
+        let started = tokio::time::Instant::now();
+        let events = all(&mut watch).await;
+        let expected: Vec<String> = (0..30).map(|i| format!("line {i}")).collect();
+        assert_eq!(log_messages(&events), expected, "{events:#?}");
+        // Paged 4 at a time: more than one page was read, each from the token before.
+        let reads: Vec<_> = fake
+            .calls()
+            .into_iter()
+            .filter_map(|c| match c {
+                Call::LogEvents(from) => Some(from),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(reads[0], LogFrom::Start);
+        assert!(reads.len() >= 8, "{reads:?}");
+        // The failing phase with its command, told once, then the reports, then the end.
+        let failed: Vec<_> = events
+            .iter()
+            .filter(
+                |e| matches!(e, WatchEvent::BuildPhase { status: Some(s), .. } if s == "FAILED"),
+            )
+            .collect();
+        assert_eq!(failed.len(), 1, "{events:#?}");
+        assert!(
+            matches!(failed[0], WatchEvent::BuildPhase { contexts, .. } if contexts == &vec![FAILED.to_owned()])
+        );
+        let began = events
+            .iter()
+            .filter(|e| matches!(e, WatchEvent::BuildPhase { phase, status: None, .. } if phase == "BUILD"))
+            .count();
+        assert_eq!(began, 1);
+        let n = events.len();
+        assert!(
+            matches!(&events[n - 2], WatchEvent::TestReport { report, .. } if report.total == 3)
+        );
+        assert_eq!(
+            events[n - 1],
+            WatchEvent::Execution {
+                status: ExecutionStatus::Failed,
+                summary: None
+            }
+        );
+        // The budget holds while the log streams: at most 3 calls a second.
+        let calls = fake.calls().len() as f64;
+        let per_second = calls / started.elapsed().as_secs_f64();
+        assert!(
+            per_second <= 3.0,
+            "{calls} calls in {:?}",
+            started.elapsed()
+        );
+        assert_eq!(
+            watch.calls(),
+            fake.calls().len() as u64 - 1,
+            "all but the listing"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_build_that_failed_before_the_watch_shows_its_failing_command_and_log_tail() {
+        let fake = Arc::new(failing_build(Duration::ZERO));
+        tokio::time::advance(Duration::from_secs(30)).await;
+        let mut watch = Watch::new(
+            fake.clone(),
+            "shop",
+            Follow::Latest,
+            WatchOptions::default(),
+        );
+        let events = all(&mut watch).await;
+        let expected: Vec<String> = (10..30).map(|i| format!("line {i}")).collect();
+        assert_eq!(
+            log_messages(&events),
+            expected,
+            "the last 20 lines: {events:#?}"
+        );
+        assert!(fake.calls().contains(&Call::LogEvents(LogFrom::Tail(20))));
+        assert!(
+            events.iter().any(
+                |e| matches!(e, WatchEvent::BuildPhase { contexts, .. } if contexts.len() == 1)
+            )
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn deployment_progress_is_told_per_instance_once_per_change() {
+        use crate::executions::{Deployment, InstanceProgress};
+        let id = "d-ABCDEF123";
+        let state = |status: ActionStatus| PipelineState {
+            stages: vec![StageState {
+                name: "Deploy".into(),
+                execution: Some(ExecutionId::new("e1")),
+                status: Some(StageStatus::InProgress),
+                inbound_enabled: true,
+                actions: vec![ActionState {
+                    name: "ToFleet".into(),
+                    status: Some(status),
+                    summary: None,
+                    external_id: Some(id.into()),
+                    external_url: None,
+                    token: None,
+                    error: None,
+                }],
+            }],
+        };
+        let instance = |n: &str, status: &str, events: &[(&str, &str)]| InstanceProgress {
+            id: n.into(),
+            status: status.into(),
+            events: events
+                .iter()
+                .map(|(a, b)| ((*a).into(), (*b).into()))
+                .collect(),
+        };
+        let deployment = |status: &str, instances: Vec<InstanceProgress>| Deployment {
+            id: id.into(),
+            status: status.into(),
+            overview: DeploymentOverview {
+                in_progress: instances
+                    .iter()
+                    .filter(|i| i.status == "InProgress")
+                    .count() as i64,
+                succeeded: instances.iter().filter(|i| i.status == "Succeeded").count() as i64,
+                ..DeploymentOverview::default()
+            },
+            error: None,
+            instances,
+        };
+        let fake = Arc::new(
+            FakeExecutions::scripted(
+                "shop",
+                "e1",
+                vec![
+                    Step {
+                        at: Duration::ZERO,
+                        status: ExecutionStatus::InProgress,
+                        state: state(ActionStatus::InProgress),
+                    },
+                    Step {
+                        at: Duration::from_secs(12),
+                        status: ExecutionStatus::Succeeded,
+                        state: state(ActionStatus::Succeeded),
+                    },
+                ],
+            )
+            .deployment_at(
+                Duration::ZERO,
+                deployment(
+                    "InProgress",
+                    vec![
+                        instance(
+                            "i-1",
+                            "InProgress",
+                            &[("DownloadBundle", "InProgress"), ("Install", "Pending")],
+                        ),
+                        instance("i-2", "Pending", &[]),
+                    ],
+                ),
+            )
+            .deployment_at(
+                Duration::from_secs(4),
+                deployment(
+                    "InProgress",
+                    vec![
+                        instance(
+                            "i-1",
+                            "Succeeded",
+                            &[("DownloadBundle", "Succeeded"), ("Install", "Succeeded")],
+                        ),
+                        instance("i-2", "InProgress", &[("DownloadBundle", "InProgress")]),
+                    ],
+                ),
+            )
+            .deployment_at(
+                Duration::from_secs(10),
+                deployment(
+                    "Succeeded",
+                    vec![
+                        instance(
+                            "i-1",
+                            "Succeeded",
+                            &[("DownloadBundle", "Succeeded"), ("Install", "Succeeded")],
+                        ),
+                        instance("i-2", "Succeeded", &[("DownloadBundle", "Succeeded")]),
+                    ],
+                ),
+            ),
+        );
+        let mut watch = Watch::new(fake, "shop", Follow::Latest, WatchOptions::default());
+        let told: Vec<(String, String, Option<String>)> = all(&mut watch)
+            .await
+            .into_iter()
+            .filter_map(|e| match e {
+                WatchEvent::DeploymentInstance {
+                    instance,
+                    status,
+                    event,
+                    ..
+                } => Some((instance, status, event.map(|(n, s)| format!("{n} {s}")))),
+                _ => None,
+            })
+            .collect();
+        let t =
+            |i: &str, s: &str, e: Option<&str>| (i.to_owned(), s.to_owned(), e.map(str::to_owned));
+        assert_eq!(
+            told,
+            vec![
+                t("i-1", "InProgress", Some("DownloadBundle InProgress")),
+                t("i-2", "Pending", None),
+                t("i-1", "Succeeded", Some("Install Succeeded")),
+                t("i-2", "InProgress", Some("DownloadBundle InProgress")),
+                t("i-2", "Succeeded", Some("DownloadBundle Succeeded")),
+            ]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_execution_queued_behind_another_says_so_once() {
+        let held = |ours: Option<StageStatus>| PipelineState {
+            stages: vec![
+                StageState {
+                    name: "Source".into(),
+                    execution: Some(ExecutionId::new("e1")),
+                    status: Some(StageStatus::Succeeded),
+                    inbound_enabled: true,
+                    actions: vec![],
+                },
+                StageState {
+                    name: "Build".into(),
+                    execution: Some(ExecutionId::new(if ours.is_some() { "e1" } else { "e0" })),
+                    status: Some(ours.unwrap_or(StageStatus::InProgress)),
+                    inbound_enabled: true,
+                    actions: vec![],
+                },
+            ],
+        };
+        let fake = Arc::new(FakeExecutions::scripted(
+            "shop",
+            "e1",
+            vec![
+                Step {
+                    at: Duration::ZERO,
+                    status: ExecutionStatus::InProgress,
+                    state: held(None),
+                },
+                Step {
+                    at: Duration::from_secs(30),
+                    status: ExecutionStatus::InProgress,
+                    state: held(Some(StageStatus::InProgress)),
+                },
+                Step {
+                    at: Duration::from_secs(40),
+                    status: ExecutionStatus::Succeeded,
+                    state: held(Some(StageStatus::Succeeded)),
+                },
+            ],
+        ));
+        let mut watch = Watch::new(fake, "shop", Follow::Latest, WatchOptions::default());
+        let events = all(&mut watch).await;
+        let queued: Vec<_> = events
+            .iter()
+            .filter(|e| matches!(e, WatchEvent::Queued { .. }))
+            .collect();
+        assert_eq!(
+            queued,
+            vec![&WatchEvent::Queued {
+                stage: "Build".into(),
+                behind: ExecutionId::new("e0")
+            }]
+        );
+        let position = |wanted: &WatchEvent| events.iter().position(|e| e == wanted).unwrap();
+        assert!(
+            position(queued[0])
+                < position(&WatchEvent::Stage {
+                    stage: "Build".into(),
+                    status: StageStatus::InProgress
+                })
+        );
+    }
+
+    #[test]
+    fn external_ids_tell_builds_from_deployments() {
+        assert!(is_build_id(BUILD_ID));
+        assert!(!is_build_id("d-ABCDEF123"));
+        assert!(is_deployment_id("d-ABCDEF123"));
+        assert!(!is_deployment_id("d-abcdef123"));
+        assert!(!is_deployment_id(BUILD_ID));
     }
 }

@@ -8,6 +8,7 @@ pub(super) mod drift;
 pub(super) mod executions;
 pub(super) mod graph;
 pub(super) mod local;
+pub(super) mod logs;
 pub(super) mod plan;
 pub(super) mod push;
 pub(super) mod retry;

@@ -13,10 +13,12 @@ use super::Clients;
 use super::common::{build_error, sdk_error};
 use crate::executions::push;
 use crate::executions::{
-    ActionState, ActionStatus, ApprovalToken, Decision, Execution, ExecutionId, ExecutionStatus,
-    ExecutionSummary, Executions, GitAuth, GitRemote, PipelineState, RetryMode, SourceRevision,
-    StageState, StageStatus, StartRequest,
+    ActionState, ActionStatus, ApprovalToken, Build, BuildPhase, BuildStatus, Decision, Deployment,
+    DeploymentOverview, Execution, ExecutionId, ExecutionStatus, ExecutionSummary, Executions,
+    GitAuth, GitRemote, InstanceProgress, LogFrom, LogLine, LogPage, LogStream, PipelineState,
+    ReportSummary, RetryMode, SourceRevision, StageState, StageStatus, StartRequest,
 };
+use crate::provider::api::ErrorClass;
 use crate::provider::api::{BoxFuture, ProviderError};
 
 /// Pipeline executions through the SDK, on AWS or on the bundled emulator alike.
@@ -366,6 +368,241 @@ impl Executions for AwsExecutions {
                 SystemTime::now(),
             );
             Ok(GitRemote { url, auth })
+        })
+    }
+
+    fn build<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Build, ProviderError>> {
+        Box::pin(async move {
+            let out = self
+                .clients
+                .codebuild
+                .batch_get_builds()
+                .ids(id)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            let Some(b) = out.builds().iter().find(|b| b.id() == Some(id)) else {
+                // BatchGetBuilds answers 200 and lists unknown ids under `buildsNotFound`.
+                return Err(ProviderError::new(
+                    ErrorClass::NotFound,
+                    "ResourceNotFoundException",
+                    format!("build {id} not found"),
+                ));
+            };
+            Ok(Build {
+                id: id.to_owned(),
+                status: BuildStatus::from_aws(b.build_status().map_or("", |s| s.as_str())),
+                current_phase: b.current_phase().map(str::to_owned),
+                phases: b
+                    .phases()
+                    .iter()
+                    .map(|p| BuildPhase {
+                        name: p
+                            .phase_type()
+                            .map(|t| t.as_str().to_owned())
+                            .unwrap_or_default(),
+                        status: p.phase_status().map(|s| s.as_str().to_owned()),
+                        contexts: p
+                            .contexts()
+                            .iter()
+                            .map(|c| {
+                                format!(
+                                    "{}: {}",
+                                    c.status_code().unwrap_or_default(),
+                                    c.message().unwrap_or_default()
+                                )
+                            })
+                            .filter(|c| c != ": ")
+                            .collect(),
+                        seconds: p.duration_in_seconds(),
+                    })
+                    .collect(),
+                log: b.logs().and_then(|l| {
+                    Some(LogStream {
+                        group: l.group_name()?.to_owned(),
+                        stream: l.stream_name()?.to_owned(),
+                        deep_link: l.deep_link().map(str::to_owned),
+                    })
+                }),
+                report_arns: b.report_arns().to_vec(),
+            })
+        })
+    }
+
+    fn log_events<'a>(
+        &'a self,
+        log: &'a LogStream,
+        from: &'a LogFrom,
+    ) -> BoxFuture<'a, Result<LogPage, ProviderError>> {
+        Box::pin(async move {
+            let mut call = self
+                .clients
+                .logs
+                .get_log_events()
+                .log_group_name(&log.group)
+                .log_stream_name(&log.stream);
+            call = match from {
+                // `startFromHead` reads oldest first; it must be set on every page of a forward
+                // read, or a token read goes backwards (GetLogEvents API reference).
+                LogFrom::Start => call.start_from_head(true),
+                LogFrom::Token(token) => call.start_from_head(true).next_token(token),
+                // Without `startFromHead` the page is the latest events.
+                LogFrom::Tail(n) => call
+                    .start_from_head(false)
+                    .limit(i32::try_from(*n).unwrap_or(10_000).clamp(1, 10_000)),
+            };
+            let out = call.send().await.map_err(sdk_error)?;
+            Ok(LogPage {
+                lines: out
+                    .events()
+                    .iter()
+                    .map(|e| LogLine {
+                        timestamp: e.timestamp().unwrap_or_default(),
+                        message: e
+                            .message()
+                            .unwrap_or_default()
+                            .trim_end_matches(['\n', '\r'])
+                            .to_owned(),
+                    })
+                    .collect(),
+                next: out.next_forward_token().map(str::to_owned),
+            })
+        })
+    }
+
+    fn reports<'a>(
+        &'a self,
+        arns: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<ReportSummary>, ProviderError>> {
+        Box::pin(async move {
+            let mut reports = Vec::new();
+            // BatchGetReports takes 1 to 100 ARNs a call.
+            for chunk in arns.chunks(100) {
+                let out = self
+                    .clients
+                    .codebuild
+                    .batch_get_reports()
+                    .set_report_arns(Some(chunk.to_vec()))
+                    .send()
+                    .await
+                    .map_err(sdk_error)?;
+                for r in out.reports() {
+                    let summary = r.test_summary();
+                    let mut by_status: Vec<(String, i64)> = summary
+                        .map(|t| {
+                            t.status_counts()
+                                .iter()
+                                .map(|(k, v)| (k.clone(), i64::from(*v)))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    by_status.sort();
+                    reports.push(ReportSummary {
+                        arn: r.arn().unwrap_or_default().to_owned(),
+                        status: r
+                            .status()
+                            .map(|s| s.as_str().to_owned())
+                            .unwrap_or_default(),
+                        total: summary.map_or(0, |t| i64::from(t.total())),
+                        by_status,
+                    });
+                }
+            }
+            Ok(reports)
+        })
+    }
+
+    fn deployment<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Deployment, ProviderError>> {
+        Box::pin(async move {
+            let codedeploy = &self.clients.codedeploy;
+            let out = codedeploy
+                .get_deployment()
+                .deployment_id(id)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            let info = out
+                .deployment_info()
+                .ok_or_else(|| ProviderError::other("InvalidResponse", "no deploymentInfo"))?;
+            let overview =
+                info.deployment_overview()
+                    .map_or_else(DeploymentOverview::default, |o| DeploymentOverview {
+                        pending: o.pending(),
+                        in_progress: o.in_progress(),
+                        succeeded: o.succeeded(),
+                        failed: o.failed(),
+                        skipped: o.skipped(),
+                        ready: o.ready(),
+                    });
+            // Bounded: a deployment group holds at most a few thousand instances, 100 a page.
+            let mut targets = Vec::new();
+            let mut token: Option<String> = None;
+            for _ in 0..100 {
+                let page = codedeploy
+                    .list_deployment_targets()
+                    .deployment_id(id)
+                    .set_next_token(token.take())
+                    .send()
+                    .await
+                    .map_err(sdk_error)?;
+                targets.extend(page.target_ids().iter().cloned());
+                match page.next_token() {
+                    Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+                    _ => break,
+                }
+            }
+            let mut instances = Vec::new();
+            // BatchGetDeploymentTargets takes up to 25 target ids a call.
+            for chunk in targets.chunks(25) {
+                let page = codedeploy
+                    .batch_get_deployment_targets()
+                    .deployment_id(id)
+                    .set_target_ids(Some(chunk.to_vec()))
+                    .send()
+                    .await
+                    .map_err(sdk_error)?;
+                for t in page.deployment_targets() {
+                    let Some(i) = t.instance_target() else {
+                        continue;
+                    };
+                    instances.push(InstanceProgress {
+                        id: i.target_id().unwrap_or_default().to_owned(),
+                        status: i
+                            .status()
+                            .map(|s| s.as_str().to_owned())
+                            .unwrap_or_default(),
+                        events: i
+                            .lifecycle_events()
+                            .iter()
+                            .map(|e| {
+                                (
+                                    e.lifecycle_event_name().unwrap_or_default().to_owned(),
+                                    e.status()
+                                        .map(|s| s.as_str().to_owned())
+                                        .unwrap_or_default(),
+                                )
+                            })
+                            .collect(),
+                    });
+                }
+            }
+            instances.sort_by(|a, b| a.id.cmp(&b.id));
+            Ok(Deployment {
+                id: id.to_owned(),
+                status: info
+                    .status()
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
+                overview,
+                error: info.error_information().map(|e| {
+                    format!(
+                        "{}: {}",
+                        e.code().map_or("", |c| c.as_str()),
+                        e.message().unwrap_or_default()
+                    )
+                }),
+                instances,
+            })
         })
     }
 }
