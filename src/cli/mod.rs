@@ -385,6 +385,24 @@ mod tests {
         );
     }
 
+    /// The verbs that drive a pipeline, and `plan`, show an example in their `--help` (clap
+    /// shows the variant's doc comment, not the arguments struct's, so the example must be an
+    /// `after_help`).
+    #[test]
+    fn every_execution_verb_shows_an_example_in_its_help() {
+        for verb in [
+            "plan", "push", "run", "watch", "executions", "approve", "stop", "retry", "logs",
+        ] {
+            let help = Cli::try_parse_from(["app", verb, "--help"])
+                .unwrap_err()
+                .to_string();
+            assert!(
+                help.contains(&format!("Example: {verb}")),
+                "{verb} --help has no example:\n{help}"
+            );
+        }
+    }
+
     #[test]
     fn usage_errors_exit_2() {
         let (code, _, err) = run_str(App::new("shop").unwrap(), &["frobnicate"]);

@@ -12,6 +12,9 @@ use crate::model::App;
 /// Example: `approve --action Approval/Promote --comment "checked staging"`; `--reject` fails
 /// the action, its stage and the execution.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example: approve --action Approval/Promote --comment \"checked staging\"; --reject fails the action, its stage and the execution."
+)]
 pub(crate) struct Args {
     #[command(flatten)]
     pipeline: PipelineArg,

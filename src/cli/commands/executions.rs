@@ -15,6 +15,9 @@ const FORMAT_VERSION: u32 = 1;
 
 /// Example: `executions --limit 5 --json` prints the last five executions as JSON.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example: executions --limit 5 --json prints the last five executions as JSON."
+)]
 pub(crate) struct Args {
     #[command(flatten)]
     pipeline: PipelineArg,

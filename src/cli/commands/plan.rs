@@ -11,6 +11,9 @@ use crate::model::App;
 /// Example: `plan --destroy` lists what `destroy` would delete (and keep) without changing
 /// anything; `plan --detailed-exitcode` exits 2 when `apply` has work to do.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example: plan --destroy lists what destroy would delete (and keep) without changing anything; plan --detailed-exitcode exits 2 when apply has work to do."
+)]
 pub(crate) struct Args {
     /// Show what `destroy` would delete (everything the app owns, in order) instead of what
     /// `apply` would change.

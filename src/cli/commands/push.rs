@@ -16,6 +16,9 @@ use crate::model::{App, ResourceKind};
 /// a git work tree, one commit of its files) on the source branch and follows the execution that
 /// starts.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example: push --watch puts the current directory's git HEAD (or, when it is not the top of a git work tree, one commit of its files) on the source branch and follows the execution that starts."
+)]
 pub(crate) struct Args {
     /// The directory to push (default: the current one).
     #[arg(default_value = ".")]

@@ -12,6 +12,9 @@ use crate::model::App;
 /// Example: `retry` runs the failed actions of the newest failed execution's failed stage again;
 /// `--all-actions` runs the whole stage.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example: retry runs the failed actions of the newest failed execution's failed stage again; --all-actions runs the whole stage."
+)]
 pub(crate) struct Args {
     #[command(flatten)]
     pipeline: PipelineArg,

@@ -12,6 +12,9 @@ use crate::model::App;
 /// Example: `run --var Env=staging --approve` starts the pipeline with a variable and approves
 /// each manual approval it reaches; exit 0 when the execution succeeds, 1 otherwise.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example: run --var Env=staging --approve starts the pipeline with a variable and approves each manual approval it reaches; exit 0 when the execution succeeds, 1 otherwise."
+)]
 pub(crate) struct Args {
     #[command(flatten)]
     pipeline: PipelineArg,

@@ -10,6 +10,9 @@ use crate::model::App;
 
 /// Example: `stop --abandon` stops the running execution without waiting for its actions.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example: stop --abandon stops the running execution without waiting for its actions."
+)]
 pub(crate) struct Args {
     #[command(flatten)]
     pipeline: PipelineArg,

@@ -12,6 +12,9 @@ use crate::model::App;
 /// Example: `watch` follows the pipeline's latest execution; Ctrl-C stops watching, never the
 /// execution. Exit 0 when the execution succeeds, 1 otherwise.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example: watch follows the pipeline's latest execution; Ctrl-C stops watching, never the execution. Exit 0 when the execution succeeds, 1 otherwise."
+)]
 pub(crate) struct Args {
     #[command(flatten)]
     pipeline: PipelineArg,
