@@ -14,6 +14,7 @@ mod support;
 pub(crate) use support::examples::{ecs_blue_green, lambda_canary, multi_env, reference};
 pub(crate) use support::harness;
 
+mod artifacts;
 mod codebuild;
 mod codecommit;
 mod codedeploy;
@@ -23,6 +24,7 @@ mod examples;
 mod executions;
 mod git;
 mod iam;
+mod logs;
 mod ownership;
 mod reconcile;
 mod removals;
