@@ -430,7 +430,10 @@ impl<'a> Checker<'a> {
             );
         }
         if let Some(k) = &p.logs.kms_key
-            && k.as_str().split(':').nth(5).is_some_and(|r| r.starts_with("alias/"))
+            && k.as_str()
+                .split(':')
+                .nth(5)
+                .is_some_and(|r| r.starts_with("alias/"))
         {
             self.push(
                 format!("{at}.logs.kms_key"),

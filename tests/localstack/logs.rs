@@ -47,7 +47,12 @@ async fn log_group_round_trip() {
 
     assert!(describe(logs, &name).await.is_none());
     assert_eq!(
-        code(logs.list_tags_for_resource().resource_arn(&arn).send().await),
+        code(
+            logs.list_tags_for_resource()
+                .resource_arn(&arn)
+                .send()
+                .await
+        ),
         "ResourceNotFoundException"
     );
     assert_eq!(
@@ -93,7 +98,9 @@ async fn log_group_round_trip() {
         .await
         .expect("put retention");
     assert_eq!(
-        describe(logs, &name).await.and_then(|g| g.retention_in_days()),
+        describe(logs, &name)
+            .await
+            .and_then(|g| g.retention_in_days()),
         Some(365)
     );
     logs.delete_retention_policy()
@@ -102,7 +109,9 @@ async fn log_group_round_trip() {
         .await
         .expect("delete retention");
     assert_eq!(
-        describe(logs, &name).await.and_then(|g| g.retention_in_days()),
+        describe(logs, &name)
+            .await
+            .and_then(|g| g.retention_in_days()),
         None
     );
 
@@ -155,7 +164,10 @@ async fn log_group_round_trip() {
         .await
         .expect("untag");
     let now = tags(logs, &arn).await;
-    assert_eq!(now.get("pipewright:id").map(String::as_str), Some("LogGroupX"));
+    assert_eq!(
+        now.get("pipewright:id").map(String::as_str),
+        Some("LogGroupX")
+    );
     assert!(!now.contains_key("pipewright:app"));
     logs.tag_resource()
         .resource_arn(&arn)
@@ -168,7 +180,12 @@ async fn log_group_round_trip() {
     let listed = c
         .tagging
         .get_resources()
-        .tag_filters(TagFilter::builder().key("pipewright:app").values(&app).build())
+        .tag_filters(
+            TagFilter::builder()
+                .key("pipewright:app")
+                .values(&app)
+                .build(),
+        )
         .send()
         .await
         .expect("get resources");
@@ -182,7 +199,12 @@ async fn log_group_round_trip() {
         .tagging
         .get_resources()
         .resource_type_filters("logs:log-group")
-        .tag_filters(TagFilter::builder().key("pipewright:app").values(&app).build())
+        .tag_filters(
+            TagFilter::builder()
+                .key("pipewright:app")
+                .values(&app)
+                .build(),
+        )
         .send()
         .await
         .expect("get resources by type");

@@ -7,8 +7,8 @@ use aws_sdk_cloudwatchlogs::Client;
 use serde_json::{Map, Value, json};
 
 use super::common::{
-    TagPairs, absent, all_pages, gone, int_at, sdk_error, send_tag_delta, str_prop,
-    tag_delta, tags_of, tags_value, touched,
+    TagPairs, absent, all_pages, gone, int_at, sdk_error, send_tag_delta, str_prop, tag_delta,
+    tags_of, tags_value, touched,
 };
 use crate::model::ResourceKind;
 use crate::provider::api::{FieldChange, Observed, ProviderError, Resource};
