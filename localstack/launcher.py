@@ -558,6 +558,7 @@ def localstack_environment(instance: Instance, port: int, run_hooks: bool = Fals
             "HOME": str(dirs["home"]),
             "CONFIG_DIR": str(dirs["home"] / ".localstack"),
             "PROVIDER_OVERRIDE_RESOURCEGROUPSTAGGINGAPI": "pipewright",
+            "PROVIDER_OVERRIDE_LOGS": "pipewright",
             "PIPEWRIGHT_INSTANCE_DIR": str(instance.dir),
             "PYTHONUNBUFFERED": "1",
         }

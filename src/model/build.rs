@@ -509,13 +509,48 @@ pub enum Cache {
     },
 }
 
-/// Where build logs go.
+/// Where build logs go: a CloudWatch Logs group that pipewright creates for the project (an
+/// `AWS::Logs::LogGroup` of the app, tagged like every resource), with a bounded retention.
+///
+/// CloudWatch Logs keeps a group's events forever unless it has a retention policy, and CodeBuild
+/// creates the group it writes to without one: storage then grows for as long as the project
+/// builds. pipewright's group keeps events for [`Logs::DEFAULT_RETENTION_DAYS`] (one year, a
+/// common audit horizon) unless the project says otherwise, and the project's role may write
+/// only to that group.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Logs {
     /// CloudWatch Logs group name; `/aws/codebuild/<project>` by default.
     pub group: Option<String>,
     /// Stream name prefix.
     pub stream: Option<String>,
+    /// Days the group keeps log events, one of [`Logs::RETENTION_DAYS`]; `None` keeps them
+    /// forever.
+    pub retention_days: Option<u32>,
+    /// The KMS key that encrypts the group's log data; CloudWatch Logs' own encryption when
+    /// `None`. The key's policy must allow `logs.<region>.amazonaws.com` to use it.
+    pub kms_key: Option<KmsKeyArn>,
+}
+
+impl Logs {
+    /// The retention of a project's log group unless it sets one: 365 days.
+    pub const DEFAULT_RETENTION_DAYS: u32 = 365;
+
+    /// The retentions CloudWatch Logs accepts, in days (`PutRetentionPolicy`, `retentionInDays`).
+    pub const RETENTION_DAYS: [u32; 22] = [
+        1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+        2922, 3288, 3653,
+    ];
+}
+
+impl Default for Logs {
+    fn default() -> Self {
+        Self {
+            group: None,
+            stream: None,
+            retention_days: Some(Self::DEFAULT_RETENTION_DAYS),
+            kms_key: None,
+        }
+    }
 }
 
 /// Running builds inside a VPC.
@@ -601,6 +636,8 @@ pub struct BuildProjectBuilder {
     cache: Cache,
     log_group: Option<String>,
     log_stream: Option<String>,
+    log_retention_days: Option<Option<u32>>,
+    log_kms_key: Option<String>,
     vpc: Option<VpcConfig>,
     test_reports: bool,
     encryption_key: Option<String>,
@@ -708,10 +745,38 @@ impl BuildProjectBuilder {
         self
     }
 
-    /// The CloudWatch Logs group name (and optional stream prefix).
+    /// The CloudWatch Logs group name (and optional stream prefix), instead of
+    /// `/aws/codebuild/<project>`. pipewright creates and owns the group either way.
     pub fn log_group(mut self, group: impl Into<String>, stream: Option<String>) -> Self {
         self.log_group = Some(group.into());
         self.log_stream = stream;
+        self
+    }
+
+    /// How many days the log group keeps build logs ([`Logs::DEFAULT_RETENTION_DAYS`] unless
+    /// set); one of [`Logs::RETENTION_DAYS`], which validation checks.
+    ///
+    /// ```
+    /// use pipewright::model::BuildProject;
+    /// let p = BuildProject::builder().name("shop-build").log_retention_days(30).build()?;
+    /// assert_eq!(p.logs.retention_days, Some(30));
+    /// # Ok::<(), pipewright::model::BuildError>(())
+    /// ```
+    pub fn log_retention_days(mut self, days: u32) -> Self {
+        self.log_retention_days = Some(Some(days));
+        self
+    }
+
+    /// Keeps build logs forever (no retention policy on the log group).
+    pub fn keep_logs_forever(mut self) -> Self {
+        self.log_retention_days = Some(None);
+        self
+    }
+
+    /// Encrypts the log group with a customer managed KMS key (a key ARN; its key policy must
+    /// let CloudWatch Logs use it).
+    pub fn log_kms_key(mut self, arn: impl Into<String>) -> Self {
+        self.log_kms_key = Some(arn.into());
         self
     }
 
@@ -783,6 +848,9 @@ impl BuildProjectBuilder {
         let service_role = self
             .service_role
             .and_then(|r| p.parse("service_role", r, RoleArn::new));
+        let log_kms_key = self
+            .log_kms_key
+            .and_then(|k| p.parse("logs.kms_key", k, KmsKeyArn::new));
         let tags = p.tags(self.tags);
         let value = name.map(|name| BuildProject {
             name,
@@ -796,6 +864,10 @@ impl BuildProjectBuilder {
             logs: Logs {
                 group: self.log_group,
                 stream: self.log_stream,
+                retention_days: self
+                    .log_retention_days
+                    .unwrap_or(Some(Logs::DEFAULT_RETENTION_DAYS)),
+                kms_key: log_kms_key,
             },
             vpc: self.vpc,
             test_reports: self.test_reports,

@@ -199,6 +199,8 @@ pub enum Definition<'a> {
         cache_bucket: Option<(LogicalId, String)>,
         /// The KMS key of the artifact bucket of pipelines running it, used to encrypt output.
         artifact_key: Option<&'a KmsKeyArn>,
+        /// Its log group.
+        log_group: LogicalId,
     },
     /// A CodeDeploy application.
     Application(&'a Application),
@@ -225,6 +227,11 @@ pub enum Definition<'a> {
         store: (LogicalId, String, &'a Encryption),
         /// Logical ids and names of what each action uses, by (stage, action) index.
         uses: BTreeMap<(usize, usize), Vec<Used>>,
+    },
+    /// The CloudWatch Logs group a project writes its build logs to.
+    LogGroup {
+        /// The project.
+        project: &'a BuildProject,
     },
     /// A derived role.
     Role(Role),
@@ -474,6 +481,11 @@ fn resolved_config(app: &App, g: &StoredDeploymentGroup) -> ResolvedConfig {
     }
 }
 
+/// The logical id of a project's log group.
+pub(crate) fn log_group_id(p: &BuildProject) -> LogicalId {
+    LogicalId::derive("LogGroup", &[p.name.as_str()])
+}
+
 fn group_arn(g: &StoredDeploymentGroup) -> Arn {
     Arn::of(
         ResourceKind::DeploymentGroup,
@@ -680,22 +692,27 @@ impl<'a> Expander<'a> {
         deps.extend(cache_bucket.iter().map(|r| r.0.clone()));
         let buckets = self.project_buckets.get(id).cloned().unwrap_or_default();
         let artifact_key = buckets.iter().find_map(|(_, k)| *k);
+        let log_group = p.log_group();
+        let log_id = log_group_id(p);
+        self.push(
+            log_id.clone(),
+            ResourceKind::LogGroup,
+            log_group.clone(),
+            BTreeSet::new(),
+            Definition::LogGroup { project: p },
+        );
+        deps.insert(log_id.clone());
         let role = if let Some(arn) = &p.service_role {
             RoleRef::Existing(arn.clone())
         } else {
             let role_id = LogicalId::derive("BuildRole", &[p.name.as_str()]);
-            let log_group = p.log_group();
+            // The app creates the group, so the role needs no logs:CreateLogGroup: it writes
+            // streams of that one group (`log-group:<name>:*`, the group's ARN as CloudWatch
+            // Logs gives it, which covers its `log-stream:<name>` streams).
             let mut st = vec![statement(
                 "WriteBuildLogs",
-                &[
-                    "logs:CreateLogGroup",
-                    "logs:CreateLogStream",
-                    "logs:PutLogEvents",
-                ],
-                [
-                    Arn::regional("logs", format!("log-group:{log_group}")),
-                    Arn::regional("logs", format!("log-group:{log_group}:*")),
-                ],
+                &["logs:CreateLogStream", "logs:PutLogEvents"],
+                [Arn::regional("logs", format!("log-group:{log_group}:*"))],
             )];
             if !buckets.is_empty() {
                 st.push(statement(
@@ -804,6 +821,7 @@ impl<'a> Expander<'a> {
                 repository,
                 cache_bucket,
                 artifact_key: p.encryption_key.as_ref().or(artifact_key),
+                log_group: log_id,
             },
         );
     }

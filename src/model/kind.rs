@@ -34,6 +34,8 @@ pub enum ResourceKind {
     Role,
     /// `AWS::Events::Rule` starting a pipeline on a push.
     EventRule,
+    /// `AWS::Logs::LogGroup`: the CloudWatch Logs group a CodeBuild project writes to.
+    LogGroup,
 }
 
 /// How the diff treats a kind's properties (from the CloudFormation registry schemas).
@@ -134,7 +136,7 @@ const fn arn(service: &'static str, scope: ArnScope, prefix: &'static str) -> Op
 
 impl ResourceKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ResourceKind; 10] = [
+    pub const ALL: [ResourceKind; 11] = [
         Self::Repository,
         Self::Bucket,
         Self::BucketPolicy,
@@ -145,6 +147,7 @@ impl ResourceKind {
         Self::Pipeline,
         Self::Role,
         Self::EventRule,
+        Self::LogGroup,
     ];
 
     /// Everything known about this kind: the one table.
@@ -434,6 +437,31 @@ impl ResourceKind {
                     }
                 }
             }
+            Self::LogGroup => {
+                const {
+                    &KindInfo {
+                        word: "log group",
+                        path_word: "log_group",
+                        cfn_type: "AWS::Logs::LogGroup",
+                        taggable: true,
+                        rules: KindRules {
+                            create_only: &["/LogGroupName", "/LogGroupClass"],
+                            sets: &["/Tags"],
+                            // Absent means "kept forever" and "no customer key": a removal
+                            // from the model is a change that the provider sends.
+                            exact: &["/RetentionInDays", "/KmsKeyId"],
+                            strings: &[],
+                        },
+                        parent: None,
+                        // After the projects that write to it.
+                        delete_rank: 7,
+                        // The tagging API and TagResource name a group without the `:*` that
+                        // DescribeLogGroups appends (CloudWatch Logs API Reference, TagResource).
+                        arn: arn("logs", Regional, "log-group:"),
+                        record: None,
+                    }
+                }
+            }
         }
     }
 
@@ -612,6 +640,11 @@ mod tests {
                 "arn:aws:events:eu-west-1:123456789012:rule/shop-shop-Checkout",
                 ResourceKind::EventRule,
                 "shop-shop-Checkout",
+            ),
+            (
+                "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/codebuild/shop-build",
+                ResourceKind::LogGroup,
+                "/aws/codebuild/shop-build",
             ),
         ];
         for (arn, kind, name) in cases {

@@ -185,6 +185,20 @@ pub(crate) enum Properties {
     Role(RoleProps),
     /// `AWS::Events::Rule`.
     EventRule(EventRuleProps),
+    /// `AWS::Logs::LogGroup`.
+    LogGroup(LogGroupProps),
+}
+
+/// `AWS::Logs::LogGroup` properties.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct LogGroupProps {
+    pub(crate) log_group_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) retention_in_days: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) kms_key_id: Option<String>,
+    pub(crate) tags: Vec<Tag>,
 }
 
 /// `AWS::CodeCommit::Repository` properties.

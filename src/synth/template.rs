@@ -213,6 +213,7 @@ pub(crate) fn render(app: &AppName, d: &DesiredResource<'_>) -> CfnResource {
             repository,
             cache_bucket,
             artifact_key,
+            log_group,
         } => {
             let mut source = BTreeMap::new();
             let mut artifacts = BTreeMap::new();
@@ -255,7 +256,8 @@ pub(crate) fn render(app: &AppName, d: &DesiredResource<'_>) -> CfnResource {
             };
             let mut logs = serde_json::Map::new();
             logs.insert("Status".into(), json!("ENABLED"));
-            logs.insert("GroupName".into(), json!(p.log_group()));
+            let group = serde_json::to_value(refs.r(log_group)).unwrap_or_default();
+            logs.insert("GroupName".into(), group);
             if let Some(s) = &p.logs.stream {
                 logs.insert("StreamName".into(), json!(s));
             }
@@ -600,6 +602,28 @@ pub(crate) fn render(app: &AppName, d: &DesiredResource<'_>) -> CfnResource {
                     .collect(),
                 tags: tags(app, &d.id, &p.tags),
             }))
+        }
+        Definition::LogGroup { project: p } => {
+            let mut skips = Vec::new();
+            if p.logs.kms_key.is_none() {
+                skips.push((
+                    "CKV_AWS_158",
+                    "CloudWatch Logs encrypts log data at rest with its own keys; a customer managed key is opt-in (BuildProjectBuilder::log_kms_key) because its key policy must admit the logs service",
+                ));
+            }
+            if p.logs.retention_days.is_some_and(|d| d < 365) {
+                skips.push((
+                    "CKV_AWS_338",
+                    "a retention shorter than a year is chosen explicitly in the model (BuildProjectBuilder::log_retention_days)",
+                ));
+            }
+            metadata.checkov = skip(&skips);
+            Properties::LogGroup(LogGroupProps {
+                log_group_name: d.physical_name.clone(),
+                retention_in_days: p.logs.retention_days,
+                kms_key_id: p.logs.kms_key.as_ref().map(ToString::to_string),
+                tags: tags(app, &d.id, &p.tags),
+            })
         }
         Definition::Role(role) => {
             for s in &role.statements {

@@ -98,6 +98,7 @@ pub fn check(app: &App) -> Vec<Violation> {
     for f in failures {
         v.build_error(&f.error);
     }
+    v.unique_log_groups();
     // The resources pipewright derives (roles, bucket policies, rules) take ids made from the
     // names of what they serve; only a model that passed can be expanded to check them.
     if v.out.is_empty() {
@@ -409,7 +410,76 @@ impl<'a> Checker<'a> {
                 );
             }
         }
+        self.logs(at, p);
         self.tags(at, &p.tags);
+    }
+
+    /// The project's log group: its name, stream prefix, retention and key, as CloudWatch Logs
+    /// accepts them (CloudWatch Logs API Reference: `CreateLogGroup` and the service model's
+    /// `LogGroupName` pattern `[\.\-_/#A-Za-z0-9]+`, `CreateLogStream`, `PutRetentionPolicy`,
+    /// `AssociateKmsKey`).
+    fn logs(&mut self, at: &str, p: &BuildProject) {
+        if let Some(g) = &p.logs.group {
+            let ok = (1..=512).contains(&g.chars().count())
+                && g.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._-/#".contains(c));
+            if !ok {
+                self.push(
+                    format!("{at}.logs.group"),
+                    g,
+                    "a log group name has 1 to 512 characters of A-Z, a-z, 0-9, '.', '_', '-', '/' and '#'",
+                );
+            }
+        }
+        if let Some(s) = &p.logs.stream
+            && (!(1..=512).contains(&s.chars().count()) || s.contains([':', '*']))
+        {
+            self.push(
+                format!("{at}.logs.stream"),
+                s,
+                "a log stream name has 1 to 512 characters, none of them ':' or '*'",
+            );
+        }
+        if let Some(days) = p.logs.retention_days
+            && !crate::model::Logs::RETENTION_DAYS.contains(&days)
+        {
+            self.push(
+                format!("{at}.logs.retention_days"),
+                days,
+                "CloudWatch Logs keeps events for 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653 days",
+            );
+        }
+        if let Some(k) = &p.logs.kms_key
+            && k.as_str()
+                .split(':')
+                .nth(5)
+                .is_some_and(|r| r.starts_with("alias/"))
+        {
+            self.push(
+                format!("{at}.logs.kms_key"),
+                k,
+                "CloudWatch Logs takes the ARN of a KMS key, not of an alias",
+            );
+        }
+    }
+
+    /// Two projects writing to one log group would both own it: each project's group is its own.
+    fn unique_log_groups(&mut self) {
+        let mut seen: BTreeMap<String, String> = BTreeMap::new();
+        for node in self.app.nodes() {
+            let Node::Project(p) = node else { continue };
+            let at = format!("project[{}]", p.name);
+            let group = p.log_group();
+            if let Some(first) = seen.get(&group) {
+                self.push(
+                    format!("{at}.logs.group"),
+                    &group,
+                    format!("each project has its own log group; {first} writes to the same one"),
+                );
+            } else {
+                seen.insert(group, at);
+            }
+        }
     }
 
     fn env_vars(&mut self, at: &str, vars: &[EnvVar]) {

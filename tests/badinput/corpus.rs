@@ -1317,6 +1317,68 @@ pub(crate) const CASES: &[Case] = &[
         },
     },
     Case {
+        rule: "project: log retention is one CloudWatch Logs accepts",
+        name: "log retention of 10 days",
+        app: || project(|b| b.log_retention_days(10)),
+        expect: Invalid {
+            path: "project[p1].logs.retention_days",
+            value: S("10"),
+            rule: "CloudWatch Logs keeps events for 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653 days",
+        },
+    },
+    Case {
+        rule: "project: log group name",
+        name: "log group name with a space",
+        app: || project(|b| b.log_group("/builds/p 1", None)),
+        expect: Invalid {
+            path: "project[p1].logs.group",
+            value: S("/builds/p 1"),
+            rule: "a log group name has 1 to 512 characters of A-Z, a-z, 0-9, '.', '_', '-', '/' and '#'",
+        },
+    },
+    Case {
+        rule: "project: log stream name",
+        name: "log stream prefix with a colon",
+        app: || project(|b| b.log_group("/builds/p1", Some("run:1".into()))),
+        expect: Invalid {
+            path: "project[p1].logs.stream",
+            value: S("run:1"),
+            rule: "a log stream name has 1 to 512 characters, none of them ':' or '*'",
+        },
+    },
+    Case {
+        rule: "project: log group key is a key ARN",
+        name: "log group encrypted under an alias",
+        app: || project(|b| b.log_kms_key("arn:aws:kms:eu-west-1:123456789012:alias/logs")),
+        expect: Invalid {
+            path: "project[p1].logs.kms_key",
+            value: S("arn:aws:kms:eu-west-1:123456789012:alias/logs"),
+            rule: "CloudWatch Logs takes the ARN of a KMS key, not of an alias",
+        },
+    },
+    Case {
+        rule: "project: log key is a KMS key ARN",
+        name: "log group key that is not an ARN",
+        app: || project(|b| b.log_kms_key("logs-key")),
+        expect: Refused {
+            resource: "project",
+            name: "p1",
+            field: "logs.kms_key",
+            value: S("logs-key"),
+            rule: "a KMS key or alias ARN, arn:<partition>:kms:<region>:<12-digit account>:key/<id> or :alias/<name>",
+        },
+    },
+    Case {
+        rule: "project: one log group per project",
+        name: "two projects writing to one log group",
+        app: || project(|b| b.log_group("/aws/codebuild/shop-build", None)),
+        expect: Invalid {
+            path: "project[p1].logs.group",
+            value: S("/aws/codebuild/shop-build"),
+            rule: "each project has its own log group; project[shop-build] writes to the same one",
+        },
+    },
+    Case {
         rule: "project: environment type matches compute",
         name: "Lambda environment on general compute",
         app: || project(|b| b.environment_type(EnvironmentType::LinuxLambdaContainer)),

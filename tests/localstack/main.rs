@@ -14,6 +14,7 @@ mod support;
 pub(crate) use support::examples::{ecs_blue_green, lambda_canary, multi_env, reference};
 pub(crate) use support::harness;
 
+mod artifacts;
 mod build_logs;
 mod codebuild;
 mod codecommit;
@@ -25,6 +26,7 @@ mod examples;
 mod executions;
 mod git;
 mod iam;
+mod logs;
 mod ownership;
 mod reconcile;
 mod removals;

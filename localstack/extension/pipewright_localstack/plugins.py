@@ -3,8 +3,9 @@
 LocalStack resolves these lazily, on the first request to each service, so this module stays
 import-light: the providers, and moto's models behind them, are imported inside the factories.
 The names follow LocalStack's ``<api>:<provider>`` convention; ``default`` is what LocalStack picks
-when no override is configured, and the tagging API uses ``pipewright``, selected by the launcher
-with ``PROVIDER_OVERRIDE_RESOURCEGROUPSTAGGINGAPI=pipewright``.
+when no override is configured, and the tagging API and CloudWatch Logs use ``pipewright``,
+selected by the launcher with ``PROVIDER_OVERRIDE_RESOURCEGROUPSTAGGINGAPI=pipewright`` and
+``PROVIDER_OVERRIDE_LOGS=pipewright``.
 """
 
 from localstack.services.plugins import Service, aws_provider
@@ -51,3 +52,16 @@ def resourcegroupstaggingapi() -> Service:
     from .tagging import TaggingProvider
 
     return _service(TaggingProvider())
+
+
+@aws_provider(api="logs", name="pipewright")
+def logs() -> Service:
+    # LocalStack's own CloudWatch Logs provider, stricter where pipewright relies on it (see
+    # ``logs``); what it does not handle goes to moto, as LocalStack's own registration does.
+    from localstack.services.moto import MotoFallbackDispatcher
+
+    from .logs import PipewrightLogsProvider
+
+    return Service.for_provider(
+        PipewrightLogsProvider(), dispatch_table_factory=MotoFallbackDispatcher
+    )

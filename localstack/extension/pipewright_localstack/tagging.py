@@ -6,7 +6,8 @@ in moto), knows nothing of the Code* resources served by this extension, and on 
 creates a backend for every moto service (about 1.7 s and 170 MB).
 
 GetResources, GetTagKeys and GetTagValues are answered here from the stores that hold the data:
-LocalStack's S3 and EventBridge stores and the Code* stores of this extension
+LocalStack's S3 and EventBridge stores, CloudWatch Logs groups (moto's backend, LocalStack's tag
+store, read through this extension's ``logs`` provider) and the Code* stores of this extension
 (each read under its store's lock, one service after the other). A service whose module was never
 imported has never been called and so holds nothing; such services are skipped rather than
 imported, which keeps the first call cheap. The other operations
@@ -60,6 +61,15 @@ def _event_rules(account_id: str, region: str) -> Iterator[Tagged]:
             yield Tagged(rule.arn, "events", "rule", dict(store.TAGS.tags.get(rule.arn, {})))
 
 
+def _log_groups(account_id: str, region: str) -> Iterator[Tagged]:
+    # CloudWatch Logs groups, by the ARN without ``:*`` as AWS's GetResources lists them.
+    provider_module = _loaded(f"{__package__}.logs")
+    if provider_module is None:
+        return
+    for arn, tags in provider_module.tagged_groups(account_id, region):
+        yield Tagged(arn, "logs", "log-group", tags)
+
+
 def _code_services(account_id: str, region: str) -> Iterator[Tagged]:
     # A service's provider module holds its stores; a store that was never created holds nothing.
     for service in ("codecommit", "codebuild", "codedeploy", "codepipeline"):
@@ -86,6 +96,7 @@ def tagged_resources(account_id: str, region: str) -> list[Tagged]:
     found = [
         *_s3_buckets(account_id),
         *_event_rules(account_id, region),
+        *_log_groups(account_id, region),
         *_code_services(account_id, region),
     ]
     return sorted((r for r in found if r.tags), key=lambda r: r.arn)

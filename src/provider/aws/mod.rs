@@ -18,6 +18,7 @@ mod dispatch;
 mod eventbridge;
 mod executions;
 mod iam;
+mod logs;
 mod s3;
 
 pub use clients::{ClientOptions, Clients, ConfigError};
