@@ -26,6 +26,8 @@
   (``PIPEWRIGHT_LOCALSTACK_DEBUG=1``); warnings and errors are still logged.
 - ``pipewright_stop_executor`` (``on_infra_shutdown``): the pipeline executor's scheduler thread
   stops when the emulator does.
+- ``pipewright_stop_builds`` (``on_infra_shutdown``): running builds' process groups are killed
+  when the emulator stops, so no build command outlives it.
 - ``pipewright_uuid5_accepts_bytes``: LocalStack 4.13's KMS derives key-material ids with
   ``uuid.uuid5(namespace, <bytes>)``, which only Python 3.12 accepts; on 3.10/3.11 every KMS
   CreateKey failed, and with it every S3 write to a bucket encrypted with ``aws:kms``.
@@ -238,3 +240,11 @@ def pipewright_stop_executor():
     provider = sys.modules.get("pipewright_localstack.codepipeline")
     if provider is not None:
         provider.SCHEDULER.shutdown()
+
+
+@hooks.on_infra_shutdown()
+def pipewright_stop_builds():
+    # Only if a build ever ran: the runner module is loaded by the first StartBuild.
+    builds = sys.modules.get("pipewright_localstack.builds.runner")
+    if builds is not None:
+        builds.shutdown()
