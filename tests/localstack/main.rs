@@ -14,6 +14,7 @@ mod support;
 pub(crate) use support::examples::{ecs_blue_green, lambda_canary, multi_env, reference};
 pub(crate) use support::harness;
 
+mod builds;
 mod codebuild;
 mod codecommit;
 mod codedeploy;
