@@ -48,9 +48,13 @@ async fn push_then_run_approve_reaches_the_end_and_a_rejection_fails_the_executi
     let app = || reference_app(&prefix);
     expect(&cli(app(), &["apply", "--yes"]).await, 0, "apply");
 
-    // A directory that is not a git work tree goes up as one commit of its files.
+    // A directory that is not a git work tree goes up as one commit of its files: the sample
+    // application, which the pipeline's build really compiles.
     let dir = std::env::temp_dir().join(format!("{prefix}-src"));
-    std::fs::create_dir_all(&dir).unwrap();
+    copy_tree(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/shop-api"),
+        &dir,
+    );
     std::fs::write(dir.join("README.md"), "hello from push\n").unwrap();
     let pushed = cli(app(), &["push", dir.to_str().unwrap()]).await;
     expect(&pushed, 0, "push");
@@ -136,4 +140,21 @@ async fn approve_when_waiting(app: impl Fn() -> App, extra: &[&str]) -> Run {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
     panic!("no approval was reached in 20 s");
+}
+
+/// Copies a folder's files (build output left out), keeping their modes.
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap();
+        if name == "target" {
+            continue;
+        }
+        if path.is_dir() {
+            copy_tree(&path, &to.join(name));
+        } else {
+            std::fs::copy(&path, to.join(name)).unwrap();
+        }
+    }
 }
