@@ -33,8 +33,9 @@ fn variable(name: &str, value: &str, kind: EnvironmentVariableType) -> Environme
         .expect("name and value set")
 }
 
-/// A project with no source (every buildspec given at StartBuild) uploading a ZIP to a bucket.
-async fn fixture(prefix: &str, variables: Vec<EnvironmentVariable>) -> Fixture {
+/// A project with no source (every buildspec given at StartBuild), uploading a ZIP to a bucket
+/// when `uploads`, else with no artifacts.
+async fn fixture(prefix: &str, variables: Vec<EnvironmentVariable>, uploads: bool) -> Fixture {
     let c = clients().await;
     let project = unique(prefix);
     let role_name = unique(&format!("{prefix}-role"));
@@ -55,7 +56,7 @@ async fn fixture(prefix: &str, variables: Vec<EnvironmentVariable>) -> Fixture {
                 .build()
                 .expect("type set"),
         )
-        .artifacts(
+        .artifacts(if uploads {
             ProjectArtifacts::builder()
                 .r#type(ArtifactsType::S3)
                 .location(&bucket)
@@ -63,8 +64,13 @@ async fn fixture(prefix: &str, variables: Vec<EnvironmentVariable>) -> Fixture {
                 .namespace_type(ArtifactNamespace::BuildId)
                 .packaging(ArtifactPackaging::Zip)
                 .build()
-                .expect("type set"),
-        )
+                .expect("type set")
+        } else {
+            ProjectArtifacts::builder()
+                .r#type(ArtifactsType::NoArtifacts)
+                .build()
+                .expect("type set")
+        })
         .environment(
             ProjectEnvironment::builder()
                 .r#type(EnvironmentType::LinuxContainer)
@@ -193,8 +199,12 @@ fn phases(build: &Build) -> Vec<(String, String)> {
         .iter()
         .map(|p| {
             (
-                p.phase_type().map(|t| t.as_str().to_owned()).unwrap_or_default(),
-                p.phase_status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+                p.phase_type()
+                    .map(|t| t.as_str().to_owned())
+                    .unwrap_or_default(),
+                p.phase_status()
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
             )
         })
         .collect()
@@ -248,9 +258,14 @@ async fn one_shell_variables_with_precedence_artifacts_exports_and_logs() {
     let f = fixture(
         "bld-env",
         vec![
-            variable("FROM_PROJECT", "project", EnvironmentVariableType::Plaintext),
+            variable(
+                "FROM_PROJECT",
+                "project",
+                EnvironmentVariableType::Plaintext,
+            ),
             variable("BOTH", "project", EnvironmentVariableType::Plaintext),
         ],
+        true,
     )
     .await;
     let id = f
@@ -285,13 +300,20 @@ artifacts:
         .await;
     assert!(id.starts_with(&format!("{}:", f.project)), "{id}");
     let build = f.finished(&id).await;
-    assert_eq!(build.build_status(), Some(&StatusType::Succeeded), "{build:?}");
+    assert_eq!(
+        build.build_status(),
+        Some(&StatusType::Succeeded),
+        "{build:?}"
+    );
     assert_eq!(
         build.arn(),
         Some(format!("arn:aws:codebuild:us-east-1:000000000000:build/{id}").as_str())
     );
     assert_eq!(
-        phases(&build).into_iter().map(|(p, _)| p).collect::<Vec<_>>(),
+        phases(&build)
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect::<Vec<_>>(),
         names(&[
             "SUBMITTED",
             "QUEUED",
@@ -337,23 +359,27 @@ artifacts:
         &format!("id {id} number 1 succeeding 1"),
         "oops",
     ] {
-        assert!(lines.iter().any(|l| l == wanted), "{wanted:?} in {lines:#?}");
+        assert!(
+            lines.iter().any(|l| l == wanted),
+            "{wanted:?} in {lines:#?}"
+        );
     }
     assert_eq!(
         zip_names(&f.artifact(&build).await),
         names(&["app", "lib/x.so"])
     );
     // A second build numbers on.
-    let second = f.run("version: 0.2\nphases:\n  build:\n    commands: [echo two]\n").await;
+    let second = f
+        .run("version: 0.2\nphases:\n  build:\n    commands: [echo two]\n")
+        .await;
     assert_eq!(second.build_number(), Some(2));
-    let listed = f
-        .c
-        .codebuild
-        .list_builds_for_project()
-        .project_name(&f.project)
-        .send()
-        .await
-        .expect("list builds");
+    let listed =
+        f.c.codebuild
+            .list_builds_for_project()
+            .project_name(&f.project)
+            .send()
+            .await
+            .expect("list builds");
     assert_eq!(
         listed.ids(),
         [second.id().unwrap_or_default(), id.as_str()],
@@ -364,7 +390,7 @@ artifacts:
 
 #[tokio::test]
 async fn phase_rules_after_a_failure() {
-    let f = fixture("bld-phase", vec![]).await;
+    let f = fixture("bld-phase", vec![], true).await;
     // Started at once: they run side by side.
     let pre = f
         .start(
@@ -435,13 +461,22 @@ artifacts:
         )
     );
     let lines = f.log(&pre).await;
-    assert!(lines.iter().any(|l| l == "cleanup"), "finally ran: {lines:#?}");
-    assert!(!lines.iter().any(|l| l == "never" || l == "built"), "{lines:#?}");
+    assert!(
+        lines.iter().any(|l| l == "cleanup"),
+        "finally ran: {lines:#?}"
+    );
+    assert!(
+        !lines.iter().any(|l| l == "never" || l == "built"),
+        "{lines:#?}"
+    );
 
     let build = f.finished(&build).await;
     assert_eq!(build.build_status(), Some(&StatusType::Failed));
     let statuses = phases(&build);
-    assert!(statuses.contains(&("BUILD".into(), "FAILED".into())), "{statuses:?}");
+    assert!(
+        statuses.contains(&("BUILD".into(), "FAILED".into())),
+        "{statuses:?}"
+    );
     assert!(statuses.contains(&("POST_BUILD".into(), "SUCCEEDED".into())));
     assert!(statuses.contains(&("UPLOAD_ARTIFACTS".into(), "SUCCEEDED".into())));
     assert!(f.log(&build).await.iter().any(|l| l == "post 0"));
@@ -462,7 +497,7 @@ artifacts:
 
 #[tokio::test]
 async fn a_malformed_buildspec_fails_download_source() {
-    let f = fixture("bld-yaml", vec![]).await;
+    let f = fixture("bld-yaml", vec![], false).await;
     let build = f
         .run("version: 0.2\nphases:\n  build:\n    commands:\n  - [unclosed\n")
         .await;
@@ -506,6 +541,7 @@ async fn parameter_store_and_secrets_manager_values_and_a_missing_one() {
             &parameter,
             EnvironmentVariableType::ParameterStore,
         )],
+        false,
     )
     .await;
     let build = f
@@ -515,7 +551,12 @@ async fn parameter_store_and_secrets_manager_values_and_a_missing_one() {
         ))
         .await;
     assert_eq!(build.build_status(), Some(&StatusType::Succeeded));
-    assert!(f.log(&build).await.iter().any(|l| l == "got from-ssm from-secrets"));
+    assert!(
+        f.log(&build)
+            .await
+            .iter()
+            .any(|l| l == "got from-ssm from-secrets")
+    );
 
     let missing = f
         .run("version: 0.2\nenv:\n  parameter-store:\n    GONE: /pipewright/no/such/parameter\nphases:\n  build:\n    commands: [echo never]\n")
@@ -546,7 +587,12 @@ fn running(marker: &str) -> bool {
     std::fs::read_dir("/proc")
         .expect("/proc")
         .filter_map(Result::ok)
-        .filter(|e| e.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit()))
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
         .any(|e| {
             std::fs::read(e.path().join("cmdline"))
                 .map(|c| String::from_utf8_lossy(&c).contains(marker))
@@ -556,7 +602,7 @@ fn running(marker: &str) -> bool {
 
 #[tokio::test]
 async fn logs_follow_a_running_build_and_stop_leaves_no_process() {
-    let f = fixture("bld-stop", vec![]).await;
+    let f = fixture("bld-stop", vec![], false).await;
     let marker = unique("sleeper");
     let id = f
         .start(
@@ -592,7 +638,10 @@ async fn logs_follow_a_running_build_and_stop_leaves_no_process() {
         .expect("stop build");
     let build = f.finished(&id).await;
     assert_eq!(build.build_status(), Some(&StatusType::Stopped));
-    assert_eq!(phase(&build, "BUILD").phase_status().map(|s| s.as_str()), Some("STOPPED"));
+    assert_eq!(
+        phase(&build, "BUILD").phase_status().map(|s| s.as_str()),
+        Some("STOPPED")
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(!running(&marker), "every process of the build ended");
     assert_eq!(
@@ -604,7 +653,7 @@ async fn logs_follow_a_running_build_and_stop_leaves_no_process() {
 
 #[tokio::test]
 async fn junit_and_cobertura_reports_reach_their_report_groups() {
-    let f = fixture("bld-report", vec![]).await;
+    let f = fixture("bld-report", vec![], false).await;
     let junit = r#"<testsuites><testsuite name="shop"><testcase classname="shop" name="ok" time="0.5"/><testcase classname="shop" name="bad" time="0.25"><failure message="boom"/></testcase></testsuite></testsuites>"#;
     let cobertura = r#"<coverage><packages><package name="p"><classes><class name="a" filename="src/a.rs"><lines><line number="1" hits="1"/><line number="2" hits="0"/><line number="3" hits="2"/><line number="4" hits="0"/></lines></class></classes></package></packages></coverage>"#;
     let build = f
@@ -616,7 +665,11 @@ async fn junit_and_cobertura_reports_reach_their_report_groups() {
         ))
         .await;
     // A failed test case does not fail the build.
-    assert_eq!(build.build_status(), Some(&StatusType::Succeeded), "{build:?}");
+    assert_eq!(
+        build.build_status(),
+        Some(&StatusType::Succeeded),
+        "{build:?}"
+    );
     assert_eq!(build.report_arns().len(), 2, "{build:?}");
     let cb = &f.c.codebuild;
     let group = format!(
@@ -676,8 +729,13 @@ async fn junit_and_cobertura_reports_reach_their_report_groups() {
         .iter()
         .find(|r| r.r#type() == Some(&ReportType::CodeCoverage))
         .expect("the coverage report");
-    let covered = coverage.code_coverage_summary().expect("a coverage summary");
-    assert_eq!((covered.lines_covered(), covered.lines_missed()), (Some(2), Some(2)));
+    let covered = coverage
+        .code_coverage_summary()
+        .expect("a coverage summary");
+    assert_eq!(
+        (covered.lines_covered(), covered.lines_missed()),
+        (Some(2), Some(2))
+    );
     let files = cb
         .describe_code_coverages()
         .report_arn(coverage.arn().unwrap_or_default())
@@ -685,7 +743,10 @@ async fn junit_and_cobertura_reports_reach_their_report_groups() {
         .await
         .expect("coverages");
     assert_eq!(files.code_coverages()[0].file_path(), Some("src/a.rs"));
-    assert_eq!(files.code_coverages()[0].line_coverage_percentage(), Some(50.0));
+    assert_eq!(
+        files.code_coverages()[0].line_coverage_percentage(),
+        Some(50.0)
+    );
 
     // The report group API on its own: create, tag, list, update, delete.
     let name = unique("bld-group");
@@ -725,14 +786,13 @@ async fn junit_and_cobertura_reports_reach_their_report_groups() {
     let listed = cb.list_report_groups().send().await.expect("list");
     assert!(listed.report_groups().contains(&arn));
     assert!(listed.report_groups().contains(&group));
-    let tagged = f
-        .c
-        .tagging
-        .get_resources()
-        .resource_type_filters("codebuild:report-group")
-        .send()
-        .await
-        .expect("tagged resources");
+    let tagged =
+        f.c.tagging
+            .get_resources()
+            .resource_type_filters("codebuild:report-group")
+            .send()
+            .await
+            .expect("tagged resources");
     assert!(
         tagged
             .resource_tag_mapping_list()
@@ -969,12 +1029,9 @@ async fn exported_variables_and_secondary_artifacts_reach_later_pipeline_actions
             .await
             .expect("executions");
         let first = listed.pipeline_execution_summaries().first().cloned();
-        if let Some(e) = first.filter(|e| {
-            !matches!(
-                e.status().map(|s| s.as_str()),
-                Some("InProgress") | None
-            )
-        }) {
+        if let Some(e) =
+            first.filter(|e| !matches!(e.status().map(|s| s.as_str()), Some("InProgress") | None))
+        {
             execution = Some(e);
             break;
         }
@@ -999,7 +1056,9 @@ async fn exported_variables_and_secondary_artifacts_reach_later_pipeline_actions
         .expect("the Make action");
     let out = made.output().expect("output");
     assert_eq!(
-        out.output_variables().and_then(|v| v.get("VERSION")).map(String::as_str),
+        out.output_variables()
+            .and_then(|v| v.get("VERSION"))
+            .map(String::as_str),
         Some("4.0"),
         "the exported variable is the action's output variable"
     );
@@ -1009,19 +1068,18 @@ async fn exported_variables_and_secondary_artifacts_reach_later_pipeline_actions
         .find(|a| a.name() == Some("Docs"))
         .and_then(|a| a.s3_location())
         .expect("the Docs artifact");
-    let body = c
-        .s3
-        .get_object()
-        .bucket(docs.bucket().unwrap_or_default())
-        .key(docs.key().unwrap_or_default())
-        .send()
-        .await
-        .expect("get Docs")
-        .body
-        .collect()
-        .await
-        .expect("read")
-        .into_bytes();
+    let body =
+        c.s3.get_object()
+            .bucket(docs.bucket().unwrap_or_default())
+            .key(docs.key().unwrap_or_default())
+            .send()
+            .await
+            .expect("get Docs")
+            .body
+            .collect()
+            .await
+            .expect("read")
+            .into_bytes();
     assert_eq!(zip_names(&body), names(&["docs/guide.md"]));
     let used = details
         .action_execution_details()

@@ -264,7 +264,10 @@ fn sample_files(sample: &str) -> Vec<(String, Vec<u8>, bool)> {
                 folders.push(path);
                 continue;
             }
-            let mode = std::fs::metadata(&path).expect("metadata").permissions().mode();
+            let mode = std::fs::metadata(&path)
+                .expect("metadata")
+                .permissions()
+                .mode();
             let relative = path.strip_prefix(&root).expect("under the root");
             found.push((
                 relative.to_string_lossy().into_owned(),
@@ -283,7 +286,12 @@ async fn provide_values(c: &Clients, prefix: &str) {
     let config = crate::harness::sdk_config().await;
     let ssm = aws_sdk_ssm::Client::new(&config);
     let secrets = aws_sdk_secretsmanager::Client::new(&config);
-    let listed = c.codebuild.list_projects().send().await.expect("list projects");
+    let listed = c
+        .codebuild
+        .list_projects()
+        .send()
+        .await
+        .expect("list projects");
     let mine: Vec<String> = listed
         .projects()
         .iter()
@@ -804,10 +812,22 @@ async fn ecs_blue_green_example_lifecycle_through_the_cli() {
 
 #[tokio::test]
 async fn lambda_canary_example_lifecycle_through_the_cli() {
-    lifecycle("xl", lambda_canary::add_lambda_canary, &[], "lambda-service").await;
+    lifecycle(
+        "xl",
+        lambda_canary::add_lambda_canary,
+        &[],
+        "lambda-service",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn multi_env_example_lifecycle_through_the_cli() {
-    lifecycle("xm", multi_env::add_multi_env, &["-artifacts-0001"], "web-app").await;
+    lifecycle(
+        "xm",
+        multi_env::add_multi_env,
+        &["-artifacts-0001"],
+        "web-app",
+    )
+    .await;
 }
