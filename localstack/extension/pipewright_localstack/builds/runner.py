@@ -167,8 +167,13 @@ def host_toolchain() -> list[str]:
     """
     global _TOOLCHAIN
     if _TOOLCHAIN is None:
+        import pwd
+
         found: list[str] = []
-        rustc = shutil.which("rustc")
+        # The launcher gives LocalStack a HOME of its own; rustup's proxies find their toolchains
+        # under the user's real one. Run from "/" so that no rust-toolchain file chooses.
+        home = pwd.getpwuid(os.getuid()).pw_dir
+        rustc = shutil.which("rustc") or shutil.which("rustc", path=f"{home}/.cargo/bin")
         if rustc:
             try:
                 sysroot = subprocess.run(
@@ -177,6 +182,8 @@ def host_toolchain() -> list[str]:
                     text=True,
                     timeout=30,
                     check=True,
+                    cwd="/",
+                    env={**os.environ, "HOME": home},
                 ).stdout.strip()
                 if sysroot and (Path(sysroot) / "bin" / "cargo").exists():
                     found.append(str(Path(sysroot) / "bin"))
