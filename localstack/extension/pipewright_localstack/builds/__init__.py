@@ -16,7 +16,7 @@ import contextlib
 import os
 import threading
 
-MAX_PARALLEL = max(1, int(os.environ.get("PIPEWRIGHT_MAX_BUILDS") or 4))
+MAX_PARALLEL = max(1, int(os.environ.get("PIPEWRIGHT_MAX_BUILDS") or 8))
 _SLOTS = threading.BoundedSemaphore(MAX_PARALLEL)
 
 
