@@ -77,25 +77,26 @@ async fn one(c: Clients, project: String) -> Result<(f64, f64), String> {
             }
             succeeded = Some(started.elapsed().as_secs_f64());
         }
-        if logged.is_none() {
-            if let Some(logs) = build.logs().filter(|l| l.group_name().is_some()) {
-                let events = c
-                    .logs
-                    .get_log_events()
-                    .log_group_name(logs.group_name().unwrap_or_default())
-                    .log_stream_name(logs.stream_name().unwrap_or_default())
-                    .start_from_head(true)
-                    .send()
-                    .await;
-                // The stream appears with the build's first lines.
-                if let Ok(events) = events {
-                    if events.events().iter().any(|e| {
-                        e.message()
-                            .is_some_and(|m| m.contains("Phase complete: FINALIZING"))
-                    }) {
-                        logged = Some(started.elapsed().as_secs_f64());
-                    }
-                }
+        if let Some(logs) = build
+            .logs()
+            .filter(|l| logged.is_none() && l.group_name().is_some())
+        {
+            let events = c
+                .logs
+                .get_log_events()
+                .log_group_name(logs.group_name().unwrap_or_default())
+                .log_stream_name(logs.stream_name().unwrap_or_default())
+                .start_from_head(true)
+                .send()
+                .await;
+            // The stream appears with the build's first lines; FINALIZING's is the last.
+            if events.is_ok_and(|events| {
+                events.events().iter().any(|e| {
+                    e.message()
+                        .is_some_and(|m| m.contains("Phase complete: FINALIZING"))
+                })
+            }) {
+                logged = Some(started.elapsed().as_secs_f64());
             }
         }
         tokio::time::sleep(Duration::from_millis(10)).await;

@@ -144,17 +144,17 @@ async fn approve_when_waiting(app: impl Fn() -> App, extra: &[&str]) -> Run {
 
 /// Copies a folder's files (build output left out), keeping their modes.
 fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap();
+    std::fs::create_dir_all(to).expect("create the copy");
+    for entry in std::fs::read_dir(from).expect("read the folder") {
+        let path = entry.expect("an entry").path();
+        let name = path.file_name().expect("a file name");
         if name == "target" {
             continue;
         }
         if path.is_dir() {
             copy_tree(&path, &to.join(name));
         } else {
-            std::fs::copy(&path, to.join(name)).unwrap();
+            std::fs::copy(&path, to.join(name)).expect("copy a file");
         }
     }
 }
