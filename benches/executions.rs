@@ -6,9 +6,10 @@
 //! [`Watch`] follows the execution the push started (`Follow::Commit`), polling every 50 ms so
 //! that the figures are the emulator's, not the CLI's one-second poll. The approval is answered
 //! as soon as it waits (what `push --watch --approve` does); the time it waited is reported and
-//! left out of "run without the approval". Builds and deployments are still the emulator's
-//! stubs (they succeed at once), so the figures are the executor's: source archive, artifact
-//! store, stage scheduling and the event from the push.
+//! left out of "run without the approval". The build really runs (the host's cargo compiles and
+//! tests the sample application); deployments are still the emulator's stubs, so the figures are
+//! the executor's (source archive, artifact store, stage scheduling, the event from the push) plus
+//! the build's own time.
 //!
 //! Targets on a 2-core machine: source to a waiting approval under 2 s, a whole run without
 //! approvals under 5 s (AWS's own baseline is about four minutes a run, aws-cdk#14158).

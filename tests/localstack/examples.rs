@@ -246,10 +246,107 @@ async fn leftovers(c: &Clients, prefix: &str) -> Vec<String> {
 /// More pages of one prefix's event rules than any test makes (100 rules a page).
 const MAX_RULE_PAGES: usize = 100;
 
+/// The files of `examples/<sample>` (path, content, executable), build output left out.
+fn sample_files(sample: &str) -> Vec<(String, Vec<u8>, bool)> {
+    use std::os::unix::fs::PermissionsExt;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(sample);
+    let mut found = Vec::new();
+    let mut folders = vec![root.clone()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).expect("the sample application's folder") {
+            let path = entry.expect("an entry").path();
+            if path.file_name().is_some_and(|n| n == "target") {
+                continue;
+            }
+            if path.is_dir() {
+                folders.push(path);
+                continue;
+            }
+            let mode = std::fs::metadata(&path)
+                .expect("metadata")
+                .permissions()
+                .mode();
+            let relative = path.strip_prefix(&root).expect("under the root");
+            found.push((
+                relative.to_string_lossy().into_owned(),
+                std::fs::read(&path).expect("read"),
+                mode & 0o111 != 0,
+            ));
+        }
+    }
+    found.sort();
+    found
+}
+
+/// Creates the Parameter Store parameters and Secrets Manager secrets the example's build projects
+/// read, as their user would before a first run (a missing one fails the build, as on AWS).
+async fn provide_values(c: &Clients, prefix: &str) {
+    let config = crate::harness::sdk_config().await;
+    let ssm = aws_sdk_ssm::Client::new(&config);
+    let secrets = aws_sdk_secretsmanager::Client::new(&config);
+    let listed = c
+        .codebuild
+        .list_projects()
+        .send()
+        .await
+        .expect("list projects");
+    let mine: Vec<String> = listed
+        .projects()
+        .iter()
+        .filter(|p| p.starts_with(prefix))
+        .cloned()
+        .collect();
+    if mine.is_empty() {
+        return;
+    }
+    let projects = c
+        .codebuild
+        .batch_get_projects()
+        .set_names(Some(mine))
+        .send()
+        .await
+        .expect("projects");
+    for project in projects.projects() {
+        let variables = project
+            .environment()
+            .map(|e| e.environment_variables().to_vec())
+            .unwrap_or_default();
+        for variable in variables {
+            let value = variable.value().to_owned();
+            match variable.r#type().map(|t| t.as_str()) {
+                Some("PARAMETER_STORE") => {
+                    ssm.put_parameter()
+                        .name(&value)
+                        .value("example value")
+                        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+                        .overwrite(true)
+                        .send()
+                        .await
+                        .expect("put parameter");
+                }
+                Some("SECRETS_MANAGER") => {
+                    let id = value.split(':').next().unwrap_or_default();
+                    // Shared by every run against this emulator: made once.
+                    let _ = secrets
+                        .create_secret()
+                        .name(id)
+                        .secret_string("example value")
+                        .send()
+                        .await;
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
 /// The whole lifecycle of one example; `retained` names the buckets its destroy must keep.
-/// Every pipeline of the example runs: a commit on each CodeCommit source branch starts it
-/// through the rule apply created, and it reaches a waiting approval or succeeds.
-async fn pipelines_run(c: &Clients, prefix: &str) {
+/// Every pipeline of the example runs: a commit of the example's sample application
+/// (`examples/<sample>`) on each CodeCommit source branch starts it through the rule apply created,
+/// its builds really run, and it reaches a waiting approval or succeeds.
+async fn pipelines_run(c: &Clients, prefix: &str, sample: &str) {
     let cp = &c.codepipeline;
     let listed = cp.list_pipelines().send().await.expect("list pipelines");
     let names: Vec<String> = listed
@@ -285,6 +382,8 @@ async fn pipelines_run(c: &Clients, prefix: &str) {
             }
         }
     }
+    provide_values(c, prefix).await;
+    let files = sample_files(sample);
     for (repo, branch) in &branches {
         let parent = c
             .codecommit
@@ -295,17 +394,28 @@ async fn pipelines_run(c: &Clients, prefix: &str) {
             .await
             .ok()
             .and_then(|b| b.branch().and_then(|b| b.commit_id()).map(str::to_owned));
-        c.codecommit
-            .put_file()
+        let mut commit = c
+            .codecommit
+            .create_commit()
             .repository_name(repo)
             .branch_name(branch)
-            .file_path("README.md")
-            .file_content(aws_sdk_codecommit::primitives::Blob::new(b"run\n".to_vec()))
             .commit_message("Run the pipeline")
-            .set_parent_commit_id(parent)
-            .send()
-            .await
-            .expect("put file");
+            .set_parent_commit_id(parent);
+        for (path, body, executable) in &files {
+            commit = commit.put_files(
+                aws_sdk_codecommit::types::PutFileEntry::builder()
+                    .file_path(path)
+                    .file_content(aws_sdk_codecommit::primitives::Blob::new(body.clone()))
+                    .file_mode(if *executable {
+                        aws_sdk_codecommit::types::FileModeTypeEnum::Executable
+                    } else {
+                        aws_sdk_codecommit::types::FileModeTypeEnum::Normal
+                    })
+                    .build()
+                    .expect("path set"),
+            );
+        }
+        commit.send().await.expect("commit the sample application");
     }
     for name in &names {
         let mut reached = None;
@@ -382,7 +492,7 @@ async fn pipelines_run(c: &Clients, prefix: &str) {
     }
 }
 
-async fn lifecycle(short: &str, add: AddExample, retained: &[&str]) {
+async fn lifecycle(short: &str, add: AddExample, retained: &[&str], sample: &str) {
     let c = clients().await;
     let prefix = unique(short);
     let start = Extras {
@@ -410,7 +520,7 @@ async fn lifecycle(short: &str, add: AddExample, retained: &[&str]) {
         "{}",
         created.out
     );
-    pipelines_run(&c, &prefix).await;
+    pipelines_run(&c, &prefix, sample).await;
     let again = cli(app(start), &["plan", "--json", "--detailed-exitcode"]).await;
     expect(&again, 0, "plan after apply");
     let summary = &again.json()["summary"];
@@ -723,20 +833,32 @@ async fn lifecycle(short: &str, add: AddExample, retained: &[&str]) {
 
 #[tokio::test]
 async fn reference_example_lifecycle_through_the_cli() {
-    lifecycle("xr", reference::add_reference, &[]).await;
+    lifecycle("xr", reference::add_reference, &[], "shop-api").await;
 }
 
 #[tokio::test]
 async fn ecs_blue_green_example_lifecycle_through_the_cli() {
-    lifecycle("xe", ecs_blue_green::add_ecs_blue_green, &[]).await;
+    lifecycle("xe", ecs_blue_green::add_ecs_blue_green, &[], "web-image").await;
 }
 
 #[tokio::test]
 async fn lambda_canary_example_lifecycle_through_the_cli() {
-    lifecycle("xl", lambda_canary::add_lambda_canary, &[]).await;
+    lifecycle(
+        "xl",
+        lambda_canary::add_lambda_canary,
+        &[],
+        "lambda-service",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn multi_env_example_lifecycle_through_the_cli() {
-    lifecycle("xm", multi_env::add_multi_env, &["-artifacts-0001"]).await;
+    lifecycle(
+        "xm",
+        multi_env::add_multi_env,
+        &["-artifacts-0001"],
+        "web-app",
+    )
+    .await;
 }

@@ -16,6 +16,7 @@ pub(crate) use support::harness;
 
 mod artifacts;
 mod build_logs;
+mod builds;
 mod codebuild;
 mod codecommit;
 mod codedeploy;

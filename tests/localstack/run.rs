@@ -50,9 +50,13 @@ async fn push_then_run_approve_reaches_the_end_and_a_rejection_fails_the_executi
     // The instance the reference deployment group selects by its tag.
     crate::deployments::add_instances(&format!("{prefix}-web"), 1).await;
 
-    // A directory that is not a git work tree goes up as one commit of its files.
+    // A directory that is not a git work tree goes up as one commit of its files: the sample
+    // application, which the pipeline's build really compiles.
     let dir = std::env::temp_dir().join(format!("{prefix}-src"));
-    std::fs::create_dir_all(&dir).unwrap();
+    copy_tree(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/shop-api"),
+        &dir,
+    );
     std::fs::write(dir.join("README.md"), "hello from push\n").unwrap();
     let pushed = cli(app(), &["push", dir.to_str().unwrap()]).await;
     expect(&pushed, 0, "push");
@@ -138,4 +142,21 @@ async fn approve_when_waiting(app: impl Fn() -> App, extra: &[&str]) -> Run {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
     panic!("no approval was reached in 20 s");
+}
+
+/// Copies a folder's files (build output left out), keeping their modes.
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("create the copy");
+    for entry in std::fs::read_dir(from).expect("read the folder") {
+        let path = entry.expect("an entry").path();
+        let name = path.file_name().expect("a file name");
+        if name == "target" {
+            continue;
+        }
+        if path.is_dir() {
+            copy_tree(&path, &to.join(name));
+        } else {
+            std::fs::copy(&path, to.join(name)).expect("copy a file");
+        }
+    }
 }

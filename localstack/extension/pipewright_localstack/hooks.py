@@ -35,6 +35,8 @@
   no cross-account grants, so it is stricter than AWS there, never laxer.
 - ``pipewright_stop_deployments`` (``on_infra_shutdown``): running CodeDeploy deployments stop,
   and the hook scripts they run are killed (``deployments.server``).
+- ``pipewright_stop_builds`` (``on_infra_shutdown``): running builds' process groups are killed
+  when the emulator stops, so no build command outlives it.
 - ``pipewright_uuid5_accepts_bytes``: LocalStack 4.13's KMS derives key-material ids with
   ``uuid.uuid5(namespace, <bytes>)``, which only Python 3.12 accepts; on 3.10/3.11 every KMS
   CreateKey failed, and with it every S3 write to a bucket encrypted with ``aws:kms``.
@@ -275,3 +277,11 @@ def pipewright_stop_deployments():
     api = sys.modules.get("pipewright_localstack.deployments.api")
     if api is not None:
         api.shutdown()
+
+
+@hooks.on_infra_shutdown()
+def pipewright_stop_builds():
+    # Only if a build ever ran: the runner module is loaded by the first StartBuild.
+    builds = sys.modules.get("pipewright_localstack.builds.runner")
+    if builds is not None:
+        builds.shutdown()

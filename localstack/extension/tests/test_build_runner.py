@@ -1,0 +1,271 @@
+"""The build runner on the host with fake services: phases, the one shell, stop and timeout."""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+import time
+import uuid
+import zipfile
+from datetime import datetime, timezone
+
+import pytest
+
+from pipewright_localstack.builds import runner
+
+
+class FakeServices:
+    def __init__(self):
+        self.objects: dict[tuple[str, str], bytes] = {}
+        self.logs: list[str] = []
+        self.parameters = {"/shop/token": "s3cret"}
+
+    def get_object(self, bucket, key):
+        return self.objects[(bucket, key)]
+
+    def put_object(self, bucket, key, body):
+        self.objects[(bucket, key)] = body
+
+    def codecommit_zip(self, location, version):
+        raise LookupError("no repositories here")
+
+    def parameter(self, name):
+        if name not in self.parameters:
+            raise runner.VariableError(
+                "Decrypted Variables Error", f"parameter does not exist: {name}"
+            )
+        return self.parameters[name]
+
+    def secret(self, reference):
+        raise runner.VariableError("Secrets Manager Error", "not found")
+
+    def put_log_events(self, group, stream, events):
+        self.logs.extend(e["message"] for e in events)
+
+    def save_reports(self, build, reports):
+        return []
+
+
+def make_build(tmp_path, buildspec, *, outputs=(), variables=(), timeout=60.0, project_env=()):
+    build_id = f"proj:{uuid.uuid4()}"
+    doc = {
+        "id": build_id,
+        "arn": f"arn:aws:codebuild:us-east-1:000000000000:build/{build_id}",
+        "buildNumber": 1,
+        "startTime": datetime.now(tz=timezone.utc),
+        "phases": [],
+        "environment": {"image": "aws/codebuild/standard:7.0"},
+        "logs": {"groupName": "/aws/codebuild/proj", "streamName": build_id.split(":")[1]},
+    }
+    return runner.Build(
+        id=build_id,
+        doc=doc,
+        account_id="000000000000",
+        region="us-east-1",
+        project={
+            "source": {"type": "NO_SOURCE", "buildspec": buildspec},
+            "environment": {"environmentVariables": list(project_env)},
+        },
+        sources=[{"identifier": None, "type": "NO_SOURCE"}],
+        outputs=list(outputs),
+        variables=list(variables),
+        buildspec_override=None,
+        timeout_seconds=timeout,
+        endpoint="http://127.0.0.1:1",
+        root=tmp_path / "build",
+    )
+
+
+def run(build, services=None):
+    services = services or FakeServices()
+    runner.Runner(build, services).run()
+    return services
+
+
+def phases(build):
+    return {p["phaseType"]: p.get("phaseStatus") for p in build.doc["phases"]}
+
+
+def test_cd_and_export_carry_over_and_the_environment_is_made_from_scratch(tmp_path, monkeypatch):
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "host-secret")
+    build = make_build(
+        tmp_path,
+        """version: 0.2
+env:
+  exported-variables: [WHERE, GREETING]
+phases:
+  install:
+    commands:
+      - mkdir -p deep/er && cd deep/er
+      - export GREETING=hello
+  build:
+    commands:
+      - WHERE=$(pwd); echo "at $WHERE $GREETING"
+      - echo "secret=${AWS_SECRET_ACCESS_KEY} home=$HOME"
+      - echo to-stderr >&2
+""",
+    )
+    services = run(build)
+    assert build.doc["buildStatus"] == "SUCCEEDED", services.logs
+    src = str(tmp_path / "build" / "src")
+    assert f"at {src}/deep/er hello" in services.logs
+    assert f"secret=test home={tmp_path / 'build' / 'home'}" in services.logs
+    assert "to-stderr" in services.logs
+    exported = {v["name"]: v["value"] for v in build.doc["exportedEnvironmentVariables"]}
+    assert exported == {"WHERE": f"{src}/deep/er", "GREETING": "hello"}
+    # The workspace is removed once the build ended.
+    assert not (tmp_path / "build").exists()
+
+
+def test_failing_pre_build_skips_build_and_upload(tmp_path):
+    build = make_build(
+        tmp_path,
+        """version: 0.2
+phases:
+  pre_build:
+    commands: [echo pre, "false", echo never]
+    finally: [echo cleanup]
+  build:
+    commands: [echo built]
+""",
+    )
+    services = run(build)
+    assert build.doc["buildStatus"] == "FAILED"
+    assert list(phases(build)) == [
+        "SUBMITTED",
+        "QUEUED",
+        "PROVISIONING",
+        "DOWNLOAD_SOURCE",
+        "INSTALL",
+        "PRE_BUILD",
+        "FINALIZING",
+        "COMPLETED",
+    ]
+    failed = next(p for p in build.doc["phases"] if p["phaseType"] == "PRE_BUILD")
+    assert failed["phaseStatus"] == "FAILED"
+    assert failed["contexts"] == [
+        {
+            "statusCode": "COMMAND_EXECUTION_ERROR",
+            "message": "Error while executing command: false. Reason: exit status 1",
+        }
+    ]
+    assert "cleanup" in services.logs and "never" not in services.logs
+    assert "built" not in services.logs
+
+
+def test_failing_build_runs_post_build_with_succeeding_0_and_uploads(tmp_path):
+    build = make_build(
+        tmp_path,
+        """version: 0.2
+phases:
+  build:
+    commands: [echo out > out.txt, exit 3]
+  post_build:
+    commands: ['echo "succeeding=$CODEBUILD_BUILD_SUCCEEDING"']
+artifacts:
+  files: [out.txt]
+""",
+        outputs=[{"identifier": None, "primary": True, "bucket": "b", "key": "k"}],
+    )
+    services = run(build)
+    assert build.doc["buildStatus"] == "FAILED"
+    assert phases(build)["POST_BUILD"] == "SUCCEEDED"
+    assert phases(build)["UPLOAD_ARTIFACTS"] == "SUCCEEDED"
+    assert "succeeding=0" in services.logs
+    names = zipfile.ZipFile(io.BytesIO(services.objects[("b", "k")])).namelist()
+    assert names == ["out.txt"]
+
+
+def test_on_failure_continue_goes_on_and_the_build_still_fails(tmp_path):
+    build = make_build(
+        tmp_path,
+        """version: 0.2
+phases:
+  install:
+    on-failure: CONTINUE
+    commands: ["false"]
+  build:
+    commands: ['echo "build ran $CODEBUILD_BUILD_SUCCEEDING"']
+""",
+    )
+    services = run(build)
+    assert "build ran 0" in services.logs
+    assert build.doc["buildStatus"] == "FAILED"
+
+
+def test_variable_precedence_and_a_missing_parameter(tmp_path):
+    spec = """version: 0.2
+env:
+  variables: {A: spec, B: spec, C: spec}
+  parameter-store: {TOKEN: /shop/token}
+phases:
+  build:
+    commands: ['echo "$A $B $C $TOKEN"']
+"""
+    build = make_build(
+        tmp_path,
+        spec,
+        project_env=[{"name": "B", "value": "project"}, {"name": "C", "value": "project"}],
+        variables=[{"name": "C", "value": "start", "type": "PLAINTEXT"}],
+    )
+    services = run(build)
+    assert "spec project start s3cret" in services.logs
+    missing = make_build(tmp_path, spec.replace("/shop/token", "/nope"))
+    run(missing)
+    assert missing.doc["buildStatus"] == "FAILED"
+    download = next(p for p in missing.doc["phases"] if p["phaseType"] == "DOWNLOAD_SOURCE")
+    assert download["contexts"][0]["message"] == "parameter does not exist: /nope"
+
+
+def test_malformed_buildspec_fails_download_source(tmp_path):
+    build = make_build(tmp_path, "version: 0.2\nphases:\n  build:\n    commands:\n  - [unclosed\n")
+    run(build)
+    download = next(p for p in build.doc["phases"] if p["phaseType"] == "DOWNLOAD_SOURCE")
+    assert download["phaseStatus"] == "FAILED"
+    assert download["contexts"][0]["statusCode"] == "YAML_FILE_ERROR"
+    assert "INSTALL" not in phases(build)
+
+
+def _alive(marker):
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if marker.encode() in f.read():
+                    return True
+        except OSError:
+            pass
+    return False
+
+
+@pytest.mark.parametrize("how", ["timeout", "stop"])
+def test_timeout_and_stop_kill_the_whole_process_group(tmp_path, how):
+    marker = f"pwtest{uuid.uuid4().hex[:8]}"
+    # A background sleeper and a foreground one, both named by the marker (exec -a).
+    spec = f"""version: 0.2
+env:
+  shell: bash
+phases:
+  build:
+    commands:
+      - (exec -a {marker} sleep 300) &
+      - exec -a {marker} sleep 300
+"""
+    build = make_build(tmp_path, spec, timeout=1.5 if how == "timeout" else 60)
+    thread = threading.Thread(target=run, args=(build,))
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not _alive(marker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _alive(marker)
+    if how == "stop":
+        build.stop()
+    thread.join(15)
+    assert not thread.is_alive()
+    assert build.doc["buildStatus"] == ("TIMED_OUT" if how == "timeout" else "STOPPED")
+    entry = next(p for p in build.doc["phases"] if p["phaseType"] == "BUILD")
+    assert entry["phaseStatus"] == build.doc["buildStatus"]
+    time.sleep(0.2)
+    assert not _alive(marker)
