@@ -393,7 +393,15 @@ mod tests {
     #[test]
     fn every_execution_verb_shows_an_example_in_its_help() {
         for verb in [
-            "plan", "push", "run", "watch", "executions", "approve", "stop", "retry", "logs",
+            "plan",
+            "push",
+            "run",
+            "watch",
+            "executions",
+            "approve",
+            "stop",
+            "retry",
+            "logs",
         ] {
             let help = Cli::try_parse_from(["app", verb, "--help"])
                 .unwrap_err()
