@@ -202,3 +202,14 @@ def test_report_files_that_are_not_reports_are_refused():
         reports.parse_junit("<html/>")
     with pytest.raises(reports.ReportError):
         reports.parse_cobertura("not xml")
+
+
+def test_scalars_stay_the_text_they_are_written_as():
+    # `- true` once became the command `yes`, which printed without end.
+    spec = buildspec.parse(
+        "version: 0.2\n"
+        "env:\n  variables: {ON: true, OFF: no, N: 010, F: 1.50}\n"
+        "phases:\n  build:\n    commands:\n      - true\n      - false\n"
+    )
+    assert spec.phases["build"].commands == ["true", "false"]
+    assert spec.variables == {"ON": "true", "OFF": "no", "N": "010", "F": "1.50"}

@@ -167,12 +167,28 @@ def _artifact(value: Any, where: str) -> ArtifactSpec:
     )
 
 
+def _text_loader():
+    """A safe YAML loader that keeps every plain scalar as the text it is written as (``null``
+    aside): CodeBuild reads a buildspec into strings, so ``- true`` is the command ``true`` and
+    ``FLAG: yes`` the value ``yes``, never a boolean turned back into other words."""
+    import yaml
+
+    class TextLoader(yaml.SafeLoader):
+        pass
+
+    TextLoader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag == "tag:yaml.org,2002:null"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    return TextLoader
+
+
 def load_yaml(text: str) -> Any:
     """YAML (JSON included) to data; a syntax error is a ``BuildSpecError`` naming the line."""
     import yaml
 
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_text_loader())  # noqa: S506 (a SafeLoader subclass)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         problem = getattr(e, "problem", None) or str(e)
