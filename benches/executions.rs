@@ -58,23 +58,25 @@ impl Timeline {
     }
 }
 
-fn endpoint() -> Result<String, Box<dyn Error>> {
+/// The emulator: the one at `AWS_ENDPOINT_URL` (`None`: its instances are the caller's to
+/// make), or the bundled LocalStack started for this run.
+fn endpoint() -> Result<(String, Option<LocalOptions>), Box<dyn Error>> {
     if let Some(url) = std::env::var("AWS_ENDPOINT_URL")
         .ok()
         .filter(|u| !u.is_empty())
     {
-        return Ok(url);
+        return Ok((url, None));
     }
     let pid = std::process::id();
-    let emulator = LocalOptions::default()
+    let options = LocalOptions::default()
         .state_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.localstack"))
         .instance(format!("bench-exec-{pid}"))
         .port(0)
         .owner_pid(pid)
         .timeout(Duration::from_secs(300))
-        .show_progress(true)
-        .start()?;
-    Ok(emulator.endpoint().to_owned())
+        .show_progress(true);
+    let emulator = options.start()?;
+    Ok((emulator.endpoint().to_owned(), Some(options)))
 }
 
 /// Applies the reference pipeline as app `prefix`.
@@ -168,7 +170,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         Err(_) if benching => COUNTS.to_vec(),
         Err(_) => SMOKE_COUNTS.to_vec(),
     };
-    let url = endpoint()?;
+    let (url, local) = endpoint()?;
     let options = ClientOptions::local(&url);
     let source: Arc<dyn Executions> = Arc::new(AwsExecutions::new(Clients::load(&options).await?));
     let stamp = std::process::id();
@@ -182,6 +184,12 @@ async fn main() -> Result<(), Box<dyn Error>> {
         let prefixes: Vec<String> = (0..n).map(|i| format!("bx{stamp}n{n}i{i:02}")).collect();
         for p in &prefixes {
             apply(p, &options).await?;
+            // The instance the reference's deployment group selects by its tag.
+            if let Some(local) = local.clone() {
+                let tag = format!("Name={p}-web");
+                tokio::task::spawn_blocking(move || local.instances(["add", "--tag", &tag]))
+                    .await??;
+            }
         }
         // Let the executions that creating the pipelines started (and that fail at their
         // source: the branch does not exist yet) end before the pushes.
