@@ -559,6 +559,10 @@ def localstack_environment(instance: Instance, port: int, run_hooks: bool = Fals
             "CONFIG_DIR": str(dirs["home"] / ".localstack"),
             "PROVIDER_OVERRIDE_RESOURCEGROUPSTAGGINGAPI": "pipewright",
             "PROVIDER_OVERRIDE_LOGS": "pipewright",
+            # LocalStack's Lambda with functions that are Active without a container runtime
+            # (LocalStack logs that this variable is deprecated and ignored: it is not ignored,
+            # the warning dates from its old Lambda provider).
+            "PROVIDER_OVERRIDE_LAMBDA": "pipewright",
             "PIPEWRIGHT_INSTANCE_DIR": str(instance.dir),
             "PYTHONUNBUFFERED": "1",
         }
@@ -567,6 +571,9 @@ def localstack_environment(instance: Instance, port: int, run_hooks: bool = Fals
         env["DEBUG"] = "1"
     if run_hooks:
         env["PIPEWRIGHT_RUN_HOOKS"] = "1"
+    # How much faster than real time CodeDeploy's traffic-shifting waits pass (deployments).
+    if os.environ.get("PIPEWRIGHT_DEPLOY_TIME_SCALE"):
+        env["PIPEWRIGHT_DEPLOY_TIME_SCALE"] = os.environ["PIPEWRIGHT_DEPLOY_TIME_SCALE"]
     return env
 
 
