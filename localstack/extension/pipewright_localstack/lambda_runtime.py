@@ -8,12 +8,14 @@ a function whose code and configuration were accepted becomes ``Active``
 (https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html), and a CodeDeploy deployment
 needs only that metadata: the function, its published versions and its alias.
 
-So, when Docker does not work (no ``docker`` command, or no daemon behind it), the emulator selects the runtime executor below (the
-``localstack.lambda.runtime_executor`` plugin ``pipewright-no-runtime``, LocalStack's own extension
-point for how functions run): preparing a version does nothing, so versions become ``Active``;
-running one (an Invoke) fails at once and says that this emulator cannot run Lambda functions.
+So, when Docker does not work (no ``docker`` command, or no daemon behind it), the emulator
+selects the runtime executor below (the ``localstack.lambda.runtime_executor`` plugin
+``pipewright-no-runtime``, LocalStack's own extension point for how functions run): preparing a
+version does nothing, so versions become ``Active``; running one (an Invoke) fails at once and
+says that this emulator cannot run Lambda functions. The launcher selects this module's Lambda
+provider (``PROVIDER_OVERRIDE_LAMBDA=pipewright``), which is LocalStack's own with that executor.
 
-The hook also fixes LocalStack's ``UpdateAlias`` with a ``RoutingConfig``: 4.13.1 calls
+It also fixes LocalStack's ``UpdateAlias`` with a ``RoutingConfig``: 4.13.1 calls
 ``_create_routing_config_model`` without the alias's function version and answers
 ``InternalError`` ("missing 1 required positional argument: 'function_version'"). The routing
 configuration is now checked against the version the alias points to after the update, as AWS

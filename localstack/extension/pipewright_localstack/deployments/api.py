@@ -20,7 +20,7 @@ from typing import Any
 
 from ..common import as_datetime, aws_error, now, paginate
 from ..state import locked, locked_in
-from . import planner, server
+from . import alarms, planner, server
 
 ACTIVE = ("Created", "Queued", "InProgress", "Baking", "Ready")
 DONE = ("Succeeded", "Failed", "Stopped")
@@ -78,9 +78,17 @@ def _overview(targets: dict) -> dict:
 def _render(store, deployment_id: str) -> dict:
     info = copy.deepcopy(store.deployments[deployment_id])
     info.pop("_internal", None)
-    if info.get("computePlatform", "Server") == "Server":
+    if info.get("computePlatform", "Server") != "ECS":
         info["deploymentOverview"] = _overview(store.targets.get(deployment_id, {}))
     return info
+
+
+def _deployment_target(target: dict) -> dict:
+    """A stored target as ``DeploymentTarget``: ``instanceTarget`` or ``lambdaTarget``."""
+    shown = copy.deepcopy(target)
+    kind = shown.pop("_type", "InstanceTarget")
+    member = "lambdaTarget" if kind == "LambdaTarget" else "instanceTarget"
+    return {"deploymentTargetType": kind, member: shown}
 
 
 def _validate_revision(revision: Any, platform: str) -> dict:
@@ -131,6 +139,7 @@ class DeploymentsApi:
                 "DeploymentGroupNameRequiredException", "The deployment group name is required"
             )
         behavior = request.get("fileExistsBehavior")
+        alarms = request.get("overrideAlarmConfiguration")
         if behavior not in (None, "DISALLOW", "OVERWRITE", "RETAIN"):
             raise aws_error(
                 "InvalidFileExistsBehaviorException",
@@ -141,6 +150,12 @@ class DeploymentsApi:
             app = _application(store.backend, app_name)
             group = store.group_info(_group(store.backend, app_name, group_name))
             platform = app.compute_platform or "Server"
+            if platform != "Server" and behavior is not None:
+                # As AWS answers (hashicorp and aws-toolkit-azure-devops #288 quote it).
+                raise aws_error(
+                    "InvalidFileExistsBehaviorException",
+                    "For Lambda and ECS deployment, fileExistsBehavior can not be specified",
+                )
             revision = _validate_revision(request.get("revision"), platform)
             config_name = request.get("deploymentConfigName") or group.get("deploymentConfigName")
             config = store.config(config_name)
@@ -167,6 +182,7 @@ class DeploymentsApi:
                 ignore_stop_failures=bool(request.get("ignoreApplicationStopFailures")),
                 file_exists_behavior=behavior or "DISALLOW",
                 auto_rollback=request.get("autoRollbackConfiguration"),
+                alarm_override=alarms,
             )
         launch(context.account_id, context.region, deployment_id)
         return {"deploymentId": deployment_id}
@@ -293,12 +309,7 @@ class DeploymentsApi:
                         "DeploymentTargetDoesNotExistException",
                         f"The provided target ID {target_id} does not belong to the deployment.",
                     )
-                found.append(
-                    {
-                        "deploymentTargetType": "InstanceTarget",
-                        "instanceTarget": copy.deepcopy(targets[target_id]),
-                    }
-                )
+                found.append(_deployment_target(targets[target_id]))
         return {"deploymentTargets": found}
 
     def get_deployment_target(self, context, request: dict) -> dict:
@@ -316,12 +327,7 @@ class DeploymentsApi:
                     "DeploymentTargetDoesNotExistException",
                     f"The provided target ID {target_id} does not belong to the deployment.",
                 )
-            return {
-                "deploymentTarget": {
-                    "deploymentTargetType": "InstanceTarget",
-                    "instanceTarget": copy.deepcopy(target),
-                }
-            }
+            return {"deploymentTarget": _deployment_target(target)}
 
     def list_deployment_instances(self, context, request: dict) -> dict:
         statuses = request.get("instanceStatusFilter") or []
@@ -596,6 +602,8 @@ def create_deployment_record(
     file_exists_behavior: str = "DISALLOW",
     auto_rollback: dict | None = None,
     rollback_of: str | None = None,
+    alarm_override: dict | None = None,
+    restore_alias: dict | None = None,
 ) -> str:
     """Records a new deployment (under the store's lock); ``launch`` starts it."""
     group_id = group["deploymentGroupId"]
@@ -622,10 +630,11 @@ def create_deployment_record(
         "updateOutdatedInstancesOnly": False,
         "deploymentStyle": copy.deepcopy(group.get("deploymentStyle") or {}),
         "instanceTerminationWaitTimeStarted": False,
-        "fileExistsBehavior": file_exists_behavior,
         "deploymentStatusMessages": [],
         "computePlatform": platform,
     }
+    if platform == "Server":
+        info["fileExistsBehavior"] = file_exists_behavior
     if description:
         info["description"] = description
     rollback = (
@@ -633,12 +642,18 @@ def create_deployment_record(
     )
     if rollback:
         info["autoRollbackConfiguration"] = copy.deepcopy(rollback)
+    if alarm_override is not None:
+        info["overrideAlarmConfiguration"] = copy.deepcopy(alarm_override)
     last = store.last_successful.get(group_id)
     if last is not None:
         info["previousRevision"] = copy.deepcopy(store.deployments[last]["revision"])
     if rollback_of:
         info["rollbackInfo"] = {"rollbackTriggeringDeploymentId": rollback_of}
-    info["_internal"] = {"group_id": group_id, "rollback_of": rollback_of}
+    info["_internal"] = {
+        "group_id": group_id,
+        "rollback_of": rollback_of,
+        "restore_alias": restore_alias,
+    }
     store.deployments[deployment_id] = info
     store.targets[deployment_id] = {}
     return deployment_id
@@ -678,17 +693,59 @@ def execute(account_id: str, region: str, deployment_id: str, run: server.Run) -
             "group_name": info["deploymentGroupName"],
             "group_id": group_id,
             "ignore_stop_failures": info["ignoreApplicationStopFailures"],
-            "file_exists_behavior": info["fileExistsBehavior"],
+            "file_exists_behavior": info.get("fileExistsBehavior"),
         }
-    if platform != "Server":
-        from . import other_platforms
+        internal = copy.deepcopy(info["_internal"])
+        alarm_config = info.get("overrideAlarmConfiguration") or group.get("alarmConfiguration")
+    check_alarms = alarms.watcher(account_id, region, alarm_config)
 
-        status, code, message = other_platforms.run(
-            account_id, region, platform, revision, group, config, run
-        )
+    def report(target_id: str, target: dict) -> None:
         with locked_in(stores, account_id, region) as store:
+            store.targets[deployment_id][target_id] = target
+
+    def finish(status: str, code: str | None = None, message: str | None = None) -> None:
+        with locked_in(stores, account_id, region) as store:
+            if code == "ALARM_ACTIVE":
+                store.deployments[deployment_id]["_internal"]["alarm_stop"] = True
             _finish(store, deployment_id, status, code, message)
         _after(account_id, region, deployment_id)
+
+    if platform == "Lambda":
+        from . import lambda_
+
+        if internal.get("restore_alias"):
+            finish(*lambda_.restore(account_id, region, deployment_id, internal, report))
+            return
+
+        def remember(values: dict) -> None:
+            with locked_in(stores, account_id, region) as store:
+                store.deployments[deployment_id]["_internal"].setdefault("lambda", {}).update(
+                    values
+                )
+
+        def lambda_alarms() -> None:
+            stopped = check_alarms()
+            if stopped is not None:
+                raise lambda_.Failure("ALARM_ACTIVE", stopped, status="Stopped")
+
+        finish(
+            *lambda_.deploy(
+                account_id,
+                region,
+                deployment_id,
+                revision,
+                config,
+                run,
+                report,
+                remember,
+                lambda_alarms,
+            )
+        )
+        return
+    if platform == "ECS":
+        from . import ecs
+
+        finish(*ecs.deploy(account_id, region, revision, group))
         return
 
     try:
@@ -718,10 +775,6 @@ def execute(account_id: str, region: str, deployment_id: str, run: server.Run) -
         _after(account_id, region, deployment_id)
         return
 
-    def report(target_id: str, target: dict) -> None:
-        with locked_in(stores, account_id, region) as store:
-            store.targets[deployment_id][target_id] = target
-
     for instance in instances:
         pending = server.InstanceDeployment(context, instance, run, report)
         report(instance["id"], pending.target("Pending"))
@@ -730,10 +783,18 @@ def execute(account_id: str, region: str, deployment_id: str, run: server.Run) -
     except server.RevisionError as e:
         context["revision_error"] = str(e)
     try:
-        succeeded, _failed, broke = server.deploy_instances(context, instances, plan, run, report)
+        succeeded, _failed, broke = server.deploy_instances(
+            context, instances, plan, run, report, check_alarms
+        )
     except server.Stopped:
         with locked_in(stores, account_id, region) as store:
             _finish(store, deployment_id, "Stopped", "MANUAL_STOP", STOP_MESSAGE)
+        _after(account_id, region, deployment_id)
+        return
+    except server.AlarmStopped as e:
+        with locked_in(stores, account_id, region) as store:
+            store.deployments[deployment_id]["_internal"]["alarm_stop"] = True
+            _finish(store, deployment_id, "Stopped", "ALARM_ACTIVE", str(e))
         _after(account_id, region, deployment_id)
         return
     with locked_in(stores, account_id, region) as store:
@@ -779,40 +840,61 @@ def _finish(
 
 
 def _after(account_id: str, region: str, deployment_id: str) -> None:
-    """Auto-rollback: a failed deployment (or one stopped with rollback asked) whose
-    ``autoRollbackConfiguration`` is enabled for DEPLOYMENT_FAILURE starts a new deployment of the
-    group's last successful revision ("Redeploy and roll back a deployment",
-    https://docs.aws.amazon.com/codedeploy/latest/userguide/deployments-rollback-and-redeploy.html).
+    """Auto-rollback ("Redeploy and roll back a deployment",
+    https://docs.aws.amazon.com/codedeploy/latest/userguide/deployments-rollback-and-redeploy.html):
+    a deployment that failed (``DEPLOYMENT_FAILURE`` enabled), was stopped by an alarm
+    (``DEPLOYMENT_STOP_ON_ALARM``) or was stopped with ``autoRollbackEnabled`` starts a new
+    deployment, ``creator: codeDeployRollback``: of the group's last successful revision
+    (EC2/on-premises), or moving the alias back to its original version (Lambda, when traffic had
+    started to move).
     """
     stores = _stores()
     with locked_in(stores, account_id, region) as store:
         info = store.deployments[deployment_id]
         internal = info["_internal"]
         rollback = info.get("autoRollbackConfiguration") or {}
+        events = rollback.get("events") or [] if rollback.get("enabled") else []
         wanted = (
-            info["status"] == "Failed"
-            and rollback.get("enabled")
-            and "DEPLOYMENT_FAILURE" in (rollback.get("events") or [])
-        ) or (info["status"] == "Stopped" and internal.get("rollback_on_stop"))
+            (info["status"] == "Failed" and "DEPLOYMENT_FAILURE" in events)
+            or (
+                info["status"] == "Stopped"
+                and internal.get("alarm_stop")
+                and "DEPLOYMENT_STOP_ON_ALARM" in events
+            )
+            or (info["status"] == "Stopped" and internal.get("rollback_on_stop"))
+        )
         if not wanted or internal.get("rollback_of") or server_shutting_down():
             return
-        last = store.last_successful.get(internal["group_id"])
         group = _group_by_id(store, internal["group_id"])
-        if last is None or group is None:
-            info["rollbackInfo"] = {"rollbackMessage": NO_ROLLBACK_MESSAGE}
-            return
-        previous = store.deployments[last]
+        restore = None
+        if info["computePlatform"] == "Lambda":
+            shifted = internal.get("lambda") or {}
+            if group is None or not shifted.get("shifted"):
+                info["rollbackInfo"] = {
+                    "rollbackMessage": "Automatic rollback was not needed: no traffic had moved "
+                    "to the target version."
+                }
+                return
+            revision = info["revision"]
+            restore = {k: shifted[k] for k in ("function", "alias", "version", "from")}
+        else:
+            last = store.last_successful.get(internal["group_id"])
+            if last is None or group is None:
+                info["rollbackInfo"] = {"rollbackMessage": NO_ROLLBACK_MESSAGE}
+                return
+            revision = store.deployments[last]["revision"]
         new_id = create_deployment_record(
             store,
             group,
             info["computePlatform"],
-            previous["revision"],
+            revision,
             info["deploymentConfigName"],
             creator="codeDeployRollback",
             ignore_stop_failures=info["ignoreApplicationStopFailures"],
-            file_exists_behavior=info["fileExistsBehavior"],
+            file_exists_behavior=info.get("fileExistsBehavior") or "DISALLOW",
             auto_rollback=info.get("autoRollbackConfiguration"),
             rollback_of=deployment_id,
+            restore_alias=restore,
         )
         info["rollbackInfo"] = {"rollbackDeploymentId": new_id}
     launch(account_id, region, new_id)

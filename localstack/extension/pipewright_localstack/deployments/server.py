@@ -326,6 +326,10 @@ class Stopped(Exception):
     """StopDeployment (or the emulator's shutdown) ended the deployment."""
 
 
+class AlarmStopped(Exception):
+    """An alarm of the deployment's alarm configuration stopped it (``alarms``)."""
+
+
 class Run:
     """One deployment's thread and what may end it."""
 
@@ -608,15 +612,23 @@ def _diagnostics(code: str, script: str, message: str, log: str = "") -> dict:
 
 
 def deploy_instances(
-    context: dict, instances: list[dict], plan: planner.Plan, run: Run, report
+    context: dict, instances: list[dict], plan: planner.Plan, run: Run, report, alarms=None
 ) -> tuple[int, int, bool]:
-    """Deploys batch by batch; returns (succeeded, failed, health constraints broke)."""
+    """Deploys batch by batch; returns (succeeded, failed, health constraints broke).
+    ``alarms()`` is asked before and after each batch: a reason stops the deployment."""
     succeeded = failed = 0
     order = [i["id"] for i in instances]
     by_id = {i["id"]: i for i in instances}
+
+    def check_alarms() -> None:
+        reason = alarms() if alarms is not None else None
+        if reason is not None:
+            raise AlarmStopped(reason)
+
     for batch in plan.batches(order):
         if run.stopping.is_set():
             raise Stopped()
+        check_alarms()
         if not plan.may_start(failed, len(batch)):
             return succeeded, failed, True
         with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(batch))) as pool:
@@ -630,4 +642,5 @@ def deploy_instances(
         failed += results.count("Failed")
         if run.stopping.is_set():
             raise Stopped()
+        check_alarms()
     return succeeded, failed, False
