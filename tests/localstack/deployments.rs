@@ -890,3 +890,315 @@ async fn opted_in_hooks_run_time_out_and_stop() {
         .expect("the launcher thread")
         .expect("stop the hooks emulator");
 }
+
+/// A ZIP of one Python handler returning `n`.
+fn handler(n: u32) -> aws_sdk_lambda::primitives::Blob {
+    aws_sdk_lambda::primitives::Blob::new(zip(&[(
+        "index.py",
+        &format!("def handler(event, context):\n    return {n}\n"),
+    )]))
+}
+
+/// A function with published versions 1 and 2, and the alias `live` on version 1, made through
+/// the emulator's Lambda (functions are Active there although nothing can run them).
+async fn lambda_function(lambda: &aws_sdk_lambda::Client, name: &str, role: &str) {
+    use aws_sdk_lambda::types::{FunctionCode, Runtime, State};
+    let created = lambda
+        .create_function()
+        .function_name(name)
+        .runtime(Runtime::Python311)
+        .role(role)
+        .handler("index.handler")
+        .code(FunctionCode::builder().zip_file(handler(1)).build())
+        .publish(true)
+        .send()
+        .await
+        .expect("create function");
+    assert_eq!(created.version(), Some("1"));
+    let mut state = None;
+    for _ in 0..100 {
+        let found = lambda
+            .get_function_configuration()
+            .function_name(name)
+            .send()
+            .await
+            .expect("get function configuration");
+        state = found.state().cloned();
+        if state != Some(State::Pending) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        state,
+        Some(State::Active),
+        "the function's metadata is good"
+    );
+    let updated = lambda
+        .update_function_code()
+        .function_name(name)
+        .zip_file(handler(2))
+        .publish(true)
+        .send()
+        .await
+        .expect("update function code");
+    assert_eq!(updated.version(), Some("2"));
+    lambda
+        .create_alias()
+        .function_name(name)
+        .name("live")
+        .function_version("1")
+        .send()
+        .await
+        .expect("create alias");
+}
+
+fn lambda_spec(name: &str, current: u32, target: u32, hooks: &str) -> RevisionLocation {
+    let content = format!(
+        "version: 0.0\nResources:\n  - web:\n      Type: AWS::Lambda::Function\n      Properties:\n        Name: {name}\n        Alias: live\n        CurrentVersion: {current}\n        TargetVersion: {target}\n{hooks}"
+    );
+    RevisionLocation::builder()
+        .revision_type(RevisionLocationType::AppSpecContent)
+        .app_spec_content(
+            aws_sdk_codedeploy::types::AppSpecContent::builder()
+                .content(content)
+                .build(),
+        )
+        .build()
+}
+
+/// The alias as (version, additional version weights), sorted.
+async fn alias_state(
+    lambda: &aws_sdk_lambda::Client,
+    name: &str,
+) -> (String, Vec<(String, String)>) {
+    let alias = lambda
+        .get_alias()
+        .function_name(name)
+        .name("live")
+        .send()
+        .await
+        .expect("get alias");
+    let mut weights: Vec<(String, String)> = alias
+        .routing_config()
+        .and_then(|r| r.additional_version_weights())
+        .map(|w| w.iter().map(|(k, v)| (k.clone(), format!("{v}"))).collect())
+        .unwrap_or_default();
+    weights.sort();
+    (
+        alias.function_version().unwrap_or_default().to_owned(),
+        weights,
+    )
+}
+
+#[tokio::test]
+async fn a_lambda_canary_moves_the_alias_through_its_weight_to_the_target() {
+    use aws_sdk_codedeploy::types::{ComputePlatform, DeploymentTargetType};
+    let c = clients().await;
+    let cd = &c.codedeploy;
+    let lambda = aws_sdk_lambda::Client::new(&crate::harness::sdk_config().await);
+    let f = Fixture::new(&c).await;
+    let name = unique("fn");
+    lambda_function(&lambda, &name, &f.role_arn).await;
+    let app = unique("lambda-app");
+    cd.create_application()
+        .application_name(&app)
+        .compute_platform(ComputePlatform::Lambda)
+        .send()
+        .await
+        .expect("lambda application");
+    cd.create_deployment_group()
+        .application_name(&app)
+        .deployment_group_name("g")
+        .service_role_arn(&f.role_arn)
+        .deployment_config_name("CodeDeployDefault.LambdaCanary10Percent5Minutes")
+        .auto_rollback_configuration(
+            AutoRollbackConfiguration::builder()
+                .enabled(true)
+                .events(AutoRollbackEvent::DeploymentFailure)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("lambda group");
+    let create = |revision: RevisionLocation| {
+        cd.create_deployment()
+            .application_name(&app)
+            .deployment_group_name("g")
+            .revision(revision)
+            .send()
+    };
+
+    // The canary: 10 % on version 2 while version 1 keeps the rest, then all on version 2.
+    let id = create(lambda_spec(&name, 1, 2, ""))
+        .await
+        .expect("create deployment")
+        .deployment_id
+        .expect("an id");
+    let mut seen = vec![alias_state(&lambda, &name).await];
+    let info = loop {
+        let info = cd
+            .get_deployment()
+            .deployment_id(&id)
+            .send()
+            .await
+            .expect("get deployment")
+            .deployment_info
+            .expect("info");
+        let state = alias_state(&lambda, &name).await;
+        if seen.last() != Some(&state) {
+            seen.push(state);
+        }
+        if matches!(
+            info.status(),
+            Some(DeploymentStatus::Succeeded | DeploymentStatus::Failed)
+        ) {
+            break info;
+        }
+        assert!(seen.len() < 10, "{seen:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(info.status(), Some(&DeploymentStatus::Succeeded));
+    assert_eq!(
+        seen,
+        vec![
+            ("1".to_owned(), vec![]),
+            ("1".to_owned(), vec![("2".to_owned(), "0.1".to_owned())]),
+            ("2".to_owned(), vec![]),
+        ]
+    );
+    let ids = cd
+        .list_deployment_targets()
+        .deployment_id(&id)
+        .send()
+        .await
+        .expect("targets")
+        .target_ids
+        .unwrap_or_default();
+    assert_eq!(ids, vec![format!("{name}:live")]);
+    let target = cd
+        .get_deployment_target()
+        .deployment_id(&id)
+        .target_id(&ids[0])
+        .send()
+        .await
+        .expect("target")
+        .deployment_target
+        .expect("a target");
+    assert_eq!(
+        target.deployment_target_type(),
+        Some(&DeploymentTargetType::LambdaTarget)
+    );
+    let lambda_target = target.lambda_target().expect("a Lambda target");
+    let events: Vec<_> = lambda_target
+        .lifecycle_events()
+        .iter()
+        .map(|e| {
+            (
+                e.lifecycle_event_name().unwrap_or_default(),
+                e.status().cloned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "Start",
+            "BeforeAllowTraffic",
+            "AllowTraffic",
+            "AfterAllowTraffic",
+            "End"
+        ]
+        .map(|n| (n, Some(LifecycleEventStatus::Succeeded)))
+    );
+    let function = lambda_target.lambda_function_info().expect("function info");
+    assert_eq!(
+        (function.current_version(), function.target_version()),
+        (Some("1"), Some("2"))
+    );
+    assert_eq!(function.target_version_weight(), 100.0);
+
+    // Bad AppSpecs fail with CodeDeploy's code: an unknown function, a current version the
+    // alias does not point to.
+    for (revision, detail) in [
+        (lambda_spec(&unique("absent"), 1, 2, ""), "does not exist."),
+        (
+            lambda_spec(&name, 1, 2, ""),
+            "The Lambda function alias version does not match the current version in AppSpec file.",
+        ),
+    ] {
+        let id = create(revision)
+            .await
+            .expect("create")
+            .deployment_id
+            .expect("an id");
+        let info = finished(&c, &id).await;
+        assert_eq!(info.status(), Some(&DeploymentStatus::Failed));
+        let error = info.error_information().expect("error information");
+        assert_eq!(
+            error.code().map(|c| c.as_str()),
+            Some("INVALID_LAMBDA_CONFIGURATION")
+        );
+        let message = error.message().unwrap_or_default();
+        assert!(
+            message.starts_with("The deployment failed because the AppSpec file that specifies the AWS Lambda deployment configuration is missing or has an invalid configuration.")
+                && message.ends_with(detail),
+            "{message}"
+        );
+    }
+
+    // An AfterAllowTraffic hook cannot be invoked here: the deployment fails after the traffic
+    // moved, and the rollback moves the alias back.
+    let hooks = format!("Hooks:\n  - AfterAllowTraffic: {name}\n");
+    let id = create(lambda_spec(&name, 2, 1, &hooks))
+        .await
+        .expect("create")
+        .deployment_id
+        .expect("an id");
+    let failed = finished(&c, &id).await;
+    assert_eq!(
+        failed
+            .error_information()
+            .and_then(|e| e.code())
+            .map(|c| c.as_str()),
+        Some("HOOK_EXECUTION_FAILURE")
+    );
+    let rollback_id = failed
+        .rollback_info()
+        .and_then(|r| r.rollback_deployment_id())
+        .expect("a rollback deployment")
+        .to_owned();
+    let rollback = finished(&c, &rollback_id).await;
+    assert_eq!(rollback.status(), Some(&DeploymentStatus::Succeeded));
+    assert_eq!(
+        rollback.creator().map(|c| c.as_str()),
+        Some("codeDeployRollback")
+    );
+    assert_eq!(alias_state(&lambda, &name).await, ("2".to_owned(), vec![]));
+
+    // Lambda deployments take no fileExistsBehavior.
+    assert_eq!(
+        code(
+            cd.create_deployment()
+                .application_name(&app)
+                .deployment_group_name("g")
+                .revision(lambda_spec(&name, 2, 1, ""))
+                .file_exists_behavior(FileExistsBehavior::Overwrite)
+                .send()
+                .await
+        ),
+        "InvalidFileExistsBehaviorException"
+    );
+    cd.delete_application()
+        .application_name(&app)
+        .send()
+        .await
+        .expect("delete lambda application");
+    lambda
+        .delete_function()
+        .function_name(&name)
+        .send()
+        .await
+        .expect("delete function");
+    f.remove(&c).await;
+}
