@@ -1202,3 +1202,305 @@ async fn a_lambda_canary_moves_the_alias_through_its_weight_to_the_target() {
         .expect("delete function");
     f.remove(&c).await;
 }
+
+const ECS_APPSPEC: &str = "version: 0.0\nResources:\n  - TargetService:\n      Type: AWS::ECS::Service\n      Properties:\n        TaskDefinition: <TASK_DEFINITION>\n        LoadBalancerInfo:\n          ContainerName: web\n          ContainerPort: 80\n";
+const TASKDEF: &str = r#"{"family": "shop-web", "containerDefinitions": [{"name": "web", "image": "<IMAGE1_NAME>", "portMappings": [{"containerPort": 80}]}]}"#;
+
+/// The failure message of the latest execution's `ToEcs` action, once it failed.
+async fn ecs_action_failure(
+    cp: &aws_sdk_codepipeline::Client,
+    pipeline: &str,
+    execution: &str,
+) -> String {
+    use aws_sdk_codepipeline::types::{ActionExecutionFilter, ActionExecutionStatus};
+    for _ in 0..300 {
+        let details = cp
+            .list_action_executions()
+            .pipeline_name(pipeline)
+            .filter(
+                ActionExecutionFilter::builder()
+                    .pipeline_execution_id(execution)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("action executions");
+        if let Some(detail) = details
+            .action_execution_details()
+            .iter()
+            .find(|d| d.action_name() == Some("ToEcs"))
+        {
+            if detail.status() == Some(&ActionExecutionStatus::Failed) {
+                return detail
+                    .output()
+                    .and_then(|o| o.execution_result())
+                    .and_then(|r| r.external_execution_summary())
+                    .map(str::to_owned)
+                    .or_else(|| {
+                        detail
+                            .output()
+                            .and_then(|o| o.execution_result())
+                            .and_then(|r| r.error_details())
+                            .and_then(|e| e.message())
+                            .map(str::to_owned)
+                    })
+                    .unwrap_or_default();
+            }
+            assert_ne!(detail.status(), Some(&ActionExecutionStatus::Succeeded));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the ToEcs action did not fail within 15 s");
+}
+
+#[tokio::test]
+async fn an_ecs_revision_is_checked_then_fails_at_the_ecs_step_it_cannot_take() {
+    use aws_sdk_codedeploy::types::{
+        AppSpecContent, ComputePlatform, DeploymentOption, DeploymentStyle, DeploymentType,
+        EcsService,
+    };
+    use aws_sdk_codepipeline::types::{
+        ActionCategory, ActionDeclaration, ActionOwner, ActionTypeId, ArtifactStore,
+        ArtifactStoreType, InputArtifact, OutputArtifact, PipelineDeclaration, PipelineType,
+        StageDeclaration,
+    };
+    let c = clients().await;
+    let cd = &c.codedeploy;
+    let f = Fixture::new(&c).await;
+    let app = unique("ecs-app");
+    cd.create_application()
+        .application_name(&app)
+        .compute_platform(ComputePlatform::Ecs)
+        .send()
+        .await
+        .expect("ecs application");
+    cd.create_deployment_group()
+        .application_name(&app)
+        .deployment_group_name("g")
+        .service_role_arn(&f.role_arn)
+        .deployment_config_name("CodeDeployDefault.ECSAllAtOnce")
+        .deployment_style(
+            DeploymentStyle::builder()
+                .deployment_type(DeploymentType::BlueGreen)
+                .deployment_option(DeploymentOption::WithTrafficControl)
+                .build(),
+        )
+        .ecs_services(
+            EcsService::builder()
+                .service_name("web")
+                .cluster_name("shop")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("ecs group");
+
+    // Called directly: the AppSpec is read and checked, then CreateTaskSet is named.
+    let id = cd
+        .create_deployment()
+        .application_name(&app)
+        .deployment_group_name("g")
+        .revision(
+            RevisionLocation::builder()
+                .revision_type(RevisionLocationType::AppSpecContent)
+                .app_spec_content(AppSpecContent::builder().content(ECS_APPSPEC).build())
+                .build(),
+        )
+        .send()
+        .await
+        .expect("create ecs deployment")
+        .deployment_id
+        .expect("an id");
+    let info = finished(&c, &id).await;
+    let error = info.error_information().expect("error information");
+    assert_eq!(error.code().map(|c| c.as_str()), Some("ECS_UPDATE_ERROR"));
+    assert!(
+        error
+            .message()
+            .unwrap_or_default()
+            .contains("ecs:CreateTaskSet"),
+        "{error:?}"
+    );
+
+    // Through a pipeline's CodeDeployToECS action: a bad imageDetail.json fails the action with
+    // its documented message; a good one gets as far as registering the task definition.
+    let source = unique("ecs-src");
+    let artifacts = unique("ecs-art");
+    for bucket in [&source, &artifacts] {
+        c.s3.create_bucket()
+            .bucket(bucket)
+            .send()
+            .await
+            .expect("bucket");
+    }
+    c.s3.put_bucket_versioning()
+        .bucket(&source)
+        .versioning_configuration(
+            aws_sdk_s3::types::VersioningConfiguration::builder()
+                .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("versioning");
+    let put = |image_detail: &'static str| {
+        let body = zip(&[
+            ("appspec.yaml", ECS_APPSPEC),
+            ("taskdef.json", TASKDEF),
+            ("imageDetail.json", image_detail),
+        ]);
+        c.s3.put_object()
+            .bucket(&source)
+            .key("ecs.zip")
+            .body(body.into())
+            .send()
+    };
+    put("{\"ImageURI\": ").await.expect("put source");
+    let pipeline_role_name = unique("ecs-pipe-role");
+    let pipeline_role = role(&c, &pipeline_role_name, "codepipeline.amazonaws.com").await;
+    let kind = |category: ActionCategory, provider: &str| {
+        ActionTypeId::builder()
+            .category(category)
+            .owner(ActionOwner::Aws)
+            .provider(provider)
+            .version("1")
+            .build()
+            .expect("every field set")
+    };
+    let pipeline = unique("ecs-pipe");
+    c.codepipeline
+        .create_pipeline()
+        .pipeline(
+            PipelineDeclaration::builder()
+                .name(&pipeline)
+                .role_arn(&pipeline_role)
+                .pipeline_type(PipelineType::V2)
+                .artifact_store(
+                    ArtifactStore::builder()
+                        .r#type(ArtifactStoreType::S3)
+                        .location(&artifacts)
+                        .build()
+                        .expect("store"),
+                )
+                .stages(
+                    StageDeclaration::builder()
+                        .name("Source")
+                        .actions(
+                            ActionDeclaration::builder()
+                                .name("Fetch")
+                                .action_type_id(kind(ActionCategory::Source, "S3"))
+                                .configuration("S3Bucket", &source)
+                                .configuration("S3ObjectKey", "ecs.zip")
+                                .configuration("PollForSourceChanges", "false")
+                                .output_artifacts(
+                                    OutputArtifact::builder().name("Src").build().expect("name"),
+                                )
+                                .build()
+                                .expect("action"),
+                        )
+                        .build()
+                        .expect("stage"),
+                )
+                .stages(
+                    StageDeclaration::builder()
+                        .name("Deploy")
+                        .actions(
+                            ActionDeclaration::builder()
+                                .name("ToEcs")
+                                .action_type_id(kind(ActionCategory::Deploy, "CodeDeployToECS"))
+                                .configuration("ApplicationName", &app)
+                                .configuration("DeploymentGroupName", "g")
+                                .configuration("TaskDefinitionTemplateArtifact", "Src")
+                                .configuration("AppSpecTemplateArtifact", "Src")
+                                .configuration("Image1ArtifactName", "Src")
+                                .configuration("Image1ContainerName", "IMAGE1_NAME")
+                                .input_artifacts(
+                                    InputArtifact::builder().name("Src").build().expect("name"),
+                                )
+                                .build()
+                                .expect("action"),
+                        )
+                        .build()
+                        .expect("stage"),
+                )
+                .build()
+                .expect("pipeline"),
+        )
+        .send()
+        .await
+        .expect("create pipeline");
+    let first = c
+        .codepipeline
+        .list_pipeline_executions()
+        .pipeline_name(&pipeline)
+        .send()
+        .await
+        .expect("executions")
+        .pipeline_execution_summaries()
+        .last()
+        .and_then(|e| e.pipeline_execution_id())
+        .expect("creating the pipeline started an execution")
+        .to_owned();
+    let message = ecs_action_failure(&c.codepipeline, &pipeline, &first).await;
+    assert!(
+        message.starts_with(
+            "Exception while trying to read the image artifact file from the artifact: Src."
+        ),
+        "{message}"
+    );
+    put("{\"ImageURI\": \"123456789012.dkr.ecr.us-east-1.amazonaws.com/web:1\"}")
+        .await
+        .expect("put source");
+    let second = c
+        .codepipeline
+        .start_pipeline_execution()
+        .name(&pipeline)
+        .send()
+        .await
+        .expect("start")
+        .pipeline_execution_id
+        .expect("an id");
+    let message = ecs_action_failure(&c.codepipeline, &pipeline, &second).await;
+    assert!(
+        message.contains("registering the task definition shop-web (ecs:RegisterTaskDefinition)")
+            && message.ends_with("(Error code: ECS_UPDATE_ERROR)"),
+        "{message}"
+    );
+
+    c.codepipeline
+        .delete_pipeline()
+        .name(&pipeline)
+        .send()
+        .await
+        .expect("delete pipeline");
+    for bucket in [&source, &artifacts] {
+        let versions =
+            c.s3.list_object_versions()
+                .bucket(bucket)
+                .send()
+                .await
+                .expect("versions");
+        for v in versions.versions() {
+            let mut delete =
+                c.s3.delete_object()
+                    .bucket(bucket)
+                    .key(v.key().expect("a key"));
+            if let Some(version) = v.version_id() {
+                delete = delete.version_id(version);
+            }
+            delete.send().await.expect("delete object");
+        }
+        c.s3.delete_bucket()
+            .bucket(bucket)
+            .send()
+            .await
+            .expect("delete bucket");
+    }
+    delete_role(&c, &pipeline_role_name).await;
+    cd.delete_application()
+        .application_name(&app)
+        .send()
+        .await
+        .expect("delete ecs application");
+    f.remove(&c).await;
+}

@@ -702,6 +702,23 @@ def create_pipeline_deployment(
     return deployment_id
 
 
+def check_pipeline_group(
+    account_id: str, region: str, application: str, group: str, platform: str
+) -> None:
+    """Raises CodeDeploy's errors for a pipeline action's application and group: missing, or
+    of another compute platform than the action deploys to."""
+    with locked_in(codedeploy_stores, account_id, region) as store:
+        backend = store.backend
+        _group(backend, application, group)
+        found = backend.applications[application].compute_platform or "Server"
+    if found != platform:
+        raise aws_error(
+            "InvalidComputePlatformException",
+            f"The application {application} uses the {found} compute platform, and this action "
+            f"deploys to the {platform} compute platform",
+        )
+
+
 def pipeline_deployment_status(
     account_id: str, region: str, deployment_id: str
 ) -> tuple[str, dict | None]:

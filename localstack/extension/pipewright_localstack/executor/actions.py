@@ -18,10 +18,19 @@ Each follows its page of the CodePipeline action structure reference
   first) and secondary sources, the output artifacts as where to upload, and
   ``EnvironmentVariables`` (JSON) as overrides; the build's id is the external execution id,
   its exported variables the action's output variables.
-- CodeDeploy (``action-reference-CodeDeploy``) and ECS blue/green (``CodeDeployToECS``): create
-  a deployment of ``ApplicationName`` / ``DeploymentGroupName`` through the emulator's CodeDeploy
-  with the input artifact as an S3 ZIP revision; the deployment id is the external execution id,
-  and cancelling the action stops the deployment (StopDeployment).
+- CodeDeploy (``action-reference-CodeDeploy``): creates a deployment of ``ApplicationName`` /
+  ``DeploymentGroupName`` through the emulator's CodeDeploy with the input artifact as an S3 ZIP
+  revision; the deployment id is the external execution id, and cancelling the action stops the
+  deployment (StopDeployment).
+- ECS blue/green (``action-reference-ECSbluegreen``, ``CodeDeployToECS``): reads the task
+  definition template (``TaskDefinitionTemplateArtifact`` / ``TaskDefinitionTemplatePath``,
+  default ``taskdef.json``) and the AppSpec (``AppSpecTemplateArtifact`` /
+  ``AppSpecTemplatePath``, default ``appspec.yaml``) from the input artifacts, fills each
+  ``ImageNContainerName`` placeholder with the ``ImageURI`` of ``imageDetail.json`` in
+  ``ImageNArtifactName``, checks all of it with the action's documented errors
+  (``deployments.specs``), checks the application and group, and then fails at its next step,
+  ``ecs:RegisterTaskDefinition``, which needs Amazon ECS (not served by LocalStack's community
+  edition): the message names that step (``ECS_UPDATE_ERROR``), never a fake success.
 
 Other providers fail at once and say they are not emulated, rather than pretend to succeed.
 """
@@ -246,10 +255,7 @@ class CodeDeployAction:
         config = job.configuration
         if not job.input_artifacts:
             return _failed("A CodeDeploy action needs one input artifact")
-        if job.action_type_id.get("provider") == "CodeDeployToECS":
-            wanted = config.get("AppSpecTemplateArtifact") or job.input_artifacts[0]["name"]
-        else:
-            wanted = job.input_artifacts[0]["name"]
+        wanted = job.input_artifacts[0]["name"]
         artifact = next((a for a in job.input_artifacts if a["name"] == wanted), None)
         if artifact is None:
             return _failed(f"Input artifact {wanted} is not an input of this action")
@@ -295,6 +301,99 @@ class CodeDeployAction:
             codedeploy.stop_pipeline_deployment(job.account_id, job.region, job.external_id)
 
 
+def _artifact_files(job: Job, artifact: dict) -> dict[str, bytes]:
+    """The files of an input artifact (a ZIP in the artifact store), by path."""
+    import io
+    import zipfile
+
+    location = artifact["s3location"]
+    body = _s3(job).get_object(Bucket=location["bucket"], Key=location["key"])["Body"].read()
+    try:
+        with zipfile.ZipFile(io.BytesIO(body)) as archive:
+            return {
+                info.filename: archive.read(info)
+                for info in archive.infolist()
+                if not info.is_dir()
+            }
+    except zipfile.BadZipFile:
+        return {}
+
+
+class CodeDeployToEcsAction:
+    """The ECS blue/green action: everything checked, then the ECS step it cannot take."""
+
+    def start(self, job: Job) -> Outcome | None:
+        from .. import codedeploy
+        from ..deployments import ecs, specs
+
+        config = job.configuration
+        inputs = {a["name"]: a for a in job.input_artifacts}
+        files: dict[str, dict[str, bytes]] = {}
+
+        def read(artifact_name: str, path: str) -> str | None:
+            artifact = inputs.get(artifact_name)
+            if artifact is None:
+                return None
+            if artifact_name not in files:
+                files[artifact_name] = _artifact_files(job, artifact)
+            data = files[artifact_name].get(path.lstrip("/"))
+            return None if data is None else data.decode("utf-8", errors="replace")
+
+        taskdef_artifact = config.get("TaskDefinitionTemplateArtifact") or ""
+        appspec_artifact = config.get("AppSpecTemplateArtifact") or ""
+        for wanted in (taskdef_artifact, appspec_artifact):
+            if wanted not in inputs:
+                shown = wanted or "(none)"
+                return _failed(f"Input artifact {shown} is not an input of this action")
+        images: dict[str, str] = {}
+        try:
+            for n in range(1, 5):
+                artifact_name = config.get(f"Image{n}ArtifactName")
+                if not artifact_name:
+                    continue
+                if artifact_name not in inputs:
+                    return _failed(f"Input artifact {artifact_name} is not an input of this action")
+                placeholder = config.get(f"Image{n}ContainerName") or f"IMAGE{n}_NAME"
+                images[placeholder] = specs.image_uri(
+                    read(artifact_name, "imageDetail.json"), artifact_name
+                )
+            taskdef_path = config.get("TaskDefinitionTemplatePath") or "taskdef.json"
+            task_definition = specs.fill_task_definition(
+                read(taskdef_artifact, taskdef_path), taskdef_artifact, images
+            )
+            appspec_path = config.get("AppSpecTemplatePath") or "appspec.yaml"
+            appspec_text = read(appspec_artifact, appspec_path)
+            if appspec_text is None:
+                raise specs.SpecError(
+                    "Exception while trying to read the AppSpec artifact file from: "
+                    f"{appspec_artifact}. The file {appspec_path} is not in the artifact."
+                )
+            specs.parse_ecs(appspec_text)
+        except specs.SpecError as e:
+            return _failed(str(e))
+        from localstack.aws.api import ServiceException
+
+        try:
+            codedeploy.check_pipeline_group(
+                job.account_id,
+                job.region,
+                config.get("ApplicationName") or "",
+                config.get("DeploymentGroupName") or "",
+                "ECS",
+            )
+        except ServiceException as e:
+            return _failed(getattr(e, "message", None) or str(e))
+        family = task_definition.get("family") or "(no family)"
+        step = f"registering the task definition {family} (ecs:RegisterTaskDefinition)"
+        return _failed(ecs.step_message(step) + " (Error code: ECS_UPDATE_ERROR)")
+
+    def poll(self, job: Job) -> Outcome | None:
+        return None
+
+    def cancel(self, job: Job) -> None:
+        pass
+
+
 class NotEmulated:
     """Any other provider: fails, saying so."""
 
@@ -319,7 +418,7 @@ _KINDS = {
     ("Build", "CodeBuild"): CodeBuildAction,
     ("Test", "CodeBuild"): CodeBuildAction,
     ("Deploy", "CodeDeploy"): CodeDeployAction,
-    ("Deploy", "CodeDeployToECS"): CodeDeployAction,
+    ("Deploy", "CodeDeployToECS"): CodeDeployToEcsAction,
 }
 
 
