@@ -1504,3 +1504,130 @@ async fn an_ecs_revision_is_checked_then_fails_at_the_ecs_step_it_cannot_take() 
         .expect("delete ecs application");
     f.remove(&c).await;
 }
+
+/// Creates the CloudWatch alarm `name` in the emulator and sets its state, through the
+/// emulator's own Python and boto3 (as `local instances` reaches EC2): pipewright has no
+/// CloudWatch client of its own.
+fn set_alarm(name: &str, state: &str) {
+    let python = concat!(env!("CARGO_MANIFEST_DIR"), "/.localstack/venv/bin/python");
+    let script = "import sys, boto3\n\
+        endpoint, name, state = sys.argv[1:4]\n\
+        cw = boto3.client('cloudwatch', endpoint_url=endpoint, region_name='us-east-1', aws_access_key_id='test', aws_secret_access_key='test')\n\
+        cw.put_metric_alarm(AlarmName=name, Namespace='Shop', MetricName='Errors', Statistic='Sum', Period=3600, EvaluationPeriods=1, Threshold=1.0, ComparisonOperator='GreaterThanOrEqualToThreshold')\n\
+        cw.set_alarm_state(AlarmName=name, StateValue=state, StateReason='set by the test')\n";
+    let status = Command::new(python)
+        .args(["-c", script, endpoint(), name, state])
+        .status()
+        .expect("the emulator's Python runs");
+    assert!(status.success(), "setting the alarm failed");
+}
+
+#[tokio::test]
+async fn an_alarm_in_alarm_stops_a_lambda_canary_and_the_rollback_moves_the_alias_back() {
+    use aws_sdk_codedeploy::types::{Alarm, AlarmConfiguration, ComputePlatform};
+    let c = clients().await;
+    let cd = &c.codedeploy;
+    let lambda = aws_sdk_lambda::Client::new(&crate::harness::sdk_config().await);
+    let f = Fixture::new(&c).await;
+    let name = unique("alarmed-fn");
+    lambda_function(&lambda, &name, &f.role_arn).await;
+    let alarm = unique("errors");
+    set_alarm(&alarm, "OK");
+    let app = unique("alarm-app");
+    cd.create_application()
+        .application_name(&app)
+        .compute_platform(ComputePlatform::Lambda)
+        .send()
+        .await
+        .expect("lambda application");
+    cd.create_deployment_group()
+        .application_name(&app)
+        .deployment_group_name("g")
+        .service_role_arn(&f.role_arn)
+        .deployment_config_name("CodeDeployDefault.LambdaCanary10Percent10Minutes")
+        .alarm_configuration(
+            AlarmConfiguration::builder()
+                .enabled(true)
+                .alarms(Alarm::builder().name(&alarm).build())
+                .build(),
+        )
+        .auto_rollback_configuration(
+            AutoRollbackConfiguration::builder()
+                .enabled(true)
+                .events(AutoRollbackEvent::DeploymentStopOnAlarm)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("lambda group");
+    let id = cd
+        .create_deployment()
+        .application_name(&app)
+        .deployment_group_name("g")
+        .revision(lambda_spec(&name, 1, 2, ""))
+        .send()
+        .await
+        .expect("create deployment")
+        .deployment_id
+        .expect("an id");
+    // The canary is on (10 % on version 2) when the alarm goes off.
+    for _ in 0..100 {
+        if alias_state(&lambda, &name).await.1 == [("2".to_owned(), "0.1".to_owned())] {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        alias_state(&lambda, &name).await,
+        ("1".to_owned(), vec![("2".to_owned(), "0.1".to_owned())])
+    );
+    set_alarm(&alarm, "ALARM");
+    let stopped = finished(&c, &id).await;
+    assert_eq!(stopped.status(), Some(&DeploymentStatus::Stopped));
+    let error = stopped.error_information().expect("error information");
+    assert_eq!(error.code().map(|c| c.as_str()), Some("ALARM_ACTIVE"));
+    assert!(
+        error.message().unwrap_or_default().ends_with(&alarm),
+        "{error:?}"
+    );
+    let rollback_id = stopped
+        .rollback_info()
+        .and_then(|r| r.rollback_deployment_id())
+        .expect("a rollback on DEPLOYMENT_STOP_ON_ALARM")
+        .to_owned();
+    let rollback = finished(&c, &rollback_id).await;
+    assert_eq!(rollback.status(), Some(&DeploymentStatus::Succeeded));
+    assert_eq!(alias_state(&lambda, &name).await, ("1".to_owned(), vec![]));
+
+    // While the alarm is in ALARM, a new deployment stops before any traffic moves.
+    let id = cd
+        .create_deployment()
+        .application_name(&app)
+        .deployment_group_name("g")
+        .revision(lambda_spec(&name, 1, 2, ""))
+        .send()
+        .await
+        .expect("create deployment")
+        .deployment_id
+        .expect("an id");
+    let info = finished(&c, &id).await;
+    assert_eq!(
+        info.error_information()
+            .and_then(|e| e.code())
+            .map(|c| c.as_str()),
+        Some("ALARM_ACTIVE")
+    );
+    assert_eq!(alias_state(&lambda, &name).await, ("1".to_owned(), vec![]));
+    cd.delete_application()
+        .application_name(&app)
+        .send()
+        .await
+        .expect("delete application");
+    lambda
+        .delete_function()
+        .function_name(&name)
+        .send()
+        .await
+        .expect("delete function");
+    f.remove(&c).await;
+}

@@ -697,6 +697,10 @@ def execute(account_id: str, region: str, deployment_id: str, run: server.Run) -
         }
         internal = copy.deepcopy(info["_internal"])
         alarm_config = info.get("overrideAlarmConfiguration") or group.get("alarmConfiguration")
+        if internal.get("rollback_of"):
+            # A rollback is what the alarm asked for: the alarm that stopped the deployment
+            # (still in ALARM) does not stop the rollback too.
+            alarm_config = None
     check_alarms = alarms.watcher(account_id, region, alarm_config)
 
     def report(target_id: str, target: dict) -> None:
