@@ -1631,3 +1631,85 @@ async fn an_alarm_in_alarm_stops_a_lambda_canary_and_the_rollback_moves_the_alia
         .expect("delete function");
     f.remove(&c).await;
 }
+
+/// Runs `script` (with the endpoint and `args` as `sys.argv[1:]`) in the emulator's own Python,
+/// whose boto3 reaches services pipewright has no client for; returns what it printed.
+fn emulator_python(script: &str, args: &[&str]) -> String {
+    let python = concat!(env!("CARGO_MANIFEST_DIR"), "/.localstack/venv/bin/python");
+    let output = Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .arg(endpoint())
+        .args(args)
+        .output()
+        .expect("the emulator's Python runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("UTF-8")
+}
+
+const AUTOSCALING: &str = "import sys, boto3\n\
+    endpoint, command, name = sys.argv[1:4]\n\
+    asg = boto3.client('autoscaling', endpoint_url=endpoint, region_name='us-east-1', aws_access_key_id='test', aws_secret_access_key='test')\n\
+    if command == 'create':\n\
+    \x20   asg.create_launch_configuration(LaunchConfigurationName=name, ImageId='ami-00000000000000000', InstanceType='t3.micro')\n\
+    \x20   asg.create_auto_scaling_group(AutoScalingGroupName=name, LaunchConfigurationName=name, MinSize=2, MaxSize=2, DesiredCapacity=2, AvailabilityZones=['us-east-1a'])\n\
+    \x20   found = asg.describe_auto_scaling_groups(AutoScalingGroupNames=[name])['AutoScalingGroups'][0]\n\
+    \x20   print('\\n'.join(sorted(i['InstanceId'] for i in found['Instances'])))\n\
+    else:\n\
+    \x20   asg.delete_auto_scaling_group(AutoScalingGroupName=name, ForceDelete=True)\n\
+    \x20   asg.delete_launch_configuration(LaunchConfigurationName=name)\n";
+
+#[tokio::test]
+async fn the_instances_of_an_auto_scaling_group_are_deployment_targets() {
+    let c = clients().await;
+    let f = Fixture::new(&c).await;
+    let name = unique("asg");
+    let created = emulator_python(AUTOSCALING, &["create", &name]);
+    let instances: Vec<&str> = created.lines().collect();
+    assert_eq!(instances.len(), 2, "{created}");
+    c.codedeploy
+        .create_deployment_group()
+        .application_name(&f.app)
+        .deployment_group_name("g")
+        .service_role_arn(&f.role_arn)
+        .deployment_config_name("CodeDeployDefault.AllAtOnce")
+        .auto_scaling_groups(&name)
+        .send()
+        .await
+        .expect("group");
+    let group = c
+        .codedeploy
+        .get_deployment_group()
+        .application_name(&f.app)
+        .deployment_group_name("g")
+        .send()
+        .await
+        .expect("get group")
+        .deployment_group_info
+        .expect("info");
+    assert_eq!(
+        group
+            .auto_scaling_groups()
+            .iter()
+            .filter_map(|g| g.name())
+            .collect::<Vec<_>>(),
+        [name.as_str()]
+    );
+    f.put(&c, "good.zip", good_bundle()).await;
+    let info = f.deploy(&c, "g", "good.zip").await;
+    assert_eq!(info.status(), Some(&DeploymentStatus::Succeeded));
+    let found = targets(&c, info.deployment_id().expect("id")).await;
+    let ids: Vec<&str> = found.iter().filter_map(|t| t.target_id()).collect();
+    assert_eq!(ids, instances);
+    assert!(
+        found
+            .iter()
+            .all(|t| t.status() == Some(&TargetStatus::Succeeded))
+    );
+    emulator_python(AUTOSCALING, &["delete", &name]);
+    f.remove(&c).await;
+}

@@ -3,8 +3,9 @@
 One background thread per deployment (``start``):
 
 1. the deployment group's instances: the emulator's running EC2 instances matched by the group's
-   ``ec2TagFilters`` or ``ec2TagSet``, and the registered on-premises instances matched by
-   ``onPremisesInstanceTagFilters`` or ``onPremisesTagSet`` ("Working with instances",
+   ``ec2TagFilters`` or ``ec2TagSet``, the in-service instances of its ``autoScalingGroups``
+   (the emulator's Auto Scaling, ``autoscaling``), and the registered on-premises instances
+   matched by ``onPremisesInstanceTagFilters`` or ``onPremisesTagSet`` ("Working with instances",
    https://docs.aws.amazon.com/codedeploy/latest/userguide/instances.html: filters in one list are
    ORed, the lists of a tag set are ANDed). None: the deployment fails ``NO_INSTANCES``.
 2. the batches of the deployment configuration (``planner``);
@@ -104,7 +105,44 @@ def _set_key(tag_set: dict | None) -> str:
 
 
 def ec2_instances(account_id: str, region: str, group: dict) -> list[dict]:
-    """The emulator's running EC2 instances the group's tags select, sorted by id."""
+    """The emulator's running EC2 instances the group selects, sorted by id: those its tags
+    match, and the in-service instances of its Auto Scaling groups ("Integrating CodeDeploy with
+    Amazon EC2 Auto Scaling", https://docs.aws.amazon.com/codedeploy/latest/userguide/
+    integrations-aws-auto-scaling.html: a group may name Auto Scaling groups, EC2 tags, or both)."""
+    found = {i["id"]: i for i in _tagged_instances(account_id, region, group)}
+    for instance_id in auto_scaling_instances(account_id, region, group):
+        found.setdefault(
+            instance_id,
+            {
+                "id": instance_id,
+                "arn": f"arn:aws:ec2:{region}:{account_id}:instance/{instance_id}",
+            },
+        )
+    return sorted(found.values(), key=lambda i: i["id"])
+
+
+def auto_scaling_instances(account_id: str, region: str, group: dict) -> list[str]:
+    """Ids of the ``InService`` instances of the group's Auto Scaling groups."""
+    names = [
+        g.get("name") if isinstance(g, dict) else g for g in group.get("autoScalingGroups") or []
+    ]
+    names = [n for n in names if n]
+    if not names:
+        return []
+    autoscaling = _client(account_id, region, "autoscaling")
+    ids = []
+    pages = autoscaling.get_paginator("describe_auto_scaling_groups").paginate(
+        AutoScalingGroupNames=names
+    )
+    for page in pages:
+        for found in page.get("AutoScalingGroups", []):
+            for instance in found.get("Instances", []):
+                if instance.get("LifecycleState") == "InService":
+                    ids.append(instance["InstanceId"])
+    return ids
+
+
+def _tagged_instances(account_id: str, region: str, group: dict) -> list[dict]:
     if not group.get("ec2TagFilters") and not (group.get("ec2TagSet") or {}).get("ec2TagSetList"):
         return []
     ec2 = _client(account_id, region, "ec2")
@@ -124,7 +162,7 @@ def ec2_instances(account_id: str, region: str, group: dict) -> list[dict]:
                             "arn": f"arn:aws:ec2:{region}:{account_id}:instance/{instance_id}",
                         }
                     )
-    return sorted(found, key=lambda i: i["id"])
+    return found
 
 
 def on_premises_instances(registered: list[dict], group: dict) -> list[dict]:
