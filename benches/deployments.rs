@@ -5,6 +5,11 @@
 //!
 //! Target on a 2-core machine: under 1 s for 5 instances.
 //!
+//! Then a Lambda deployment under `CodeDeployDefault.LambdaCanary10Percent5Minutes`, in the
+//! emulator's scaled time (`PIPEWRIGHT_DEPLOY_TIME_SCALE`, default 200: the 5-minute canary
+//! waits 1.5 s): from `CreateDeployment` to `Succeeded`, alternating the alias between two
+//! versions, against the 1.5 s the schedule itself takes.
+//!
 //! The emulator is the bundled LocalStack started for this run (in `.localstack/`, on a free
 //! port, stopped when this process ends). `cargo bench --bench deployments`;
 //! `PIPEWRIGHT_BENCH_INSTANCES=1,50` runs other counts. `cargo test --all-targets` runs it with
@@ -16,8 +21,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use aws_sdk_codedeploy::types::{
-    BundleType, DeploymentStatus, Ec2TagFilter, Ec2TagFilterType, RevisionLocation,
-    RevisionLocationType, S3Location,
+    AppSpecContent, BundleType, ComputePlatform, DeploymentStatus, Ec2TagFilter, Ec2TagFilterType,
+    RevisionLocation, RevisionLocationType, S3Location,
 };
 use pipewright::local::LocalOptions;
 use pipewright::provider::aws::{ClientOptions, Clients};
@@ -65,6 +70,158 @@ fn bundle() -> Result<Vec<u8>, Box<dyn Error>> {
     let bytes = std::fs::read(dir.join("bundle.zip"))?;
     std::fs::remove_dir_all(&dir)?;
     Ok(bytes)
+}
+
+/// A ZIP of one Python handler, for the Lambda function.
+fn handler_zip(n: u32) -> Result<Vec<u8>, Box<dyn Error>> {
+    let dir = std::env::temp_dir().join(format!(
+        "pipewright-bench-lambda-{}-{n}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(
+        dir.join("index.py"),
+        format!("def handler(event, context):\n    return {n}\n"),
+    )?;
+    let python = std::env::var("PIPEWRIGHT_PYTHON").unwrap_or_else(|_| "python3".into());
+    let status = Command::new(python)
+        .current_dir(&dir)
+        .args(["-m", "zipfile", "-c", "fn.zip", "index.py"])
+        .status()?;
+    if !status.success() {
+        return Err("python3 -m zipfile failed".into());
+    }
+    let bytes = std::fs::read(dir.join("fn.zip"))?;
+    std::fs::remove_dir_all(&dir)?;
+    Ok(bytes)
+}
+
+/// Polls a deployment every 10 ms until it succeeds (an error if it fails or takes 120 s).
+async fn succeeded(cd: &aws_sdk_codedeploy::Client, id: &str) -> Result<(), Box<dyn Error>> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let info = cd.get_deployment().deployment_id(id).send().await?;
+        let status = info.deployment_info().and_then(|i| i.status()).cloned();
+        match status {
+            Some(DeploymentStatus::Succeeded) => return Ok(()),
+            Some(DeploymentStatus::Failed | DeploymentStatus::Stopped) => {
+                return Err(format!("deployment {id} ended {status:?}: {info:?}").into());
+            }
+            _ if Instant::now() > deadline => {
+                return Err(format!("deployment {id} did not end in 120 s").into());
+            }
+            _ => tokio::time::sleep(Duration::from_millis(10)).await,
+        }
+    }
+}
+
+/// The Lambda canary figure (see the crate docs).
+async fn lambda_canary(
+    endpoint: &str,
+    cd: &aws_sdk_codedeploy::Client,
+    role: &str,
+    runs: usize,
+) -> Result<(), Box<dyn Error>> {
+    use aws_sdk_lambda::primitives::Blob;
+    use aws_sdk_lambda::types::{FunctionCode, Runtime, State};
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_lambda::config::Credentials::new(
+            "test", "test", None, None, "bench",
+        ))
+        .load()
+        .await;
+    let lambda = aws_sdk_lambda::Client::new(&config);
+    let name = format!("bench-canary-{}", std::process::id());
+    lambda
+        .create_function()
+        .function_name(&name)
+        .runtime(Runtime::Python311)
+        .role(role)
+        .handler("index.handler")
+        .code(
+            FunctionCode::builder()
+                .zip_file(Blob::new(handler_zip(1)?))
+                .build(),
+        )
+        .publish(true)
+        .send()
+        .await?;
+    for _ in 0..200 {
+        let found = lambda
+            .get_function_configuration()
+            .function_name(&name)
+            .send()
+            .await?;
+        if found.state() != Some(&State::Pending) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    lambda
+        .update_function_code()
+        .function_name(&name)
+        .zip_file(Blob::new(handler_zip(2)?))
+        .publish(true)
+        .send()
+        .await?;
+    lambda
+        .create_alias()
+        .function_name(&name)
+        .name("live")
+        .function_version("1")
+        .send()
+        .await?;
+    cd.create_application()
+        .application_name(&name)
+        .compute_platform(ComputePlatform::Lambda)
+        .send()
+        .await?;
+    cd.create_deployment_group()
+        .application_name(&name)
+        .deployment_group_name("g")
+        .service_role_arn(role)
+        .deployment_config_name("CodeDeployDefault.LambdaCanary10Percent5Minutes")
+        .send()
+        .await?;
+    let mut times = Vec::new();
+    for run in 0..runs {
+        let (from, to) = if run % 2 == 0 { (1, 2) } else { (2, 1) };
+        let content = format!(
+            "version: 0.0\nResources:\n  - web:\n      Type: AWS::Lambda::Function\n      Properties:\n        Name: {name}\n        Alias: live\n        CurrentVersion: {from}\n        TargetVersion: {to}\n"
+        );
+        let id = cd
+            .create_deployment()
+            .application_name(&name)
+            .deployment_group_name("g")
+            .revision(
+                RevisionLocation::builder()
+                    .revision_type(RevisionLocationType::AppSpecContent)
+                    .app_spec_content(AppSpecContent::builder().content(content).build())
+                    .build(),
+            )
+            .send()
+            .await?
+            .deployment_id
+            .ok_or("no deployment id")?;
+        let created = Instant::now();
+        succeeded(cd, &id).await?;
+        times.push(created.elapsed().as_secs_f64());
+    }
+    let max = times.iter().copied().fold(0.0, f64::max);
+    let m = median(times);
+    let mut out = std::io::stdout();
+    writeln!(
+        out,
+        "\nLambda canary (LambdaCanary10Percent5Minutes, scaled wait 1.500 s)\ndeployments  median     max      over the wait"
+    )?;
+    writeln!(
+        out,
+        "{runs:>11}  {m:>7.3} s  {max:>6.3} s  {:>8.3} s",
+        m - 1.5
+    )?;
+    Ok(())
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
@@ -149,21 +306,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
                 .deployment_id
                 .ok_or("no deployment id")?;
             let created = Instant::now();
-            let deadline = created + Duration::from_secs(120);
-            loop {
-                let info = cd.get_deployment().deployment_id(&id).send().await?;
-                let status = info.deployment_info().and_then(|i| i.status()).cloned();
-                match status {
-                    Some(DeploymentStatus::Succeeded) => break,
-                    Some(DeploymentStatus::Failed | DeploymentStatus::Stopped) => {
-                        return Err(format!("deployment {id} ended {status:?}").into());
-                    }
-                    _ if Instant::now() > deadline => {
-                        return Err(format!("deployment {id} did not end in 120 s").into());
-                    }
-                    _ => tokio::time::sleep(Duration::from_millis(10)).await,
-                }
-            }
+            succeeded(cd, &id).await?;
             times.push(created.elapsed().as_secs_f64());
         }
         let max = times.iter().copied().fold(0.0, f64::max);
@@ -174,6 +317,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
             m * 1000.0 / n as f64
         )?;
     }
+    lambda_canary(started.endpoint(), cd, &role, runs).await?;
     tokio::task::spawn_blocking(|| emulator().stop()).await??;
     Ok(())
 }
