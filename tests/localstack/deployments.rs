@@ -1540,11 +1540,30 @@ async fn an_alarm_in_alarm_stops_a_lambda_canary_and_the_rollback_moves_the_alia
         .send()
         .await
         .expect("lambda application");
+    // A canary of an hour (18 s in the emulator's time): the alarm goes off long before it ends,
+    // however slowly this machine starts the Python that sets it.
+    cd.create_deployment_config()
+        .deployment_config_name(&app)
+        .compute_platform(ComputePlatform::Lambda)
+        .traffic_routing_config(
+            aws_sdk_codedeploy::types::TrafficRoutingConfig::builder()
+                .r#type(aws_sdk_codedeploy::types::TrafficRoutingType::TimeBasedCanary)
+                .time_based_canary(
+                    aws_sdk_codedeploy::types::TimeBasedCanary::builder()
+                        .canary_percentage(10)
+                        .canary_interval(60)
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("custom canary");
     cd.create_deployment_group()
         .application_name(&app)
         .deployment_group_name("g")
         .service_role_arn(&f.role_arn)
-        .deployment_config_name("CodeDeployDefault.LambdaCanary10Percent10Minutes")
+        .deployment_config_name(&app)
         .alarm_configuration(
             AlarmConfiguration::builder()
                 .enabled(true)
@@ -1571,7 +1590,7 @@ async fn an_alarm_in_alarm_stops_a_lambda_canary_and_the_rollback_moves_the_alia
         .deployment_id
         .expect("an id");
     // The canary is on (10 % on version 2) when the alarm goes off.
-    for _ in 0..100 {
+    for _ in 0..500 {
         if alias_state(&lambda, &name).await.1 == [("2".to_owned(), "0.1".to_owned())] {
             break;
         }
@@ -1623,6 +1642,11 @@ async fn an_alarm_in_alarm_stops_a_lambda_canary_and_the_rollback_moves_the_alia
         .send()
         .await
         .expect("delete application");
+    cd.delete_deployment_config()
+        .deployment_config_name(&app)
+        .send()
+        .await
+        .expect("delete the custom config");
     lambda
         .delete_function()
         .function_name(&name)
