@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::cli::connect::{Target, connect};
 use crate::cli::error::{CliError, Exit};
-use crate::cli::follow::PipelineArg;
+use crate::cli::follow::{Console, INTERRUPTED, PipelineArg};
 use crate::executions::{ActionStatus, ExecutionId, LogCursor, is_build_id};
 use crate::model::{App, ResourceKind};
 use crate::provider::api::ErrorClass;
@@ -44,10 +44,44 @@ fn parse_action(raw: &str) -> Result<(String, String), String> {
 const MAX_PAGES: usize = 1000;
 
 impl Args {
-    /// Prints the log on `out`.
-    pub(crate) async fn run(self, app: &App, target: &Target, out: &mut dyn Write) -> Exit {
+    /// Prints the log on `out`; when the console's interrupt (Ctrl-C) fires first, stops
+    /// reading (never the build), says how to stop the execution, and exits 130.
+    pub(crate) async fn run(
+        self,
+        app: &App,
+        target: &Target,
+        console: &mut Console,
+        out: &mut dyn Write,
+    ) -> Exit {
+        let mut pipeline = None;
+        let read = tokio::select! {
+            biased;
+            () = console.interrupt.wait() => None,
+            r = self.read(app, target, &mut pipeline, out) => Some(r),
+        };
+        if let Some(result) = read {
+            return result;
+        }
+        let _ = writeln!(
+            out,
+            "stopped following the log; the build goes on (`stop --pipeline {}` stops its execution)",
+            pipeline.as_deref().unwrap_or("NAME")
+        );
+        let _ = out.flush();
+        Ok(INTERRUPTED)
+    }
+
+    /// Prints the log on `out`; `resolved` is the pipeline, once known.
+    async fn read(
+        self,
+        app: &App,
+        target: &Target,
+        resolved: &mut Option<String>,
+        out: &mut dyn Write,
+    ) -> Exit {
         let session = connect(app, target).await?;
         let pipeline = self.pipeline.resolve(&session)?;
+        *resolved = Some(pipeline.clone());
         let source = &session.executions;
         let id = match &self.execution {
             Some(id) => ExecutionId::new(id),
