@@ -26,10 +26,10 @@
 //! executions`; `PIPEWRIGHT_BENCH_PUSHES=1,3` runs other counts. `cargo test --all-targets` runs
 //! it with one pipeline, as a check that it still works.
 
+use std::collections::HashMap;
 use std::error::Error;
 use std::io::Write;
 use std::path::Path;
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -40,9 +40,9 @@ use pipewright::executions::{
     Executions, Follow, GitRemote, LogFrom, LogPage, LogStream, PipelineState, ReportSummary,
     RetryMode, StartRequest, Watch, WatchEvent, WatchOptions, push,
 };
-use pipewright::provider::api::{BoxFuture, ProviderError};
 use pipewright::local::LocalOptions;
 use pipewright::model::App;
+use pipewright::provider::api::{BoxFuture, ProviderError};
 use pipewright::provider::aws::{AwsExecutions, AwsProvider, ClientOptions, Clients};
 
 #[path = "../tests/support/examples.rs"]

@@ -67,7 +67,10 @@ const BROKEN: &[&str] = &[
 ];
 
 /// A build that runs about 15 seconds, a line a second.
-const SLOW: &[&str] = &["for i in $(seq 1 15); do echo tick $i; sleep 1; done", "echo done"];
+const SLOW: &[&str] = &[
+    "for i in $(seq 1 15); do echo tick $i; sleep 1; done",
+    "echo done",
+];
 
 struct Run {
     code: u8,
@@ -130,7 +133,9 @@ async fn running(c: &pipewright::provider::aws::Clients, pipeline: &str) -> Stri
             .expect("executions");
         if let Some(e) = listed.pipeline_execution_summaries().first()
             && e.status().map(|s| s.as_str()) == Some("InProgress")
-            && e.trigger().and_then(|t| t.trigger_type()).map(|t| t.as_str())
+            && e.trigger()
+                .and_then(|t| t.trigger_type())
+                .map(|t| t.as_str())
                 == Some("CloudWatchEvent")
         {
             return e.pipeline_execution_id().expect("an id").to_owned();
@@ -171,7 +176,9 @@ async fn a_broken_build_ends_1_with_its_failing_command_and_log_tail_and_json_en
             .out
             .lines()
             .last()
-            .is_some_and(|l| l.starts_with("execution ") && l.contains(" Failed after ")),
+            .is_some_and(|l| l.starts_with("execution ")
+                && l.contains(" Failed")
+                && l.contains(" after ")),
         "{}",
         watched.out
     );
@@ -311,7 +318,9 @@ async fn ctrl_c_stops_watching_never_the_execution_and_logs_follow_reads_to_the_
     };
     let seen = tokio::task::spawn_blocking({
         let out = out.clone();
-        move || wait_for(&out, "Build/Make | tick", Duration::from_secs(120))
+        // The emulator tells an action's build id only once the action ends (AWS tells it
+        // while the build runs), so the watch sees the action running, not yet its log.
+        move || wait_for(&out, "Build/Make: InProgress", Duration::from_secs(120))
     })
     .await
     .expect("the waiter");
@@ -354,7 +363,8 @@ async fn ctrl_c_stops_watching_never_the_execution_and_logs_follow_reads_to_the_
         "{shown}"
     );
 
-    // The execution goes on: still running, and its build's log read to its end.
+    // The execution goes on: still running, and its build's log read to its end (`logs
+    // --follow` waits for the build of the running action).
     let execution = c
         .codepipeline
         .get_pipeline_execution()
@@ -370,7 +380,14 @@ async fn ctrl_c_stops_watching_never_the_execution_and_logs_follow_reads_to_the_
     assert_eq!(status.as_deref(), Some("InProgress"), "after Ctrl-C");
     let logs = cli(
         app(),
-        &["logs", "--execution", &id, "--action", "Build/Make", "--follow"],
+        &[
+            "logs",
+            "--execution",
+            &id,
+            "--action",
+            "Build/Make",
+            "--follow",
+        ],
     )
     .await;
     expect(&logs, 0, "logs --follow");

@@ -40,6 +40,10 @@ fn parse_action(raw: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("\"{raw}\" is not STAGE/ACTION"))
 }
 
+/// How many times (2 s apart) `--follow` looks for the build of an action that has not told it
+/// yet: half an hour.
+const WAIT_FOR_BUILD: u32 = 900;
+
 /// Pages read at most at once: 10,000 events each, AWS's page.
 const MAX_PAGES: usize = 1000;
 
@@ -150,25 +154,45 @@ impl Args {
                 Some(_) => {}
             }
         }
-        let state = source
-            .state(&pipeline)
-            .await
-            .map_err(|e| CliError::new(format!("cannot read the state of \"{pipeline}\""), e))?;
-        let ran: Vec<(String, String, Option<String>, Option<ActionStatus>)> = state
-            .stages
-            .iter()
-            .filter(|s| s.execution.as_ref() == Some(&id))
-            .flat_map(|s| {
-                s.actions.iter().map(|a| {
-                    (
-                        s.name.clone(),
-                        a.name.clone(),
-                        a.external_id.clone(),
-                        a.status.clone(),
-                    )
+        // With --follow, an action that runs but has not told its build yet is waited for
+        // (every 2 s, at most WAIT_FOR_BUILD), as an action that has not started yet is.
+        let mut waited = 0;
+        let ran = loop {
+            let state = source.state(&pipeline).await.map_err(|e| {
+                CliError::new(format!("cannot read the state of \"{pipeline}\""), e)
+            })?;
+            let ran: Vec<(String, String, Option<String>, Option<ActionStatus>)> = state
+                .stages
+                .iter()
+                .filter(|s| s.execution.as_ref() == Some(&id))
+                .flat_map(|s| {
+                    s.actions.iter().map(|a| {
+                        (
+                            s.name.clone(),
+                            a.name.clone(),
+                            a.external_id.clone(),
+                            a.status.clone(),
+                        )
+                    })
                 })
-            })
-            .collect();
+                .collect();
+            let pending = self.follow
+                && self.action.as_ref().is_some_and(|(stage, action)| {
+                    !ran.iter().any(|(s, a, b, st)| {
+                        s == stage
+                            && a == action
+                            && (b.is_some()
+                                || st
+                                    .as_ref()
+                                    .is_some_and(|st| *st != ActionStatus::InProgress))
+                    })
+                });
+            if !pending || waited >= WAIT_FOR_BUILD {
+                break ran;
+            }
+            waited += 1;
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        };
         let (stage, action, build) = match &self.action {
             Some((stage, action)) => {
                 let build = ran
