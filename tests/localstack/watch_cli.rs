@@ -241,7 +241,10 @@ fn cli_child() {
         .enable_all()
         .build()
         .expect("a runtime");
-    println!("\n{CHILD_MARK}");
+    {
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout(), "\n{CHILD_MARK}");
+    }
     let code = runtime.block_on(async {
         let ctrl_c = async {
             let _ = tokio::signal::ctrl_c().await;
