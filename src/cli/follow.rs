@@ -1,12 +1,17 @@
 //! What the execution commands share: which pipeline a command means, following an execution
 //! with a line per event, and the exit code of its outcome.
 
+use std::future::Future;
 use std::io::Write;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
 
 use super::connect::Session;
 use super::error::{CliError, Exit};
+use super::render::{Layout, Renderer, Style};
 use crate::executions::{
     Decision, ExecutionId, ExecutionStatus, Executions, Follow, Watch, WatchEvent, WatchOptions,
 };
@@ -192,6 +197,112 @@ pub(super) fn exit_of(status: &ExecutionStatus) -> u8 {
     u8::from(*status != ExecutionStatus::Succeeded)
 }
 
+/// What stops a watch without stopping the execution: Ctrl-C for [`main`](super::main), a
+/// future of the caller's for [`run_interruptible`](super::run_interruptible), nothing for
+/// [`run`](super::run).
+pub(crate) struct Interrupt {
+    signal: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+    fired: bool,
+}
+
+impl Interrupt {
+    /// Never fires.
+    pub(crate) fn never() -> Self {
+        Self {
+            signal: None,
+            fired: false,
+        }
+    }
+
+    /// Fires when `signal` completes.
+    pub(crate) fn on(signal: impl Future<Output = ()> + Send + 'static) -> Self {
+        Self {
+            signal: Some(Box::pin(signal)),
+            fired: false,
+        }
+    }
+
+    /// Fires on Ctrl-C (SIGINT). The handler is installed at the first wait, so before a watch
+    /// begins Ctrl-C ends the process as it always does.
+    pub(crate) fn ctrl_c() -> Self {
+        Self::on(async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                // No handler could be installed: then nothing interrupts.
+                std::future::pending::<()>().await;
+            }
+        })
+    }
+
+    /// Completes when the interrupt fires (at once if it already has); never for
+    /// [`never`](Self::never). Cancel-safe: the signal is kept across calls.
+    pub(crate) async fn wait(&mut self) {
+        if self.fired {
+            return;
+        }
+        match &mut self.signal {
+            Some(signal) => {
+                signal.as_mut().await;
+                self.fired = true;
+                self.signal = None;
+            }
+            None => std::future::pending().await,
+        }
+    }
+}
+
+/// The exit code of a watch that Ctrl-C stopped (128 + SIGINT, as shells report it).
+pub(super) const INTERRUPTED: u8 = 130;
+
+/// How a command that follows an execution shows it, and what interrupts it.
+pub(crate) struct Console {
+    /// Whether `out` is a terminal (then the live tree).
+    pub(crate) terminal: bool,
+    /// What stops the watch.
+    pub(crate) interrupt: Interrupt,
+}
+
+impl Console {
+    /// No terminal, no interrupt: plain lines to the end.
+    pub(crate) fn plain() -> Self {
+        Self {
+            terminal: false,
+            interrupt: Interrupt::never(),
+        }
+    }
+}
+
+/// The stages and actions of `pipeline` as the app declares them, in order.
+pub(super) fn layout(session: &Session, pipeline: &str) -> Layout {
+    session
+        .desired
+        .resources
+        .iter()
+        .filter(|r| {
+            r.resource.kind == ResourceKind::Pipeline && r.resource.physical_name == pipeline
+        })
+        .flat_map(|r| {
+            r.resource.properties["Stages"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .map(|stage| {
+            let actions = stage["Actions"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|a| a["Name"].as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            (
+                stage["Name"].as_str().unwrap_or_default().to_owned(),
+                actions,
+            )
+        })
+        .collect()
+}
+
 /// Follows `follow` of `pipeline` to its end, a timestamped line per event on `out`; with
 /// `approve`, approves each manual approval it reaches, and says so.
 pub(super) async fn follow(
@@ -201,44 +312,112 @@ pub(super) async fn follow(
     approve: bool,
     out: &mut dyn Write,
 ) -> Exit {
-    let started = Instant::now();
+    let mut console = Console::plain();
+    follow_with(
+        source,
+        pipeline,
+        follow,
+        approve,
+        View {
+            style: Style::Plain,
+            layout: Vec::new(),
+        },
+        &mut console.interrupt,
+        out,
+    )
+    .await
+}
+
+/// How [`follow_with`] shows the execution.
+pub(super) struct View {
+    /// Lines, the live tree, or JSON.
+    pub(super) style: Style,
+    /// The pipeline's stages and actions, for the tree.
+    pub(super) layout: Layout,
+}
+
+/// Follows `follow` of `pipeline` to its end, shown as `view` says on `out`; with `approve`,
+/// approves each manual approval it reaches, and says so. Exit 0 when the execution succeeded, 1
+/// when it did not, and 130 when `interrupt` fired first (the execution goes on: the output says
+/// how to stop it).
+pub(super) async fn follow_with(
+    source: &Arc<dyn Executions>,
+    pipeline: &str,
+    follow: Follow,
+    approve: bool,
+    view: View,
+    interrupt: &mut Interrupt,
+    out: &mut dyn Write,
+) -> Exit {
+    let mut renderer = Renderer::new(view.style, pipeline, &view.layout);
+    // The watch runs in a task of its own, so that neither the live tree's clock nor an
+    // interrupt ever cancels a poll half-way (a log page read but not yet told).
+    let (tx, mut rx) = mpsc::channel(256);
     let mut watch = Watch::new(source.clone(), pipeline, follow, WatchOptions::default());
-    let mut last = None;
-    while let Some(event) = watch.next().await {
+    let task = tokio::spawn(async move {
+        while let Some(event) = watch.next().await {
+            if tx.send(event).await.is_err() {
+                break;
+            }
+        }
+    });
+    // Aborts the watch however this function returns.
+    let _abort = AbortOnDrop(task);
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let live = renderer.is_live();
+    loop {
+        let next = tokio::select! {
+            biased;
+            () = interrupt.wait() => {
+                renderer.interrupted(out);
+                return Ok(INTERRUPTED);
+            }
+            event = rx.recv() => event,
+            _ = tick.tick(), if live => {
+                renderer.redraw(out);
+                continue;
+            }
+        };
+        let Some(event) = next else { break };
         let event = event
             .map_err(|e| CliError::new(format!("cannot follow pipeline \"{pipeline}\""), e))?;
-        let clock = format!("{:>6.1}s", started.elapsed().as_secs_f64());
-        if let Some(text) = line(&event) {
-            let _ = writeln!(out, "{clock} {text}");
-        }
-        match &event {
-            WatchEvent::Execution { status, .. } => last = Some(status.clone()),
-            WatchEvent::ApprovalWaiting {
-                stage,
-                action,
-                token,
-            } if approve => {
-                source
-                    .approve(
-                        pipeline,
-                        stage,
-                        action,
-                        token,
-                        Decision::Approve,
-                        "approved by --approve",
-                    )
-                    .await
-                    .map_err(|e| CliError::new(format!("cannot approve {stage}/{action}"), e))?;
-                let _ = writeln!(out, "{clock} {stage}/{action}: approved (--approve)");
-            }
-            _ => {}
+        renderer.event(&event, out);
+        if let WatchEvent::ApprovalWaiting {
+            stage,
+            action,
+            token,
+        } = &event
+            && approve
+        {
+            source
+                .approve(
+                    pipeline,
+                    stage,
+                    action,
+                    token,
+                    Decision::Approve,
+                    "approved by --approve",
+                )
+                .await
+                .map_err(|e| CliError::new(format!("cannot approve {stage}/{action}"), e))?;
+            renderer.approved(stage, action, out);
         }
     }
-    match last {
+    match renderer.finish(out) {
         Some(status) => Ok(exit_of(&status)),
         None => Err(CliError::message(format!(
             "pipeline \"{pipeline}\": the execution ended without a status"
         ))),
+    }
+}
+
+/// Aborts a task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -275,7 +454,8 @@ mod tests {
     use super::*;
     use crate::executions::fake::{Call, FakeExecutions, Step};
     use crate::executions::{
-        ActionState, ActionStatus, ApprovalToken, PipelineState, StageState, StageStatus,
+        ActionState, ActionStatus, ApprovalToken, Build, BuildPhase, BuildStatus, LogLine,
+        LogStream, PipelineState, StageState, StageStatus,
     };
 
     fn gate(status: ActionStatus, token: Option<&str>) -> PipelineState {
@@ -364,6 +544,294 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("approved (--approve)"), "{text}");
+    }
+
+    const BUILD_ID: &str = "shop-build:0f5c8f6e-2b7a-4d1c-9a39-5f1f2d3c4b5a";
+    const FAILED: &str =
+        "COMMAND_EXECUTION_ERROR: Error while executing command: npm test. Reason: exit status 1";
+
+    fn build_stage(status: ActionStatus) -> PipelineState {
+        let stage_status = match status {
+            ActionStatus::InProgress => StageStatus::InProgress,
+            _ => StageStatus::Failed,
+        };
+        PipelineState {
+            stages: vec![StageState {
+                name: "Build".into(),
+                execution: Some(ExecutionId::new("e1")),
+                status: Some(stage_status),
+                inbound_enabled: true,
+                actions: vec![ActionState {
+                    name: "Compile".into(),
+                    status: Some(status.clone()),
+                    summary: None,
+                    external_id: Some(BUILD_ID.into()),
+                    external_url: None,
+                    token: None,
+                    error: (status == ActionStatus::Failed)
+                        .then(|| "Build terminated with state: FAILED".to_owned()),
+                }],
+            }],
+        }
+    }
+
+    fn build(status: BuildStatus, failed: bool) -> Build {
+        let phase = |name: &str, status: Option<&str>, context: Option<&str>| BuildPhase {
+            name: name.into(),
+            status: status.map(str::to_owned),
+            contexts: context.into_iter().map(str::to_owned).collect(),
+            seconds: None,
+        };
+        let mut phases = vec![phase("SUBMITTED", Some("SUCCEEDED"), None)];
+        if failed {
+            phases.push(phase("BUILD", Some("FAILED"), Some(FAILED)));
+        } else {
+            phases.push(phase("BUILD", None, None));
+        }
+        Build {
+            id: BUILD_ID.into(),
+            status,
+            current_phase: phases.last().map(|p| p.name.clone()),
+            phases,
+            log: Some(LogStream {
+                group: "/aws/codebuild/shop-build".into(),
+                stream: "0f5c8f6e-2b7a-4d1c-9a39-5f1f2d3c4b5a".into(),
+                deep_link: None,
+            }),
+            report_arns: Vec::new(),
+        }
+    }
+
+    /// A build that logs a line every 500 ms for 15 s, then fails its `npm test` at 20 s.
+    fn failing_build() -> Arc<FakeExecutions> {
+        let lines = (0..30)
+            .map(|i| {
+                (
+                    Duration::from_millis(500 * i),
+                    LogLine {
+                        timestamp: 1_700_000_000_000 + i64::try_from(i).unwrap(),
+                        message: format!("line {i}"),
+                    },
+                )
+            })
+            .collect();
+        let end = Duration::from_secs(20);
+        Arc::new(
+            FakeExecutions::scripted(
+                "shop",
+                "e1",
+                vec![
+                    Step {
+                        at: Duration::ZERO,
+                        status: ExecutionStatus::InProgress,
+                        state: build_stage(ActionStatus::InProgress),
+                    },
+                    Step {
+                        at: end,
+                        status: ExecutionStatus::Failed,
+                        state: build_stage(ActionStatus::Failed),
+                    },
+                ],
+            )
+            .build_at(Duration::ZERO, build(BuildStatus::InProgress, false))
+            .build_at(end, build(BuildStatus::Failed, true))
+            .log_lines(lines),
+        )
+    }
+
+    fn layout() -> Layout {
+        vec![
+            ("Build".into(), vec!["Compile".into()]),
+            ("Deploy".into(), vec!["ToProd".into()]),
+        ]
+    }
+
+    /// Follows `source`'s execution shown as `style`; the exit code and what was written.
+    async fn shown(
+        source: Arc<FakeExecutions>,
+        style: Style,
+        approve: bool,
+        interrupt: &mut Interrupt,
+    ) -> (u8, String) {
+        let source: Arc<dyn Executions> = source;
+        let mut out = Vec::new();
+        let view = View {
+            style,
+            layout: layout(),
+        };
+        let code = follow_with(
+            &source,
+            "shop",
+            Follow::Latest,
+            approve,
+            view,
+            interrupt,
+            &mut out,
+        )
+        .await
+        .unwrap();
+        (code, String::from_utf8(out).unwrap())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn plain_lines_end_with_the_failing_command_and_the_log_tail() {
+        let (code, text) = shown(
+            failing_build(),
+            Style::Plain,
+            false,
+            &mut Interrupt::never(),
+        )
+        .await;
+        assert_eq!(code, 1, "{text}");
+        assert!(!text.contains('\x1b'), "no terminal, no escapes: {text}");
+        assert!(text.contains("  0.0s execution e1\n"), "{text}");
+        assert!(text.contains("Build/Compile | line 0\n"), "{text}");
+        let report = text
+            .split_once("failed: Build/Compile: npm test\n")
+            .unwrap_or_else(|| panic!("no failure report: {text}"))
+            .1;
+        let tail: Vec<&str> = report
+            .lines()
+            .filter_map(|l| l.strip_prefix("    | "))
+            .collect();
+        let expected: Vec<String> = (10..30).map(|i| format!("line {i}")).collect();
+        assert_eq!(tail, expected, "{report}");
+        assert!(report.contains(&format!("    {FAILED}\n")), "{report}");
+        assert!(report.contains("    phase BUILD FAILED\n"), "{report}");
+        let last = text.lines().last().unwrap();
+        assert!(
+            last.starts_with("execution e1 of shop Failed after 2"),
+            "{last}"
+        );
+    }
+
+    /// The frames a live rendering drew: the text after each clear-to-end.
+    fn frames(text: &str) -> Vec<&str> {
+        text.split("\x1b[J").skip(1).collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn on_a_terminal_the_tree_is_redrawn_in_place_and_the_failure_stays_below() {
+        let (code, text) =
+            shown(failing_build(), Style::Live, false, &mut Interrupt::never()).await;
+        assert_eq!(code, 1);
+        let frames = frames(&text);
+        assert!(frames.len() > 10, "a frame per change and per second");
+        // Each frame ends by moving back up over its own lines, to the next one's start.
+        for frame in &frames[..frames.len() - 1] {
+            let lines = frame.matches('\n').count();
+            assert!(
+                frame.ends_with(&format!("\x1b[{lines}A\r")),
+                "a frame of {lines} lines is moved over: {frame:?}"
+            );
+        }
+        let running = frames
+            .iter()
+            .find(|f| f.contains("| line 12"))
+            .expect("a frame while the build runs");
+        let tree: Vec<&str> = running.lines().collect();
+        assert!(
+            tree[0].starts_with("execution e1  InProgress  "),
+            "{running}"
+        );
+        assert!(tree[1].starts_with("● Build "), "{running}");
+        assert!(tree[2].starts_with("  ● Compile  BUILD "), "{running}");
+        assert!(tree[2].ends_with('s'), "elapsed time: {running}");
+        let logs: Vec<&&str> = tree.iter().filter(|l| l.starts_with("      | ")).collect();
+        assert!(logs.len() <= 3, "the last few lines only: {running}");
+        assert!(tree.contains(&"○ Deploy"), "not reached yet: {running}");
+        assert!(tree.contains(&"  ○ ToProd"), "{running}");
+        let last = frames.last().unwrap();
+        assert!(last.contains("✗ Build "), "{last}");
+        assert!(
+            last.contains("  ✗ Compile  Build terminated with state: FAILED"),
+            "{last}"
+        );
+        assert!(
+            !last.contains("      | "),
+            "no log under an ended build: {last}"
+        );
+        assert!(last.contains("failed: Build/Compile: npm test\n"), "{last}");
+        assert!(last.contains("    | line 29\n"), "{last}");
+        assert!(
+            last.contains("execution e1 of shop Failed after "),
+            "{last}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn json_events_are_versioned_ndjson_ending_in_the_outcome() {
+        let (code, text) = shown(
+            fake(ExecutionStatus::Succeeded),
+            Style::Json,
+            true,
+            &mut Interrupt::never(),
+        )
+        .await;
+        assert_eq!(code, 0);
+        for l in text.lines() {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            assert_eq!(v["v"], 1, "{l}");
+        }
+        insta::assert_snapshot!("approve.ndjson", text);
+
+        let (code, text) =
+            shown(failing_build(), Style::Json, false, &mut Interrupt::never()).await;
+        assert_eq!(code, 1);
+        let events: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let n = events.len();
+        assert_eq!(events[n - 1]["type"], "outcome");
+        assert_eq!(events[n - 1]["status"], "Failed");
+        assert_eq!(events[n - 1]["exit"], 1);
+        let failure = &events[n - 2];
+        assert_eq!(failure["type"], "failure");
+        assert_eq!(failure["command"], "npm test");
+        assert_eq!(failure["contexts"][0], FAILED);
+        assert_eq!(failure["tail"].as_array().unwrap().len(), 20);
+        let logs = events.iter().filter(|e| e["type"] == "log").count();
+        assert_eq!(logs, 30, "every line once");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_interrupt_stops_watching_never_the_execution_and_exits_130() {
+        for style in [Style::Plain, Style::Live, Style::Json] {
+            let source = fake(ExecutionStatus::Succeeded);
+            let mut interrupt = Interrupt::on(tokio::time::sleep(Duration::from_secs(5)));
+            let started = tokio::time::Instant::now();
+            let (code, text) = shown(source.clone(), style, false, &mut interrupt).await;
+            assert_eq!(code, INTERRUPTED, "{style:?}: {text}");
+            assert_eq!(
+                started.elapsed(),
+                Duration::from_secs(5),
+                "it stopped when interrupted, not at the end"
+            );
+            if style == Style::Json {
+                let last: serde_json::Value =
+                    serde_json::from_str(text.lines().last().unwrap()).unwrap();
+                assert_eq!(last["type"], "interrupted");
+                assert_eq!(last["hint"], "stop --pipeline shop");
+                assert_eq!(last["exit"], 130);
+            } else {
+                assert!(
+                    text.ends_with(
+                        "stopped watching; execution e1 of shop goes on (`stop --pipeline shop` stops it)\n"
+                    ),
+                    "{style:?}: {text}"
+                );
+            }
+            assert!(
+                !source
+                    .calls()
+                    .iter()
+                    .any(|c| matches!(c, Call::Stop(_) | Call::Approve(..))),
+                "nothing was stopped or answered"
+            );
+            // Interrupted once, it stays so.
+            interrupt.wait().await;
+        }
     }
 
     #[test]

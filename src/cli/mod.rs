@@ -29,17 +29,21 @@
 //! - `push [DIR] [--pipeline NAME] [--branch B]` puts DIR on the branch the pipeline's CodeCommit
 //!   source watches (the git `HEAD` of a work tree, else one commit of DIR's files), over the
 //!   repository's HTTPS URL with SigV4-signed credentials on AWS and none on the emulator;
-//! - `run [--pipeline NAME] [--var NAME=VALUE]... [--no-wait] [--approve]` starts an execution and
-//!   follows it to its end, a line per stage and action change (`--approve` approves each manual
-//!   approval it reaches); `watch [--pipeline NAME] [--execution ID]` follows the latest (or a
-//!   given) execution; both exit 0 when the execution succeeds and 1 when it fails, is stopped or
-//!   superseded; `executions [--limit N] [--json]` lists recent executions; `approve
+//! - `run [--pipeline NAME] [--var NAME=VALUE]... [--no-wait] [--approve] [--json]` starts an
+//!   execution and follows it to its end (`--approve` approves each manual approval it reaches);
+//!   `watch [--pipeline NAME] [--execution ID] [--json]` follows the latest (or a given)
+//!   execution; both, and `push --watch`, draw a live tree of stages and actions when stdout is a
+//!   terminal, print a timestamped line per change otherwise, or NDJSON events with `--json`
+//!   (each with `"v": 1`; the README lists them), report each failed action's failing command
+//!   and log tail at the end, and exit 0 when the execution succeeds and 1 when it fails, is
+//!   stopped or superseded; Ctrl-C stops watching (never the execution), says how to stop it,
+//!   and exits 130; `executions [--limit N] [--json]` lists recent executions; `approve
 //!   [--action STAGE/ACTION] [--reject] [--comment TEXT]`, `stop [--abandon]` and `retry [--stage
 //!   NAME] [--all-actions]` drive them. `--pipeline` may be left out when the app has one;
 //! - `logs [--pipeline NAME] [--execution ID] [--action STAGE/ACTION] [--follow]` prints the
 //!   CloudWatch Logs build log of an action's build (by default the latest execution's failed
 //!   build action, else its last build action, and it says which), `--follow` until the build
-//!   ends;
+//!   ends (Ctrl-C: exit 130, the build goes on);
 //! - `local start|status|stop` manages the bundled LocalStack (`status` exits 3 when it is not
 //!   running).
 //!
@@ -55,7 +59,7 @@
 //! Exit codes: 0 success; 1 an error (invalid app, AWS error, failed apply, refused
 //! confirmation, or an `apply` left with nothing to do but a conflict); 2 the command line is
 //! wrong, or, with `plan --detailed-exitcode` and `drift`, there are changes / drift; 3 `local
-//! status` found no emulator running.
+//! status` found no emulator running; 130 Ctrl-C stopped a watch.
 //!
 //! # Adding a command
 //!
@@ -85,6 +89,7 @@ mod error;
 mod follow;
 mod logging;
 mod progress;
+mod render;
 
 use error::CliError;
 
@@ -157,14 +162,22 @@ enum Command {
 }
 
 /// Runs the CLI on the process's arguments, writing to stdout and stderr.
+///
+/// `run`, `watch` and `push --watch` draw a live tree when stdout is a terminal, and Ctrl-C
+/// stops them watching (never the execution) with exit code 130, as it stops `logs --follow`.
 pub async fn main(app: impl IntoApp) -> ExitCode {
     let live = std::io::stderr().is_terminal();
+    let console = follow::Console {
+        terminal: std::io::stdout().is_terminal(),
+        interrupt: follow::Interrupt::ctrl_c(),
+    };
     let code = run_on(
         app,
         std::env::args_os(),
         &mut std::io::stdout(),
         &mut std::io::stderr(),
         live,
+        console,
     )
     .await;
     ExitCode::from(code)
@@ -181,16 +194,47 @@ pub async fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
-    run_on(app, args, out, err, false).await
+    run_on(app, args, out, err, false, follow::Console::plain()).await
 }
 
-/// [`run`], with `live` saying whether `err` is a terminal that can show a live progress line.
+/// [`run`], and when `interrupt` completes while `run`, `watch`, `push --watch` or `logs
+/// --follow` follows an execution, it stops following (never the execution), says how to stop
+/// the execution, and returns 130, as [`main`] does on Ctrl-C. Pass `tokio::signal::ctrl_c()`
+/// (mapped to `()`) to get [`main`]'s behaviour with other arguments or writers.
+///
+/// ```no_run
+/// # async fn demo(app: pipewright::model::App) {
+/// let ctrl_c = async {
+///     let _ = tokio::signal::ctrl_c().await;
+/// };
+/// let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
+/// let code = pipewright::cli::run_interruptible(app, ["app", "watch"], &mut out, &mut err, ctrl_c).await;
+/// # let _ = code;
+/// # }
+/// ```
+pub async fn run_interruptible(
+    app: impl IntoApp,
+    args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    interrupt: impl std::future::Future<Output = ()> + Send + 'static,
+) -> u8 {
+    let console = follow::Console {
+        terminal: false,
+        interrupt: follow::Interrupt::on(interrupt),
+    };
+    run_on(app, args, out, err, false, console).await
+}
+
+/// [`run`], with `live` saying whether `err` is a terminal that can show a live progress line,
+/// and `console` whether `out` is one and what interrupts a watch.
 async fn run_on(
     app: impl IntoApp,
     args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
     out: &mut dyn Write,
     err: &mut dyn Write,
     live: bool,
+    mut console: follow::Console,
 ) -> u8 {
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
@@ -218,14 +262,14 @@ async fn run_on(
                 Command::Apply(apply) => apply.run(&app, target, live, out, err).await,
                 Command::Destroy(destroy) => destroy.run(&app, target, live, out, err).await,
                 Command::Drift(drift) => drift.run(&app, target, out).await,
-                Command::Push(push) => push.run(&app, target, out).await,
-                Command::Run(run) => run.run(&app, target, out).await,
-                Command::Watch(watch) => watch.run(&app, target, out).await,
+                Command::Push(push) => push.run(&app, target, &mut console, out).await,
+                Command::Run(run) => run.run(&app, target, &mut console, out).await,
+                Command::Watch(watch) => watch.run(&app, target, &mut console, out).await,
                 Command::Executions(list) => list.run(&app, target, out).await,
                 Command::Approve(approve) => approve.run(&app, target, out).await,
                 Command::Stop(stop) => stop.run(&app, target, out).await,
                 Command::Retry(retry) => retry.run(&app, target, out).await,
-                Command::Logs(logs) => logs.run(&app, target, out).await,
+                Command::Logs(logs) => logs.run(&app, target, &mut console, out).await,
                 Command::Local(_) => unreachable!("handled before the app is built"),
             },
         },

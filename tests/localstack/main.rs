@@ -35,3 +35,4 @@ mod run;
 mod s3;
 mod smoke;
 mod tagging;
+mod watch_cli;

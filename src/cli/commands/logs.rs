@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::cli::connect::{Target, connect};
 use crate::cli::error::{CliError, Exit};
-use crate::cli::follow::PipelineArg;
+use crate::cli::follow::{Console, INTERRUPTED, PipelineArg};
 use crate::executions::{ActionStatus, ExecutionId, LogCursor, is_build_id};
 use crate::model::{App, ResourceKind};
 use crate::provider::api::ErrorClass;
@@ -40,14 +40,52 @@ fn parse_action(raw: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("\"{raw}\" is not STAGE/ACTION"))
 }
 
+/// How many times (2 s apart) `--follow` looks for the build of an action that has not told it
+/// yet: half an hour.
+const WAIT_FOR_BUILD: u32 = 900;
+
 /// Pages read at most at once: 10,000 events each, AWS's page.
 const MAX_PAGES: usize = 1000;
 
 impl Args {
-    /// Prints the log on `out`.
-    pub(crate) async fn run(self, app: &App, target: &Target, out: &mut dyn Write) -> Exit {
+    /// Prints the log on `out`; when the console's interrupt (Ctrl-C) fires first, stops
+    /// reading (never the build), says how to stop the execution, and exits 130.
+    pub(crate) async fn run(
+        self,
+        app: &App,
+        target: &Target,
+        console: &mut Console,
+        out: &mut dyn Write,
+    ) -> Exit {
+        let mut pipeline = None;
+        let read = tokio::select! {
+            biased;
+            () = console.interrupt.wait() => None,
+            r = self.read(app, target, &mut pipeline, out) => Some(r),
+        };
+        if let Some(result) = read {
+            return result;
+        }
+        let _ = writeln!(
+            out,
+            "stopped following the log; the build goes on (`stop --pipeline {}` stops its execution)",
+            pipeline.as_deref().unwrap_or("NAME")
+        );
+        let _ = out.flush();
+        Ok(INTERRUPTED)
+    }
+
+    /// Prints the log on `out`; `resolved` is the pipeline, once known.
+    async fn read(
+        self,
+        app: &App,
+        target: &Target,
+        resolved: &mut Option<String>,
+        out: &mut dyn Write,
+    ) -> Exit {
         let session = connect(app, target).await?;
         let pipeline = self.pipeline.resolve(&session)?;
+        *resolved = Some(pipeline.clone());
         let source = &session.executions;
         let id = match &self.execution {
             Some(id) => ExecutionId::new(id),
@@ -116,25 +154,45 @@ impl Args {
                 Some(_) => {}
             }
         }
-        let state = source
-            .state(&pipeline)
-            .await
-            .map_err(|e| CliError::new(format!("cannot read the state of \"{pipeline}\""), e))?;
-        let ran: Vec<(String, String, Option<String>, Option<ActionStatus>)> = state
-            .stages
-            .iter()
-            .filter(|s| s.execution.as_ref() == Some(&id))
-            .flat_map(|s| {
-                s.actions.iter().map(|a| {
-                    (
-                        s.name.clone(),
-                        a.name.clone(),
-                        a.external_id.clone(),
-                        a.status.clone(),
-                    )
+        // With --follow, an action that runs but has not told its build yet is waited for
+        // (every 2 s, at most WAIT_FOR_BUILD), as an action that has not started yet is.
+        let mut waited = 0;
+        let ran = loop {
+            let state = source.state(&pipeline).await.map_err(|e| {
+                CliError::new(format!("cannot read the state of \"{pipeline}\""), e)
+            })?;
+            let ran: Vec<(String, String, Option<String>, Option<ActionStatus>)> = state
+                .stages
+                .iter()
+                .filter(|s| s.execution.as_ref() == Some(&id))
+                .flat_map(|s| {
+                    s.actions.iter().map(|a| {
+                        (
+                            s.name.clone(),
+                            a.name.clone(),
+                            a.external_id.clone(),
+                            a.status.clone(),
+                        )
+                    })
                 })
-            })
-            .collect();
+                .collect();
+            let pending = self.follow
+                && self.action.as_ref().is_some_and(|(stage, action)| {
+                    !ran.iter().any(|(s, a, b, st)| {
+                        s == stage
+                            && a == action
+                            && (b.is_some()
+                                || st
+                                    .as_ref()
+                                    .is_some_and(|st| *st != ActionStatus::InProgress))
+                    })
+                });
+            if !pending || waited >= WAIT_FOR_BUILD {
+                break ran;
+            }
+            waited += 1;
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        };
         let (stage, action, build) = match &self.action {
             Some((stage, action)) => {
                 let build = ran

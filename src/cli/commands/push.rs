@@ -8,7 +8,8 @@ use serde_json::Value;
 
 use crate::cli::connect::{Target, connect};
 use crate::cli::error::{CliError, Exit};
-use crate::cli::follow::{PipelineArg, follow};
+use crate::cli::follow::{Console, PipelineArg, View, follow_with, layout};
+use crate::cli::render::{JSON_VERSION, Style};
 use crate::executions::{Follow, push};
 use crate::model::{App, ResourceKind};
 
@@ -34,6 +35,9 @@ pub(crate) struct Args {
     /// With --watch: approve each manual approval that execution reaches.
     #[arg(long, requires = "watch")]
     approve: bool,
+    /// NDJSON events on stdout, one per line, each with `"v": 1` (the README lists them).
+    #[arg(long)]
+    json: bool,
 }
 
 /// The repository and branch of the pipeline's first CodeCommit source action, from its
@@ -55,7 +59,13 @@ fn source_of(properties: &Value) -> Option<(String, String)> {
 
 impl Args {
     /// Pushes the directory and says which commit the branch now has.
-    pub(crate) async fn run(self, app: &App, target: &Target, out: &mut dyn Write) -> Exit {
+    pub(crate) async fn run(
+        self,
+        app: &App,
+        target: &Target,
+        console: &mut Console,
+        out: &mut dyn Write,
+    ) -> Exit {
         let session = connect(app, target).await?;
         let pipeline = self.pipeline.resolve(&session)?;
         let properties = session
@@ -97,13 +107,22 @@ impl Args {
         } else {
             "its files"
         };
-        let _ = writeln!(
-            out,
-            "pushed {} ({what}) to {repository}/{branch}: {}",
-            self.dir.display(),
-            pushed.commit
-        );
-        if pushed.uncommitted {
+        if self.json {
+            let event = serde_json::json!({
+                "v": JSON_VERSION, "type": "pushed", "repository": repository, "branch": branch,
+                "commit": pushed.commit, "from_work_tree": pushed.from_work_tree,
+                "uncommitted": pushed.uncommitted,
+            });
+            let _ = writeln!(out, "{event}");
+        } else {
+            let _ = writeln!(
+                out,
+                "pushed {} ({what}) to {repository}/{branch}: {}",
+                self.dir.display(),
+                pushed.commit
+            );
+        }
+        if pushed.uncommitted && !self.json {
             let _ = writeln!(
                 out,
                 "note: changes not committed in the work tree were not pushed"
@@ -113,7 +132,20 @@ impl Args {
             return Ok(0);
         }
         let which = Follow::Commit(pushed.commit);
-        follow(&session.executions, &pipeline, which, self.approve, out).await
+        let view = View {
+            style: Style::pick(self.json, console.terminal),
+            layout: layout(&session, &pipeline),
+        };
+        follow_with(
+            &session.executions,
+            &pipeline,
+            which,
+            self.approve,
+            view,
+            &mut console.interrupt,
+            out,
+        )
+        .await
     }
 }
 

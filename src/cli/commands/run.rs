@@ -5,7 +5,8 @@ use std::io::Write;
 
 use crate::cli::connect::{Target, connect};
 use crate::cli::error::{CliError, Exit};
-use crate::cli::follow::{PipelineArg, follow};
+use crate::cli::follow::{Console, PipelineArg, View, follow_with, layout};
+use crate::cli::render::{JSON_VERSION, Style};
 use crate::executions::{Follow, StartRequest};
 use crate::model::App;
 
@@ -13,7 +14,7 @@ use crate::model::App;
 /// each manual approval it reaches; exit 0 when the execution succeeds, 1 otherwise.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Example: run --var Env=staging --approve starts the pipeline with a variable and approves each manual approval it reaches; exit 0 when the execution succeeds, 1 otherwise."
+    after_help = "Example: run --var Env=staging --approve starts the pipeline with a variable and approves each manual approval it reaches; exit 0 when the execution succeeds, 1 otherwise. On a terminal it draws a live tree of stages and actions; --json prints NDJSON events instead. Ctrl-C stops watching (exit 130), never the execution."
 )]
 pub(crate) struct Args {
     #[command(flatten)]
@@ -27,6 +28,9 @@ pub(crate) struct Args {
     /// Approve each manual approval this execution reaches (for scripts, tests and demos).
     #[arg(long, conflicts_with = "no_wait")]
     approve: bool,
+    /// NDJSON events on stdout, one per line, each with `"v": 1` (the README lists them).
+    #[arg(long)]
+    json: bool,
 }
 
 fn parse_var(raw: &str) -> Result<(String, String), String> {
@@ -37,8 +41,15 @@ fn parse_var(raw: &str) -> Result<(String, String), String> {
 }
 
 impl Args {
-    /// Starts the execution and follows it, a line per change on `out`.
-    pub(crate) async fn run(self, app: &App, target: &Target, out: &mut dyn Write) -> Exit {
+    /// Starts the execution and follows it on `out`: a live tree on a terminal, else a line
+    /// per change, or JSON events.
+    pub(crate) async fn run(
+        self,
+        app: &App,
+        target: &Target,
+        console: &mut Console,
+        out: &mut dyn Write,
+    ) -> Exit {
         let session = connect(app, target).await?;
         let pipeline = self.pipeline.resolve(&session)?;
         let mut request = StartRequest::default();
@@ -56,14 +67,25 @@ impl Args {
                 )
             })?;
         if self.no_wait {
-            let _ = writeln!(out, "{id}");
+            if self.json {
+                let event = serde_json::json!({"v": JSON_VERSION, "type": "started", "execution": id.as_ref()});
+                let _ = writeln!(out, "{event}");
+            } else {
+                let _ = writeln!(out, "{id}");
+            }
             return Ok(0);
         }
-        follow(
+        let view = View {
+            style: Style::pick(self.json, console.terminal),
+            layout: layout(&session, &pipeline),
+        };
+        follow_with(
             &session.executions,
             &pipeline,
             Follow::Id(id),
             self.approve,
+            view,
+            &mut console.interrupt,
             out,
         )
         .await
