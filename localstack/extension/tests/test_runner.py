@@ -45,6 +45,14 @@ class AfterPolls:
         self.cancelled.append(job.action_name)
 
 
+class StartsSomething(AfterPolls):
+    """Starts an external run (a build) and ends after ``polls`` polls."""
+
+    def start(self, job):
+        job.external_id = f"shop-build:{job.action_name}-1"
+        return None
+
+
 class Raises:
     def start(self, job):
         raise RuntimeError("project shop-build does not exist")
@@ -155,3 +163,12 @@ def test_an_action_abandoned_before_its_start_is_not_run():
     drive(scheduler)
     assert checkout.started == []
     assert run.status == ex.STOPPED
+
+
+def test_a_running_action_shows_the_id_of_what_it_started_before_it_ends():
+    scheduler, run, commands = setup({"Checkout": Instant(), "Build": StartsSomething(1000)})
+    scheduler._queue.extend(commands)
+    drive(scheduler, 3)
+    build = run.stages[1].latest["Build"]
+    assert build.status == ex.IN_PROGRESS
+    assert build.external_execution_id == "shop-build:Build-1"

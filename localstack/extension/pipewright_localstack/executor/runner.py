@@ -205,8 +205,22 @@ class Scheduler:
             return
         if outcome is None:
             self._running[job.action_execution_id] = _Running(job, kind)
+            self._note_external_id(job)
         else:
             self._report(job, outcome)
+
+    def _note_external_id(self, job: Job) -> None:
+        # A running action shows the id of what it started (a build, a deployment) in
+        # GetPipelineState's latestExecution.externalExecutionId while it runs, not only once it
+        # ends: a build reads its own pipeline execution that way, matching CODEBUILD_BUILD_ID
+        # against externalExecutionId (ActionExecution, CodePipeline API Reference), and a
+        # watcher follows the running build's log by it.
+        if not job.external_id:
+            return
+        with self._locked_runs(job.account_id, job.region, job.pipeline_name) as runs:
+            action = None if runs is None else execution.find_action(runs, job)
+            if action is not None and action.status == execution.IN_PROGRESS:
+                action.external_execution_id = job.external_id
 
     def _cancel(self, action_execution_id: str) -> None:
         running = self._running.pop(action_execution_id, None)
