@@ -71,7 +71,11 @@ pub(crate) fn record_scan(runs: &[String]) {
          Against LocalStack, with distinctive credentials (access key id, secret key, session \
          token) in the environment and distinctive values stored in SSM Parameter Store and \
          Secrets Manager behind the app's `PARAMETER_STORE` and `SECRETS_MANAGER` variables, \
-         stdout and stderr of each run below contained none of them.\n\n\
+         stdout and stderr of each run below contained none of them. The app's build echoes \
+         those variables and prints its whole environment (`env`): the emulator masks their \
+         values as `***` in the build's log, as CodeBuild does, so `watch`, `logs` and `run` \
+         show the log without them (and `tests/localstack/build_secrets.rs` finds no value of \
+         the host's environment in such a log either).\n\n\
          | run | held |\n|---|---|\n",
     );
     for run in runs {
