@@ -83,3 +83,24 @@ pub(crate) fn record_scan(runs: &[String]) {
     }
     write("70-secrets", &md);
 }
+
+/// The bad invocations of the execution verbs.
+pub(crate) fn record_verbs(cases: &[(&str, &str, i32)]) {
+    let mut md = String::from(
+        "## Bad input to the execution verbs\n\n\
+         Against LocalStack, an app whose pipeline checks out a CodeCommit branch, builds, and \
+         waits at a manual approval. Each bad invocation below ran in its own process, when the \
+         pipeline was fresh (applied, nothing pushed), while an execution waited at the \
+         approval, or once that execution had succeeded. Each ended with the exit code shown \
+         (1 an error, 2 a usage error), one `error:` paragraph saying what is wrong, and no \
+         panic; the pipeline's executions (ids and statuses) and its source branch's head were \
+         the same after it as before. Approving with the token of an approval already answered \
+         (through the library, as the CLI always reads the current token) was refused with \
+         `InvalidApprovalTokenException`, changing nothing either.\n\n\
+         | verb | bad input | exit | held |\n|---|---|---:|---|\n",
+    );
+    for (verb, what, code) in cases {
+        md.push_str(&format!("| {verb} | {what} | {code} | held |\n"));
+    }
+    write("15-verbs", &md);
+}
