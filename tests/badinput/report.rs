@@ -94,8 +94,9 @@ pub(crate) fn record_verbs(cases: &[(&str, &str, i32)]) {
          approval, or once that execution had succeeded. Each ended with the exit code shown \
          (1 an error, 2 a usage error), one `error:` paragraph saying what is wrong, and no \
          panic; the pipeline's executions (ids and statuses) and its source branch's head were \
-         the same after it as before. Approving with the token of an approval already answered \
-         (through the library, as the CLI always reads the current token) was refused with \
+         the same after it as before. Through the library (the CLI always reads the current token), \
+         approving with the token of an approval already answered was refused with \
+         `ApprovalAlreadyCompletedException`, and with a token never issued with \
          `InvalidApprovalTokenException`, changing nothing either.\n\n\
          | verb | bad input | exit | held |\n|---|---|---:|---|\n",
     );
