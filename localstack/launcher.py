@@ -535,11 +535,11 @@ def localstack_environment(instance: Instance, port: int, run_hooks: bool = Fals
     dirs = {name: instance.dir / name for name in ("data", "cache", "tmp", "home")}
     for path in dirs.values():
         path.mkdir(parents=True, exist_ok=True)
-    env = {
-        key: os.environ[key]
-        for key in ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
-        if key in os.environ
-    }
+    # The emulator's own settings pass through (localstack/README.md): build concurrency and
+    # the cap on a build's log.
+    passed = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
+    passed += ("PIPEWRIGHT_MAX_BUILDS", "PIPEWRIGHT_BUILD_LOG_MB")
+    env = {key: os.environ[key] for key in passed if key in os.environ}
     env.update(
         {
             "GATEWAY_LISTEN": f"{LISTEN_HOST}:{port}",

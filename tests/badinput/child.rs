@@ -34,6 +34,9 @@ fn app(which: &str) -> Result<App, BuildError> {
     if let Some(app_name) = which.strip_prefix("secrets:") {
         return crate::security::secrets_app(app_name);
     }
+    if let Some(app_name) = which.strip_prefix("verbs:") {
+        return crate::verbs::verbs_app(app_name);
+    }
     match which {
         "valid" => crate::corpus::valid(),
         other => panic!("no app {other:?}"),

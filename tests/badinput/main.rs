@@ -10,6 +10,9 @@
 //! - `policies`: every IAM policy of every example is least privilege, every trust policy names
 //!   one service;
 //! - `security`: no output at any verbosity carries a credential or a secret's value (LocalStack);
+//! - `verbs`: bad input to the execution verbs (`push`, `run`, `watch`, `approve`, `logs`,
+//!   `stop`, `retry`) against LocalStack: each refused with its exit code, one paragraph, no
+//!   panic, and nothing changed;
 //! - `report`: this tier's sections of `RELIABILITY.md`, written once their tests passed.
 //!
 //! `child` runs this very binary as the CLI's process (its `entry` test, ignored otherwise), in
@@ -30,3 +33,4 @@ mod refusals;
 mod report;
 mod robustness;
 mod security;
+mod verbs;

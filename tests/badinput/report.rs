@@ -71,11 +71,37 @@ pub(crate) fn record_scan(runs: &[String]) {
          Against LocalStack, with distinctive credentials (access key id, secret key, session \
          token) in the environment and distinctive values stored in SSM Parameter Store and \
          Secrets Manager behind the app's `PARAMETER_STORE` and `SECRETS_MANAGER` variables, \
-         stdout and stderr of each run below contained none of them.\n\n\
+         stdout and stderr of each run below contained none of them. The app's build echoes \
+         those variables and prints its whole environment (`env`): the emulator masks their \
+         values as `***` in the build's log, as CodeBuild does, so `watch`, `logs` and `run` \
+         show the log without them (and `tests/localstack/build_secrets.rs` finds no value of \
+         the host's environment in such a log either).\n\n\
          | run | held |\n|---|---|\n",
     );
     for run in runs {
         md.push_str(&format!("| {run} | held |\n"));
     }
     write("70-secrets", &md);
+}
+
+/// The bad invocations of the execution verbs.
+pub(crate) fn record_verbs(cases: &[(&str, &str, i32)]) {
+    let mut md = String::from(
+        "## Bad input to the execution verbs\n\n\
+         Against LocalStack, an app whose pipeline checks out a CodeCommit branch, builds, and \
+         waits at a manual approval. Each bad invocation below ran in its own process, when the \
+         pipeline was fresh (applied, nothing pushed), while an execution waited at the \
+         approval, or once that execution had succeeded. Each ended with the exit code shown \
+         (1 an error, 2 a usage error), one `error:` paragraph saying what is wrong, and no \
+         panic; the pipeline's executions (ids and statuses) and its source branch's head were \
+         the same after it as before. Through the library (the CLI always reads the current token), \
+         approving with the token of an approval already answered was refused with \
+         `ApprovalAlreadyCompletedException`, and with a token never issued with \
+         `InvalidApprovalTokenException`, changing nothing either.\n\n\
+         | verb | bad input | exit | held |\n|---|---|---:|---|\n",
+    );
+    for (verb, what, code) in cases {
+        md.push_str(&format!("| {verb} | {what} | {code} | held |\n"));
+    }
+    write("15-verbs", &md);
 }

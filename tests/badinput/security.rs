@@ -1,7 +1,8 @@
 //! Nothing pipewright prints carries a credential or a secret: `plan`, `apply`, `drift`,
-//! `destroy` and their errors, at every verbosity, against LocalStack, with distinctive
-//! credentials in the environment and distinctive values stored behind the app's
-//! PARAMETER_STORE and SECRETS_MANAGER variables.
+//! `destroy` and their errors, and `push`, `watch`, `logs` and `run` of a pipeline whose build
+//! echoes its secret variables and prints its whole environment, at every verbosity, against
+//! LocalStack, with distinctive credentials in the environment and distinctive values stored
+//! behind the app's PARAMETER_STORE and SECRETS_MANAGER variables.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -16,6 +17,8 @@ const PARAMETER: &str = "/pipewright/badinput/db-password";
 const PARAMETER_VALUE: &str = "pwParamValueNeverPrinted-5521";
 const SECRET: &str = "pipewright/badinput/api-token";
 const SECRET_VALUE: &str = "pwSecretValueNeverPrinted-8813";
+/// The secret is JSON: one variable takes all of it, another its `token` key.
+const SECRET_OTHER_VALUE: &str = "pwSecretOtherNeverPrinted-4409";
 
 /// A pipeline whose build takes secrets from Parameter Store and Secrets Manager, at the project
 /// and at the action.
@@ -30,7 +33,11 @@ pub(crate) fn secrets_app(name: &str) -> Result<App, BuildError> {
     let project = app.add(
         BuildProject::builder()
             .name(format!("{name}-build"))
-            .buildspec(InlineBuildSpec::new().build(["make"]))
+            // A build that shows every secret it has, as a careless buildspec would.
+            .buildspec(InlineBuildSpec::new().build([
+                "echo \"db=$DB_PASSWORD api=$API_TOKEN release=$RELEASE_TOKEN stage=$STAGE\"",
+                "env",
+            ]))
             .env("STAGE", EnvValue::Plaintext("prod".into()))
             .env("DB_PASSWORD", EnvValue::ParameterStore(PARAMETER.into()))
             .env("API_TOKEN", EnvValue::SecretsManager(SECRET.into()))
@@ -69,7 +76,8 @@ fn store_secrets(endpoint: &str) {
     );
     let secret = serde_json::json!({
         "Name": SECRET,
-        "SecretString": SECRET_VALUE,
+        "SecretString": serde_json::json!({"token": SECRET_VALUE, "other": SECRET_OTHER_VALUE})
+            .to_string(),
         "ClientRequestToken": "9b4e7c1a-5d2f-4a3b-8c6d-0e1f2a3b4c5d"
     });
     call(
@@ -134,6 +142,7 @@ fn leaks(text: &str) -> Vec<&'static str> {
         SESSION_TOKEN,
         PARAMETER_VALUE,
         SECRET_VALUE,
+        SECRET_OTHER_VALUE,
     ]
     .into_iter()
     .filter(|s| text.contains(s))
@@ -203,6 +212,56 @@ fn no_output_at_any_verbosity_carries_a_credential_or_a_secret() {
             Some(1),
         );
     }
+    // Then the pipeline runs: its build echoes the secrets and prints `env`.
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-push"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a directory to push");
+    std::fs::write(dir.join("README"), "pushed by the secrets scan\n").expect("a file");
+    let dir = dir.to_str().expect("a UTF-8 path");
+    record(
+        "push --watch RUST_LOG=trace".into(),
+        run(
+            &app,
+            endpoint,
+            &["push", dir, "--watch"],
+            None,
+            Some("trace"),
+        ),
+        Some(0),
+    );
+    for (label, flag, log) in VERBOSITIES {
+        record(
+            format!("watch {label}"),
+            run(&app, endpoint, &["watch"], *flag, *log),
+            Some(0),
+        );
+        let logs = run(
+            &app,
+            endpoint,
+            &["logs", "--action", "Build/Build"],
+            *flag,
+            *log,
+        );
+        // The scan reads the build's real log: its masked echo line is there.
+        assert!(
+            logs.stdout
+                .contains("db=*** api=*** release=*** stage=prod"),
+            "logs {label}: {}\n{}",
+            logs.stdout,
+            logs.stderr
+        );
+        record(format!("logs {label}"), logs, Some(0));
+        record(
+            format!("run {label}"),
+            run(&app, endpoint, &["run"], *flag, *log),
+            Some(0),
+        );
+    }
+    record(
+        "executions --json".into(),
+        run(&app, endpoint, &["executions", "--json"], None, None),
+        Some(0),
+    );
     record(
         "destroy RUST_LOG=trace".into(),
         run(&app, endpoint, &["destroy", "--yes"], None, Some("trace")),

@@ -1,7 +1,12 @@
-//! Crashes: `apply` (the real CLI, in a child process) is killed with SIGKILL at seeded points
-//! across its run, right after the emulator acted on a request whose answer the child never
-//! got. After each, a rerun converges to the same end state (no orphan, no duplicate, nothing
+//! Crashes: `apply` and `destroy` (the real CLI, in a child process) are killed with SIGKILL at
+//! seeded points across their runs, right after the emulator acted on a request whose answer the
+//! child never got; `apply` at its default concurrency is killed at seeded random moments too.
+//! After each, a rerun converges to the same end state (no orphan, no duplicate, nothing
 //! untagged) and `destroy` leaves nothing owned.
+//!
+//! The default run kills at a seeded sample of points; `PIPEWRIGHT_EXHAUSTIVE=1` kills `destroy`
+//! at every one of its requests and the concurrent `apply` at [`CONCURRENT_KILLS_EXHAUSTIVE`]
+//! moments.
 
 use std::collections::BTreeSet;
 use std::process::Stdio;
@@ -32,9 +37,17 @@ async fn child_apply() {
     let Ok(prefix) = std::env::var("PIPEWRIGHT_CRASH_APP") else {
         return;
     };
+    // `PIPEWRIGHT_CRASH_VERB`: `apply` (one call at a time, the default), `apply-concurrent`
+    // (the CLI's default concurrency) or `destroy` (one call at a time).
+    let verb = std::env::var("PIPEWRIGHT_CRASH_VERB").unwrap_or_else(|_| "apply".into());
+    let args: &[&str] = match verb.as_str() {
+        "apply-concurrent" => &["reference", "apply", "--yes"],
+        "destroy" => &["reference", "destroy", "--yes", "--concurrency", "1"],
+        _ => &["reference", "apply", "--yes", "--concurrency", "1"],
+    };
     let code = pipewright::cli::run(
         reference_app(&prefix),
-        ["reference", "apply", "--yes", "--concurrency", "1"],
+        args.iter().copied(),
         &mut std::io::stdout(),
         &mut std::io::stderr(),
     )
@@ -42,11 +55,21 @@ async fn child_apply() {
     std::process::exit(code.into());
 }
 
+/// Whether the exhaustive crash runs are asked for (`PIPEWRIGHT_EXHAUSTIVE=1`).
+pub(crate) fn exhaustive() -> bool {
+    std::env::var("PIPEWRIGHT_EXHAUSTIVE").is_ok_and(|v| v == "1")
+}
+
 fn spawn_child(prefix: &str, endpoint: &str) -> Child {
+    spawn_verb(prefix, endpoint, "apply")
+}
+
+fn spawn_verb(prefix: &str, endpoint: &str, verb: &str) -> Child {
     let exe = std::env::current_exe().expect("the test binary knows its path");
     let nowhere = std::env::temp_dir().join("pipewright-no-aws-config");
     Command::new(exe)
         .args(["--exact", "crash::child_apply", "--ignored", "--nocapture"])
+        .env("PIPEWRIGHT_CRASH_VERB", verb)
         .env("PIPEWRIGHT_CRASH_APP", prefix)
         .env("AWS_ENDPOINT_URL", endpoint)
         .env("AWS_ACCESS_KEY_ID", "test")
@@ -204,4 +227,171 @@ async fn apply_killed_at_any_point_is_finished_by_a_rerun() {
         nothing_left(&direct, &prefix, &desired).await;
     }
     crate::report::record_crashes(total, &killed_at);
+}
+
+/// How many destroy kill points the default run samples, and the seed.
+pub(crate) const DESTROY_CRASH_POINTS: usize = 8;
+pub(crate) const DESTROY_CRASH_SEED: u64 = 0xde57_c0de;
+
+/// Applies the reference app as `prefix` straight to the emulator, checked.
+async fn applied(
+    direct: &Arc<dyn Provider>,
+    prefix: &str,
+    env: &engine::Env,
+) -> engine::ResolvedApp {
+    let desired = resolved(&reference_app(prefix), env);
+    let plan = engine::plan(&desired, direct, 8).await.expect("plan");
+    let report = engine::apply(
+        &plan,
+        direct,
+        &ApplyOptions::default().retry(quick_retries()),
+    )
+    .await;
+    assert!(report.succeeded(), "apply: {:#?}", report.outcomes);
+    desired
+}
+
+/// Runs `child` until the proxy sees request `point`, then kills it; the call whose answer was
+/// lost.
+async fn kill_at(
+    mut child: Child,
+    tripped: tokio::sync::oneshot::Receiver<String>,
+    point: u64,
+) -> String {
+    let call = tokio::select! {
+        call = tripped => call.expect("the proxy reports the trip"),
+        status = child.wait() => panic!("the child ended before request {point}: {status:?}"),
+        () = tokio::time::sleep(Duration::from_secs(120)) => panic!("request {point} never came"),
+    };
+    child.start_kill().expect("SIGKILL");
+    child.wait().await.expect("reaped");
+    call
+}
+
+#[tokio::test]
+async fn destroy_killed_at_any_point_is_finished_by_a_rerun() {
+    let (direct, env) = provider_at(endpoint()).await;
+
+    // A whole destroy first, to count its requests.
+    let prefix = unique("dcrash");
+    let desired = applied(&direct, &prefix, &env).await;
+    let proxy = FaultProxy::start(endpoint(), FaultPlan::none()).await;
+    let output = spawn_verb(&prefix, proxy.endpoint(), "destroy")
+        .wait_with_output()
+        .await
+        .expect("the child runs");
+    assert!(
+        output.status.success(),
+        "an uninterrupted destroy succeeds: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let total = proxy.stats().total_requests();
+    nothing_left(&direct, &prefix, &desired).await;
+
+    let points: Vec<u64> = if exhaustive() {
+        (0..total).collect()
+    } else {
+        kill_points(total, DESTROY_CRASH_POINTS, DESTROY_CRASH_SEED)
+    };
+    let mut killed_at = Vec::new();
+    for point in points {
+        let prefix = unique("dcrash");
+        let desired = applied(&direct, &prefix, &env).await;
+        let proxy = FaultProxy::start(endpoint(), FaultPlan::none()).await;
+        let tripped = proxy.trip_at(point);
+        let child = spawn_verb(&prefix, proxy.endpoint(), "destroy");
+        let call = kill_at(child, tripped, point).await;
+        killed_at.push((point, call.clone()));
+
+        // The rerun: destroy again, as a user would.
+        let report = engine::destroy(
+            &prefix,
+            Some(&desired),
+            &direct,
+            &ApplyOptions::default().retry(quick_retries()),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("destroy after a kill at {point} ({call}): {e}"));
+        assert!(
+            report.succeeded(),
+            "rerun after a kill at {point} ({call}): {report}"
+        );
+        nothing_left(&direct, &prefix, &desired).await;
+    }
+    crate::report::record_destroy_crashes(total, &killed_at, exhaustive());
+}
+
+/// Kills of the concurrent apply: a few by default, this many with `PIPEWRIGHT_EXHAUSTIVE=1`.
+pub(crate) const CONCURRENT_KILLS: usize = 3;
+pub(crate) const CONCURRENT_KILLS_EXHAUSTIVE: usize = 20;
+pub(crate) const CONCURRENT_SEED: u64 = 0xc0c0_4e47;
+
+#[tokio::test]
+async fn apply_at_default_concurrency_killed_at_random_moments_is_finished_by_a_rerun() {
+    let (direct, env) = provider_at(endpoint()).await;
+    // Its requests, counted once: the order differs run to run, the number hardly.
+    let prefix = unique("ccrash");
+    let proxy = FaultProxy::start(endpoint(), FaultPlan::none()).await;
+    let output = spawn_verb(&prefix, proxy.endpoint(), "apply-concurrent")
+        .wait_with_output()
+        .await
+        .expect("the child runs");
+    assert!(
+        output.status.success(),
+        "an uninterrupted apply succeeds: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let total = proxy.stats().total_requests();
+    let desired = resolved(&reference_app(&prefix), &env);
+    exactly_the_model(&direct, &prefix, &desired).await;
+    engine::destroy(&prefix, Some(&desired), &direct, &ApplyOptions::default())
+        .await
+        .expect("destroy");
+    nothing_left(&direct, &prefix, &desired).await;
+
+    let kills = if exhaustive() {
+        CONCURRENT_KILLS_EXHAUSTIVE
+    } else {
+        CONCURRENT_KILLS
+    };
+    // Moments before the last tenth of the run, so that each kill lands mid-run.
+    let points = kill_points(total * 9 / 10, kills, CONCURRENT_SEED);
+    for point in &points {
+        let prefix = unique("ccrash");
+        let desired = resolved(&reference_app(&prefix), &env);
+        let proxy = FaultProxy::start(endpoint(), FaultPlan::none()).await;
+        let tripped = proxy.trip_at(*point);
+        let child = spawn_verb(&prefix, proxy.endpoint(), "apply-concurrent");
+        let call = kill_at(child, tripped, *point).await;
+        let plan = engine::plan(&desired, &direct, 8)
+            .await
+            .unwrap_or_else(|e| panic!("plan after a kill at {point} ({call}): {e}"));
+        let report = engine::apply(
+            &plan,
+            &direct,
+            &ApplyOptions::default().retry(quick_retries()),
+        )
+        .await;
+        assert!(
+            report.succeeded(),
+            "rerun after a kill at {point} ({call}): {:#?}",
+            report.outcomes
+        );
+        assert!(
+            engine::plan(&desired, &direct, 8)
+                .await
+                .expect("plan")
+                .is_empty()
+        );
+        exactly_the_model(&direct, &prefix, &desired).await;
+        let report = engine::destroy(&prefix, Some(&desired), &direct, &ApplyOptions::default())
+            .await
+            .expect("destroy");
+        assert!(
+            report.succeeded(),
+            "destroy after a kill at {point}: {report}"
+        );
+        nothing_left(&direct, &prefix, &desired).await;
+    }
+    crate::report::record_concurrent_crashes(points.len(), exhaustive());
 }

@@ -68,3 +68,47 @@ pub(crate) fn record_concurrency(runs: usize) {
     );
     write("40-concurrency", &md);
 }
+
+pub(crate) fn record_destroy_crashes(total: u64, killed_at: &[(u64, String)], exhaustive: bool) {
+    let how = if exhaustive {
+        "at every one of them".to_owned()
+    } else {
+        format!(
+            "at {} distinct requests (seeded; `PIPEWRIGHT_EXHAUSTIVE=1` kills it at every one)",
+            killed_at.len()
+        )
+    };
+    let mut md = format!(
+        "## Crashes of destroy\n\n\
+         `destroy` of the applied reference app (the CLI, in its own process, one call at a \
+         time) makes {total} requests from start to end. It was killed with SIGKILL {how}, each \
+         time right after the emulator acted on that request and before the answer reached the \
+         process. After each kill, a rerun of `destroy` succeeded and left nothing owned and \
+         nothing under the model's names.\n\n\
+         | killed at request | the call whose answer was lost | rerun destroy succeeded | nothing left |\n\
+         |---|---|---|---|\n"
+    );
+    for (point, call) in killed_at {
+        md.push_str(&format!("| {point} | `{call}` | held | held |\n"));
+    }
+    write("31-destroy-crashes", &md);
+}
+
+pub(crate) fn record_concurrent_crashes(kills: usize, exhaustive: bool) {
+    let more = if exhaustive {
+        ""
+    } else {
+        " (`PIPEWRIGHT_EXHAUSTIVE=1`: 20)"
+    };
+    let md = format!(
+        "## Crashes of a concurrent apply\n\n\
+         `apply` of the reference app at the CLI's default concurrency (64 calls in flight), \
+         killed with SIGKILL at {kills} seeded moments{more}: when the proxy saw the n-th \
+         request, n drawn from the first nine tenths of the run (the order of requests differs \
+         from run to run, so the call each kill lost does too). After each kill, a rerun \
+         converged (a plan after it is empty), every resource of the model existed exactly once \
+         with the app's tags for its id, the app owned nothing else, and `destroy` then left \
+         nothing.\n"
+    );
+    write("32-concurrent-crashes", &md);
+}

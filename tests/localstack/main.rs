@@ -16,6 +16,7 @@ pub(crate) use support::harness;
 
 mod artifacts;
 mod build_logs;
+mod build_secrets;
 mod builds;
 mod codebuild;
 mod codecommit;

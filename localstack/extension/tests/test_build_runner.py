@@ -210,7 +210,9 @@ phases:
         variables=[{"name": "C", "value": "start", "type": "PLAINTEXT"}],
     )
     services = run(build)
-    assert "spec project start s3cret" in services.logs
+    # A PARAMETER_STORE value is masked in the log, as CodeBuild masks it.
+    assert "spec project start ***" in services.logs
+    assert not any("s3cret" in line for line in services.logs)
     missing = make_build(tmp_path, spec.replace("/shop/token", "/nope"))
     run(missing)
     assert missing.doc["buildStatus"] == "FAILED"
@@ -269,3 +271,84 @@ phases:
     assert entry["phaseStatus"] == build.doc["buildStatus"]
     time.sleep(0.2)
     assert not _alive(marker)
+
+
+class SecretServices(FakeServices):
+    def __init__(self):
+        super().__init__()
+        self.parameters["/shop/db"] = "hunter2-db-password"
+
+    def secret(self, reference):
+        if reference == "shop/pem":
+            return "-----BEGIN KEY-----\nline-one-of-the-key\nline-two-of-the-key\n-----END KEY-"
+        return super().secret(reference)
+
+
+def test_parameter_store_and_secrets_manager_values_are_masked_everywhere_in_the_log(tmp_path):
+    spec = """version: 0.2
+env:
+  variables: {PLAIN: visible-plain-value}
+  parameter-store: {TOKEN: /shop/token}
+  secrets-manager: {PEM: shop/pem}
+phases:
+  build:
+    commands:
+      - echo "token=$TOKEN plain=$PLAIN db=$DB"
+      - echo "s3cret typed in a command"
+      - printf '%s\\n' "$PEM"
+      - env
+      - echo "key AKIAIOSFODNN7EXAMPLE and ASIAABCDEFGHIJKLMNOP here"
+"""
+    build = make_build(
+        tmp_path, spec, project_env=[{"name": "DB", "value": "/shop/db", "type": "PARAMETER_STORE"}]
+    )
+    services = run(build, SecretServices())
+    assert build.doc["buildStatus"] == "SUCCEEDED", services.logs
+    text = "\n".join(services.logs)
+    for secret in ("s3cret", "hunter2-db-password", "line-one-of-the-key", "line-two-of-the-key"):
+        assert secret not in text, secret
+    for key in ("AKIAIOSFODNN7EXAMPLE", "ASIAABCDEFGHIJKLMNOP"):
+        assert key not in text
+    assert "token=*** plain=visible-plain-value db=***" in services.logs
+    # Masking is textual, as CodeBuild's: the command line itself is masked too.
+    command = 'Running command echo "*** typed in a command"'
+    assert any(line.endswith(command) for line in services.logs)
+    assert "*** typed in a command" in services.logs
+    assert "TOKEN=***" in services.logs and "DB=***" in services.logs
+    assert "PLAIN=visible-plain-value" in services.logs
+    assert "key *** and *** here" in services.logs
+    # The build itself still saw the real values.
+    assert build.doc["buildStatus"] == "SUCCEEDED"
+
+
+def test_masking_keeps_short_lines_of_a_secret_and_an_empty_value_masks_nothing():
+    assert runner.secret_fragments("") == []
+    assert runner.secret_fragments('{\n  "a": "bcd"\n}') == [
+        '{\n  "a": "bcd"\n}',
+        '"a": "bcd"',
+    ]
+    assert runner.mask("x secret-long y secret", ["secret-long", "secret"]) == "x *** y ***"
+
+
+def test_an_endless_printer_stops_being_stored_at_the_cap_and_the_build_goes_on(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(runner, "LOG_LIMIT_BYTES", 64 * 1024)
+    spec = """version: 0.2
+phases:
+  build:
+    commands:
+      - i=0; while [ $i -lt 20000 ]; do echo "line $i of a noisy build"; i=$((i+1)); done
+      - echo after-the-flood
+"""
+    build = make_build(tmp_path, spec)
+    services = run(build)
+    assert build.doc["buildStatus"] == "SUCCEEDED", services.logs[-5:]
+    stored = sum(len(line.encode()) for line in services.logs[:-1])
+    assert stored <= 64 * 1024
+    capped = [line for line in services.logs if "the rest of its output is not stored" in line]
+    assert len(capped) == 1, capped
+    assert "65536 bytes" in capped[0]
+    assert services.logs[-1] == capped[0]  # nothing stored after it, phase lines included
+    assert "after-the-flood" not in services.logs
+    assert any("line 100 of a noisy build" in line for line in services.logs)

@@ -2,7 +2,7 @@
 //! source watches, which starts the pipeline as a push by hand would.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
@@ -57,6 +57,25 @@ fn source_of(properties: &Value) -> Option<(String, String)> {
     })
 }
 
+/// Whether `dir` holds at least one file, at any depth (git commits files, never an empty
+/// folder). Stops at the first one found.
+fn holds_a_file(dir: &Path) -> bool {
+    let mut pending = vec![dir.to_owned()];
+    while let Some(next) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&next) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            match entry.file_type() {
+                Ok(t) if t.is_dir() => pending.push(entry.path()),
+                Ok(_) => return true,
+                Err(_) => {}
+            }
+        }
+    }
+    false
+}
+
 impl Args {
     /// Pushes the directory and says which commit the branch now has.
     pub(crate) async fn run(
@@ -66,6 +85,14 @@ impl Args {
         console: &mut Console,
         out: &mut dyn Write,
     ) -> Exit {
+        // Refused before any request: a commit of nothing would replace the branch's files
+        // with an empty tree.
+        if self.dir.is_dir() && !holds_a_file(&self.dir) {
+            return Err(CliError::message(format!(
+                "cannot push {}: it holds no file and is not a git work tree; nothing was pushed",
+                self.dir.display()
+            )));
+        }
         let session = connect(app, target).await?;
         let pipeline = self.pipeline.resolve(&session)?;
         let properties = session

@@ -46,6 +46,41 @@ SYSTEM_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/s
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 LOG_FLUSH_SECONDS = 0.1
 
+# What CodeBuild hides in its logs ("Data protection in AWS CodeBuild", data-protection.html):
+# AWS access key IDs, and the strings given by Parameter Store and by Secrets Manager variables
+# (project variables or the buildspec's env/parameter-store, env/secrets-manager). Each is
+# replaced by ``***`` wherever it appears in a line, the "Running command" lines included.
+MASK = "***"
+_ACCESS_KEY_ID = re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])")
+
+# What one build may store in CloudWatch Logs, in bytes of message text
+# (``PIPEWRIGHT_BUILD_LOG_MB``, default 16 MB): past it the build runs on, its output is read and
+# dropped, and one line says so. An endless printer must not fill the emulator's memory.
+LOG_LIMIT_BYTES = int(float(os.environ.get("PIPEWRIGHT_BUILD_LOG_MB") or 16) * 1024 * 1024)
+
+
+def secret_fragments(value: str) -> list[str]:
+    """What masking a secret value hides: the value, and each line of a value of several lines.
+
+    A build log is read line by line, so a secret of several lines (a PEM key, pretty JSON) is
+    hidden line by line too; blank lines and lines of one or two characters (``{``, ``}``) are
+    not worth hiding and would mask every brace of the log.
+    """
+    if not value:
+        return []
+    found = [value]
+    if "\n" in value:
+        found.extend(line.strip() for line in value.splitlines() if len(line.strip()) > 2)
+    return found
+
+
+def mask(text: str, secrets: list[str]) -> str:
+    """``text`` with every secret (longest first) and AWS access key ID replaced by ``***``."""
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return _ACCESS_KEY_ID.sub(MASK, text)
+
 
 def now() -> datetime:
     return datetime.now(tz=timezone.utc)
@@ -196,15 +231,38 @@ def host_toolchain() -> list[str]:
 class _Logs:
     """The build's log: lines buffered, sent to CloudWatch Logs every 0.1 s and at the end."""
 
-    def __init__(self, services: Services, group: str | None, stream: str):
+    def __init__(
+        self, services: Services, group: str | None, stream: str, limit: int | None = None
+    ):
         self._services = services
         self._group = group
         self._stream = stream
         self._pending: list[dict] = []
         self._last_flush = time.monotonic()
         self.failed = False
+        self.secrets: list[str] = []  # longest first: a secret inside another is masked after it
+        self._limit = LOG_LIMIT_BYTES if limit is None else limit
+        self._stored = 0
+        self.capped = False
+
+    def hide(self, values: list[str]) -> None:
+        """Masks these values (a build's PARAMETER_STORE and SECRETS_MANAGER values) from now on."""
+        found = {f for value in values for f in secret_fragments(value)}
+        self.secrets = sorted(found | set(self.secrets), key=len, reverse=True)
 
     def line(self, text: str) -> None:
+        if self.capped:
+            return
+        text = mask(text, self.secrets)
+        size = len(text.encode("utf-8", "replace"))
+        if self._stored + size > self._limit:
+            self.capped = True
+            stamp = now().strftime("%Y/%m/%d %H:%M:%S.%f")
+            text = (
+                f"[Container] {stamp} This build's log reached {self._limit} bytes: the rest "
+                "of its output is not stored (PIPEWRIGHT_BUILD_LOG_MB)"
+            )
+        self._stored += size
         stamp = int(time.time() * 1000)
         if self._pending and stamp < self._pending[-1]["timestamp"]:
             stamp = self._pending[-1]["timestamp"]
@@ -622,6 +680,7 @@ class Runner:
         for variable in [*project_env, *build.variables]:
             declared[variable["name"]] = variable
         user: dict[str, str] = {}
+        secrets: list[str] = []
         for name, variable in declared.items():
             kind = variable.get("type") or "PLAINTEXT"
             value = str(variable.get("value", ""))
@@ -630,6 +689,10 @@ class Runner:
             elif kind == "SECRETS_MANAGER":
                 value = self.services.secret(value)
             user[name] = value
+            if kind in ("PARAMETER_STORE", "SECRETS_MANAGER"):
+                secrets.append(value)
+        assert self.logs is not None  # made before the first phase
+        self.logs.hide(secrets)
 
         env = {
             "PATH": ":".join([*SYSTEM_PATH, *host_toolchain()]),
