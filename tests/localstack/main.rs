@@ -31,6 +31,7 @@ mod logs;
 mod ownership;
 mod reconcile;
 mod removals;
+mod report_groups;
 mod run;
 mod s3;
 mod smoke;
