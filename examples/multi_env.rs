@@ -44,7 +44,11 @@ pub(crate) fn add_multi_env(app: &mut App, prefix: &str) -> Result<(), BuildErro
             .buildspec(
                 InlineBuildSpec::new()
                     .build(["make integration-test TARGET=staging"])
-                    .report("integration", "reports/*.xml", ReportFormat::JunitXml),
+                    .report(
+                        &ReportGroup::test("integration"),
+                        "reports/*.xml",
+                        ReportFormat::JunitXml,
+                    ),
             )
             .env(
                 "API_TOKEN",

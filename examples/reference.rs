@@ -25,6 +25,9 @@ pub(crate) fn add_reference(app: &mut App, prefix: &str) -> Result<(), BuildErro
     // The standard image has no Rust: install it there; a host that has cargo (the bundled
     // emulator's builds run on it, offline) skips the download. libtest's JUnit output is
     // unstable, hence RUSTC_BOOTSTRAP for that one command.
+    // The unit test results are kept in a report group of the build, their raw files exported
+    // to the artifact bucket.
+    let unit_tests = ReportGroup::test("unit-tests").export_to(&bucket, Some("reports"));
     let spec = InlineBuildSpec::new()
         .install([
             "command -v cargo >/dev/null || curl -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal",
@@ -35,7 +38,7 @@ pub(crate) fn add_reference(app: &mut App, prefix: &str) -> Result<(), BuildErro
             "cargo build --release --locked",
             "RUSTC_BOOTSTRAP=1 cargo test --release --locked -- -Z unstable-options --format junit > unit.xml",
         ])
-        .report("unit-tests", "unit.xml", ReportFormat::JunitXml)
+        .report(&unit_tests, "unit.xml", ReportFormat::JunitXml)
         .artifacts(["appspec.yml", "scripts/**/*", "target/release/shop-api"]);
     let build = app.add(
         BuildProject::builder()

@@ -86,6 +86,10 @@ impl Tags {
 
 /// A resource as stored in an [`App`]: one variant per kind, platform types erased.
 #[derive(Debug, Clone)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "an app holds one node per resource it was given; a project's size costs nothing there"
+)]
 pub enum Node {
     /// A CodeCommit repository.
     Repository(Repository),

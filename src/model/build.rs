@@ -35,8 +35,12 @@ pub struct InlineBuildSpec {
     pub artifact_files: Vec<String>,
     /// The base directory of the artifact files.
     pub base_directory: Option<String>,
-    /// Report groups: name → (files glob, file format).
+    /// Reports: report group name (the buildspec's key, [`ReportGroup::name`]) → (files glob,
+    /// file format).
     pub reports: BTreeMap<String, (String, ReportFormat)>,
+    /// The report groups the reports go to, declared by [`InlineBuildSpec::report`]; a project
+    /// built with this spec declares them ([`BuildProject::report_groups`]).
+    pub report_groups: Vec<ReportGroup>,
 }
 
 impl InlineBuildSpec {
@@ -90,16 +94,28 @@ impl InlineBuildSpec {
         self
     }
 
-    /// Adds a report group fed by `files` in `format`: a test report ([`ReportFormat::JunitXml`],
-    /// ...) or a code coverage report ([`ReportFormat::CoberturaXml`], ...), as
-    /// [`ReportFormat::kind`] says.
+    /// Sends the report read from `files` in `format` to `group`, which the project using this
+    /// spec declares: a test report ([`ReportFormat::JunitXml`], ...) goes to a
+    /// [`ReportGroup::test`] group, a code coverage report ([`ReportFormat::CoberturaXml`], ...)
+    /// to a [`ReportGroup::coverage`] one, as [`ReportFormat::kind`] says (validation checks it).
+    ///
+    /// ```
+    /// use pipewright::model::{InlineBuildSpec, ReportFormat, ReportGroup};
+    /// let unit = ReportGroup::test("unit");
+    /// let spec = InlineBuildSpec::new().report(&unit, "reports/*.xml", ReportFormat::JunitXml);
+    /// assert!(spec.render().contains(r#""reports":{"unit":"#));
+    /// ```
     pub fn report(
         mut self,
-        name: impl Into<String>,
+        group: &ReportGroup,
         files: impl Into<String>,
         format: ReportFormat,
     ) -> Self {
-        self.reports.insert(name.into(), (files.into(), format));
+        self.reports
+            .insert(group.name.clone(), (files.into(), format));
+        if !self.report_groups.contains(group) {
+            self.report_groups.push(group.clone());
+        }
         self
     }
 
@@ -133,6 +149,87 @@ impl InlineBuildSpec {
             root.insert("artifacts".into(), Value::Object(art));
         }
         Value::Object(root).to_string()
+    }
+}
+
+/// A CodeBuild report group of a project (`AWS::CodeBuild::ReportGroup`), which pipewright creates
+/// and owns: the buildspec's report `name` goes to the group `<project>-<name>`, the group CodeBuild
+/// itself uses for a report named so in a buildspec (CodeBuild User Guide, "Create a report group
+/// using a buildspec file"); creating it first gives it its type, export and tags, and lets the
+/// project's role publish to exactly that group rather than create groups.
+///
+/// Destroying the app deletes the group with its reports (`DeleteReports`).
+///
+/// ```
+/// use pipewright::model::{ReportGroup, ReportKind};
+/// let coverage = ReportGroup::coverage("coverage");
+/// assert_eq!(coverage.kind, ReportKind::CodeCoverage);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub struct ReportGroup {
+    /// The report's name in the buildspec; the group is named `<project>-<name>` (2 to 128
+    /// characters in all, letters, digits, `-` and `_`).
+    pub name: String,
+    /// Test or code coverage reports.
+    pub kind: ReportKind,
+    /// Where the raw report files are exported.
+    pub export: ReportExport,
+}
+
+/// Where a report group exports the raw files of its reports (`ExportConfig`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ReportExport {
+    /// Not exported (`NO_EXPORT`, the default): the reports are kept in CodeBuild only.
+    #[default]
+    None,
+    /// To an artifact bucket of the app (`S3`), under a path, as the raw files or one ZIP.
+    Bucket {
+        /// The bucket.
+        bucket: NodeRef,
+        /// The key prefix, if any.
+        path: Option<String>,
+        /// One ZIP file per report instead of the raw files.
+        zip: bool,
+    },
+}
+
+impl ReportGroup {
+    /// A group of test reports (`TEST`).
+    pub fn test(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            kind: ReportKind::Test,
+            export: ReportExport::None,
+        }
+    }
+
+    /// A group of code coverage reports (`CODE_COVERAGE`).
+    pub fn coverage(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            kind: ReportKind::CodeCoverage,
+            export: ReportExport::None,
+        }
+    }
+
+    /// Exports the raw report files to an artifact bucket of the app, under `path` (if any);
+    /// the bucket's encryption applies (its KMS key, when it has one, encrypts the export).
+    pub fn export_to(mut self, bucket: impl HandleOf<ArtifactBucket>, path: Option<&str>) -> Self {
+        self.export = ReportExport::Bucket {
+            bucket: bucket.node_ref().clone(),
+            path: path.map(str::to_owned),
+            zip: false,
+        };
+        self
+    }
+
+    /// Packs each exported report into one ZIP file (only with [`ReportGroup::export_to`]).
+    pub fn zipped(mut self) -> Self {
+        if let ReportExport::Bucket { zip, .. } = &mut self.export {
+            *zip = true;
+        }
+        self
     }
 }
 
@@ -588,8 +685,10 @@ pub struct BuildProject {
     pub logs: Logs,
     /// VPC placement.
     pub vpc: Option<VpcConfig>,
-    /// Whether the project publishes test reports (grants the report-group permissions).
-    pub test_reports: bool,
+    /// The report groups its builds publish to: those of an inline buildspec's reports and those
+    /// declared with [`BuildProjectBuilder::report_group`]. Each is a resource of the app, and
+    /// the project's role may publish to exactly these.
+    pub report_groups: Vec<ReportGroup>,
     /// Key that encrypts build output; the artifact bucket's key or AWS's managed key when `None`.
     pub encryption_key: Option<KmsKeyArn>,
     /// An existing service role to use instead of the derived one.
@@ -611,6 +710,12 @@ impl BuildProject {
             .group
             .clone()
             .unwrap_or_else(|| format!("/aws/codebuild/{}", self.name))
+    }
+
+    /// The name of one of its report groups: `<project>-<report name>`.
+    #[must_use]
+    pub fn report_group_name(&self, group: &ReportGroup) -> String {
+        format!("{}-{}", self.name, group.name)
     }
 }
 
@@ -639,7 +744,7 @@ pub struct BuildProjectBuilder {
     log_retention_days: Option<Option<u32>>,
     log_kms_key: Option<String>,
     vpc: Option<VpcConfig>,
-    test_reports: bool,
+    report_groups: Vec<ReportGroup>,
     encryption_key: Option<String>,
     service_role: Option<String>,
     tags: Vec<(String, String)>,
@@ -676,7 +781,9 @@ impl BuildProjectBuilder {
     pub fn buildspec(mut self, spec: impl Into<BuildSpec>) -> Self {
         self.buildspec = spec.into();
         if let BuildSpec::Inline(s) = &self.buildspec {
-            self.test_reports |= !s.reports.is_empty();
+            for g in s.report_groups.clone() {
+                self = self.report_group(g);
+            }
         }
         self
     }
@@ -795,9 +902,12 @@ impl BuildProjectBuilder {
         self
     }
 
-    /// Declares that builds publish test reports (set automatically by an inline spec with reports).
-    pub fn test_reports(mut self, on: bool) -> Self {
-        self.test_reports = on;
+    /// Declares a report group the builds publish to, for a buildspec file that names it in its
+    /// `reports` (an inline spec's [`InlineBuildSpec::report`] declares its groups itself).
+    pub fn report_group(mut self, group: ReportGroup) -> Self {
+        if !self.report_groups.contains(&group) {
+            self.report_groups.push(group);
+        }
         self
     }
 
@@ -870,7 +980,7 @@ impl BuildProjectBuilder {
                 kms_key: log_kms_key,
             },
             vpc: self.vpc,
-            test_reports: self.test_reports,
+            report_groups: self.report_groups,
             encryption_key,
             service_role,
             tags,
@@ -889,7 +999,11 @@ mod tests {
             .build(["cargo build --release"])
             .post_build(["cargo test"])
             .artifacts(["target/release/app", "appspec.yml"])
-            .report("unit", "reports/*.xml", ReportFormat::JunitXml);
+            .report(
+                &ReportGroup::test("unit"),
+                "reports/*.xml",
+                ReportFormat::JunitXml,
+            );
         assert_eq!(
             s.render(),
             r#"{"artifacts":{"files":["target/release/app","appspec.yml"]},"phases":{"build":{"commands":["cargo build --release"]},"post_build":{"commands":["cargo test"]}},"reports":{"unit":{"file-format":"JUNITXML","files":["reports/*.xml"]}},"version":"0.2"}"#
@@ -910,13 +1024,15 @@ mod tests {
     }
 
     #[test]
-    fn reports_in_spec_turn_on_report_permissions() {
+    fn reports_in_spec_declare_their_groups() {
+        let r = ReportGroup::test("r");
         let p = BuildProject::builder()
             .name("p1")
-            .buildspec(InlineBuildSpec::new().report("r", "x.xml", ReportFormat::JunitXml))
+            .report_group(r.clone())
+            .buildspec(InlineBuildSpec::new().report(&r, "x.xml", ReportFormat::JunitXml))
             .build()
             .unwrap();
-        assert!(p.test_reports);
+        assert_eq!(p.report_groups, vec![r]);
         assert_eq!(p.log_group(), "/aws/codebuild/p1");
     }
 }

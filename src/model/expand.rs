@@ -9,8 +9,8 @@ use super::kind::{ArnScope, ResourceKind, render_arn};
 use super::{
     Action, ActionKind, Application, ArtifactBucket, BucketRef, BuildProject, BuildSource, Cache,
     ChangeDetection, ComputePlatform, ConfigRef, Encryption, EnvValue, KmsKeyArn, Pipeline,
-    PipelineName, Repository, RoleArn, SourceFormat, StoredDeploymentConfig, StoredDeploymentGroup,
-    Target,
+    PipelineName, ReportExport, ReportGroup, Repository, RoleArn, SourceFormat,
+    StoredDeploymentConfig, StoredDeploymentGroup, Target,
 };
 
 /// A role a resource runs as: derived by pipewright, or given by the user.
@@ -232,6 +232,15 @@ pub enum Definition<'a> {
     LogGroup {
         /// The project.
         project: &'a BuildProject,
+    },
+    /// A report group a project publishes to.
+    ReportGroup {
+        /// The project.
+        project: &'a BuildProject,
+        /// The group.
+        group: &'a ReportGroup,
+        /// The artifact bucket it exports to (logical id, name, KMS key), if it exports.
+        bucket: Option<(LogicalId, String, Option<&'a KmsKeyArn>)>,
     },
     /// A derived role.
     Role(Role),
@@ -486,6 +495,11 @@ pub(crate) fn log_group_id(p: &BuildProject) -> LogicalId {
     LogicalId::derive("LogGroup", &[p.name.as_str()])
 }
 
+/// The logical id of one of a project's report groups.
+pub(crate) fn report_group_id(p: &BuildProject, g: &ReportGroup) -> LogicalId {
+    LogicalId::derive("ReportGroup", &[p.name.as_str(), g.name.as_str()])
+}
+
 fn group_arn(g: &StoredDeploymentGroup) -> Arn {
     Arn::of(
         ResourceKind::DeploymentGroup,
@@ -702,6 +716,33 @@ impl<'a> Expander<'a> {
             Definition::LogGroup { project: p },
         );
         deps.insert(log_id.clone());
+        // Its report groups, each exporting to a bucket of the app or nowhere.
+        let mut exports = Vec::new();
+        let mut report_keys = Vec::new();
+        for g in &p.report_groups {
+            let gid = report_group_id(p, g);
+            let bucket = match &g.export {
+                ReportExport::Bucket { bucket, path, .. } => app.bucket(bucket).map(|b| {
+                    exports.push((b.name.to_string(), path.clone()));
+                    report_keys.extend(bucket_key(b));
+                    (bucket.id.clone(), b.name.to_string(), bucket_key(b))
+                }),
+                ReportExport::None => None,
+            };
+            let gdeps = bucket.iter().map(|b| b.0.clone()).collect();
+            self.push(
+                gid.clone(),
+                ResourceKind::ReportGroup,
+                p.report_group_name(g),
+                gdeps,
+                Definition::ReportGroup {
+                    project: p,
+                    group: g,
+                    bucket,
+                },
+            );
+            deps.insert(gid);
+        }
         let role = if let Some(arn) = &p.service_role {
             RoleRef::Existing(arn.clone())
         } else {
@@ -752,20 +793,36 @@ impl<'a> Expander<'a> {
                 p.environment.variables.iter().map(|v| &v.value).collect();
             env.extend(self.project_action_env.get(id).into_iter().flatten());
             env_statements(&env, &mut st);
-            if p.test_reports {
+            if !p.report_groups.is_empty() {
+                // The app creates the groups, so no codebuild:CreateReportGroup: the builds
+                // publish reports to exactly these (CodeBuild User Guide, "Test report
+                // permissions").
                 st.push(statement(
                     "PublishReports",
                     &[
                         "codebuild:BatchPutCodeCoverages",
                         "codebuild:BatchPutTestCases",
                         "codebuild:CreateReport",
-                        "codebuild:CreateReportGroup",
                         "codebuild:UpdateReport",
                     ],
-                    [Arn::regional(
-                        "codebuild",
-                        format!("report-group/{}-*", p.name),
-                    )],
+                    p.report_groups
+                        .iter()
+                        .map(|g| Arn::of(ResourceKind::ReportGroup, &p.report_group_name(g))),
+                ));
+            }
+            if !exports.is_empty() {
+                // CodeBuild exports a report's raw files with the project's role.
+                st.push(statement(
+                    "ExportReports",
+                    &["s3:PutObject"],
+                    exports.iter().map(|(b, path)| {
+                        let prefix = path.as_deref().unwrap_or("").trim_matches('/');
+                        if prefix.is_empty() {
+                            Arn::s3(format!("{b}/*"))
+                        } else {
+                            Arn::s3(format!("{b}/{prefix}/*"))
+                        }
+                    }),
                 ));
             }
             if let Some(vpc) = &p.vpc {
@@ -797,7 +854,12 @@ impl<'a> Expander<'a> {
                 ));
                 st.push(s);
             }
-            let keys: BTreeSet<&KmsKeyArn> = p.encryption_key.iter().chain(artifact_key).collect();
+            let keys: BTreeSet<&KmsKeyArn> = p
+                .encryption_key
+                .iter()
+                .chain(artifact_key)
+                .chain(report_keys.iter().copied())
+                .collect();
             st.extend(kms_statement("EncryptArtifacts", &keys));
             let name = role_name(app, "build", p.name.as_str());
             self.push_role(

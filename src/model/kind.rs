@@ -36,6 +36,8 @@ pub enum ResourceKind {
     EventRule,
     /// `AWS::Logs::LogGroup`: the CloudWatch Logs group a CodeBuild project writes to.
     LogGroup,
+    /// `AWS::CodeBuild::ReportGroup`: a group of a CodeBuild project's test or coverage reports.
+    ReportGroup,
 }
 
 /// How the diff treats a kind's properties (from the CloudFormation registry schemas).
@@ -136,7 +138,7 @@ const fn arn(service: &'static str, scope: ArnScope, prefix: &'static str) -> Op
 
 impl ResourceKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ResourceKind; 11] = [
+    pub const ALL: [ResourceKind; 12] = [
         Self::Repository,
         Self::Bucket,
         Self::BucketPolicy,
@@ -148,6 +150,7 @@ impl ResourceKind {
         Self::Role,
         Self::EventRule,
         Self::LogGroup,
+        Self::ReportGroup,
     ];
 
     /// Everything known about this kind: the one table.
@@ -462,6 +465,29 @@ impl ResourceKind {
                     }
                 }
             }
+            Self::ReportGroup => {
+                const {
+                    &KindInfo {
+                        word: "report group",
+                        path_word: "report_group",
+                        cfn_type: "AWS::CodeBuild::ReportGroup",
+                        taggable: true,
+                        rules: KindRules {
+                            // CloudFormation: `Name` and `Type` require replacement; the export
+                            // and tags are updated in place (UpdateReportGroup).
+                            create_only: &["/Name", "/Type"],
+                            sets: &["/Tags"],
+                            exact: &["/ExportConfig"],
+                            strings: &[],
+                        },
+                        parent: None,
+                        // After the projects that publish to it, before the bucket it exports to.
+                        delete_rank: 6,
+                        arn: arn("codebuild", Regional, "report-group/"),
+                        record: None,
+                    }
+                }
+            }
         }
     }
 
@@ -646,6 +672,11 @@ mod tests {
                 ResourceKind::LogGroup,
                 "/aws/codebuild/shop-build",
             ),
+            (
+                "arn:aws:codebuild:eu-west-1:123456789012:report-group/shop-build-unit",
+                ResourceKind::ReportGroup,
+                "shop-build-unit",
+            ),
         ];
         for (arn, kind, name) in cases {
             assert_eq!(
@@ -658,7 +689,6 @@ mod tests {
             "arn:aws:sns:eu-west-1:1:topic",
             "not an arn",
             "arn:aws:iam::1:user/someone",
-            "arn:aws:codebuild:eu-west-1:1:report-group/x",
             "arn:aws:codedeploy:eu-west-1:1:application:",
         ] {
             assert_eq!(ResourceKind::from_arn(other), None, "{other}");

@@ -22,7 +22,7 @@ pub(crate) use build::action_env_json;
 pub use build::{
     BuildProject, BuildProjectBuilder, BuildSource, BuildSpec, Cache, ComputeType, EnvValue,
     EnvVar, Environment, EnvironmentType, Image, InlineBuildSpec, LocalCacheMode, Logs,
-    ReportFormat, ReportKind, VpcConfig,
+    ReportExport, ReportFormat, ReportGroup, ReportKind, VpcConfig,
 };
 pub use deploy::{
     Application, AutoRollback, CodeDeployActionPlatform, ComputePlatform, ConfigRef, ConfigRule,

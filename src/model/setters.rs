@@ -239,6 +239,21 @@ const SETTERS: &[(ResourceKind, &str, &str)] = &[
     (ResourceKind::Pipeline, "/RoleArn", "PipelineBuilder::role"),
     (ResourceKind::Pipeline, "/Tags", "PipelineBuilder::tag"),
     (
+        ResourceKind::ReportGroup,
+        "/ExportConfig",
+        "ReportGroup::export_to, zipped",
+    ),
+    (
+        ResourceKind::ReportGroup,
+        "/Type",
+        "ReportGroup::test, coverage",
+    ),
+    (
+        ResourceKind::ReportGroup,
+        "/Tags",
+        "BuildProjectBuilder::tag",
+    ),
+    (
         ResourceKind::Role,
         "/Policies",
         "derived from what the role's users do",

@@ -187,6 +187,20 @@ pub(crate) enum Properties {
     EventRule(EventRuleProps),
     /// `AWS::Logs::LogGroup`.
     LogGroup(LogGroupProps),
+    /// `AWS::CodeBuild::ReportGroup`.
+    ReportGroup(ReportGroupProps),
+}
+
+/// `AWS::CodeBuild::ReportGroup` properties.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ReportGroupProps {
+    pub(crate) name: String,
+    #[serde(rename = "Type")]
+    pub(crate) kind: &'static str,
+    pub(crate) export_config: serde_json::Value,
+    pub(crate) delete_reports: bool,
+    pub(crate) tags: Vec<Tag>,
 }
 
 /// `AWS::Logs::LogGroup` properties.

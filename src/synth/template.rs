@@ -625,6 +625,39 @@ pub(crate) fn render(app: &AppName, d: &DesiredResource<'_>) -> CfnResource {
                 tags: tags(app, &d.id, &p.tags),
             })
         }
+        Definition::ReportGroup {
+            project,
+            group,
+            bucket,
+        } => {
+            let export = match (&group.export, bucket) {
+                (crate::model::ReportExport::Bucket { path, zip, .. }, Some((id, _, key))) => {
+                    let mut s3 = serde_json::Map::new();
+                    s3.insert(
+                        "Bucket".into(),
+                        serde_json::to_value(refs.r(id)).unwrap_or_default(),
+                    );
+                    if let Some(path) = path {
+                        s3.insert("Path".into(), json!(path));
+                    }
+                    s3.insert("Packaging".into(), json!(if *zip { "ZIP" } else { "NONE" }));
+                    if let Some(key) = key {
+                        s3.insert("EncryptionKey".into(), json!(key.as_str()));
+                    }
+                    json!({"ExportConfigType": "S3", "S3Destination": s3})
+                }
+                _ => json!({"ExportConfigType": "NO_EXPORT"}),
+            };
+            Properties::ReportGroup(ReportGroupProps {
+                name: d.physical_name.clone(),
+                kind: group.kind.as_str(),
+                export_config: export,
+                // The group goes with its reports (CloudFormation's default keeps a group that
+                // has reports from being deleted).
+                delete_reports: true,
+                tags: tags(app, &d.id, &project.tags),
+            })
+        }
         Definition::Role(role) => {
             for s in &role.statements {
                 if let Some(reason) = s.wildcard_reason {

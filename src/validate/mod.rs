@@ -23,8 +23,8 @@ use std::fmt;
 use crate::model::{
     Action, ActionKind, App, ArtifactBucket, BucketRef, BuildProject, BuildSource, BuildSpec,
     Cache, ComputePlatform, ConfigRef, ConfigRule, EnvVar, ExecutionMode, HealthyHosts, LogicalId,
-    Node, NodeRef, Pipeline, PipelineType, ResourceKind, RollbackEvent, StoredDeploymentConfig,
-    StoredDeploymentGroup, Tags, Target, TrafficRouting, action_env_json,
+    Node, NodeRef, Pipeline, PipelineType, ReportExport, ReportGroup, ResourceKind, RollbackEvent,
+    StoredDeploymentConfig, StoredDeploymentGroup, Tags, Target, TrafficRouting, action_env_json,
 };
 
 /// One broken rule.
@@ -411,7 +411,86 @@ impl<'a> Checker<'a> {
             }
         }
         self.logs(at, p);
+        self.reports(at, p);
         self.tags(at, &p.tags);
+    }
+
+    /// The project's report groups and the buildspec's reports that go to them: each group is
+    /// named `<project>-<name>` as CodeBuild names the group of a buildspec report (CodeBuild
+    /// User Guide, "Create a report group using a buildspec file"; `CreateReportGroup`: 2 to 128
+    /// characters), each report goes to a group the project declares, and of its kind (a test
+    /// report to a `TEST` group, coverage to `CODE_COVERAGE`).
+    fn reports(&mut self, at: &str, p: &BuildProject) {
+        let mut seen: BTreeMap<&str, &ReportGroup> = BTreeMap::new();
+        for g in &p.report_groups {
+            let path = format!("{at}.report_groups[{}]", g.name);
+            let full = p.report_group_name(g);
+            let ok = !g.name.is_empty()
+                && g.name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
+                && full.chars().count() <= 128;
+            if !ok {
+                self.push(
+                    format!("{path}.name"),
+                    &g.name,
+                    "a report group name is <project>-<name>, at most 128 characters of A-Z, a-z, 0-9, '-' and '_'",
+                );
+            }
+            if let Some(first) = seen.get(g.name.as_str()) {
+                if *first != g {
+                    self.push(
+                        path.clone(),
+                        &g.name,
+                        "two report groups of a project have this name with different settings",
+                    );
+                }
+            } else {
+                seen.insert(&g.name, g);
+            }
+            if let ReportExport::Bucket {
+                bucket, path: key, ..
+            } = &g.export
+            {
+                self.reference(
+                    format!("{path}.export.bucket"),
+                    bucket,
+                    ResourceKind::Bucket,
+                );
+                if let Some(key) = key
+                    && (key.is_empty() || key.starts_with('/'))
+                {
+                    self.push(
+                        format!("{path}.export.path"),
+                        key,
+                        "an export path is a key prefix: not empty, not starting with '/'",
+                    );
+                }
+            }
+        }
+        if let BuildSpec::Inline(spec) = &p.buildspec {
+            for (name, (_, format)) in &spec.reports {
+                let path = format!("{at}.buildspec.reports[{name}]");
+                match seen.get(name.as_str()) {
+                    None => self.push(
+                        path,
+                        name,
+                        "the buildspec reports to a report group the project does not declare (InlineBuildSpec::report, BuildProjectBuilder::report_group)",
+                    ),
+                    Some(g) if g.kind != format.kind() => self.push(
+                        path,
+                        format.as_str(),
+                        format!(
+                            "a {} report goes to a {} report group, not to a {} one",
+                            format.kind().as_str(),
+                            format.kind().as_str(),
+                            g.kind.as_str()
+                        ),
+                    ),
+                    Some(_) => {}
+                }
+            }
+        }
     }
 
     /// The project's log group: its name, stream prefix, retention and key, as CloudWatch Logs

@@ -1379,6 +1379,124 @@ pub(crate) const CASES: &[Case] = &[
         },
     },
     Case {
+        rule: "project: a buildspec report goes to a declared report group",
+        name: "report to an undeclared report group",
+        app: || {
+            project(|b| {
+                let mut spec = InlineBuildSpec::new().build(["make test"]);
+                spec.reports.insert(
+                    "unit".into(),
+                    ("reports/*.xml".into(), ReportFormat::JunitXml),
+                );
+                b.buildspec(spec)
+            })
+        },
+        expect: Invalid {
+            path: "project[p1].buildspec.reports[unit]",
+            value: S("unit"),
+            rule: "the buildspec reports to a report group the project does not declare (InlineBuildSpec::report, BuildProjectBuilder::report_group)",
+        },
+    },
+    Case {
+        rule: "project: a report goes to a group of its kind",
+        name: "coverage report to a test report group",
+        app: || {
+            project(|b| {
+                let unit = ReportGroup::test("unit");
+                let mut spec =
+                    InlineBuildSpec::new().report(&unit, "unit.xml", ReportFormat::JunitXml);
+                spec.reports.insert(
+                    "unit".into(),
+                    ("coverage.xml".into(), ReportFormat::CoberturaXml),
+                );
+                b.buildspec(spec)
+            })
+        },
+        expect: Invalid {
+            path: "project[p1].buildspec.reports[unit]",
+            value: S("COBERTURAXML"),
+            rule: "a CODE_COVERAGE report goes to a CODE_COVERAGE report group, not to a TEST one",
+        },
+    },
+    Case {
+        rule: "project: report group name",
+        name: "report group name with a dot",
+        app: || project(|b| b.report_group(ReportGroup::test("unit.tests"))),
+        expect: Invalid {
+            path: "project[p1].report_groups[unit.tests].name",
+            value: S("unit.tests"),
+            rule: "a report group name is <project>-<name>, at most 128 characters of A-Z, a-z, 0-9, '-' and '_'",
+        },
+    },
+    Case {
+        rule: "project: report group name",
+        name: "report group name over 128 characters with the project's",
+        app: || project(|b| b.report_group(ReportGroup::test("u".repeat(126)))),
+        expect: Invalid {
+            path: "project[p1].report_groups[uuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu].name",
+            value: Rep("u", 126),
+            rule: "a report group name is <project>-<name>, at most 128 characters of A-Z, a-z, 0-9, '-' and '_'",
+        },
+    },
+    Case {
+        rule: "project: report group names are unique",
+        name: "two report groups of one name, test and coverage",
+        app: || {
+            project(|b| {
+                b.report_group(ReportGroup::test("unit"))
+                    .report_group(ReportGroup::coverage("unit"))
+            })
+        },
+        expect: Invalid {
+            path: "project[p1].report_groups[unit]",
+            value: S("unit"),
+            rule: "two report groups of a project have this name with different settings",
+        },
+    },
+    Case {
+        rule: "project: a report group exports to a bucket of the app",
+        name: "report group exporting to another app's bucket",
+        app: || {
+            let mut o = other()?;
+            let foreign = o.add(ArtifactBucket::builder().name("other-bucket").build()?);
+            plus(|fx| {
+                fx.app.add(
+                    BuildProject::builder()
+                        .name("p1")
+                        .report_group(ReportGroup::test("unit").export_to(&foreign, None))
+                        .build()?,
+                );
+                Ok(())
+            })
+        },
+        expect: Invalid {
+            path: "project[p1].report_groups[unit].export.bucket",
+            value: S("other-bucket"),
+            rule: "must be a bucket added to this app",
+        },
+    },
+    Case {
+        rule: "project: a report export path is a key prefix",
+        name: "report export path starting with a slash",
+        app: || {
+            plus(|fx| {
+                let b = fx.bucket.clone();
+                fx.app.add(
+                    BuildProject::builder()
+                        .name("p1")
+                        .report_group(ReportGroup::test("unit").export_to(&b, Some("/reports")))
+                        .build()?,
+                );
+                Ok(())
+            })
+        },
+        expect: Invalid {
+            path: "project[p1].report_groups[unit].export.path",
+            value: S("/reports"),
+            rule: "an export path is a key prefix: not empty, not starting with '/'",
+        },
+    },
+    Case {
         rule: "project: environment type matches compute",
         name: "Lambda environment on general compute",
         app: || project(|b| b.environment_type(EnvironmentType::LinuxLambdaContainer)),

@@ -173,6 +173,20 @@ async fn leftovers(c: &Clients, prefix: &str) -> Vec<String> {
         "project",
         projects.try_collect().await.expect("list projects"),
     );
+    let groups = c
+        .codebuild
+        .list_report_groups()
+        .into_paginator()
+        .items()
+        .send();
+    let groups: Vec<String> = groups.try_collect().await.expect("list report groups");
+    keep(
+        "report group",
+        groups
+            .iter()
+            .filter_map(|arn| arn.rsplit_once("report-group/").map(|(_, n)| n.to_owned()))
+            .collect(),
+    );
     let apps = c
         .codedeploy
         .list_applications()

@@ -32,6 +32,7 @@ mod logs;
 mod ownership;
 mod reconcile;
 mod removals;
+mod report_groups;
 mod run;
 mod s3;
 mod smoke;

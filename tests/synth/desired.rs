@@ -15,7 +15,7 @@ fn roles<'a>(d: &'a Desired<'a>) -> Vec<(&'a str, &'a Role)> {
 }
 
 #[test]
-fn the_reference_app_expands_to_thirteen_resources_in_dependency_order() {
+fn the_reference_app_expands_to_fourteen_resources_in_dependency_order() {
     let app = reference::app().unwrap();
     let d = app.desired();
     let ids: Vec<&str> = d.resources.iter().map(|r| r.id.as_str()).collect();
@@ -26,6 +26,7 @@ fn the_reference_app_expands_to_thirteen_resources_in_dependency_order() {
             "BucketShopArtifacts0001",
             "BucketPolicyShopArtifacts0001",
             "LogGroupShopBuild",
+            "ReportGroupShopBuildUnitTests",
             "BuildRoleShopBuild",
             "ProjectShopBuild",
             "DeployAppShop",

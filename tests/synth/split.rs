@@ -32,7 +32,7 @@ fn a_thousand_pipelines_split_into_independent_templates() {
             assert!(seen.insert(id.to_owned()), "{id} in two templates");
         }
     }
-    assert_eq!(seen.len(), 13_000);
+    assert_eq!(seen.len(), 14_000);
     assert_eq!(templates[0].name(), "fleet-1");
 }
 

@@ -778,12 +778,43 @@ def _report_group_arn(region: str, account_id: str, name: str) -> str:
     return f"arn:aws:codebuild:{region}:{account_id}:report-group/{name}"
 
 
+# The service model's ``ReportPackagingType``, ``TagList`` (0 to 50), ``KeyInput`` (1 to 127
+# characters) and ``ValueInput`` (0 to 255) with their pattern.
+_PACKAGING = ("ZIP", "NONE")
+_TAG_TEXT = re.compile(r"^[\w\s.:/=@+\-]*$")
+
+
 def _check_export(export: Any) -> dict:
     if not isinstance(export, dict) or export.get("exportConfigType") not in _EXPORT_TYPES:
         raise _invalid("Invalid input: exportConfig.exportConfigType must be S3 or NO_EXPORT")
-    if export["exportConfigType"] == "S3" and not (export.get("s3Destination") or {}).get("bucket"):
+    destination = export.get("s3Destination") or {}
+    if export["exportConfigType"] == "S3" and not destination.get("bucket"):
         raise _invalid("Invalid input: exportConfig.s3Destination.bucket is required for S3")
+    packaging = destination.get("packaging")
+    if packaging is not None and packaging not in _PACKAGING:
+        raise _invalid(
+            f"1 validation error detected: Value '{packaging}' at "
+            "'exportConfig.s3Destination.packaging' failed to satisfy constraint: Member must "
+            "satisfy enum value set: [ZIP, NONE]"
+        )
     return copy.deepcopy(export)
+
+
+def _check_tags(tags: Any) -> None:
+    """A report group's tags as ``CreateReportGroup`` and ``UpdateReportGroup`` take them."""
+    tags = tags or []
+    if len(tags) > 50:
+        raise _invalid(
+            "1 validation error detected: Value at 'tags' failed to satisfy constraint: Member "
+            "must have length less than or equal to 50"
+        )
+    for tag in tags:
+        key, value = tag.get("key") or "", tag.get("value") or ""
+        if not 1 <= len(key) <= 127 or not _TAG_TEXT.match(key):
+            raise _invalid(f"Invalid tag key: {key}")
+        if len(value) > 255 or not _TAG_TEXT.match(value):
+            raise _invalid(f"Invalid tag value for key {key}: {value}")
+        reject_system_tags((key,), "InvalidInputException")
 
 
 def _report_group(store: CodeBuildStore, arn: str) -> dict:
@@ -882,8 +913,7 @@ class _ReportOperations:
         if kind not in ("TEST", "CODE_COVERAGE"):
             raise _invalid("Invalid input: type must be TEST or CODE_COVERAGE")
         export = _check_export(request.get("exportConfig"))
-        for tag in request.get("tags") or []:
-            reject_system_tags((tag.get("key", ""),), "InvalidInputException")
+        _check_tags(request.get("tags"))
         with locked(codebuild_stores, context) as store:
             arn = _report_group_arn(context.region, context.account_id, name)
             if arn in store.report_groups:
@@ -908,8 +938,7 @@ class _ReportOperations:
         export = request.get("exportConfig")
         if export is not None:
             export = _check_export(export)
-        for tag in request.get("tags") or []:
-            reject_system_tags((tag.get("key", ""),), "InvalidInputException")
+        _check_tags(request.get("tags"))
         with locked(codebuild_stores, context) as store:
             group = _report_group(store, request.get("arn") or "")
             if export is not None:

@@ -8,7 +8,7 @@ use aws_sdk_resourcegroupstagging::types::TagFilter;
 
 use super::Clients;
 use super::common::{TagPairs, all_pages, sdk_error};
-use super::{codebuild, codecommit, codedeploy, codepipeline, eventbridge, iam, logs, s3};
+use super::{codebuild, codecommit, codedeploy, codepipeline, eventbridge, iam, logs, reports, s3};
 use crate::model::ResourceKind;
 use crate::provider::api::{
     BoxFuture, FieldChange, Observed, Owned, Provider, ProviderError, Resource, TAG_APP, TAG_ID,
@@ -335,6 +335,7 @@ fn api(kind: ResourceKind) -> &'static dyn KindApi {
         ResourceKind::Role => &iam::Roles,
         ResourceKind::EventRule => &eventbridge::EventRules,
         ResourceKind::LogGroup => &logs::LogGroups,
+        ResourceKind::ReportGroup => &reports::ReportGroups,
     }
 }
 

@@ -19,6 +19,7 @@ mod eventbridge;
 mod executions;
 mod iam;
 mod logs;
+mod reports;
 mod s3;
 
 pub use clients::{ClientOptions, Clients, ConfigError};
