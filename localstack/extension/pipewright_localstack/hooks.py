@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import logging
 import os
 import re
@@ -198,6 +199,9 @@ def pipewright_iam_role_paths():
     if getattr(original_list, "pipewright_paged", False):
         return
 
+    # `wraps` keeps the `@handler` attributes (CreateRole is dispatched unexpanded), which the
+    # dispatch table reads from the class.
+    @functools.wraps(original_create)
     def create_role(self, context, request, *args, **kwargs):
         path = request.get("Path")
         if path is not None and (len(path) > _IAM_PATH_MAX or not _IAM_PATH.fullmatch(path)):
@@ -209,6 +213,7 @@ def pipewright_iam_role_paths():
             )
         return original_create(self, context, request, *args, **kwargs)
 
+    @functools.wraps(original_list)
     def list_roles(self, context, path_prefix=None, marker=None, max_items=None, **kwargs):
         if path_prefix is not None and (
             len(path_prefix) > _IAM_PATH_MAX or not _IAM_PATH_PREFIX.fullmatch(path_prefix)
