@@ -271,7 +271,7 @@ impl Resolver<'_> {
         let found = self.names.get(id).and_then(|(kind, n)| match (kind, attr) {
             // A derived role's ARN names its path, as IAM's does.
             (ResourceKind::Role, "Arn") => {
-                let path = crate::model::role_path(&self.app).replace(crate::model::REGION_VAR, r);
+                let path = crate::model::role_path(self.app).replace(crate::model::REGION_VAR, r);
                 kind.arn(p, r, a, &format!("{}{n}", &path[1..]))
             }
             (_, "Arn") => kind.arn(p, r, a, n),
