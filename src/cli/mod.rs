@@ -338,7 +338,7 @@ mod tests {
         assert_eq!(code, 1, "{err}");
         assert!(out.is_empty(), "{out}");
         assert!(
-            err.starts_with("error: the app is invalid in every region: 1 violation:\n  role[shop-pipeline-ship].Policies "),
+            err.starts_with("error: the app is invalid in every region: 1 violation:\n  role[shop-pipeline-ship-us-east-1].Policies "),
             "{err}"
         );
         assert!(!dir.exists(), "nothing written");

@@ -62,8 +62,9 @@ pub fn check_limits(desired: &ResolvedApp) -> Vec<Violation> {
         if chars <= ROLE_POLICY_MAX {
             continue;
         }
-        // What runs as the role names its ARN, which ends in `:role/NAME`.
-        let arn_end = format!(":role/{}", role.physical_name);
+        // What runs as the role names its ARN, which ends in `:role<path>NAME`.
+        let path = role.properties["Path"].as_str().unwrap_or("/");
+        let arn_end = format!(":role{path}{}", role.physical_name);
         let users: Vec<String> = desired
             .resources
             .iter()

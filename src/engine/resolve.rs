@@ -75,6 +75,9 @@ pub struct ResolveError {
     pub reference: String,
 }
 
+/// The longest IAM role name.
+const ROLE_NAME_MAX: usize = 64;
+
 /// A resource others may refer to: its kind and its AWS name.
 type Names = BTreeMap<String, (ResourceKind, String)>;
 
@@ -85,10 +88,14 @@ type Names = BTreeMap<String, (ResourceKind, String)>;
 /// engine does not know; neither happens for a desired state the model produced.
 pub fn resolve(desired: &Desired<'_>, env: &Env) -> Result<ResolvedApp, ResolveError> {
     let app = desired.app.name();
+    let region_name = |d: &crate::model::DesiredResource<'_>| {
+        d.physical_name
+            .replace(crate::model::REGION_VAR, &env.region)
+    };
     let names: Names = desired
         .resources
         .iter()
-        .map(|d| (d.id.to_string(), (d.kind, d.physical_name.clone())))
+        .map(|d| (d.id.to_string(), (d.kind, region_name(d))))
         .collect();
     let mut resources = Vec::with_capacity(desired.resources.len());
     for d in &desired.resources {
@@ -98,11 +105,24 @@ pub fn resolve(desired: &Desired<'_>, env: &Env) -> Result<ResolvedApp, ResolveE
             env,
             names: &names,
             id: &id,
+            app: app.as_str(),
         }
         .value(raw)?;
         let physical_name = match &d.spec {
             Definition::DeploymentGroup { group, .. } => {
                 group_address(&group.application_name, &d.physical_name)
+            }
+            Definition::Role(_) => {
+                let name = region_name(d);
+                if name.chars().count() > ROLE_NAME_MAX {
+                    return Err(ResolveError {
+                        id,
+                        reference: format!(
+                            "RoleName {name}: IAM role names are at most {ROLE_NAME_MAX} characters"
+                        ),
+                    });
+                }
+                name
             }
             _ => d.physical_name.clone(),
         };
@@ -181,6 +201,8 @@ struct Resolver<'a> {
     env: &'a Env,
     names: &'a Names,
     id: &'a str,
+    /// The app's name (derived roles' paths name it).
+    app: &'a str,
 }
 
 impl Resolver<'_> {
@@ -247,6 +269,11 @@ impl Resolver<'_> {
             account: a,
         } = self.env;
         let found = self.names.get(id).and_then(|(kind, n)| match (kind, attr) {
+            // A derived role's ARN names its path, as IAM's does.
+            (ResourceKind::Role, "Arn") => {
+                let path = crate::model::role_path(self.app).replace(crate::model::REGION_VAR, r);
+                kind.arn(p, r, a, &format!("{}{n}", &path[1..]))
+            }
             (_, "Arn") => kind.arn(p, r, a, n),
             (ResourceKind::Repository, "Name") => Some(n.clone()),
             (ResourceKind::Repository, "CloneUrlHttp") => Some(format!(
@@ -300,6 +327,7 @@ mod tests {
             env,
             names,
             id: "Test",
+            app: "shop",
         }
     }
 
@@ -328,7 +356,7 @@ mod tests {
             v,
             json!({
                 "Location": "https://git-codecommit.eu-west-1.amazonaws.com/v1/repos/api",
-                "Role": "arn:aws:iam::123456789012:role/shop-build",
+                "Role": "arn:aws:iam::123456789012:role/pipewright/shop/eu-west-1/shop-build",
                 "Store": "art",
                 "Objects": "arn:aws:s3:::art/*",
                 "Target": "arn:aws:codepipeline:eu-west-1:123456789012:ship",

@@ -289,7 +289,8 @@ pub struct DesiredResource<'a> {
     /// The kind.
     pub kind: ResourceKind,
     /// The physical name AWS knows it by (for a deployment group, the group name within its
-    /// application; for a bucket policy, its bucket's name).
+    /// application; for a bucket policy, its bucket's name; for a derived role, a name holding
+    /// [`REGION_VAR`], which resolution for one region replaces).
     pub physical_name: String,
     /// Logical ids of the resources that must exist first, sorted.
     pub depends_on: Vec<LogicalId>,
@@ -309,9 +310,21 @@ pub struct Desired<'a> {
 /// The longest IAM role / EventBridge rule name.
 const DERIVED_NAME_MAX: usize = 64;
 
+/// What stands for the region in a derived role's name and path until the engine resolves them
+/// for one region (CloudFormation's pseudo parameter, so the template's `Fn::Sub` does the same).
+pub const REGION_VAR: &str = "${AWS::Region}";
+
+/// The longest region name a derived role's name makes room for (`us-isof-south-1`).
+const REGION_MAX: usize = 15;
+
 /// `parts` joined by `-`, with characters outside `allowed` replaced by `-`, shortened with a
 /// stable hash suffix when longer than 64 characters.
 fn derived_name(parts: &[&str], allowed: &str) -> String {
+    derived_name_within(parts, allowed, DERIVED_NAME_MAX)
+}
+
+/// [`derived_name`] shortened to at most `max` characters.
+fn derived_name_within(parts: &[&str], allowed: &str, max: usize) -> String {
     let joined: String = parts
         .join("-")
         .chars()
@@ -323,7 +336,7 @@ fn derived_name(parts: &[&str], allowed: &str) -> String {
             }
         })
         .collect();
-    if joined.len() <= DERIVED_NAME_MAX {
+    if joined.len() <= max {
         return joined;
     }
     // FNV-1a: stable across platforms and releases, unlike std's hasher.
@@ -332,17 +345,32 @@ fn derived_name(parts: &[&str], allowed: &str) -> String {
         h ^= u32::from(b);
         h = h.wrapping_mul(0x0100_0193);
     }
-    format!("{}-{h:08x}", &joined[..DERIVED_NAME_MAX - 9])
+    format!("{}-{h:08x}", &joined[..max - 9])
 }
 
-/// The name of a derived role: `<app>-<kind>-<name>`, where `name` loses the app's name when it
-/// starts with it (`ledger-build-unit-tests` for the project `ledger-unit-tests`, not
-/// `ledger-build-ledger-unit-tests`) and goes when it is the app's name (`ledger-pipeline`).
+/// The name of a derived role: `<app>-<kind>-<name>-<region>`, where `name` loses the app's
+/// name when it starts with it (`ledger-build-unit-tests-eu-west-1` for the project
+/// `ledger-unit-tests`, not `ledger-build-ledger-unit-tests-eu-west-1`) and goes when it is the
+/// app's name (`ledger-pipeline-eu-west-1`).
+///
+/// IAM is global: role names are unique per account, not per region, so the same app applied
+/// in two regions needs two sets of roles, and the region is part of the name (the path alone
+/// does not make a name unique). The part before the region is shortened to leave room for
+/// the longest region name, so the name fits IAM's 64 characters in every region.
 fn role_name(app: &App, kind: &str, name: &str) -> String {
     let app_name = app.name().as_str();
     let mut parts = vec![app_name, kind];
     parts.extend(within_app(app_name, name));
-    derived_name(&parts, "+=,.@_-")
+    let base = derived_name_within(&parts, "+=,.@_-", DERIVED_NAME_MAX - 1 - REGION_MAX);
+    format!("{base}-{REGION_VAR}")
+}
+
+/// The IAM path of the roles an app derives in one region: `/pipewright/<app>/<region>/`
+/// (with [`REGION_VAR`] for the region). Listing the roles under it finds exactly what the app
+/// owns in that region, without reading the account's other roles.
+#[must_use]
+pub fn role_path(app: &str) -> String {
+    format!("/pipewright/{app}/{REGION_VAR}/")
 }
 
 /// `name` without the app's name in front (`None` when it is the app's name): derived names

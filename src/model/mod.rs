@@ -33,8 +33,8 @@ pub use deploy::{
     TrafficPlatform, TrafficRouting,
 };
 pub use expand::{
-    Arn, Definition, Desired, DesiredResource, EventRule, Principal, ResolvedConfig, Role,
-    RolePurpose, RoleRef, Statement, Used,
+    Arn, Definition, Desired, DesiredResource, EventRule, Principal, REGION_VAR, ResolvedConfig,
+    Role, RolePurpose, RoleRef, Statement, Used, role_path,
 };
 pub use kind::{
     ArnFormat, ArnScope, KindInfo, KindRules, OwnershipRecord, ResourceKind, TAG_APP, TAG_ID,
@@ -158,6 +158,15 @@ impl Problems {
                 None
             }
         }
+    }
+
+    /// Records a value that parsed but breaks a rule of its own.
+    pub(crate) fn invalid(&mut self, field: &str, value: &str, rule: &str) {
+        self.0.push(FieldProblem {
+            field: field.into(),
+            value: Some(value.into()),
+            rule: rule.into(),
+        });
     }
 
     pub(crate) fn tags(&mut self, raw: Vec<(String, String)>) -> Tags {

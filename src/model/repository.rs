@@ -54,7 +54,9 @@ impl RepositoryBuilder {
         self
     }
 
-    /// Encrypts the repository with a customer managed KMS key.
+    /// Encrypts the repository with a customer managed KMS key, named by its key ARN
+    /// (`arn:aws:kms:<region>:<account>:key/<id>`, in the repository's region). An alias ARN is
+    /// refused: CodeCommit returns the key id, which an alias cannot be compared with.
     pub fn kms_key(mut self, arn: impl Into<String>) -> Self {
         self.kms_key = Some(arn.into());
         self
@@ -82,6 +84,26 @@ impl RepositoryBuilder {
         let kms_key = self
             .kms_key
             .and_then(|k| p.parse("kms_key", k, KmsKeyArn::new));
+        // CodeCommit answers with the key's id whatever the request named it by: a key ARN
+        // compares with that id, an alias could only through KMS, so it would read as drift
+        // forever.
+        let kms_key = kms_key.filter(|k| {
+            let alias = k
+                .as_ref()
+                .split(':')
+                .nth(5)
+                .is_some_and(|r| r.starts_with("alias/"));
+            if alias {
+                p.invalid(
+                    "kms_key",
+                    k.as_ref(),
+                    "a repository's key is named by its key ARN (arn:<partition>:kms:<region>:\
+                     <account>:key/<id>), not an alias: CodeCommit returns the key id, which an \
+                     alias cannot be compared with",
+                );
+            }
+            !alias
+        });
         let tags = p.tags(self.tags);
         let value = name.map(|name| Repository {
             name,
@@ -130,5 +152,23 @@ mod tests {
                 "é".repeat(257)
             )
         );
+    }
+
+    #[test]
+    fn a_key_alias_is_refused_a_key_arn_taken() {
+        let alias = "arn:aws:kms:eu-west-1:123456789012:alias/repos";
+        let err = Repository::builder()
+            .name("r")
+            .kms_key(alias)
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("not an alias"), "{err}");
+        let key = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+        let r = Repository::builder()
+            .name("r")
+            .kms_key(key)
+            .build()
+            .unwrap();
+        assert_eq!(r.kms_key.map(|k| k.to_string()).as_deref(), Some(key));
     }
 }

@@ -429,7 +429,10 @@ pub(crate) struct ActionTypeId {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct RoleProps {
-    pub(crate) role_name: String,
+    /// `Fn::Sub` of the name with the region in it.
+    pub(crate) role_name: Expr,
+    /// `Fn::Sub` of `/pipewright/<app>/<region>/`.
+    pub(crate) path: Expr,
     pub(crate) description: String,
     pub(crate) assume_role_policy_document: PolicyDocument,
     #[serde(skip_serializing_if = "Vec::is_empty")]

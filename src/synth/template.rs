@@ -672,7 +672,8 @@ pub(crate) fn render(app: &AppName, d: &DesiredResource<'_>) -> CfnResource {
             };
             let service = role.principal.service();
             Properties::Role(RoleProps {
-                role_name: d.physical_name.clone(),
+                role_name: Expr::Sub(d.physical_name.clone()),
+                path: Expr::Sub(crate::model::role_path(app.as_str())),
                 description: format!(
                     "pipewright {purpose}, least privilege derived from the app {app}"
                 ),

@@ -213,7 +213,8 @@ impl<'a> Checker<'a> {
             if let Some(first) = names.get(&key) {
                 self.push(
                     at,
-                    &d.physical_name,
+                    d.physical_name
+                        .replace(crate::model::REGION_VAR, "<region>"),
                     format!("derived name must be unique in the app; {first} has the same one, regardless of case (rename one of the resources they belong to)"),
                 );
             } else {

@@ -1009,7 +1009,7 @@ pub(crate) const CASES: &[Case] = &[
         },
         expect: Invalid {
             path: "AWS::IAM::Role[BuildRoleBuild]",
-            value: S("shop-build-build"),
+            value: S("shop-build-build-<region>"),
             rule: "derived name must be unique in the app; AWS::IAM::Role[BuildRoleShopBuild] has the same one, regardless of case (rename one of the resources they belong to)",
         },
     },
@@ -2493,7 +2493,7 @@ pub(crate) const CASES: &[Case] = &[
         name: "pipeline running 200 build projects",
         app: || many_projects(200),
         expect: Invalid {
-            path: "role[shop-pipeline-ship].Policies",
+            path: "role[shop-pipeline-ship-eu-west-1].Policies",
             value: S("13950 characters"),
             rule: "a role's inline policies total at most 10240 characters in IAM (white space not counted); this derived policy lists every resource pipeline \"ship\" uses: split it so that fewer resources share one role",
         },

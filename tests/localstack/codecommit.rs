@@ -185,3 +185,135 @@ async fn concurrent_create_repository_with_one_name_succeeds_once() {
             .expect("delete");
     }
 }
+
+/// Clients signing as the emulator's account closed to CodeCommit (its access key id is the
+/// account id), for CodeCommit and STS; the rest as [`clients`].
+async fn closed_account_clients() -> pipewright::provider::aws::Clients {
+    use aws_config::{BehaviorVersion, Region};
+    let credentials =
+        aws_sdk_s3::config::Credentials::new("072524000000", "test", None, None, "tests");
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(crate::harness::endpoint())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(credentials)
+        .load()
+        .await;
+    let mut c = clients().await;
+    c.codecommit = aws_sdk_codecommit::Client::new(&config);
+    c.sts = aws_sdk_sts::Client::new(&config);
+    c
+}
+
+/// An account CodeCommit is closed to (no new customers since 25 July 2024) refuses every
+/// `CreateRepository` with `OperationNotAllowedException`; apply says so, naming the repository
+/// and what to do instead.
+#[tokio::test]
+async fn an_account_closed_to_codecommit_is_explained_naming_the_repository() {
+    use pipewright::engine::{self, ApplyOptions, Status};
+    use pipewright::model::{App, Repository};
+
+    let c = closed_account_clients().await;
+    let name = unique("closed");
+    assert_eq!(
+        code(
+            c.codecommit
+                .create_repository()
+                .repository_name(&name)
+                .send()
+                .await
+        ),
+        "OperationNotAllowedException"
+    );
+    let (provider, env) = crate::support::aws::provider_with(c).await;
+    assert_eq!(env.account, "072524000000");
+    let mut app = App::new(unique("cc")).expect("app name");
+    app.add(
+        Repository::builder()
+            .name(&name)
+            .build()
+            .expect("repository"),
+    );
+    let desired = engine::resolve(&app.desired(), &env).expect("resolves");
+    let plan = engine::plan(&desired, &provider, 4).await.expect("plans");
+    let report = engine::apply(&plan, &provider, &ApplyOptions::default()).await;
+    assert!(!report.succeeded(), "{report}");
+    let failures: Vec<String> = report
+        .outcomes
+        .iter()
+        .filter_map(|o| match &o.status {
+            Status::Failed { error, .. } => Some(error.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    let message = &failures[0];
+    assert!(
+        message.contains("OperationNotAllowedException"),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("repository \"{name}\"")),
+        "{message}"
+    );
+    assert!(message.contains("another source provider"), "{message}");
+}
+
+/// CodeCommit answers a repository's key by its id whatever the request named it by; the
+/// provider reads it back as the key ARN the model names, so a keyed repository shows no drift.
+#[tokio::test]
+async fn a_repository_key_named_by_arn_reads_back_without_drift() {
+    use pipewright::engine::{self, ApplyOptions};
+    use pipewright::model::{App, Repository};
+
+    let c = clients().await;
+    let (provider, env) = crate::support::aws::provider_with(c.clone()).await;
+    let id = "1234abcd-12ab-34cd-56ef-1234567890ab";
+    let key = format!("arn:aws:kms:{}:{}:key/{id}", env.region, env.account);
+    let name = unique("keyed");
+    let mut app = App::new(unique("kk")).expect("app name");
+    app.add(
+        Repository::builder()
+            .name(&name)
+            .kms_key(&key)
+            .build()
+            .expect("repository"),
+    );
+    let desired = engine::resolve(&app.desired(), &env).expect("resolves");
+    let plan = engine::plan(&desired, &provider, 4).await.expect("plans");
+    let report = engine::apply(&plan, &provider, &ApplyOptions::default()).await;
+    assert!(report.succeeded(), "{report}");
+    let got = c
+        .codecommit
+        .get_repository()
+        .repository_name(&name)
+        .send()
+        .await
+        .expect("get repository");
+    assert_eq!(
+        got.repository_metadata().and_then(|m| m.kms_key_id()),
+        Some(id),
+        "AWS answers with the key id"
+    );
+    let again = engine::plan(&desired, &provider, 4).await.expect("plans");
+    assert!(again.is_empty(), "a key named by ARN is no drift: {again}");
+    assert_eq!(
+        code(
+            c.codecommit
+                .create_repository()
+                .repository_name(unique("nokey"))
+                .kms_key_id("alias/no-such-key")
+                .send()
+                .await
+        ),
+        "EncryptionKeyNotFoundException"
+    );
+    let report = engine::destroy(
+        &desired.app,
+        Some(&desired),
+        &provider,
+        &ApplyOptions::default(),
+    )
+    .await
+    .expect("listing succeeds");
+    assert!(report.succeeded(), "{report}");
+}

@@ -154,12 +154,12 @@ fn readme_getting_started_builds_and_synthesizes_as_its_own_crate() {
     }
     let names: Vec<&str> = resources
         .values()
-        .filter_map(|r| r["Properties"]["RoleName"].as_str())
+        .filter_map(|r| r["Properties"]["RoleName"]["Fn::Sub"].as_str())
         .collect();
     for role in [
-        "ledger-build-unit-tests",
-        "ledger-pipeline",
-        "ledger-events",
+        "ledger-build-unit-tests-${AWS::Region}",
+        "ledger-pipeline-${AWS::Region}",
+        "ledger-events-${AWS::Region}",
     ] {
         assert!(
             names.contains(&role),

@@ -54,6 +54,39 @@ class CodeCommitStore(Store):
 
 codecommit_stores = AccountRegionBundle("codecommit", CodeCommitStore, validate=False)
 
+# Accounts closed to CodeCommit: since 25 July 2024 CodeCommit takes no new customers, and an
+# account (or organization) without a repository is refused every CreateRepository with
+# OperationNotAllowedException (AWS DevOps blog, "How to migrate your AWS CodeCommit repository to
+# another Git provider"; the error as reported against AWS in aws-samples/eks-workshop-v2#1142 and
+# aws-containers/ecs-workshop-blue-green-deployments#11). Requests signed with this access key id
+# (LocalStack's account id) see such an account; every other account is one that has repositories.
+CLOSED_ACCOUNT = "072524000000"
+_CLOSED_MESSAGE = (
+    "CreateRepository request is not allowed because there is no existing repository in this AWS "
+    "account or AWS Organization"
+)
+
+
+def _key_id(context: RequestContext, key: str | None) -> str | None:
+    """The id of the KMS key ``key`` names: CodeCommit takes a key id, key ARN, alias name or alias
+    ARN (CreateRepository ``kmsKeyId``: "see KeyId in the Decrypt API description") and answers with
+    the key's id (RepositoryMetadata ``kmsKeyId``: "The ID of the Key Management Service encryption
+    key"). An alias that names no key is EncryptionKeyNotFoundException."""
+    if not key:
+        return None
+    resource = key.split(":", 5)[5] if key.startswith("arn:") and key.count(":") >= 5 else key
+    if resource.startswith("key/"):
+        return resource[len("key/") :]
+    if resource.startswith("alias/"):
+        from localstack.services.kms.models import kms_stores
+
+        alias = kms_stores[context.account_id][context.region].aliases.get(resource)
+        if alias is None:
+            raise aws_error("EncryptionKeyNotFoundException", "No encryption key was found.")
+        return alias.metadata["TargetKeyId"]
+    return resource
+
+
 # The user tag limit is CodeCommit's quota (https://docs.aws.amazon.com/codecommit/latest/userguide/limits.html).
 _TOO_MANY_TAGS = ("TooManyTagsException", "A repository can have at most 50 tags")
 
@@ -208,8 +241,11 @@ class CodeCommitProvider(Provider):
     service = "codecommit"
 
     def create_repository(self, context: RequestContext, request: dict) -> dict:
+        if context.account_id == CLOSED_ACCOUNT:
+            raise aws_error("OperationNotAllowedException", _CLOSED_MESSAGE)
         name = _check_name(request.get("repositoryName"))
         description = _check_description(request.get("repositoryDescription") or "")
+        key_id = _key_id(context, request.get("kmsKeyId"))
         tags = request.get("tags") or {}
         reject_system_tags(tags, "InvalidSystemTagUsageException")
         check_tag_count((), tags, *_TOO_MANY_TAGS)
@@ -233,7 +269,7 @@ class CodeCommitProvider(Provider):
                 backend.delete_repository(name)
                 raise
             extras = store.extras(repo)
-            extras.kms_key_id = request.get("kmsKeyId") or None
+            extras.kms_key_id = key_id
             extras.tags.update(tags)
             return {"repositoryMetadata": _metadata(store, repo)}
 
@@ -321,6 +357,7 @@ class CodeCommitProvider(Provider):
         key = request.get("kmsKeyId")
         if not key:
             raise aws_error("EncryptionKeyRequiredException", "kmsKeyId is required")
+        key = _key_id(context, key)
         with locked(codecommit_stores, context) as store:
             repo = _get(store.backend, name)
             extras = store.extras(repo)

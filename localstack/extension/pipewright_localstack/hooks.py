@@ -33,6 +33,13 @@
   HeadBucket API reference: "403 Forbidden" when the bucket exists and the caller has no
   permission). Requests on another account's bucket answer AccessDenied (403); the emulator has
   no cross-account grants, so it is stricter than AWS there, never laxer.
+- ``pipewright_iam_role_paths``: IAM role paths as AWS has them. ``CreateRole`` refuses a path
+  that does not start and end with ``/`` or is longer than 512 characters (IAM API reference,
+  CreateRole: ``Path``, pattern ``(\u002f)|(\u002f[\u0021-\u007e]+\u002f)``), and
+  ``ListRoles`` pages as AWS does (ListRoles: ``MaxItems`` defaults to 100, ``IsTruncated`` and
+  ``Marker`` say there is more) and refuses a ``PathPrefix`` that does not start with ``/``.
+  LocalStack 4.13 accepts any path and returns every role in one page, so a caller that reads
+  only the first page, or writes a malformed path, passed here and failed on AWS.
 - ``pipewright_stop_deployments`` (``on_infra_shutdown``): running CodeDeploy deployments stop,
   and the hook scripts they run are killed (``deployments.server``).
 - ``pipewright_stop_builds`` (``on_infra_shutdown``): running builds' process groups are killed
@@ -46,8 +53,10 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -159,6 +168,82 @@ def pipewright_s3_buckets_private_to_their_account():
 
     own_account_bucket.pipewright_private = True
     S3Provider._get_cross_account_bucket = own_account_bucket
+
+
+# IAM API reference, CreateRole `Path` / ListRoles `PathPrefix`: lengths 1..512 and these patterns.
+_IAM_PATH = re.compile(r"/|/[\u0021-\u007E]+/")
+_IAM_PATH_PREFIX = re.compile(r"/[\u0021-\u007F]*")
+_IAM_PATH_MAX = 512
+# ListRoles `MaxItems`: "If you do not include this parameter, the number of items defaults to 100."
+_LIST_ROLES_DEFAULT_ITEMS = 100
+
+
+def _iam_validation(value, member: str, pattern: str):
+    from localstack.aws.api import CommonServiceException
+
+    return CommonServiceException(
+        "ValidationError",
+        f"1 validation error detected: Value '{value}' at '{member}' failed to satisfy "
+        f"constraint: {pattern}",
+        status_code=400,
+        sender_fault=True,
+    )
+
+
+@hooks.on_infra_start()
+def pipewright_iam_role_paths():
+    from localstack.services.iam.provider import IamProvider
+
+    original_create = IamProvider.create_role
+    original_list = IamProvider.list_roles
+    if getattr(original_list, "pipewright_paged", False):
+        return
+
+    # `wraps` keeps the `@handler` attributes (CreateRole is dispatched unexpanded), which the
+    # dispatch table reads from the class.
+    @functools.wraps(original_create)
+    def create_role(self, context, request, *args, **kwargs):
+        path = request.get("Path")
+        if path is not None and (len(path) > _IAM_PATH_MAX or not _IAM_PATH.fullmatch(path)):
+            raise _iam_validation(
+                path,
+                "path",
+                "Member must satisfy regular expression pattern: "
+                "(\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)",
+            )
+        return original_create(self, context, request, *args, **kwargs)
+
+    @functools.wraps(original_list)
+    def list_roles(self, context, path_prefix=None, marker=None, max_items=None, **kwargs):
+        if path_prefix is not None and (
+            len(path_prefix) > _IAM_PATH_MAX or not _IAM_PATH_PREFIX.fullmatch(path_prefix)
+        ):
+            raise _iam_validation(
+                path_prefix,
+                "pathPrefix",
+                "Member must satisfy regular expression pattern: \\u002F[\\u0021-\\u007F]*",
+            )
+        if max_items is not None and not 1 <= max_items <= 1000:
+            raise _iam_validation(
+                max_items, "maxItems", "Member must have value between 1 and 1000"
+            )
+        response = original_list(self, context, path_prefix=path_prefix, **kwargs)
+        roles = response.get("Roles") or []
+        start = 0
+        if marker:
+            if not marker.isdigit() or int(marker) > len(roles):
+                raise _iam_validation(marker, "marker", "Invalid Marker")
+            start = int(marker)
+        end = start + (max_items or _LIST_ROLES_DEFAULT_ITEMS)
+        response["Roles"] = roles[start:end]
+        response["IsTruncated"] = end < len(roles)
+        if end < len(roles):
+            response["Marker"] = str(end)
+        return response
+
+    list_roles.pipewright_paged = True
+    IamProvider.create_role = create_role
+    IamProvider.list_roles = list_roles
 
 
 @hooks.on_infra_start()

@@ -13,11 +13,48 @@ use super::common::{
 use crate::model::ResourceKind;
 use crate::provider::api::{FieldChange, Observed, ProviderError, Resource};
 
-/// Reads a repository and its tags (unless `known_tags` has them); `None` when it does not exist.
+/// The key ARN a repository's `kmsKeyId` stands for: CodeCommit answers with the key's id
+/// whatever the request named it by (RepositoryMetadata `kmsKeyId`: "The ID of the Key
+/// Management Service encryption key used to encrypt and decrypt the repository"), while the
+/// model names a key by its ARN; `key_arns` is `arn:<partition>:kms:<region>:<account>:key/`
+/// (a repository's key is in its region, and validation refuses aliases, which no id can be
+/// compared with). An ARN stays as it is.
+fn key_arn(kms_key_id: &str, key_arns: &str) -> String {
+    if kms_key_id.starts_with("arn:") {
+        kms_key_id.to_owned()
+    } else {
+        format!("{key_arns}{kms_key_id}")
+    }
+}
+
+/// What CodeCommit answers in an account closed to new repositories.
+const CLOSED: &str = "OperationNotAllowedException";
+
+/// A create refused because CodeCommit takes no new repositories in this account, explained.
+fn closed_to_new_repositories(e: ProviderError, name: &str) -> ProviderError {
+    if e.code != CLOSED {
+        return e;
+    }
+    ProviderError::new(
+        e.class,
+        CLOSED,
+        format!(
+            "CodeCommit refuses to create repository \"{name}\" in this account: since 25 July \
+             2024 it takes no new customers, and an account that never had a repository cannot \
+             create one; use a repository that already exists (in an account that has them) or \
+             another source provider ({})",
+            e.message
+        ),
+    )
+}
+
+/// Reads a repository and its tags (unless `known_tags` has them); `None` when it does not
+/// exist. Its key id reads back as an ARN under `key_arns` (see [`key_arn`]).
 pub(crate) async fn read(
     cc: &Client,
     name: &str,
     known_tags: Option<TagPairs>,
+    key_arns: &str,
 ) -> Result<Option<Observed>, ProviderError> {
     let out = match cc.get_repository().repository_name(name).send().await {
         Ok(out) => out,
@@ -35,7 +72,7 @@ pub(crate) async fn read(
         p.insert("RepositoryDescription".into(), json!(d));
     }
     if let Some(k) = m.kms_key_id() {
-        p.insert("KmsKeyId".into(), json!(k));
+        p.insert("KmsKeyId".into(), json!(key_arn(k, key_arns)));
     }
     if let Some(tags) = known_tags {
         p.insert("Tags".into(), tags_value(tags));
@@ -78,7 +115,7 @@ pub(crate) async fn create(cc: &Client, r: &Resource) -> Result<(), ProviderErro
         .set_tags(Some(tags_of(p).into_iter().collect()))
         .send()
         .await
-        .map_err(sdk_error)
+        .map_err(|e| closed_to_new_repositories(sdk_error(e), &r.physical_name))
         .map(|_| ())
 }
 
@@ -126,7 +163,10 @@ kind_api!(
     Repositories {
         read(p, name) {
             let tags = p.listed(ResourceKind::Repository, name);
-            Box::pin(read(&p.clients.codecommit, name, tags))
+            Box::pin(async move {
+                let key_arns = format!("arn:{}:kms:{}:{}:key/", p.partition(), p.region(), p.account());
+                read(&p.clients.codecommit, name, tags, &key_arns).await
+            })
         }
         create(p, r) {
             Box::pin(create(&p.clients.codecommit, r))
@@ -142,3 +182,30 @@ kind_api!(
         }
     }
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::api::ErrorClass;
+
+    #[test]
+    fn a_key_id_reads_back_as_the_arn_the_model_names() {
+        let arns = "arn:aws:kms:eu-west-1:123456789012:key/";
+        assert_eq!(
+            key_arn("1234abcd-12ab-34cd-56ef-1234567890ab", arns),
+            "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+        );
+        let arn = "arn:aws:kms:eu-west-1:123456789012:key/k";
+        assert_eq!(key_arn(arn, arns), arn);
+    }
+
+    #[test]
+    fn a_closed_account_is_explained_naming_the_repository() {
+        let e = ProviderError::new(ErrorClass::Other, CLOSED, "not allowed");
+        let e = closed_to_new_repositories(e, "shop-api");
+        assert!(e.message.contains("\"shop-api\""), "{e}");
+        assert!(e.message.contains("another source provider"), "{e}");
+        let other = ProviderError::new(ErrorClass::Other, "Other", "x");
+        assert_eq!(closed_to_new_repositories(other.clone(), "r"), other);
+    }
+}

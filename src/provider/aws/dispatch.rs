@@ -20,9 +20,9 @@ const MAX_PAGES: usize = 1000;
 
 /// The AWS provider: every SDK client plus the partition and account ARNs are rendered in.
 ///
-/// Listing what an app owns also reads its roles' inline policies in bulk, and the tagging API
-/// returns every tag of each resource it lists; reads of those resources in the same plan use
-/// them instead of one call per policy or a tagging call per resource. A change to a resource
+/// Listing what an app owns through the tagging API returns every tag of each resource it
+/// lists; reads of those resources in the same plan use them instead of a tagging call per
+/// resource. A change to a resource
 /// through this provider forgets what was read in bulk about it. (The tagging API can lag a tag
 /// change made moments before, by another run or by hand: the plan then shows that tag change
 /// one run late, or once more, and applying it puts the same tags again.)
@@ -31,7 +31,6 @@ pub struct AwsProvider {
     pub(super) clients: Clients,
     partition: String,
     account: String,
-    role_policies: Arc<Mutex<HashMap<String, iam::InlinePolicies>>>,
     listed_tags: Arc<Mutex<HashMap<(ResourceKind, String), TagPairs>>>,
     records: Arc<Mutex<HashMap<(ResourceKind, String), Record>>>,
 }
@@ -64,7 +63,6 @@ impl AwsProvider {
             account,
             partition,
             clients,
-            role_policies: Arc::default(),
             listed_tags: Arc::default(),
             records: Arc::default(),
         })
@@ -95,17 +93,8 @@ impl AwsProvider {
             .unwrap_or_default()
     }
 
-    pub(super) fn policies(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<String, iam::InlinePolicies>> {
-        // The map holds plain data: a panic elsewhere cannot leave it inconsistent.
-        self.role_policies
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
     fn tags(&self) -> std::sync::MutexGuard<'_, HashMap<(ResourceKind, String), TagPairs>> {
-        // Plain data, as for the policies.
+        // Plain data: a panic elsewhere cannot leave it inconsistent.
         self.listed_tags
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -132,7 +121,7 @@ impl AwsProvider {
     }
 
     fn records_map(&self) -> std::sync::MutexGuard<'_, HashMap<(ResourceKind, String), Record>> {
-        // Plain data, as for the policies.
+        // Plain data: a panic elsewhere cannot leave it inconsistent.
         self.records
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -141,24 +130,16 @@ impl AwsProvider {
     /// Forgets what listing taught about a resource this provider is changing.
     fn forget(&self, kind: ResourceKind, name: &str) {
         self.tags().remove(&(kind, name.to_owned()));
-        if kind == ResourceKind::Role {
-            self.policies().remove(name);
-        }
     }
 
     async fn owned_roles(&self, app: &str) -> Result<Vec<Owned>, ProviderError> {
-        let roles = iam::owned_roles(&self.clients.iam, app).await?;
-        let mut known = self.policies();
-        known.clear();
+        let roles = iam::owned_roles(&self.clients.iam, app, self.region()).await?;
         Ok(roles
             .into_iter()
-            .map(|(name, id, policies)| {
-                known.insert(name.clone(), policies);
-                Owned {
-                    kind: ResourceKind::Role,
-                    physical_name: name,
-                    id,
-                }
+            .map(|(name, id)| Owned {
+                kind: ResourceKind::Role,
+                physical_name: name,
+                id,
             })
             .collect())
     }

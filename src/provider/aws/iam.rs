@@ -2,14 +2,17 @@
 
 use super::dispatch::kind_api;
 use aws_sdk_iam::Client;
-use aws_sdk_iam::types::{EntityType, Role, Tag};
+use aws_sdk_iam::types::{Role, Tag};
 use serde_json::{Map, Value, json};
 
 use super::common::{
     absent, all_pages, build_error, gone, json_document, sdk_error, str_prop, tag_delta, tags_of,
     tags_value, touched,
 };
-use crate::provider::api::{FieldChange, Observed, ProviderError, Resource, TAG_APP, TAG_ID};
+use crate::model::{REGION_VAR, role_path};
+use crate::provider::api::{
+    ErrorClass, FieldChange, Observed, ProviderError, Resource, TAG_APP, TAG_ID,
+};
 
 /// The most pages of inline policies read (IAM allows far fewer policies than this covers).
 const MAX_PAGES: usize = 100;
@@ -89,16 +92,8 @@ async fn policy_names(iam: &Client, name: &str) -> Result<Vec<String>, ProviderE
     .await
 }
 
-/// Inline policies by role name, read in bulk: (policy name, decoded document).
-pub(crate) type InlinePolicies = Vec<(String, Value)>;
-
-/// Reads a role, its inline policies and its tags; `None` when it does not exist. `known`
-/// holds its inline policies when they were just read in bulk (see [`owned_roles`]).
-pub(crate) async fn read(
-    iam: &Client,
-    name: &str,
-    known: Option<InlinePolicies>,
-) -> Result<Option<Observed>, ProviderError> {
+/// Reads a role, its inline policies and its tags; `None` when it does not exist.
+pub(crate) async fn read(iam: &Client, name: &str) -> Result<Option<Observed>, ProviderError> {
     let role = match iam.get_role().role_name(name).send().await {
         Ok(out) => match out.role() {
             Some(r) => r.clone(),
@@ -106,9 +101,6 @@ pub(crate) async fn read(
         },
         Err(e) => return absent(sdk_error(e)),
     };
-    if let Some(policies) = known {
-        return Ok(Some(Observed::new(properties(&role, policies)?)));
-    }
     let mut policies = Vec::new();
     for policy in policy_names(iam, name).await? {
         let out = iam
@@ -136,50 +128,85 @@ async fn put_policies(iam: &Client, name: &str, properties: &Value) -> Result<()
     Ok(())
 }
 
-/// Every role tagged `pipewright:app=<app>`, as (name, `pipewright:id`, inline policies), in
-/// one paginated `GetAccountAuthorizationDetails` listing (the tagging API does not cover IAM).
+/// The app's roles in `region`, as (name, `pipewright:id`): the roles under the app's path
+/// for that region (`ListRoles` with a path prefix, every page) that carry its
+/// `pipewright:app` tag.
+///
+/// IAM is global, so the path is what keeps one region's roles apart from another's; the
+/// tagging API lists no IAM roles, and `ListRoles` returns no tags, so each role's tags are
+/// read with `ListRoleTags`.
 pub(crate) async fn owned_roles(
     iam: &Client,
     app: &str,
-) -> Result<Vec<(String, String, InlinePolicies)>, ProviderError> {
-    all_pages("the account's roles", MAX_PAGES, |marker| async move {
+    region: &str,
+) -> Result<Vec<(String, String)>, ProviderError> {
+    let prefix = role_path(app).replace(REGION_VAR, region);
+    let prefix = prefix.as_str();
+    let names = all_pages("the app's roles", MAX_PAGES, |marker| async move {
         let page = iam
-            .get_account_authorization_details()
-            .filter(EntityType::Role)
-            .max_items(1000)
+            .list_roles()
+            .path_prefix(prefix)
             .set_marker(marker)
             .send()
             .await
             .map_err(sdk_error)?;
-        let mut out = Vec::new();
-        for role in page.role_detail_list() {
-            let tag = |k: &str| {
-                role.tags()
-                    .iter()
-                    .find(|t| t.key() == k)
-                    .map(|t| t.value().to_owned())
-            };
-            let (Some(name), Some(id)) = (role.role_name(), tag(TAG_ID)) else {
-                continue;
-            };
-            if tag(TAG_APP).as_deref() != Some(app) {
-                continue;
-            }
-            let policies = role
-                .role_policy_list()
-                .iter()
-                .filter_map(|p| {
-                    let doc = json_document(p.policy_document()?).ok()?;
-                    Some((p.policy_name()?.to_owned(), doc))
-                })
-                .collect();
-            out.push((name.to_owned(), id, policies));
-        }
+        // The prefix is a prefix: `/pipewright/shop/` would match `/pipewright/shop-2/`, but
+        // the trailing `/` rules that out, and a role further down the path is not ours.
+        let names = page
+            .roles()
+            .iter()
+            .filter(|r| r.path() == prefix)
+            .map(|r| r.role_name().to_owned())
+            .collect::<Vec<_>>();
         let next = page
             .marker()
             .filter(|_| page.is_truncated())
             .map(str::to_owned);
-        Ok((out, next))
+        Ok((names, next))
+    })
+    .await?;
+    let mut out = Vec::new();
+    for name in names {
+        let tags = match role_tags(iam, &name).await {
+            Ok(t) => t,
+            // Deleted between the listing and now: not owned any more.
+            Err(e) if e.class == ErrorClass::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        let tag = |k: &str| {
+            tags.iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.clone())
+        };
+        if let (Some(owner), Some(id)) = (tag(TAG_APP), tag(TAG_ID))
+            && owner == app
+        {
+            out.push((name, id));
+        }
+    }
+    Ok(out)
+}
+
+/// Every tag of a role (`ListRoleTags`, every page).
+async fn role_tags(iam: &Client, name: &str) -> Result<Vec<(String, String)>, ProviderError> {
+    all_pages("a role's tags", MAX_PAGES, |marker| async move {
+        let page = iam
+            .list_role_tags()
+            .role_name(name)
+            .set_marker(marker)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        let tags = page
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_owned(), t.value().to_owned()))
+            .collect();
+        let next = page
+            .marker()
+            .filter(|_| page.is_truncated())
+            .map(str::to_owned);
+        Ok((tags, next))
     })
     .await
 }
@@ -316,8 +343,7 @@ kind_api!(
     /// The [`KindApi`] of `ResourceKind::Role`.
     Roles {
         read(p, name) {
-            let known = p.policies().get(name).cloned();
-            Box::pin(read(&p.clients.iam, name, known))
+            Box::pin(read(&p.clients.iam, name))
         }
         create(p, r) {
             Box::pin(create(&p.clients.iam, r))
