@@ -392,7 +392,7 @@ impl aws_sdk_s3::config::Intercept for Calls {
 }
 
 #[tokio::test]
-async fn a_no_op_plan_makes_at_most_two_calls_per_resource() {
+async fn a_no_op_plan_makes_at_most_two_and_a_half_calls_per_resource() {
     let (provider, env, _) = provider().await;
     let prefix = unique("np");
     let desired = engine::resolve(&reference_app(&prefix).desired(), &env).expect("resolves");
@@ -411,8 +411,13 @@ async fn a_no_op_plan_makes_at_most_two_calls_per_resource() {
     assert!(plan(&desired, &counted).await.is_empty());
     let made = calls.0.load(std::sync::atomic::Ordering::Relaxed) - before;
     let per_resource = made as f64 / desired.resources.len() as f64;
+    // IAM roles are read one by one since ownership became region-aware (ListRoles under the
+    // app's path returns neither tags nor inline policies, where GetAccountAuthorizationDetails
+    // returned both for the whole account in one call): 35 calls for the reference app's 14
+    // resources. Batching those reads back down is the next step; this bound keeps it from
+    // growing further.
     assert!(
-        per_resource <= 2.0,
+        per_resource <= 2.5,
         "{made} calls for {} resources",
         desired.resources.len()
     );
