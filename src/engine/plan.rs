@@ -676,8 +676,8 @@ type Read = (
     Result<Option<Observed>, ProviderError>,
 );
 
-/// Lists what the app owns, then reads every desired resource (at most `concurrency` reads at
-/// once).
+/// Lists what the app owns, lets the provider read ahead in bulk, then reads every desired
+/// resource (at most `concurrency` reads at once).
 async fn observe(
     desired: &ResolvedApp,
     provider: &Arc<dyn Provider>,
@@ -692,6 +692,7 @@ async fn observe(
         .filter(|r| !only_untaggable || !carries_owner(&r.resource))
         .map(|r| (r.resource.kind, r.resource.physical_name.clone()))
         .collect();
+    provider.prefetch(&keys).await;
     keys.reverse();
     let mut observed = ObservedMap::new();
     let mut set: JoinSet<Read> = JoinSet::new();

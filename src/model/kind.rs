@@ -100,6 +100,25 @@ pub struct OwnershipRecord {
     pub key_prefix: &'static str,
 }
 
+/// How a provider reads many resources of a kind at once, before a plan reads each one: fewer
+/// calls (and AWS quota) per resource, and none at all for a resource that a listing shows is
+/// absent. The AWS provider follows it (`provider::aws`); a provider that knows no better
+/// reads one by one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BulkRead {
+    /// Each resource is read by itself (S3 has no call that reads many buckets).
+    One,
+    /// A batch call reads up to `per_call` resources (`BatchGetProjects`: 100) and answers for
+    /// each, present or absent.
+    Batch {
+        /// The most resources one call takes, as the API reference gives it.
+        per_call: usize,
+    },
+    /// A listing (by name prefix where AWS offers one, every page) shows which resources exist,
+    /// with part of what a read returns; only those that exist are then read, for the rest.
+    Listing,
+}
+
 /// Everything pipewright knows about one resource kind.
 #[derive(Debug, Clone, Copy)]
 pub struct KindInfo {
@@ -125,6 +144,8 @@ pub struct KindInfo {
     /// For a kind that carries no tags, where its ownership is recorded instead; `None` for the
     /// kinds that carry tags and for those owned through their parent (a bucket policy).
     pub record: Option<OwnershipRecord>,
+    /// How many of them are read at once.
+    pub bulk: BulkRead,
 }
 
 const fn arn(service: &'static str, scope: ArnScope, prefix: &'static str) -> Option<ArnFormat> {
@@ -175,6 +196,7 @@ impl ResourceKind {
                         delete_rank: 7,
                         arn: arn("codecommit", Regional, ""),
                         record: None,
+                        bulk: BulkRead::Batch { per_call: 25 },
                     }
                 }
             }
@@ -205,6 +227,7 @@ impl ResourceKind {
                         delete_rank: 7,
                         arn: arn("s3", Partition, ""),
                         record: None,
+                        bulk: BulkRead::One,
                     }
                 }
             }
@@ -230,6 +253,7 @@ impl ResourceKind {
                         delete_rank: 6,
                         arn: None,
                         record: None,
+                        bulk: BulkRead::One,
                     }
                 }
             }
@@ -268,6 +292,7 @@ impl ResourceKind {
                         delete_rank: 3,
                         arn: arn("codebuild", Regional, "project/"),
                         record: None,
+                        bulk: BulkRead::Batch { per_call: 100 },
                     }
                 }
             }
@@ -288,6 +313,7 @@ impl ResourceKind {
                         delete_rank: 5,
                         arn: arn("codedeploy", Regional, "application:"),
                         record: None,
+                        bulk: BulkRead::Batch { per_call: 100 },
                     }
                 }
             }
@@ -318,6 +344,7 @@ impl ResourceKind {
                             host: Self::Application,
                             key_prefix: "pipewright:deploymentconfig:",
                         }),
+                        bulk: BulkRead::Listing,
                     }
                 }
             }
@@ -356,6 +383,7 @@ impl ResourceKind {
                         // The physical name `<application>/<group>` is also the ARN's resource part.
                         arn: arn("codedeploy", Regional, "deploymentgroup:"),
                         record: None,
+                        bulk: BulkRead::Batch { per_call: 25 },
                     }
                 }
             }
@@ -383,6 +411,7 @@ impl ResourceKind {
                         delete_rank: 1,
                         arn: arn("codepipeline", Regional, ""),
                         record: None,
+                        bulk: BulkRead::Listing,
                     }
                 }
             }
@@ -417,6 +446,7 @@ impl ResourceKind {
                             path: true,
                         }),
                         record: None,
+                        bulk: BulkRead::Listing,
                     }
                 }
             }
@@ -437,6 +467,7 @@ impl ResourceKind {
                         delete_rank: 0,
                         arn: arn("events", Regional, "rule/"),
                         record: None,
+                        bulk: BulkRead::Listing,
                     }
                 }
             }
@@ -462,6 +493,7 @@ impl ResourceKind {
                         // DescribeLogGroups appends (CloudWatch Logs API Reference, TagResource).
                         arn: arn("logs", Regional, "log-group:"),
                         record: None,
+                        bulk: BulkRead::Listing,
                     }
                 }
             }
@@ -485,6 +517,7 @@ impl ResourceKind {
                         delete_rank: 6,
                         arn: arn("codebuild", Regional, "report-group/"),
                         record: None,
+                        bulk: BulkRead::Batch { per_call: 100 },
                     }
                 }
             }

@@ -37,8 +37,8 @@ pub use expand::{
     Role, RolePurpose, RoleRef, Statement, Used, role_path,
 };
 pub use kind::{
-    ArnFormat, ArnScope, KindInfo, KindRules, OwnershipRecord, ResourceKind, TAG_APP, TAG_ID,
-    render_arn,
+    ArnFormat, ArnScope, BulkRead, KindInfo, KindRules, OwnershipRecord, ResourceKind, TAG_APP,
+    TAG_ID, render_arn,
 };
 pub use names::{
     ActionName, AppName, ApplicationName, ArtifactName, BucketName, DeploymentConfigName,

@@ -332,6 +332,22 @@ pub trait Provider: Send + Sync {
     /// # Errors
     /// The AWS error, classified.
     fn list_owned<'a>(&'a self, app: &'a str) -> BoxFuture<'a, Result<Vec<Owned>, ProviderError>>;
+
+    /// Reads ahead, in as few calls as AWS allows (the kind table's
+    /// [`BulkRead`](crate::model::BulkRead)), the resources a plan is about to [`read`](Self::read)
+    /// one by one: a batch call for many at once, or a listing that shows which exist, so that
+    /// one absent from it needs no read at all. A plan calls it after
+    /// [`list_owned`](Self::list_owned), with every key it will read; the reads that follow may be
+    /// answered from what it learned, each answer once (a later read of the same resource asks
+    /// AWS again), and a change this provider makes to a resource forgets what it learned of it.
+    ///
+    /// Reading ahead is no promise: where it fails (a batch call refused, throttled for too
+    /// long), the reads ask AWS themselves and report what goes wrong. The default reads nothing
+    /// ahead.
+    fn prefetch<'a>(&'a self, keys: &'a [(ResourceKind, String)]) -> BoxFuture<'a, ()> {
+        let _ = keys;
+        Box::pin(async {})
+    }
 }
 
 #[cfg(test)]

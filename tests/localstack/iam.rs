@@ -204,7 +204,8 @@ async fn role_with_inline_policy_and_tags() {
 }
 
 /// IAM paths as AWS has them: `ListRoles` with a `PathPrefix` lists only the roles under it,
-/// pages (`MaxItems`, `Marker`), and a path that does not start and end with `/` is refused.
+/// pages (`MaxItems`, `Marker`), returns no tags, and a path that does not start and end with
+/// `/` is refused.
 #[tokio::test]
 async fn roles_list_by_path_prefix_page_by_page() {
     let c = clients().await;
@@ -227,6 +228,14 @@ async fn roles_list_by_path_prefix_page_by_page() {
         iam.create_role()
             .role_name(&name)
             .path(path)
+            .description("listed with its description")
+            .tags(
+                aws_sdk_iam::types::Tag::builder()
+                    .key("team")
+                    .value("ci")
+                    .build()
+                    .expect("a tag"),
+            )
             .assume_role_policy_document(trust_policy("codebuild.amazonaws.com"))
             .send()
             .await
@@ -248,6 +257,27 @@ async fn roles_list_by_path_prefix_page_by_page() {
             .expect("list roles");
         pages += 1;
         assert!(page.roles().len() <= 2, "MaxItems is honoured");
+        for role in page.roles() {
+            // "This operation does not return the following attributes ...
+            // PermissionsBoundary, RoleLastUsed, Tags" (IAM API Reference, ListRoles).
+            assert!(
+                role.tags().is_empty(),
+                "ListRoles returns no tags: {role:?}"
+            );
+            assert_eq!(role.description(), Some("listed with its description"));
+            // URL-encoded once, as GetRole has it (IAM API Reference, Role).
+            let got = iam
+                .get_role()
+                .role_name(role.role_name())
+                .send()
+                .await
+                .expect("get role");
+            assert_eq!(
+                role.assume_role_policy_document(),
+                got.role().and_then(|r| r.assume_role_policy_document()),
+                "ListRoles and GetRole show one trust policy alike"
+            );
+        }
         listed.extend(page.roles().iter().map(|r| r.role_name().to_owned()));
         marker = page
             .marker()

@@ -54,6 +54,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import functools
+import json
 import logging
 import os
 import re
@@ -176,6 +177,8 @@ _IAM_PATH_PREFIX = re.compile(r"/[\u0021-\u007F]*")
 _IAM_PATH_MAX = 512
 # ListRoles `MaxItems`: "If you do not include this parameter, the number of items defaults to 100."
 _LIST_ROLES_DEFAULT_ITEMS = 100
+# What ListRoles leaves out of each role (see list_roles below).
+_NOT_LISTED_ROLE_ATTRIBUTES = ("PermissionsBoundary", "RoleLastUsed", "Tags")
 
 
 def _iam_validation(value, member: str, pattern: str):
@@ -188,6 +191,25 @@ def _iam_validation(value, member: str, pattern: str):
         status_code=400,
         sender_fault=True,
     )
+
+
+def _listed_role(role: dict) -> dict:
+    """A role as ListRoles shows it: no tags (see list_roles), and its trust policy URL-encoded
+    once, as GetRole has it ("The policy document returned in this structure is URL-encoded
+    compliant with RFC 3986", IAM API Reference, Role). LocalStack sends the raw JSON without a
+    prefix and, with one, the JSON quoted as a JSON string and then URL-encoded."""
+    from urllib.parse import quote, unquote
+
+    listed = {k: v for k, v in role.items() if k not in _NOT_LISTED_ROLE_ATTRIBUTES}
+    doc = listed.get("AssumeRolePolicyDocument")
+    if isinstance(doc, dict):
+        doc = json.dumps(doc)
+    if isinstance(doc, str):
+        text = doc if doc.lstrip().startswith(("{", '"')) else unquote(doc)
+        if text.lstrip().startswith('"'):
+            text = json.loads(text)
+        listed["AssumeRolePolicyDocument"] = quote(text)
+    return listed
 
 
 @hooks.on_infra_start()
@@ -235,7 +257,13 @@ def pipewright_iam_role_paths():
                 raise _iam_validation(marker, "marker", "Invalid Marker")
             start = int(marker)
         end = start + (max_items or _LIST_ROLES_DEFAULT_ITEMS)
-        response["Roles"] = roles[start:end]
+        # "IAM resource-listing operations return a subset of the available attributes for the
+        # resource. This operation does not return the following attributes, even though they
+        # are an attribute of the returned object: PermissionsBoundary, RoleLastUsed, Tags"
+        # (IAM API Reference, ListRoles): a caller must not learn a role's owner from here.
+        response["Roles"] = [
+            _listed_role(role) for role in roles[start:end]
+        ]
         response["IsTruncated"] = end < len(roles)
         if end < len(roles):
             response["Marker"] = str(end)

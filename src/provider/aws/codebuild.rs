@@ -1,6 +1,6 @@
 //! CodeBuild projects (`AWS::CodeBuild::Project`).
 
-use super::dispatch::kind_api;
+use super::dispatch::{Ahead, kind_api, per_call};
 use aws_sdk_codebuild::Client;
 use aws_sdk_codebuild::types::{
     ArtifactsType, CacheMode, CacheType, CloudWatchLogsConfig, ComputeType, EnvironmentType,
@@ -10,7 +10,7 @@ use aws_sdk_codebuild::types::{
 use serde_json::{Map, Value, json};
 
 use super::common::{build_error, gone, int_at, sdk_error, str_prop, tags_of, tags_value, touched};
-use crate::model::{ArnScope, render_arn};
+use crate::model::{ArnScope, ResourceKind, render_arn};
 use crate::provider::api::{FieldChange, Observed, ProviderError, Resource};
 
 /// `UpdateProject` merges: a field it is not given keeps its value (a live probe in
@@ -156,6 +156,28 @@ pub(crate) async fn read(cb: &Client, name: &str) -> Result<Option<Observed>, Pr
         .iter()
         .find(|p| p.name() == Some(name))
         .map(|p| Observed::new(properties(p))))
+}
+
+/// Reads many projects with `BatchGetProjects`, up to the kind table's batch size a call: each
+/// name is answered, one the call does not return being absent ("projectsNotFound").
+async fn read_ahead(cb: &Client, names: &[String]) -> Result<Ahead, ProviderError> {
+    let mut out = Vec::with_capacity(names.len());
+    for chunk in names.chunks(per_call(ResourceKind::Project)) {
+        let got = cb
+            .batch_get_projects()
+            .set_names(Some(chunk.to_vec()))
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        for name in chunk {
+            let found = got
+                .projects()
+                .iter()
+                .find(|p| p.name() == Some(name.as_str()));
+            out.push((name.clone(), found.map(|p| Observed::new(properties(p)))));
+        }
+    }
+    Ok(out)
 }
 
 /// Everything a project is made of, as the SDK wants it.
@@ -395,6 +417,9 @@ kind_api!(
         }
         delete(p, name) {
             Box::pin(delete(&p.clients.codebuild, name))
+        }
+        read_ahead(p, names) {
+            Box::pin(read_ahead(&p.clients.codebuild, names))
         }
     }
 );

@@ -1,9 +1,11 @@
 //! CodeCommit repositories with their description, encryption key and tags
 //! (`AWS::CodeCommit::Repository`).
 
-use super::dispatch::kind_api;
+use super::AwsProvider;
+use super::dispatch::{Ahead, kind_api, per_call};
 
 use aws_sdk_codecommit::Client;
+use aws_sdk_codecommit::types::RepositoryMetadata;
 use serde_json::{Map, Value, json};
 
 use super::common::{
@@ -63,17 +65,7 @@ pub(crate) async fn read(
     let Some(m) = out.repository_metadata() else {
         return Ok(None);
     };
-    let mut p = Map::new();
-    p.insert(
-        "RepositoryName".into(),
-        json!(m.repository_name().unwrap_or(name)),
-    );
-    if let Some(d) = m.repository_description().filter(|d| !d.is_empty()) {
-        p.insert("RepositoryDescription".into(), json!(d));
-    }
-    if let Some(k) = m.kms_key_id() {
-        p.insert("KmsKeyId".into(), json!(key_arn(k, key_arns)));
-    }
+    let mut p = properties(m, name, key_arns);
     if let Some(tags) = known_tags {
         p.insert("Tags".into(), tags_value(tags));
         return Ok(Some(Observed::new(Value::Object(p))));
@@ -103,6 +95,62 @@ pub(crate) async fn read(
     };
     p.insert("Tags".into(), tags_value(tags));
     Ok(Some(Observed::new(Value::Object(p))))
+}
+
+/// A repository's properties but its tags.
+fn properties(m: &RepositoryMetadata, name: &str, key_arns: &str) -> Map<String, Value> {
+    let mut p = Map::new();
+    p.insert(
+        "RepositoryName".into(),
+        json!(m.repository_name().unwrap_or(name)),
+    );
+    if let Some(d) = m.repository_description().filter(|d| !d.is_empty()) {
+        p.insert("RepositoryDescription".into(), json!(d));
+    }
+    if let Some(k) = m.kms_key_id() {
+        p.insert("KmsKeyId".into(), json!(key_arn(k, key_arns)));
+    }
+    p
+}
+
+/// Reads many repositories with `BatchGetRepositories`, up to the kind table's batch size a
+/// call: a name it does not return is absent ("repositoriesNotFound"), one it returns is
+/// answered when the app's listing gave its tags (else its read lists them).
+async fn read_ahead(p: &AwsProvider, names: &[String]) -> Result<Ahead, ProviderError> {
+    let key_arns = format!(
+        "arn:{}:kms:{}:{}:key/",
+        p.partition(),
+        p.region(),
+        p.account()
+    );
+    let mut out = Vec::with_capacity(names.len());
+    for chunk in names.chunks(per_call(ResourceKind::Repository)) {
+        let got = p
+            .clients
+            .codecommit
+            .batch_get_repositories()
+            .set_repository_names(Some(chunk.to_vec()))
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        for name in chunk {
+            let found = got
+                .repositories()
+                .iter()
+                .find(|m| m.repository_name() == Some(name.as_str()));
+            match found {
+                None => out.push((name.clone(), None)),
+                Some(m) => {
+                    if let Some(tags) = p.listed(ResourceKind::Repository, name) {
+                        let mut props = properties(m, name, &key_arns);
+                        props.insert("Tags".into(), tags_value(tags));
+                        out.push((name.clone(), Some(Observed::new(Value::Object(props)))));
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Creates a repository with its description, key and tags.
@@ -179,6 +227,9 @@ kind_api!(
         }
         delete(p, name) {
             Box::pin(delete(&p.clients.codecommit, name))
+        }
+        read_ahead(p, names) {
+            Box::pin(read_ahead(p, names))
         }
     }
 );

@@ -2,10 +2,12 @@
 //! (`AWS::CodeDeploy::DeploymentConfig`, immutable: a change is a replacement) and deployment
 //! groups (`AWS::CodeDeploy::DeploymentGroup`, addressed as `<application>/<group>`).
 
-use super::dispatch::{AwsProvider, Record, kind_api};
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::dispatch::{Ahead, AwsProvider, Record, kind_api, per_call};
 use aws_sdk_codedeploy::Client;
 use aws_sdk_codedeploy::types::{
-    Alarm, AlarmConfiguration, AutoRollbackConfiguration, AutoRollbackEvent,
+    Alarm, AlarmConfiguration, ApplicationInfo, AutoRollbackConfiguration, AutoRollbackEvent,
     BlueGreenDeploymentConfiguration, BlueInstanceTerminationOption, ComputePlatform,
     DeploymentGroupInfo, DeploymentOption, DeploymentReadyAction, DeploymentReadyOption,
     DeploymentStyle, DeploymentType, Ec2TagFilter, Ec2TagFilterType, EcsService, InstanceAction,
@@ -47,6 +49,13 @@ pub(crate) async fn read_application(
     let Some(app) = out.application() else {
         return Ok(None);
     };
+    let mut p = application_properties(app, name);
+    p.insert("Tags".into(), tags_at(cd, arn, known_tags).await?);
+    Ok(Some(Observed::new(Value::Object(p))))
+}
+
+/// An application's properties but its tags.
+fn application_properties(app: &ApplicationInfo, name: &str) -> Map<String, Value> {
     let mut p = Map::new();
     p.insert(
         "ApplicationName".into(),
@@ -55,8 +64,171 @@ pub(crate) async fn read_application(
     if let Some(c) = app.compute_platform() {
         p.insert("ComputePlatform".into(), json!(c.as_str()));
     }
-    p.insert("Tags".into(), tags_at(cd, arn, known_tags).await?);
-    Ok(Some(Observed::new(Value::Object(p))))
+    p
+}
+
+/// What `BatchGetApplications` answers when one of the names does not exist: an error for
+/// the whole call (CodeDeploy API Reference, BatchGetApplications, Errors).
+const NO_APPLICATION: &str = "ApplicationDoesNotExistException";
+
+/// The most pages of `ListApplications` read to learn which applications exist.
+const MAX_LIST_PAGES: usize = 1000;
+
+/// The applications of these names, by `BatchGetApplications` in calls of the kind table's
+/// batch size; fails whole, as AWS does, when one does not exist.
+async fn batch_applications(
+    cd: &Client,
+    names: &[String],
+) -> Result<Vec<ApplicationInfo>, ProviderError> {
+    let mut out = Vec::new();
+    for chunk in names.chunks(per_call(ResourceKind::Application)) {
+        let got = cd
+            .batch_get_applications()
+            .set_application_names(Some(chunk.to_vec()))
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        out.extend(got.applications_info().iter().cloned());
+    }
+    Ok(out)
+}
+
+/// Every application name of the account and region (`ListApplications`, every page).
+async fn application_names(cd: &Client) -> Result<BTreeSet<String>, ProviderError> {
+    let names = all_pages("applications", MAX_LIST_PAGES, |token| async move {
+        let page = cd
+            .list_applications()
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok((
+            page.applications().to_vec(),
+            page.next_token().map(str::to_owned),
+        ))
+    })
+    .await?;
+    Ok(names.into_iter().collect())
+}
+
+/// Reads many applications at once: `BatchGetApplications`, and when it fails because one of
+/// them does not exist, `ListApplications` to learn which do and a batch of those. An absent
+/// one is answered; one that exists when the app's listing gave its tags (else its read asks).
+async fn read_applications_ahead(
+    p: &AwsProvider,
+    names: &[String],
+) -> Result<Ahead, ProviderError> {
+    let cd = &p.clients.codedeploy;
+    let mut out = Vec::with_capacity(names.len());
+    let infos = match batch_applications(cd, names).await {
+        Ok(infos) => infos,
+        Err(e) if e.code == NO_APPLICATION => {
+            let listed = application_names(cd).await?;
+            let (there, missing): (Vec<String>, Vec<String>) =
+                names.iter().cloned().partition(|n| listed.contains(n));
+            out.extend(missing.into_iter().map(|n| (n, None)));
+            if there.is_empty() {
+                Vec::new()
+            } else {
+                batch_applications(cd, &there).await?
+            }
+        }
+        Err(e) => return Err(e),
+    };
+    for info in &infos {
+        let Some(name) = info.application_name() else {
+            continue;
+        };
+        if let Some(tags) = p.listed(ResourceKind::Application, name) {
+            let mut props = application_properties(info, name);
+            props.insert("Tags".into(), tags_value(tags));
+            out.push((name.to_owned(), Some(Observed::new(Value::Object(props)))));
+        }
+    }
+    Ok(out)
+}
+
+/// Reads many deployment groups at once: `BatchGetDeploymentGroups` for each application, in
+/// calls of the kind table's batch size. A group of an application that does not exist is
+/// absent, as is one the call does not return; one it returns is answered when the app's
+/// listing gave its tags (else its read asks).
+async fn read_groups_ahead(p: &AwsProvider, names: &[String]) -> Result<Ahead, ProviderError> {
+    let cd = &p.clients.codedeploy;
+    let mut by_application: BTreeMap<&str, Vec<(&str, &String)>> = BTreeMap::new();
+    for address in names {
+        let (application, group) = split(address)?;
+        by_application
+            .entry(application)
+            .or_default()
+            .push((group, address));
+    }
+    let mut out = Vec::with_capacity(names.len());
+    for (application, groups) in by_application {
+        for chunk in groups.chunks(per_call(ResourceKind::DeploymentGroup)) {
+            let got = match cd
+                .batch_get_deployment_groups()
+                .application_name(application)
+                .set_deployment_group_names(Some(
+                    chunk.iter().map(|(g, _)| (*g).to_owned()).collect(),
+                ))
+                .send()
+                .await
+                .map_err(sdk_error)
+            {
+                Ok(got) => got,
+                Err(e) if e.code == NO_APPLICATION => {
+                    out.extend(chunk.iter().map(|(_, a)| ((*a).clone(), None)));
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            for (group, address) in chunk {
+                let found = got
+                    .deployment_groups_info()
+                    .iter()
+                    .find(|g| g.deployment_group_name() == Some(*group));
+                match found {
+                    None => out.push(((*address).clone(), None)),
+                    Some(info) => {
+                        if let Some(tags) = p.listed(ResourceKind::DeploymentGroup, address) {
+                            let mut props = group_properties(info);
+                            props["Tags"] = tags_value(tags);
+                            out.push(((*address).clone(), Some(Observed::new(props))));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Which of these deployment configurations exist (`ListDeploymentConfigs`, every page): an
+/// absent one is answered, one that exists is read on its own.
+async fn read_configs_ahead(cd: &Client, names: &[String]) -> Result<Ahead, ProviderError> {
+    let listed = all_pages(
+        "deployment configurations",
+        MAX_LIST_PAGES,
+        |token| async move {
+            let page = cd
+                .list_deployment_configs()
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            Ok((
+                page.deployment_configs_list().to_vec(),
+                page.next_token().map(str::to_owned),
+            ))
+        },
+    )
+    .await?;
+    let listed: BTreeSet<String> = listed.into_iter().collect();
+    Ok(names
+        .iter()
+        .filter(|n| !listed.contains(*n))
+        .map(|n| (n.clone(), None))
+        .collect())
 }
 
 /// The tags of the application or group at `arn`: `known` (from the tagging API's listing) when
@@ -767,6 +939,9 @@ kind_api!(
         delete(p, name) {
             Box::pin(delete_application(&p.clients.codedeploy, name))
         }
+        read_ahead(p, names) {
+            Box::pin(read_applications_ahead(p, names))
+        }
     }
 );
 
@@ -895,6 +1070,9 @@ kind_api!(
                 Ok(())
             })
         }
+        read_ahead(p, names) {
+            Box::pin(read_configs_ahead(&p.clients.codedeploy, names))
+        }
     }
 );
 
@@ -919,6 +1097,9 @@ kind_api!(
         }
         delete(p, name) {
             Box::pin(delete_group(&p.clients.codedeploy, name))
+        }
+        read_ahead(p, names) {
+            Box::pin(read_groups_ahead(p, names))
         }
     }
 );

@@ -1,7 +1,7 @@
 //! CodePipeline pipelines with their stages, variables, disabled transitions and tags
 //! (`AWS::CodePipeline::Pipeline`).
 
-use super::dispatch::kind_api;
+use super::dispatch::{Ahead, kind_api};
 use std::collections::HashMap;
 
 use aws_sdk_codepipeline::Client;
@@ -112,6 +112,36 @@ fn properties(d: &PipelineDeclaration) -> Value {
         p.insert("Variables".into(), Value::Array(variables));
     }
     Value::Object(p)
+}
+
+/// The most pages of `ListPipelines` read to learn which pipelines exist.
+const MAX_LIST_PAGES: usize = 1000;
+
+/// Which of these pipelines exist (`ListPipelines`, every page of up to 1000): an absent one is
+/// answered, one that exists is read on its own (its declaration and state have no batch call).
+async fn read_ahead(cp: &Client, names: &[String]) -> Result<Ahead, ProviderError> {
+    let listed = all_pages("pipelines", MAX_LIST_PAGES, |token| async move {
+        let page = cp
+            .list_pipelines()
+            .max_results(1000)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        let names: Vec<String> = page
+            .pipelines()
+            .iter()
+            .filter_map(|p| p.name().map(str::to_owned))
+            .collect();
+        Ok((names, page.next_token().map(str::to_owned)))
+    })
+    .await?;
+    let listed: std::collections::BTreeSet<String> = listed.into_iter().collect();
+    Ok(names
+        .iter()
+        .filter(|n| !listed.contains(*n))
+        .map(|n| (n.clone(), None))
+        .collect())
 }
 
 /// Reads a pipeline, its disabled transitions and its tags; `None` when it does not exist.
@@ -425,6 +455,9 @@ kind_api!(
         }
         delete(p, name) {
             Box::pin(delete(&p.clients.codepipeline, name))
+        }
+        read_ahead(p, names) {
+            Box::pin(read_ahead(&p.clients.codepipeline, names))
         }
     }
 );

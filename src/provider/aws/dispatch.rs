@@ -1,15 +1,16 @@
 //! [`AwsProvider`]: the [`Provider`] trait on the AWS SDK, each kind handed to its service's
 //! module, and what an app owns found through the tagging API (and IAM for roles).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use aws_sdk_resourcegroupstagging::types::TagFilter;
+use tokio::task::JoinSet;
 
 use super::Clients;
 use super::common::{TagPairs, all_pages, sdk_error};
 use super::{codebuild, codecommit, codedeploy, codepipeline, eventbridge, iam, logs, reports, s3};
-use crate::model::ResourceKind;
+use crate::model::{BulkRead, ResourceKind};
 use crate::provider::api::{
     BoxFuture, FieldChange, Observed, Owned, Provider, ProviderError, Resource, TAG_APP, TAG_ID,
 };
@@ -33,6 +34,46 @@ pub struct AwsProvider {
     account: String,
     listed_tags: Arc<Mutex<HashMap<(ResourceKind, String), TagPairs>>>,
     records: Arc<Mutex<HashMap<(ResourceKind, String), Record>>>,
+    /// What [`Provider::prefetch`] learned, each answer taken by the one read it is for.
+    ahead: Arc<Mutex<HashMap<(ResourceKind, String), Option<Observed>>>>,
+    /// The app's roles as the last listing found them (`ListRoles` under the app's path, tags
+    /// from `ListRoleTags`): what a read would ask `GetRole` for.
+    listed_roles: Arc<Mutex<HashMap<String, (aws_sdk_iam::types::Role, TagPairs)>>>,
+}
+
+/// Answers of a kind's [`KindApi::read_ahead`]: a name with what AWS has under it (`None`:
+/// nothing). A name left out is read on its own.
+pub(super) type Ahead = Vec<(String, Option<Observed>)>;
+
+/// The most resources of `kind` one batch call reads (the kind table's `bulk`); 1 for a kind
+/// without a batch call.
+pub(super) fn per_call(kind: ResourceKind) -> usize {
+    match kind.info().bulk {
+        BulkRead::Batch { per_call } => per_call.max(1),
+        BulkRead::One | BulkRead::Listing => 1,
+    }
+}
+
+/// The longest prefix every name shares (a listing's name prefix), cut back to a character
+/// boundary.
+pub(super) fn common_prefix(names: &[String]) -> String {
+    let Some(first) = names.first() else {
+        return String::new();
+    };
+    let mut len = first.len();
+    for n in &names[1..] {
+        len = len.min(
+            first
+                .bytes()
+                .zip(n.bytes())
+                .take_while(|(a, b)| a == b)
+                .count(),
+        );
+    }
+    while !first.is_char_boundary(len) {
+        len -= 1;
+    }
+    first[..len].to_owned()
 }
 
 /// An ownership record found or written (see the kind table's `record`): where it is, whose.
@@ -65,6 +106,8 @@ impl AwsProvider {
             clients,
             listed_tags: Arc::default(),
             records: Arc::default(),
+            ahead: Arc::default(),
+            listed_roles: Arc::default(),
         })
     }
 
@@ -127,22 +170,49 @@ impl AwsProvider {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Forgets what listing taught about a resource this provider is changing.
+    /// Forgets what listing and reading ahead taught about a resource this provider is
+    /// changing.
     fn forget(&self, kind: ResourceKind, name: &str) {
-        self.tags().remove(&(kind, name.to_owned()));
+        let key = (kind, name.to_owned());
+        self.tags().remove(&key);
+        lock(&self.ahead).remove(&key);
+        if kind == ResourceKind::Role {
+            lock(&self.listed_roles).remove(name);
+        }
+    }
+
+    /// The answer reading ahead found for a read of this resource, taken: a second read asks
+    /// AWS.
+    fn take_ahead(&self, kind: ResourceKind, name: &str) -> Option<Option<Observed>> {
+        lock(&self.ahead).remove(&(kind, name.to_owned()))
+    }
+
+    /// The role as the last listing found it (with its tags), if it did.
+    pub(super) fn listed_role(&self, name: &str) -> Option<(aws_sdk_iam::types::Role, TagPairs)> {
+        lock(&self.listed_roles).get(name).cloned()
     }
 
     async fn owned_roles(&self, app: &str) -> Result<Vec<Owned>, ProviderError> {
         let roles = iam::owned_roles(&self.clients.iam, app, self.region()).await?;
-        Ok(roles
-            .into_iter()
-            .map(|(name, id)| Owned {
+        let mut owned = Vec::new();
+        let mut listed = HashMap::new();
+        for (id, role, tags) in roles {
+            owned.push(Owned {
                 kind: ResourceKind::Role,
-                physical_name: name,
+                physical_name: role.role_name().to_owned(),
                 id,
-            })
-            .collect())
+            });
+            listed.insert(role.role_name().to_owned(), (role, tags));
+        }
+        *lock(&self.listed_roles) = listed;
+        Ok(owned)
     }
+}
+
+/// The data behind `m`, even after a panic elsewhere: every map here is plain data, which a
+/// panic cannot leave inconsistent.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The ownership records `host` (a resource of the app, with its tags `pairs`) holds: for each
@@ -237,6 +307,17 @@ pub(super) trait KindApi: Sync {
         p: &'a AwsProvider,
         name: &'a str,
     ) -> BoxFuture<'a, Result<(), ProviderError>>;
+
+    /// Reads many resources at once as the kind table's `bulk` says; answers only for the names
+    /// it is sure of (a name left out is read on its own). The default answers none.
+    fn read_ahead<'a>(
+        &'a self,
+        p: &'a AwsProvider,
+        names: &'a [String],
+    ) -> BoxFuture<'a, Result<Ahead, ProviderError>> {
+        let _ = (p, names);
+        Box::pin(async { Ok(Vec::new()) })
+    }
 }
 
 /// Implements [`KindApi`] for a unit struct from four bodies, each giving the method's boxed
@@ -261,6 +342,7 @@ macro_rules! kind_api {
             create($cp:ident, $cr:ident) $create:block
             update($up:ident, $ur:ident, $uf:ident) $update:block
             delete($dp:ident, $dn:ident) $delete:block
+            $(read_ahead($ap:ident, $an:ident) $ahead:block)?
         }
     ) => {
         $(#[$meta])*
@@ -297,6 +379,17 @@ macro_rules! kind_api {
                 $dn: &'a str,
             ) -> $crate::provider::api::BoxFuture<'a, Result<(), $crate::provider::api::ProviderError>>
             $delete
+
+            $(
+            fn read_ahead<'a>(
+                &'a self,
+                $ap: &'a $crate::provider::aws::AwsProvider,
+                $an: &'a [String],
+            ) -> $crate::provider::api::BoxFuture<
+                'a,
+                Result<$crate::provider::aws::dispatch::Ahead, $crate::provider::api::ProviderError>,
+            > $ahead
+            )?
         }
     };
 }
@@ -326,7 +419,49 @@ impl Provider for AwsProvider {
         kind: ResourceKind,
         physical_name: &'a str,
     ) -> BoxFuture<'a, Result<Option<Observed>, ProviderError>> {
+        if let Some(answer) = self.take_ahead(kind, physical_name) {
+            return Box::pin(async move { Ok(answer) });
+        }
         api(kind).read(self, physical_name)
+    }
+
+    fn prefetch<'a>(&'a self, keys: &'a [(ResourceKind, String)]) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let mut by_kind: BTreeMap<ResourceKind, Vec<String>> = BTreeMap::new();
+            for (kind, name) in keys {
+                if kind.info().bulk != BulkRead::One {
+                    by_kind.entry(*kind).or_default().push(name.clone());
+                }
+            }
+            // One task per kind: a kind's batches and pages follow one another, the kinds run
+            // side by side.
+            let mut set = JoinSet::new();
+            for (kind, names) in by_kind {
+                let p = self.clone();
+                set.spawn(async move {
+                    let answers = api(kind).read_ahead(&p, &names).await;
+                    (kind, answers)
+                });
+            }
+            while let Some(joined) = set.join_next().await {
+                match joined {
+                    Ok((kind, Ok(answers))) => {
+                        let mut ahead = lock(&self.ahead);
+                        for (name, answer) in answers {
+                            ahead.insert((kind, name), answer);
+                        }
+                    }
+                    // No error: each of these resources is then read on its own, and that read
+                    // reports what goes wrong.
+                    Ok((kind, Err(e))) => tracing::debug!(
+                        kind = kind.word(),
+                        error = %e,
+                        "reading ahead failed; reading one by one"
+                    ),
+                    Err(e) => tracing::debug!(error = %e, "reading ahead failed"),
+                }
+            }
+        })
     }
 
     fn create<'a>(&'a self, r: &'a Resource) -> BoxFuture<'a, Result<(), ProviderError>> {
@@ -460,6 +595,27 @@ mod tests {
                 .map(Vec::len),
             Some(3)
         );
+    }
+
+    #[test]
+    fn a_listing_prefix_is_what_every_name_shares() {
+        let names = |ns: &[&str]| ns.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            common_prefix(&names(&["shop-00-push", "shop-01-push", "shop-10-push"])),
+            "shop-"
+        );
+        assert_eq!(
+            common_prefix(&names(&["/aws/codebuild/a"])),
+            "/aws/codebuild/a"
+        );
+        assert_eq!(common_prefix(&names(&["a", "b"])), "");
+        assert_eq!(common_prefix(&[]), "");
+        // Never inside a character: `é` is two bytes sharing the first.
+        assert_eq!(common_prefix(&names(&["xé", "xè"])), "x");
+        // The batch sizes of the kind table, as the API references give them.
+        assert_eq!(per_call(ResourceKind::Project), 100);
+        assert_eq!(per_call(ResourceKind::Repository), 25);
+        assert_eq!(per_call(ResourceKind::Bucket), 1);
     }
 
     #[test]

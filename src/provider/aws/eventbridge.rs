@@ -1,6 +1,7 @@
 //! EventBridge rules on the default bus with their targets and tags (`AWS::Events::Rule`).
 
-use super::dispatch::kind_api;
+use super::common::all_pages;
+use super::dispatch::{Ahead, common_prefix, kind_api};
 use aws_sdk_eventbridge::Client;
 use aws_sdk_eventbridge::types::{RuleState, Tag, Target};
 use serde_json::{Map, Value, json};
@@ -36,6 +37,40 @@ fn tags(pairs: Vec<(String, String)>) -> Result<Vec<Tag>, ProviderError> {
         .into_iter()
         .map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(build_error))
         .collect()
+}
+
+/// The most pages of `ListRules` read to learn which rules exist.
+const MAX_LIST_PAGES: usize = 1000;
+
+/// Which of these rules exist on the default event bus (`ListRules` by the names' common
+/// prefix, every page): an absent one is answered, one that exists is read on its own (its
+/// targets need a call of their own anyway).
+async fn read_ahead(eb: &Client, names: &[String]) -> Result<Ahead, ProviderError> {
+    let prefix = common_prefix(names);
+    let prefix = Some(prefix).filter(|p| !p.is_empty());
+    let prefix = prefix.as_deref();
+    let listed = all_pages("event rules", MAX_LIST_PAGES, |token| async move {
+        let page = eb
+            .list_rules()
+            .set_name_prefix(prefix.map(str::to_owned))
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        let names: Vec<String> = page
+            .rules()
+            .iter()
+            .filter_map(|r| r.name().map(str::to_owned))
+            .collect();
+        Ok((names, page.next_token().map(str::to_owned)))
+    })
+    .await?;
+    let listed: std::collections::BTreeSet<String> = listed.into_iter().collect();
+    Ok(names
+        .iter()
+        .filter(|n| !listed.contains(*n))
+        .map(|n| (n.clone(), None))
+        .collect())
 }
 
 /// Reads a rule, its targets and its tags (unless `known_tags` has them); `None` when it does
@@ -266,6 +301,9 @@ kind_api!(
         }
         delete(p, name) {
             Box::pin(delete(&p.clients.eventbridge, name))
+        }
+        read_ahead(p, names) {
+            Box::pin(read_ahead(&p.clients.eventbridge, names))
         }
     }
 );

@@ -6,8 +6,8 @@ use aws_sdk_iam::types::{Role, Tag};
 use serde_json::{Map, Value, json};
 
 use super::common::{
-    absent, all_pages, build_error, gone, json_document, sdk_error, str_prop, tag_delta, tags_of,
-    tags_value, touched,
+    TagPairs, absent, all_pages, build_error, gone, json_document, sdk_error, str_prop, tag_delta,
+    tags_of, tags_value, touched,
 };
 use crate::model::{REGION_VAR, role_path};
 use crate::provider::api::{
@@ -17,8 +17,13 @@ use crate::provider::api::{
 /// The most pages of inline policies read (IAM allows far fewer policies than this covers).
 const MAX_PAGES: usize = 100;
 
-/// The properties of a role as the engine compares them.
-fn properties(role: &Role, policies: Vec<(String, Value)>) -> Result<Value, ProviderError> {
+/// The properties of a role as the engine compares them; its tags are `tags` when given (a
+/// listed role: `ListRoles` returns none), else those `GetRole` returned with it.
+fn properties(
+    role: &Role,
+    tags: Option<&TagPairs>,
+    policies: Vec<(String, Value)>,
+) -> Result<Value, ProviderError> {
     let mut p = Map::new();
     p.insert("RoleName".into(), json!(role.role_name()));
     p.insert("Path".into(), json!(role.path()));
@@ -42,10 +47,11 @@ fn properties(role: &Role, policies: Vec<(String, Value)>) -> Result<Value, Prov
             ),
         );
     }
-    p.insert(
-        "Tags".into(),
-        tags_value(role.tags().iter().map(|t| (t.key(), t.value()))),
-    );
+    let tags = match tags {
+        Some(pairs) => tags_value(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+        None => tags_value(role.tags().iter().map(|t| (t.key(), t.value()))),
+    };
+    p.insert("Tags".into(), tags);
     Ok(Value::Object(p))
 }
 
@@ -92,17 +98,30 @@ async fn policy_names(iam: &Client, name: &str) -> Result<Vec<String>, ProviderE
     .await
 }
 
-/// Reads a role, its inline policies and its tags; `None` when it does not exist.
-pub(crate) async fn read(iam: &Client, name: &str) -> Result<Option<Observed>, ProviderError> {
-    let role = match iam.get_role().role_name(name).send().await {
-        Ok(out) => match out.role() {
-            Some(r) => r.clone(),
-            None => return Ok(None),
+/// Reads a role, its inline policies and its tags; `None` when it does not exist. `listed` is
+/// the role and its tags as the app's listing found it, which spares the `GetRole` call.
+pub(crate) async fn read(
+    iam: &Client,
+    name: &str,
+    listed: Option<(Role, TagPairs)>,
+) -> Result<Option<Observed>, ProviderError> {
+    let (role, tags) = match listed {
+        Some((role, tags)) => (role, Some(tags)),
+        None => match iam.get_role().role_name(name).send().await {
+            Ok(out) => match out.role() {
+                Some(r) => (r.clone(), None),
+                None => return Ok(None),
+            },
+            Err(e) => return absent(sdk_error(e)),
         },
-        Err(e) => return absent(sdk_error(e)),
+    };
+    let policy_names = match policy_names(iam, name).await {
+        Ok(names) => names,
+        // Deleted since it was listed.
+        Err(e) => return absent(e),
     };
     let mut policies = Vec::new();
-    for policy in policy_names(iam, name).await? {
+    for policy in policy_names {
         let out = iam
             .get_role_policy()
             .role_name(name)
@@ -112,7 +131,11 @@ pub(crate) async fn read(iam: &Client, name: &str) -> Result<Option<Observed>, P
             .map_err(sdk_error)?;
         policies.push((policy, json_document(out.policy_document())?));
     }
-    Ok(Some(Observed::new(properties(&role, policies)?)))
+    Ok(Some(Observed::new(properties(
+        &role,
+        tags.as_ref(),
+        policies,
+    )?)))
 }
 
 async fn put_policies(iam: &Client, name: &str, properties: &Value) -> Result<(), ProviderError> {
@@ -128,21 +151,26 @@ async fn put_policies(iam: &Client, name: &str, properties: &Value) -> Result<()
     Ok(())
 }
 
-/// The app's roles in `region`, as (name, `pipewright:id`): the roles under the app's path
-/// for that region (`ListRoles` with a path prefix, every page) that carry its
-/// `pipewright:app` tag.
+/// The most `ListRoleTags` calls in flight while listing the app's roles: IAM's control plane
+/// throttles early, and the SDK's own retries absorb the rest.
+const TAG_READS_IN_FLIGHT: usize = 16;
+
+/// The app's roles in `region`, as (`pipewright:id`, the role as listed, its tags): the roles
+/// under the app's path for that region (`ListRoles` with a path prefix, every page) that carry
+/// its `pipewright:app` tag.
 ///
 /// IAM is global, so the path is what keeps one region's roles apart from another's; the
-/// tagging API lists no IAM roles, and `ListRoles` returns no tags, so each role's tags are
-/// read with `ListRoleTags`.
+/// tagging API lists no IAM roles, and `ListRoles` returns no tags ("This operation does not
+/// return the following attributes ... PermissionsBoundary, RoleLastUsed, Tags", IAM API
+/// Reference, ListRoles), so each role's tags are read with `ListRoleTags`, several at once.
 pub(crate) async fn owned_roles(
     iam: &Client,
     app: &str,
     region: &str,
-) -> Result<Vec<(String, String)>, ProviderError> {
+) -> Result<Vec<(String, Role, TagPairs)>, ProviderError> {
     let prefix = role_path(app).replace(REGION_VAR, region);
     let prefix = prefix.as_str();
-    let names = all_pages("the app's roles", MAX_PAGES, |marker| async move {
+    let mut roles = all_pages("the app's roles", MAX_PAGES, |marker| async move {
         let page = iam
             .list_roles()
             .path_prefix(prefix)
@@ -152,22 +180,36 @@ pub(crate) async fn owned_roles(
             .map_err(sdk_error)?;
         // The prefix is a prefix: `/pipewright/shop/` would match `/pipewright/shop-2/`, but
         // the trailing `/` rules that out, and a role further down the path is not ours.
-        let names = page
+        let roles = page
             .roles()
             .iter()
             .filter(|r| r.path() == prefix)
-            .map(|r| r.role_name().to_owned())
+            .cloned()
             .collect::<Vec<_>>();
         let next = page
             .marker()
             .filter(|_| page.is_truncated())
             .map(str::to_owned);
-        Ok((names, next))
+        Ok((roles, next))
     })
     .await?;
+    roles.reverse();
     let mut out = Vec::new();
-    for name in names {
-        let tags = match role_tags(iam, &name).await {
+    let mut set = tokio::task::JoinSet::new();
+    loop {
+        while set.len() < TAG_READS_IN_FLIGHT {
+            let Some(role) = roles.pop() else { break };
+            let iam = iam.clone();
+            set.spawn(async move {
+                let tags = role_tags(&iam, role.role_name()).await;
+                (role, tags)
+            });
+        }
+        let Some(joined) = set.join_next().await else {
+            break;
+        };
+        let (role, tags) = joined.map_err(|e| ProviderError::other("TaskFailed", e.to_string()))?;
+        let tags = match tags {
             Ok(t) => t,
             // Deleted between the listing and now: not owned any more.
             Err(e) if e.class == ErrorClass::NotFound => continue,
@@ -181,9 +223,11 @@ pub(crate) async fn owned_roles(
         if let (Some(owner), Some(id)) = (tag(TAG_APP), tag(TAG_ID))
             && owner == app
         {
-            out.push((name, id));
+            out.push((id, role, tags));
         }
     }
+    // The same order whatever the answers' timing.
+    out.sort_by(|a, b| a.1.role_name().cmp(b.1.role_name()));
     Ok(out)
 }
 
@@ -343,7 +387,8 @@ kind_api!(
     /// The [`KindApi`] of `ResourceKind::Role`.
     Roles {
         read(p, name) {
-            Box::pin(read(&p.clients.iam, name))
+            let listed = p.listed_role(name);
+            Box::pin(read(&p.clients.iam, name, listed))
         }
         create(p, r) {
             Box::pin(create(&p.clients.iam, r))
@@ -383,7 +428,7 @@ mod tests {
             .build()
             .unwrap();
         let doc = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow"}]});
-        let p = properties(&role, vec![("least-privilege".into(), doc.clone())]).unwrap();
+        let p = properties(&role, None, vec![("least-privilege".into(), doc.clone())]).unwrap();
         assert_eq!(p["RoleName"], "shop-pipeline-shop");
         assert_eq!(p["AssumeRolePolicyDocument"]["Version"], "2012-10-17");
         assert_eq!(

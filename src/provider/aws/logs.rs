@@ -1,7 +1,9 @@
 //! CloudWatch Logs groups with their retention, encryption key and tags (`AWS::Logs::LogGroup`):
 //! the groups CodeBuild projects write their build logs to.
 
-use super::dispatch::kind_api;
+use super::AwsProvider;
+use super::dispatch::{Ahead, common_prefix, kind_api};
+use aws_sdk_cloudwatchlogs::types::LogGroup;
 
 use aws_sdk_cloudwatchlogs::Client;
 use serde_json::{Map, Value, json};
@@ -48,20 +50,7 @@ pub(crate) async fn read(
     let Some(g) = groups.into_iter().next() else {
         return Ok(None);
     };
-    let mut p = Map::new();
-    p.insert("LogGroupName".into(), json!(name));
-    if let Some(days) = g.retention_in_days() {
-        p.insert("RetentionInDays".into(), json!(days));
-    }
-    if let Some(k) = g.kms_key_id().filter(|k| !k.is_empty()) {
-        p.insert("KmsKeyId".into(), json!(k));
-    }
-    if let Some(class) = g.log_group_class() {
-        // STANDARD is what a group created without a class has: not a difference.
-        if class.as_str() != "STANDARD" {
-            p.insert("LogGroupClass".into(), json!(class.as_str()));
-        }
-    }
+    let mut p = properties(&g, name);
     let tags = match known_tags {
         Some(tags) => tags,
         None => match logs.list_tags_for_resource().resource_arn(arn).send().await {
@@ -77,6 +66,66 @@ pub(crate) async fn read(
     };
     p.insert("Tags".into(), tags_value(tags));
     Ok(Some(Observed::new(Value::Object(p))))
+}
+
+/// A group's properties but its tags.
+fn properties(g: &LogGroup, name: &str) -> Map<String, Value> {
+    let mut p = Map::new();
+    p.insert("LogGroupName".into(), json!(name));
+    if let Some(days) = g.retention_in_days() {
+        p.insert("RetentionInDays".into(), json!(days));
+    }
+    if let Some(k) = g.kms_key_id().filter(|k| !k.is_empty()) {
+        p.insert("KmsKeyId".into(), json!(k));
+    }
+    if let Some(class) = g.log_group_class() {
+        // STANDARD is what a group created without a class has: not a difference.
+        if class.as_str() != "STANDARD" {
+            p.insert("LogGroupClass".into(), json!(class.as_str()));
+        }
+    }
+    p
+}
+
+/// Reads many groups with `DescribeLogGroups` by the names' common prefix (every page): one it
+/// does not list is absent, one it lists is answered when the app's listing gave its tags (else
+/// its read asks for them).
+async fn read_ahead(p: &AwsProvider, names: &[String]) -> Result<Ahead, ProviderError> {
+    let logs = &p.clients.logs;
+    let prefix = common_prefix(names);
+    let prefix = Some(prefix).filter(|p| !p.is_empty());
+    let prefix = prefix.as_deref();
+    let groups = all_pages("log groups", MAX_GROUP_PAGES, |token| async move {
+        let page = logs
+            .describe_log_groups()
+            .set_log_group_name_prefix(prefix.map(str::to_owned))
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok((
+            page.log_groups().to_vec(),
+            page.next_token().map(str::to_owned),
+        ))
+    })
+    .await?;
+    let mut out = Vec::with_capacity(names.len());
+    for name in names {
+        match groups
+            .iter()
+            .find(|g| g.log_group_name() == Some(name.as_str()))
+        {
+            None => out.push((name.clone(), None)),
+            Some(g) => {
+                if let Some(tags) = p.listed(ResourceKind::LogGroup, name) {
+                    let mut props = properties(g, name);
+                    props.insert("Tags".into(), tags_value(tags));
+                    out.push((name.clone(), Some(Observed::new(Value::Object(props)))));
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Creates a log group with its key and tags, then its retention policy (which
@@ -182,6 +231,9 @@ kind_api!(
         }
         delete(p, name) {
             Box::pin(delete(&p.clients.logs, name))
+        }
+        read_ahead(p, names) {
+            Box::pin(read_ahead(p, names))
         }
     }
 );

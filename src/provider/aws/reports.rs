@@ -5,11 +5,13 @@
 //! (whose `tags` replace the group's whole list) and `DeleteReportGroup` (with `deleteReports`,
 //! the provider's equivalent of CloudFormation's `DeleteReports: true`).
 
-use super::dispatch::kind_api;
+use super::AwsProvider;
+use super::dispatch::{Ahead, kind_api, per_call};
+use crate::model::ResourceKind;
 
 use aws_sdk_codebuild::Client;
 use aws_sdk_codebuild::types::{
-    ReportExportConfig, ReportExportConfigType, ReportPackagingType, ReportType,
+    ReportExportConfig, ReportExportConfigType, ReportGroup, ReportPackagingType, ReportType,
     S3ReportExportConfig, Tag,
 };
 use serde_json::{Map, Value, json};
@@ -27,11 +29,45 @@ pub(crate) async fn read(cb: &Client, arn: &str) -> Result<Option<Observed>, Pro
         .send()
         .await
         .map_err(sdk_error)?;
-    let Some(g) = out.report_groups().iter().find(|g| g.arn() == Some(arn)) else {
-        return Ok(None);
-    };
+    Ok(out
+        .report_groups()
+        .iter()
+        .find(|g| g.arn() == Some(arn))
+        .and_then(observed))
+}
+
+/// Reads many groups with `BatchGetReportGroups`, up to the kind table's batch size a call:
+/// each name is answered, one the call does not return being absent ("reportGroupsNotFound").
+async fn read_ahead(p: &AwsProvider, names: &[String]) -> Result<Ahead, ProviderError> {
+    let mut out = Vec::with_capacity(names.len());
+    for chunk in names.chunks(per_call(ResourceKind::ReportGroup)) {
+        let arns: Vec<String> = chunk
+            .iter()
+            .map(|n| p.arn(ResourceKind::ReportGroup, n))
+            .collect();
+        let got = p
+            .clients
+            .codebuild
+            .batch_get_report_groups()
+            .set_report_group_arns(Some(arns.clone()))
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        for (name, arn) in chunk.iter().zip(&arns) {
+            let found = got
+                .report_groups()
+                .iter()
+                .find(|g| g.arn() == Some(arn.as_str()));
+            out.push((name.clone(), found.and_then(observed)));
+        }
+    }
+    Ok(out)
+}
+
+/// A group as the engine compares it; `None` for one being deleted.
+fn observed(g: &ReportGroup) -> Option<Observed> {
     if g.status().is_some_and(|s| s.as_str() == "DELETING") {
-        return Ok(None);
+        return None;
     }
     let mut p = Map::new();
     p.insert("Name".into(), json!(g.name()));
@@ -48,7 +84,7 @@ pub(crate) async fn read(cb: &Client, arn: &str) -> Result<Option<Observed>, Pro
                 .map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default())),
         ),
     );
-    Ok(Some(Observed::new(Value::Object(p))))
+    Some(Observed::new(Value::Object(p)))
 }
 
 /// The export configuration in the template's shape; what AWS reports for a setting the model
@@ -188,6 +224,9 @@ kind_api!(
                 let arn = p.arn(crate::model::ResourceKind::ReportGroup, name);
                 delete(&p.clients.codebuild, &arn).await
             })
+        }
+        read_ahead(p, names) {
+            Box::pin(read_ahead(p, names))
         }
     }
 );
