@@ -1,17 +1,18 @@
-//! Reconcile against LocalStack: 1, 10 and 50 copies of the reference pipeline in one app.
+//! Reconcile against LocalStack: 1, 10, 50 and 200 copies of the reference pipeline in one app.
 //!
 //! For each size: the time of an apply from nothing (plan included, as `apply` runs it), of a
 //! no-op plan (median of three), and of a destroy; and the AWS calls each made per resource,
 //! counted by an SDK interceptor on every client (reads are Get/List/Describe/Head/BatchGet
 //! calls). Every phase starts from a new provider, as each CLI command does, and the STS call
-//! that finds the account is left out. Then the ratios of 50 pipelines to one, and the calls the
-//! 50-pipeline no-op plan made, by operation.
+//! that finds the account is left out. Then the ratios of the largest size to one, and the calls
+//! its apply from nothing and its no-op plan made, by operation.
 //!
 //! LocalStack answers in about a millisecond from one Python process, so on a small machine it
 //! is CPU-bound and its times grow with the number of calls, whatever the engine does: the
 //! benchmark prints the emulator's CPU time during the largest apply to show it. AWS instead
 //! takes tens to hundreds of milliseconds per call on servers that are never the bottleneck, so
-//! the last table runs the same apply and destroy from nothing against the same emulator behind
+//! the last table runs the same apply from nothing, a no-op plan and the destroy against the
+//! same emulator behind
 //! a loopback proxy that delays every request by 50 ms (`PIPEWRIGHT_BENCH_LATENCY_MS`), at
 //! several concurrency bounds (`PIPEWRIGHT_BENCH_BOUNDS=8,32,64`): there time follows the depth
 //! of the dependency graph as long as the bound lets a level run at once.
@@ -55,7 +56,7 @@ mod examples;
 
 use examples::reference;
 
-const SIZES: [usize; 3] = [1, 10, 50];
+const SIZES: [usize; 4] = [1, 10, 50, 200];
 /// The sizes under `cargo test --all-targets`, which runs this binary without `--bench`: a quick
 /// check that the benchmark still works.
 const SMOKE_SIZES: [usize; 2] = [1, 2];
@@ -205,7 +206,7 @@ async fn measure(
     stamp: &str,
     concurrency: usize,
     emulator: Option<u32>,
-) -> Result<(Row, BTreeMap<String, usize>), Box<dyn Error>> {
+) -> Result<(Row, [BTreeMap<String, usize>; 2]), Box<dyn Error>> {
     let (desired, p) = prepared(&format!("bench{stamp}n{n}"), n, options).await?;
     calls.take();
 
@@ -213,7 +214,8 @@ async fn measure(
     let started = Instant::now();
     let plan = engine::plan(&desired, &p, concurrency).await?;
     let report = engine::apply(&plan, &p, &ApplyOptions::default().concurrency(concurrency)).await;
-    let apply = Phase::from(started.elapsed().as_secs_f64(), &calls.take());
+    let apply_calls = calls.take();
+    let apply = Phase::from(started.elapsed().as_secs_f64(), &apply_calls);
     let apply_emulator_cpu = cpu_before
         .zip(emulator.and_then(cpu_seconds))
         .map(|(before, after)| after - before);
@@ -259,17 +261,18 @@ async fn measure(
             plan,
             destroy,
         },
-        by_operation,
+        [apply_calls, by_operation],
     ))
 }
 
-/// Seconds of an apply from nothing of `n` pipelines and of its destroy, through `options`.
+/// Seconds of an apply from nothing of `n` pipelines, of a no-op plan after it (from a new
+/// provider, as a CLI command) and of its destroy, through `options`.
 async fn apply_destroy(
     n: usize,
     options: &ClientOptions,
     stamp: &str,
     concurrency: usize,
-) -> Result<(f64, f64), Box<dyn Error>> {
+) -> Result<(f64, f64, f64), Box<dyn Error>> {
     let (desired, p) = prepared(&format!("lat{stamp}c{concurrency}n{n}"), n, options).await?;
     let opts = ApplyOptions::default().concurrency(concurrency);
 
@@ -280,13 +283,20 @@ async fn apply_destroy(
     if !report.succeeded() {
         return Err(format!("apply of {n} pipeline(s) failed: {report}").into());
     }
+    let fresh: Arc<dyn Provider> = Arc::new(AwsProvider::new(Clients::load(options).await?).await?);
     let started = Instant::now();
-    let report = engine::destroy(&desired.app, Some(&desired), &p, &opts).await?;
+    let again = engine::plan(&desired, &fresh, concurrency).await?;
+    let plan = started.elapsed().as_secs_f64();
+    if !again.is_empty() {
+        return Err(format!("the plan after apply is not empty: {}", again.summary).into());
+    }
+    let started = Instant::now();
+    let report = engine::destroy(&desired.app, Some(&desired), &fresh, &opts).await?;
     let destroy = started.elapsed().as_secs_f64();
     if !report.succeeded() {
         return Err(format!("destroy of {n} pipeline(s) failed: {report}").into());
     }
-    Ok((apply, destroy))
+    Ok((apply, plan, destroy))
 }
 
 /// The comma-separated numbers in the environment variable `var`, or `default` without it.
@@ -348,7 +358,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     )
     .await?;
     let mut rows = Vec::new();
-    let mut last_plan = BTreeMap::new();
+    let mut last_ops: [BTreeMap<String, usize>; 2] = Default::default();
     let full = std::env::args().any(|a| a == "--bench");
     let sizes = numbers(
         "PIPEWRIGHT_BENCH_SIZES",
@@ -371,7 +381,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
             per(row.destroy.reads + row.destroy.writes),
         )?;
         rows.push(row);
-        last_plan = by_operation;
+        last_ops = by_operation;
     }
     if let (Some(one), Some(many)) = (rows.first(), rows.last()) {
         writeln!(
@@ -385,17 +395,28 @@ async fn main() -> Result<(), Box<dyn Error>> {
             many.destroy.seconds / one.destroy.seconds,
             many.resources as f64 / one.resources as f64,
         )?;
-        writeln!(
-            out,
-            "no-op plan of {} pipelines: {} reads, {} writes; by operation:",
-            many.pipelines, many.plan.reads, many.plan.writes
-        )?;
-        for (op, n) in &last_plan {
+        for ((what, phase), ops) in [
+            ("apply from nothing", many.apply),
+            ("no-op plan", many.plan),
+        ]
+        .into_iter()
+        .zip(&last_ops)
+        {
             writeln!(
                 out,
-                "  {op:<48} {n:>5}  ({:.2}/resource)",
-                *n as f64 / many.resources as f64
+                "{what} of {} pipelines: {} reads, {} writes ({:.2} calls/resource); by operation:",
+                many.pipelines,
+                phase.reads,
+                phase.writes,
+                (phase.reads + phase.writes) as f64 / many.resources as f64
             )?;
+            for (op, n) in ops {
+                writeln!(
+                    out,
+                    "  {op:<48} {n:>5}  ({:.2}/resource)",
+                    *n as f64 / many.resources as f64
+                )?;
+            }
         }
     }
 
@@ -435,29 +456,31 @@ async fn main() -> Result<(), Box<dyn Error>> {
     )?;
     writeln!(
         out,
-        "with {} ms added to every call: apply / destroy seconds (× one pipeline) by concurrency",
+        "with {} ms added to every call: apply / no-op plan / destroy seconds (× one pipeline) by \
+         concurrency",
         latency.as_millis()
     )?;
     let header: Vec<String> = bounds
         .iter()
-        .map(|c| format!("{:^27}", format!("concurrency {c}")))
+        .map(|c| format!("{:^41}", format!("concurrency {c}")))
         .collect();
     writeln!(out, "{:>9} | {}", "pipelines", header.join(" | "))?;
-    let mut one: Vec<(f64, f64)> = Vec::new();
-    let mut last: Vec<(f64, f64)> = Vec::new();
+    let mut one: Vec<(f64, f64, f64)> = Vec::new();
+    let mut last: Vec<(f64, f64, f64)> = Vec::new();
     for &n in &sizes {
         let mut cells = Vec::new();
         last.clear();
         for (k, &c) in bounds.iter().enumerate() {
-            let (apply, destroy) = apply_destroy(n, &slow, &stamp, c).await?;
+            let (apply, plan, destroy) = apply_destroy(n, &slow, &stamp, c).await?;
             if one.len() <= k {
-                one.push((apply, destroy));
+                one.push((apply, plan, destroy));
             }
-            last.push((apply, destroy));
+            last.push((apply, plan, destroy));
             cells.push(format!(
-                "{apply:>6.2} (×{:>4.1}) {destroy:>6.2} (×{:>4.1})",
+                "{apply:>6.2} (×{:>4.1}) {plan:>5.2} (×{:>4.1}) {destroy:>6.2} (×{:>4.1})",
                 apply / one[k].0,
-                destroy / one[k].1
+                plan / one[k].1,
+                destroy / one[k].2
             ));
         }
         writeln!(out, "{n:>9} | {}", cells.join(" | "))?;
@@ -471,10 +494,12 @@ async fn main() -> Result<(), Box<dyn Error>> {
         writeln!(
             out,
             "{most} vs {first} with {} ms per call at concurrency {CONCURRENCY}: apply ×{:.1}, \
-             destroy ×{:.1} (resources ×{}, graph depth ×1)",
+             no-op plan ×{:.1} ({:.2} s), destroy ×{:.1} (resources ×{}, graph depth ×1)",
             latency.as_millis(),
             last[k].0 / one[k].0,
             last[k].1 / one[k].1,
+            last[k].1,
+            last[k].2 / one[k].2,
             most / first,
         )?;
     }

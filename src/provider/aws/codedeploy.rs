@@ -148,54 +148,78 @@ async fn read_applications_ahead(
     Ok(out)
 }
 
-/// Reads many deployment groups at once: `BatchGetDeploymentGroups` for each application, in
-/// calls of the kind table's batch size. A group of an application that does not exist is
-/// absent, as is one the call does not return; one it returns is answered when the app's
-/// listing gave its tags (else its read asks).
+/// Reads many deployment groups at once: `BatchGetDeploymentGroups` for each application (the
+/// applications side by side), in calls of the kind table's batch size. A group of an
+/// application known to be absent (read ahead before its groups) needs no call; one of an
+/// application that does not exist is absent, as is one the call does not return; one it
+/// returns is answered when the app's listing gave its tags (else its read asks).
 async fn read_groups_ahead(p: &AwsProvider, names: &[String]) -> Result<Ahead, ProviderError> {
-    let cd = &p.clients.codedeploy;
-    let mut by_application: BTreeMap<&str, Vec<(&str, &String)>> = BTreeMap::new();
-    for address in names {
-        let (application, group) = split(address)?;
-        by_application
-            .entry(application)
-            .or_default()
-            .push((group, address));
-    }
+    let mut by_application: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut out = Vec::with_capacity(names.len());
-    for (application, groups) in by_application {
-        for chunk in groups.chunks(per_call(ResourceKind::DeploymentGroup)) {
-            let got = match cd
-                .batch_get_deployment_groups()
-                .application_name(application)
-                .set_deployment_group_names(Some(
-                    chunk.iter().map(|(g, _)| (*g).to_owned()).collect(),
-                ))
-                .send()
-                .await
-                .map_err(sdk_error)
-            {
-                Ok(got) => got,
-                Err(e) if e.code == NO_APPLICATION => {
-                    out.extend(chunk.iter().map(|(_, a)| ((*a).clone(), None)));
-                    continue;
-                }
-                Err(e) => return Err(e),
-            };
-            for (group, address) in chunk {
-                let found = got
-                    .deployment_groups_info()
-                    .iter()
-                    .find(|g| g.deployment_group_name() == Some(*group));
-                match found {
-                    None => out.push(((*address).clone(), None)),
-                    Some(info) => {
-                        if let Some(tags) = p.listed(ResourceKind::DeploymentGroup, address) {
-                            let mut props = group_properties(info);
-                            props["Tags"] = tags_value(tags);
-                            out.push(((*address).clone(), Some(Observed::new(props))));
-                        }
-                    }
+    for address in names {
+        let (application, _) = split(address)?;
+        if p.known_absent(ResourceKind::Application, application) {
+            out.push((address.clone(), None));
+        } else {
+            by_application
+                .entry(application.to_owned())
+                .or_default()
+                .push(address.clone());
+        }
+    }
+    let mut set = tokio::task::JoinSet::new();
+    for (application, addresses) in by_application {
+        for chunk in addresses.chunks(per_call(ResourceKind::DeploymentGroup)) {
+            let (p, application, chunk) = (p.clone(), application.clone(), chunk.to_vec());
+            set.spawn(async move { groups_of(&p, &application, &chunk).await });
+        }
+    }
+    while let Some(joined) = set.join_next().await {
+        let answers = joined.map_err(|e| ProviderError::other("TaskFailed", e.to_string()))??;
+        out.extend(answers);
+    }
+    Ok(out)
+}
+
+/// One `BatchGetDeploymentGroups` call: the groups at `addresses`, all of `application`.
+async fn groups_of(
+    p: &AwsProvider,
+    application: &str,
+    addresses: &[String],
+) -> Result<Ahead, ProviderError> {
+    let mut groups = Vec::with_capacity(addresses.len());
+    for address in addresses {
+        groups.push(split(address)?.1.to_owned());
+    }
+    let got = match p
+        .clients
+        .codedeploy
+        .batch_get_deployment_groups()
+        .application_name(application)
+        .set_deployment_group_names(Some(groups.clone()))
+        .send()
+        .await
+        .map_err(sdk_error)
+    {
+        Ok(got) => got,
+        Err(e) if e.code == NO_APPLICATION => {
+            return Ok(addresses.iter().map(|a| (a.clone(), None)).collect());
+        }
+        Err(e) => return Err(e),
+    };
+    let mut out = Vec::with_capacity(addresses.len());
+    for (group, address) in groups.iter().zip(addresses) {
+        let found = got
+            .deployment_groups_info()
+            .iter()
+            .find(|g| g.deployment_group_name() == Some(group.as_str()));
+        match found {
+            None => out.push((address.clone(), None)),
+            Some(info) => {
+                if let Some(tags) = p.listed(ResourceKind::DeploymentGroup, address) {
+                    let mut props = group_properties(info);
+                    props["Tags"] = tags_value(tags);
+                    out.push((address.clone(), Some(Observed::new(props))));
                 }
             }
         }

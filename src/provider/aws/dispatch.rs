@@ -187,6 +187,12 @@ impl AwsProvider {
         lock(&self.ahead).remove(&(kind, name.to_owned()))
     }
 
+    /// Whether reading ahead found that nothing of `kind` is named `name` (without taking the
+    /// answer): a child of it is then absent too.
+    pub(super) fn known_absent(&self, kind: ResourceKind, name: &str) -> bool {
+        matches!(lock(&self.ahead).get(&(kind, name.to_owned())), Some(None))
+    }
+
     /// The role as the last listing found it (with its tags), if it did.
     pub(super) fn listed_role(&self, name: &str) -> Option<(aws_sdk_iam::types::Role, TagPairs)> {
         lock(&self.listed_roles).get(name).cloned()
@@ -433,32 +439,37 @@ impl Provider for AwsProvider {
                     by_kind.entry(*kind).or_default().push(name.clone());
                 }
             }
-            // One task per kind: a kind's batches and pages follow one another, the kinds run
-            // side by side.
-            let mut set = JoinSet::new();
-            for (kind, names) in by_kind {
-                let p = self.clone();
-                set.spawn(async move {
-                    let answers = api(kind).read_ahead(&p, &names).await;
-                    (kind, answers)
-                });
-            }
-            while let Some(joined) = set.join_next().await {
-                match joined {
-                    Ok((kind, Ok(answers))) => {
-                        let mut ahead = lock(&self.ahead);
-                        for (name, answer) in answers {
-                            ahead.insert((kind, name), answer);
+            // Parents first (the kind table's `parent`), so that a child of one known to be
+            // absent needs no call; within a round one task per kind, the kinds side by side.
+            let (children, parents): (Vec<_>, Vec<_>) = by_kind
+                .into_iter()
+                .partition(|(kind, _)| kind.info().parent.is_some());
+            for round in [parents, children] {
+                let mut set = JoinSet::new();
+                for (kind, names) in round {
+                    let p = self.clone();
+                    set.spawn(async move {
+                        let answers = api(kind).read_ahead(&p, &names).await;
+                        (kind, answers)
+                    });
+                }
+                while let Some(joined) = set.join_next().await {
+                    match joined {
+                        Ok((kind, Ok(answers))) => {
+                            let mut ahead = lock(&self.ahead);
+                            for (name, answer) in answers {
+                                ahead.insert((kind, name), answer);
+                            }
                         }
+                        // No error: each of these resources is then read on its own, and that
+                        // read reports what goes wrong.
+                        Ok((kind, Err(e))) => tracing::debug!(
+                            kind = kind.word(),
+                            error = %e,
+                            "reading ahead failed; reading one by one"
+                        ),
+                        Err(e) => tracing::debug!(error = %e, "reading ahead failed"),
                     }
-                    // No error: each of these resources is then read on its own, and that read
-                    // reports what goes wrong.
-                    Ok((kind, Err(e))) => tracing::debug!(
-                        kind = kind.word(),
-                        error = %e,
-                        "reading ahead failed; reading one by one"
-                    ),
-                    Err(e) => tracing::debug!(error = %e, "reading ahead failed"),
                 }
             }
         })
@@ -490,6 +501,8 @@ impl Provider for AwsProvider {
     fn list_owned<'a>(&'a self, app: &'a str) -> BoxFuture<'a, Result<Vec<Owned>, ProviderError>> {
         Box::pin(async move {
             let tagging = &self.clients.tagging;
+            // The app's roles are not in the tagging API: listed by IAM at the same time.
+            let roles = self.owned_roles(app);
             let pages = all_pages(
                 "resources tagged with the app",
                 MAX_PAGES,
@@ -521,8 +534,9 @@ impl Provider for AwsProvider {
                         .map(str::to_owned);
                     Ok((items, next))
                 },
-            )
-            .await?;
+            );
+            let (pages, roles) = tokio::join!(pages, roles);
+            let (pages, roles) = (pages?, roles?);
             let mut found: BTreeSet<Owned> = BTreeSet::new();
             let mut tags: HashMap<(ResourceKind, String), TagPairs> = HashMap::new();
             let mut records = HashMap::new();
@@ -540,7 +554,7 @@ impl Provider for AwsProvider {
             }
             *self.tags() = tags;
             *self.records_map() = records;
-            found.extend(self.owned_roles(app).await?);
+            found.extend(roles);
             Ok(found.into_iter().collect())
         })
     }

@@ -1,5 +1,6 @@
 //! EventBridge rules on the default bus with their targets and tags (`AWS::Events::Rule`).
 
+use super::AwsProvider;
 use super::common::all_pages;
 use super::dispatch::{Ahead, common_prefix, kind_api};
 use aws_sdk_eventbridge::Client;
@@ -11,7 +12,7 @@ use super::common::{
     str_prop, tag_delta, tags_of, tags_value, touched, under,
 };
 use crate::model::ResourceKind;
-use crate::provider::api::{FieldChange, Observed, ProviderError, Resource};
+use crate::provider::api::{ErrorClass, FieldChange, Observed, ProviderError, Resource};
 
 /// The rule's targets: (id, arn, role arn).
 fn targets(p: &Value) -> Result<Vec<Target>, ProviderError> {
@@ -42,10 +43,12 @@ fn tags(pairs: Vec<(String, String)>) -> Result<Vec<Tag>, ProviderError> {
 /// The most pages of `ListRules` read to learn which rules exist.
 const MAX_LIST_PAGES: usize = 1000;
 
-/// Which of these rules exist on the default event bus (`ListRules` by the names' common
-/// prefix, every page): an absent one is answered, one that exists is read on its own (its
-/// targets need a call of their own anyway).
-async fn read_ahead(eb: &Client, names: &[String]) -> Result<Ahead, ProviderError> {
+/// Reads many rules of the default event bus at once: `ListRules` by the names' common prefix
+/// (every page) shows which exist with all but their targets and tags. An absent one is
+/// answered; one that exists is answered with its targets (`ListTargetsByRule`, the rules side
+/// by side) when the app's listing gave its tags, else read on its own.
+async fn read_ahead(p: &AwsProvider, names: &[String]) -> Result<Ahead, ProviderError> {
+    let eb = &p.clients.eventbridge;
     let prefix = common_prefix(names);
     let prefix = Some(prefix).filter(|p| !p.is_empty());
     let prefix = prefix.as_deref();
@@ -57,20 +60,89 @@ async fn read_ahead(eb: &Client, names: &[String]) -> Result<Ahead, ProviderErro
             .send()
             .await
             .map_err(sdk_error)?;
-        let names: Vec<String> = page
-            .rules()
-            .iter()
-            .filter_map(|r| r.name().map(str::to_owned))
-            .collect();
-        Ok((names, page.next_token().map(str::to_owned)))
+        Ok((page.rules().to_vec(), page.next_token().map(str::to_owned)))
     })
     .await?;
-    let listed: std::collections::BTreeSet<String> = listed.into_iter().collect();
-    Ok(names
-        .iter()
-        .filter(|n| !listed.contains(*n))
-        .map(|n| (n.clone(), None))
-        .collect())
+    let mut out = Vec::with_capacity(names.len());
+    let mut set = tokio::task::JoinSet::new();
+    for name in names {
+        let Some(rule) = listed.iter().find(|r| r.name() == Some(name.as_str())) else {
+            out.push((name.clone(), None));
+            continue;
+        };
+        let Some(tags) = p.listed(ResourceKind::EventRule, name) else {
+            continue;
+        };
+        let mut props =
+            rule_properties(name, rule.description(), rule.state(), rule.event_pattern())?;
+        props.insert("Tags".into(), tags_value(tags));
+        let (eb, name) = (eb.clone(), name.clone());
+        set.spawn(async move {
+            let targets = read_targets(&eb, &name).await;
+            (name, props, targets)
+        });
+    }
+    while let Some(joined) = set.join_next().await {
+        let (name, mut props, targets) =
+            joined.map_err(|e| ProviderError::other("TaskFailed", e.to_string()))?;
+        match targets {
+            Ok(t) => {
+                props.insert("Targets".into(), t);
+                out.push((name, Some(Observed::new(Value::Object(props)))));
+            }
+            // Deleted since it was listed: its own read says so.
+            Err(e) if e.class == ErrorClass::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
+/// A rule's properties but its targets and tags, from what `DescribeRule` or `ListRules`
+/// answers.
+fn rule_properties(
+    name: &str,
+    description: Option<&str>,
+    state: Option<&RuleState>,
+    pattern: Option<&str>,
+) -> Result<Map<String, Value>, ProviderError> {
+    let mut p = Map::new();
+    p.insert("Name".into(), json!(name));
+    if let Some(d) = description.filter(|d| !d.is_empty()) {
+        p.insert("Description".into(), json!(d));
+    }
+    if let Some(s) = state {
+        p.insert("State".into(), json!(s.as_str()));
+    }
+    if let Some(pattern) = pattern {
+        p.insert("EventPattern".into(), json_document(pattern)?);
+    }
+    Ok(p)
+}
+
+/// A rule's targets (`ListTargetsByRule`: a rule has at most five, one page).
+async fn read_targets(eb: &Client, name: &str) -> Result<Value, ProviderError> {
+    let listed = eb
+        .list_targets_by_rule()
+        .rule(name)
+        .send()
+        .await
+        .map_err(sdk_error)?;
+    Ok(Value::Array(
+        listed
+            .targets()
+            .iter()
+            .map(|t| {
+                let mut m = Map::new();
+                m.insert("Arn".into(), json!(t.arn()));
+                m.insert("Id".into(), json!(t.id()));
+                if let Some(role) = t.role_arn() {
+                    m.insert("RoleArn".into(), json!(role));
+                }
+                Value::Object(m)
+            })
+            .collect(),
+    ))
 }
 
 /// Reads a rule, its targets and its tags (unless `known_tags` has them); `None` when it does
@@ -84,37 +156,13 @@ pub(crate) async fn read(
         Ok(r) => r,
         Err(e) => return absent(sdk_error(e)),
     };
-    let mut p = Map::new();
-    p.insert("Name".into(), json!(rule.name().unwrap_or(name)));
-    if let Some(d) = rule.description().filter(|d| !d.is_empty()) {
-        p.insert("Description".into(), json!(d));
-    }
-    if let Some(s) = rule.state() {
-        p.insert("State".into(), json!(s.as_str()));
-    }
-    if let Some(pattern) = rule.event_pattern() {
-        p.insert("EventPattern".into(), json_document(pattern)?);
-    }
-    let listed = eb
-        .list_targets_by_rule()
-        .rule(name)
-        .send()
-        .await
-        .map_err(sdk_error)?;
-    let targets: Vec<Value> = listed
-        .targets()
-        .iter()
-        .map(|t| {
-            let mut m = Map::new();
-            m.insert("Arn".into(), json!(t.arn()));
-            m.insert("Id".into(), json!(t.id()));
-            if let Some(role) = t.role_arn() {
-                m.insert("RoleArn".into(), json!(role));
-            }
-            Value::Object(m)
-        })
-        .collect();
-    p.insert("Targets".into(), Value::Array(targets));
+    let mut p = rule_properties(
+        rule.name().unwrap_or(name),
+        rule.description(),
+        rule.state(),
+        rule.event_pattern(),
+    )?;
+    p.insert("Targets".into(), read_targets(eb, name).await?);
     if let Some(tags) = known_tags {
         p.insert("Tags".into(), tags_value(tags));
         return Ok(Some(Observed::new(Value::Object(p))));
@@ -303,7 +351,7 @@ kind_api!(
             Box::pin(delete(&p.clients.eventbridge, name))
         }
         read_ahead(p, names) {
-            Box::pin(read_ahead(&p.clients.eventbridge, names))
+            Box::pin(read_ahead(p, names))
         }
     }
 );
