@@ -1,5 +1,6 @@
 //! [`AwsProvider`]: the [`Provider`] trait on the AWS SDK, each kind handed to its service's
-//! module, and what an app owns found through the tagging API (and IAM for roles).
+//! module, what an app owns found through the tagging API (and IAM for roles), and each kind
+//! read in bulk ahead of a plan's reads.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -22,9 +23,15 @@ const MAX_PAGES: usize = 1000;
 /// The AWS provider: every SDK client plus the partition and account ARNs are rendered in.
 ///
 /// Listing what an app owns through the tagging API returns every tag of each resource it
-/// lists; reads of those resources in the same plan use them instead of a tagging call per
-/// resource. A change to a resource
-/// through this provider forgets what was read in bulk about it. (The tagging API can lag a tag
+/// lists, and listing its roles (`ListRoles` under the app's path) returns each role but its
+/// tags and inline policies; reads of those resources in the same plan use them instead of a
+/// call per resource. Before a plan reads one by one, [`Provider::prefetch`] reads each kind in
+/// bulk as the kind table's `bulk` says (`BatchGetProjects`, `BatchGetRepositories`,
+/// `BatchGetApplications`, `BatchGetDeploymentGroups`, `BatchGetReportGroups`, and listings of
+/// pipelines, deployment configurations, rules and log groups), so an apply from nothing learns
+/// that its resources are absent in one call per kind and a plan of many pipelines reads most
+/// kinds a hundred at a time. A change to a resource through this provider forgets what was
+/// read in bulk about it. (The tagging API can lag a tag
 /// change made moments before, by another run or by hand: the plan then shows that tag change
 /// one run late, or once more, and applying it puts the same tags again.)
 #[derive(Debug, Clone)]
