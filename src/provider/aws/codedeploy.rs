@@ -23,7 +23,7 @@ use super::common::{
 };
 use crate::model::ResourceKind;
 use crate::provider::api::{
-    FieldChange, Observed, Owner, ProviderError, RECORD_HOST, Resource, TAG_APP, TAG_ID,
+    ErrorClass, FieldChange, Observed, Owner, ProviderError, RECORD_HOST, Resource, TAG_APP, TAG_ID,
 };
 
 fn tags(pairs: Vec<(String, String)>) -> Vec<Tag> {
@@ -1048,7 +1048,22 @@ kind_api!(
         }
         create(p, r) {
             Box::pin(async move {
-                create_config(&p.clients.codedeploy, r).await?;
+                match create_config(&p.clients.codedeploy, r).await {
+                    Ok(()) => {}
+                    // The configuration may exist without its record: the next attempt finds it.
+                    Err(e) if e.class == ErrorClass::Transient => {
+                        p.note_unanswered(r.kind, &r.physical_name);
+                        return Err(e);
+                    }
+                    // It exists, and this run's own create whose answer was lost made it (the
+                    // plan found no configuration under this name, and a configuration carries
+                    // no tags that could say whose it is): it is the app's, and gets its record
+                    // now. One someone else made gets none: the engine reports it as theirs.
+                    Err(e)
+                        if e.class == ErrorClass::AlreadyExists
+                            && p.was_unanswered(r.kind, &r.physical_name) => {}
+                    Err(e) => return Err(e),
+                }
                 if let Some(record) = wanted_record(r) {
                     write_record(p, &r.physical_name, &record).await?;
                     p.set_record(r.kind, &r.physical_name, Some(record));

@@ -46,6 +46,9 @@ pub struct AwsProvider {
     /// The app's roles as the last listing found them (`ListRoles` under the app's path, tags
     /// from `ListRoleTags`): what a read would ask `GetRole` for.
     listed_roles: Arc<Mutex<HashMap<String, (aws_sdk_iam::types::Role, TagPairs)>>>,
+    /// Creates this provider sent whose answer never came (a dropped connection, a timeout):
+    /// the resource may exist, made by this very run.
+    unanswered: Arc<Mutex<BTreeSet<(ResourceKind, String)>>>,
 }
 
 /// Answers of a kind's [`KindApi::read_ahead`]: a name with what AWS has under it (`None`:
@@ -115,6 +118,7 @@ impl AwsProvider {
             records: Arc::default(),
             ahead: Arc::default(),
             listed_roles: Arc::default(),
+            unanswered: Arc::default(),
         })
     }
 
@@ -198,6 +202,17 @@ impl AwsProvider {
     /// answer): a child of it is then absent too.
     pub(super) fn known_absent(&self, kind: ResourceKind, name: &str) -> bool {
         matches!(lock(&self.ahead).get(&(kind, name.to_owned())), Some(None))
+    }
+
+    /// Notes that a create of this resource went unanswered (`Transient`): it may have
+    /// happened.
+    pub(super) fn note_unanswered(&self, kind: ResourceKind, name: &str) {
+        lock(&self.unanswered).insert((kind, name.to_owned()));
+    }
+
+    /// Whether this provider sent a create of this resource that went unanswered.
+    pub(super) fn was_unanswered(&self, kind: ResourceKind, name: &str) -> bool {
+        lock(&self.unanswered).contains(&(kind, name.to_owned()))
     }
 
     /// The role as the last listing found it (with its tags), if it did.
