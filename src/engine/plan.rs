@@ -722,6 +722,54 @@ async fn observe(
     Ok((observed, owned))
 }
 
+/// What the listing found that is still there, read directly (at most `concurrency` reads at
+/// once). Only the entries `to_confirm` selects are read; the others are kept as listed.
+///
+/// The tagging API's index follows changes with a delay: `GetResources` "returns all the tagged
+/// or previously tagged resources" (the Resource Groups Tagging API Reference), and lists
+/// resources deleted moments before (re:Post, "Only get existing resources with
+/// ResourceGroupTaggingAPI get-resources": deleted RDS clusters still listed). A delete planned
+/// from the listing alone can name a resource that is gone, and such a plan would never come
+/// out empty after a destroy or a prune: a direct read decides.
+async fn confirmed(
+    provider: &Arc<dyn Provider>,
+    owned: Vec<Owned>,
+    concurrency: usize,
+    to_confirm: impl Fn(&Owned) -> bool,
+) -> Result<Vec<Owned>, EngineError> {
+    let (mut kept, mut pending): (Vec<Owned>, Vec<Owned>) =
+        owned.into_iter().partition(|o| !to_confirm(o));
+    pending.reverse();
+    let mut set: JoinSet<(Owned, Result<Option<Observed>, ProviderError>)> = JoinSet::new();
+    loop {
+        while set.len() < concurrency.max(1) {
+            let Some(o) = pending.pop() else { break };
+            let p = Arc::clone(provider);
+            set.spawn(async move {
+                let r = with_read_retries(|| p.read(o.kind, &o.physical_name)).await;
+                (o, r)
+            });
+        }
+        let Some(joined) = set.join_next().await else {
+            break;
+        };
+        let (o, result) = joined.map_err(|e| EngineError::Task(e.to_string()))?;
+        match result {
+            Ok(Some(_)) => kept.push(o),
+            Ok(None) => {}
+            Err(source) => {
+                return Err(EngineError::Read {
+                    kind: o.kind,
+                    name: o.physical_name,
+                    source,
+                });
+            }
+        }
+    }
+    kept.sort();
+    Ok(kept)
+}
+
 /// A read or listing, retried by [`RetryPolicy::READS`].
 async fn with_read_retries<T, F, Fut>(read: F) -> Result<T, ProviderError>
 where
@@ -742,6 +790,16 @@ pub async fn plan(
     concurrency: usize,
 ) -> Result<Plan, EngineError> {
     let (observed, owned) = observe(desired, provider, concurrency, false).await?;
+    // What the model has was read already; what it does not have would be deleted.
+    let modelled: BTreeSet<(ResourceKind, &str)> = desired
+        .resources
+        .iter()
+        .map(|r| (r.resource.kind, r.resource.physical_name.as_str()))
+        .collect();
+    let owned = confirmed(provider, owned, concurrency, |o| {
+        !modelled.contains(&(o.kind, o.physical_name.as_str()))
+    })
+    .await?;
     build_plan(desired, &observed, &owned)
 }
 
@@ -764,5 +822,7 @@ pub async fn plan_destroy(
             (ObservedMap::new(), owned)
         }
     };
+    // Every delete comes from the listing here: each is confirmed.
+    let owned = confirmed(provider, owned, concurrency, |_| true).await?;
     Ok(build_destroy_plan(app, desired, &observed, &owned))
 }

@@ -603,3 +603,119 @@ async fn a_deployment_config_in_use_is_replaced_after_its_groups_move_off() {
     );
     assert!(crate::plan(&desired, &provider).await.is_empty());
 }
+
+/// The fake behind a tagging index that lags deletes: `list_owned` answers what the first
+/// listing after `freeze` found, whatever was deleted since.
+struct LaggingIndex {
+    inner: std::sync::Arc<FakeProvider>,
+    frozen: std::sync::Mutex<Option<Vec<pipewright::provider::api::Owned>>>,
+}
+
+impl Provider for LaggingIndex {
+    fn read<'a>(
+        &'a self,
+        kind: ResourceKind,
+        name: &'a str,
+    ) -> pipewright::provider::api::BoxFuture<
+        'a,
+        Result<
+            Option<pipewright::provider::api::Observed>,
+            pipewright::provider::api::ProviderError,
+        >,
+    > {
+        self.inner.read(kind, name)
+    }
+
+    fn create<'a>(
+        &'a self,
+        r: &'a pipewright::provider::api::Resource,
+    ) -> pipewright::provider::api::BoxFuture<
+        'a,
+        Result<(), pipewright::provider::api::ProviderError>,
+    > {
+        self.inner.create(r)
+    }
+
+    fn update<'a>(
+        &'a self,
+        r: &'a pipewright::provider::api::Resource,
+        fields: &'a [FieldChange],
+    ) -> pipewright::provider::api::BoxFuture<
+        'a,
+        Result<(), pipewright::provider::api::ProviderError>,
+    > {
+        self.inner.update(r, fields)
+    }
+
+    fn delete<'a>(
+        &'a self,
+        kind: ResourceKind,
+        name: &'a str,
+    ) -> pipewright::provider::api::BoxFuture<
+        'a,
+        Result<(), pipewright::provider::api::ProviderError>,
+    > {
+        self.inner.delete(kind, name)
+    }
+
+    fn list_owned<'a>(
+        &'a self,
+        app: &'a str,
+    ) -> pipewright::provider::api::BoxFuture<
+        'a,
+        Result<Vec<pipewright::provider::api::Owned>, pipewright::provider::api::ProviderError>,
+    > {
+        Box::pin(async move {
+            let listed = self.inner.list_owned(app).await?;
+            let mut frozen = self.frozen.lock().expect("frozen lock");
+            Ok(frozen.get_or_insert(listed).clone())
+        })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_delete_planned_from_a_lagging_tag_listing_is_confirmed_by_a_direct_read() {
+    // Bug: the tagging index still lists what was deleted moments before, and every delete was
+    // planned from it alone: the plan after a prune or a destroy was never empty.
+    let mut desired = reference();
+    let (fake, _) = applied(&desired).await;
+    let lagging: std::sync::Arc<dyn Provider> = std::sync::Arc::new(LaggingIndex {
+        inner: std::sync::Arc::clone(&fake),
+        frozen: std::sync::Mutex::default(),
+    });
+    // The listing is taken while everything is there, then the rule is pruned.
+    let rule = desired
+        .resources
+        .iter()
+        .position(|r| r.resource.kind == ResourceKind::EventRule)
+        .map(|i| desired.resources.remove(i).resource)
+        .expect("the reference detects changes with a rule");
+    let pruning = plan(&desired, &lagging).await;
+    assert_eq!(pruning.summary.delete, 1);
+    let pruned = engine::apply(&pruning, &lagging, &ApplyOptions::default().prune(true)).await;
+    assert!(pruned.succeeded(), "{pruned}");
+    assert!(fake.get(rule.kind, &rule.physical_name).is_none());
+    // The listing still names the rule; a read says it is gone.
+    let listed = lagging.list_owned(&desired.app).await.expect("list");
+    assert!(listed.iter().any(|o| o.physical_name == rule.physical_name));
+    let after = plan(&desired, &lagging).await;
+    assert!(after.is_empty(), "{after:#?}");
+
+    // Destroy, then plan it again through the same lagging listing: nothing left to delete.
+    let report = engine::destroy(
+        &desired.app,
+        Some(&desired),
+        &lagging,
+        &ApplyOptions::default(),
+    )
+    .await
+    .expect("destroy");
+    assert!(report.succeeded(), "{report}");
+    let again = engine::plan_destroy(&desired.app, Some(&desired), &lagging, 8)
+        .await
+        .expect("destroy plan");
+    assert!(
+        again.changes.is_empty(),
+        "only what is retained is left: {again:#?}"
+    );
+}

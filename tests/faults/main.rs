@@ -9,6 +9,7 @@ pub(crate) use support::harness;
 
 mod apply;
 mod concurrent;
+mod consistency;
 mod crash;
 mod proxy;
 mod report;

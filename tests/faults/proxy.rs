@@ -7,6 +7,14 @@
 //! connection (before the emulator sees the request, or after it answered), or added latency.
 //! The n-th request's draw depends only on the seed and n, so a failing sequence can be replayed.
 //!
+//! A plan may also make S3 and the tagging API eventually consistent ([`Consistency`]): the
+//! proxy remembers the last answer to each read of a bucket's configuration (`GET /b?lifecycle`,
+//! `?tagging`, `?policy` ...) and, after a write to the same path (or the bucket's delete), answers
+//! the next few reads of it with that old answer; after `CreateBucket`, the next few requests to
+//! the bucket answer `404 NoSuchBucket`; after a delete of anything, the next few listings of the
+//! tagging API answer what they answered before it. How many is drawn from the seed and the
+//! write's index.
+//!
 //! Each connection carries one request: the proxy answers with `Connection: close`, which keeps it
 //! free of HTTP/1.1 keep-alive framing while the SDK simply opens the next connection.
 
@@ -57,6 +65,28 @@ pub(crate) struct FaultPlan {
     pub(crate) service: Option<String>,
     /// Only requests for this operation (`GetPipeline`, `CreateRole`…).
     pub(crate) operation: Option<String>,
+    /// Whether reads after writes see the old state for a while (whatever `rate` says).
+    pub(crate) consistency: Option<Consistency>,
+}
+
+/// Eventual consistency, as AWS documents it for S3 ("Bucket configurations have an eventual
+/// consistency model", the Amazon S3 User Guide, "Amazon S3 data consistency model") and as the
+/// tagging API shows it (its index follows changes with a delay): reads after a write see the
+/// state before it for a while.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Consistency {
+    /// The most reads that see the old state after one write (each window is drawn from 1 to
+    /// this).
+    pub(crate) max_stale: u64,
+    /// Seed of the windows' draws.
+    pub(crate) seed: u64,
+}
+
+impl Consistency {
+    /// How many reads see the old state after the `n`-th write.
+    fn window(self, n: u64) -> u64 {
+        1 + splitmix(self.seed ^ splitmix(n)) % self.max_stale.max(1)
+    }
 }
 
 impl FaultPlan {
@@ -72,6 +102,15 @@ impl FaultPlan {
             seed,
             service: None,
             operation: None,
+            consistency: None,
+        }
+    }
+
+    /// Nothing fails, but S3 and the tagging API are eventually consistent.
+    pub(crate) fn eventual(max_stale: u64, seed: u64) -> Self {
+        Self {
+            consistency: Some(Consistency { max_stale, seed }),
+            ..Self::none()
         }
     }
 
@@ -112,6 +151,151 @@ struct Shared {
     counter: AtomicU64,
     /// The request index at which to trip, and who to tell.
     tripwire: Mutex<Option<(u64, tokio::sync::oneshot::Sender<String>)>>,
+    /// What eventual consistency remembers.
+    lagging: Mutex<Lagging>,
+}
+
+/// The sub-resources of a bucket whose reads may see an old state after a write: its
+/// configuration, not its objects.
+const CONFIGURATION: [&str; 8] = [
+    "versioning",
+    "encryption",
+    "publicAccessBlock",
+    "ownershipControls",
+    "lifecycle",
+    "logging",
+    "tagging",
+    "policy",
+];
+
+/// What eventual consistency remembers: the last answer to each read, and the old answers
+/// still served after a write.
+#[derive(Default)]
+struct Lagging {
+    /// The last answer forwarded to each read: (`s3`, bucket, sub-resource) or (`tagging`,
+    /// request body, "").
+    last: BTreeMap<(String, String, String), Vec<u8>>,
+    /// Old answers still served instead of the emulator's, with how many reads are left.
+    stale: BTreeMap<(String, String, String), (Vec<u8>, u64)>,
+    /// Buckets just created, with how many requests are left that answer `NoSuchBucket`.
+    creating: BTreeMap<String, u64>,
+    /// Writes seen so far (the index of each window's draw).
+    writes: u64,
+}
+
+/// What eventual consistency makes of one request.
+enum Seen {
+    /// A read of what a write changed moments ago: the old answer, and the kind of staleness
+    /// (as the stats count it).
+    Stale(Vec<u8>, &'static str),
+    /// A request to a bucket created moments ago.
+    NoSuchBucket(String),
+    /// Forward it, and remember its answer under this key if it is a read, or mark the keys a
+    /// write makes stale.
+    Forward(Option<Access>),
+}
+
+/// A request that eventual consistency keeps track of.
+enum Access {
+    /// A read, remembered under its key.
+    Read((String, String, String)),
+    /// A write to a bucket's configuration (a sub-resource) or to the bucket itself (none).
+    Write { bucket: String, sub: Option<String> },
+    /// `CreateBucket`.
+    Create(String),
+    /// A delete of anything else: the tagging index lags it.
+    Delete,
+}
+
+impl Lagging {
+    fn before(&mut self, access: Option<Access>) -> Seen {
+        let key = match &access {
+            Some(Access::Read(key)) => Some(key),
+            _ => None,
+        };
+        let bucket = match &access {
+            Some(Access::Read((service, bucket, _))) if service == "s3" => Some(bucket),
+            Some(Access::Write { bucket, .. }) => Some(bucket),
+            _ => None,
+        };
+        if let Some(bucket) = bucket
+            && let Some(left) = self.creating.get_mut(bucket)
+            && *left > 0
+        {
+            *left -= 1;
+            return Seen::NoSuchBucket(bucket.clone());
+        }
+        if let Some(key) = key
+            && let Some((old, left)) = self.stale.get_mut(key)
+            && *left > 0
+        {
+            *left -= 1;
+            let kind = if key.0 == "tagging" {
+                "StaleListing"
+            } else {
+                "StaleRead"
+            };
+            return Seen::Stale(old.clone(), kind);
+        }
+        Seen::Forward(access)
+    }
+
+    fn after(&mut self, access: Access, answer: &[u8], c: Consistency) {
+        let ok = answer.starts_with(b"HTTP/1.1 2");
+        match access {
+            Access::Read(key) => {
+                self.last.insert(key, answer.to_vec());
+            }
+            Access::Write { bucket, sub } if ok => {
+                let n = self.next_write();
+                let keys: Vec<_> = self
+                    .last
+                    .keys()
+                    .filter(|(service, b, s)| {
+                        service == "s3" && *b == bucket && sub.as_ref().is_none_or(|sub| sub == s)
+                    })
+                    .cloned()
+                    .collect();
+                for key in keys {
+                    let old = self.last[&key].clone();
+                    self.stale.insert(key, (old, c.window(n)));
+                }
+                if sub.is_none() {
+                    // The bucket's delete: the tagging index lags it too.
+                    self.creating.remove(&bucket);
+                    self.lag_listings(c.window(n));
+                }
+            }
+            Access::Create(bucket) if ok => {
+                let n = self.next_write();
+                self.creating.insert(bucket, c.window(n));
+            }
+            Access::Delete if ok => {
+                let n = self.next_write();
+                self.lag_listings(c.window(n));
+            }
+            _ => {}
+        }
+    }
+
+    fn next_write(&mut self) -> u64 {
+        self.writes += 1;
+        self.writes
+    }
+
+    /// The next `reads` listings of the tagging API answer what they answered last.
+    fn lag_listings(&mut self, reads: u64) {
+        let keys: Vec<_> = self
+            .last
+            .keys()
+            .filter(|(service, ..)| service == "tagging")
+            .cloned()
+            .collect();
+        for key in keys {
+            let old = self.last[&key].clone();
+            self.stale.insert(key, (old, reads));
+        }
+    }
 }
 
 /// A running proxy; it stops when dropped.
@@ -144,6 +328,7 @@ impl FaultProxy {
             stats: Mutex::new(Stats::default()),
             counter: AtomicU64::new(0),
             tripwire: Mutex::new(None),
+            lagging: Mutex::new(Lagging::default()),
         });
         let accepting = Arc::clone(&shared);
         let task = tokio::spawn(async move {
@@ -266,6 +451,50 @@ impl Request {
         }
     }
 
+    /// The bucket (path-style) and the sub-resource named in the query, for S3.
+    fn bucket_and_sub(&self) -> (String, String, bool) {
+        let target = self.head.split_whitespace().nth(1).unwrap_or("/");
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        let sub = query
+            .split('&')
+            .map(|p| p.split('=').next().unwrap_or(""))
+            .find(|k| !k.is_empty() && !k.starts_with("x-id") && !k.starts_with("list-type"))
+            .unwrap_or("");
+        let path = path.trim_start_matches('/');
+        let (bucket, key) = path.split_once('/').unwrap_or((path, ""));
+        (bucket.to_owned(), sub.to_owned(), !key.is_empty())
+    }
+
+    /// What eventual consistency keeps track of in this request, if anything.
+    fn access(&self, service: &str, operation: &str) -> Option<Access> {
+        if service == "tagging" && operation == "GetResources" {
+            let body = String::from_utf8_lossy(&self.body).into_owned();
+            return Some(Access::Read(("tagging".into(), body, String::new())));
+        }
+        if service != "s3" {
+            return operation.starts_with("Delete").then_some(Access::Delete);
+        }
+        let (bucket, sub, has_key) = self.bucket_and_sub();
+        if bucket.is_empty() || has_key || self.method() == "HEAD" {
+            return None;
+        }
+        let configuration = CONFIGURATION.contains(&sub.as_str());
+        match (self.method(), sub.as_str()) {
+            ("PUT", "") => Some(Access::Create(bucket)),
+            ("DELETE", "") => Some(Access::Write { bucket, sub: None }),
+            ("GET", _) if configuration => Some(Access::Read(("s3".into(), bucket, sub))),
+            ("PUT" | "DELETE", _) if configuration => Some(Access::Write {
+                bucket,
+                sub: Some(sub),
+            }),
+            // Other requests to a bucket just created answer NoSuchBucket too.
+            _ => Some(Access::Write {
+                bucket,
+                sub: Some(sub),
+            }),
+        }
+    }
+
     /// The request as sent upstream, asking the emulator to close after answering.
     fn forwarded(&self) -> Vec<u8> {
         let mut out = String::new();
@@ -289,9 +518,9 @@ async fn serve(shared: Arc<Shared>, mut client: TcpStream) -> std::io::Result<()
     };
     let n = shared.counter.fetch_add(1, Ordering::Relaxed);
     let (service, operation) = (request.service(), request.operation());
-    let fault = {
+    let (fault, consistency) = {
         let plan = shared.plan.lock().expect("plan lock");
-        draw(&plan, n, &service, &operation)
+        (draw(&plan, n, &service, &operation), plan.consistency)
     };
     {
         let mut stats = shared.stats.lock().expect("stats lock");
@@ -327,6 +556,10 @@ async fn serve(shared: Arc<Shared>, mut client: TcpStream) -> std::io::Result<()
         return Ok(());
     }
 
+    if let Some(c) = consistency {
+        return lagging(&shared, c, &request, (&service, &operation), client).await;
+    }
+
     match fault {
         Some(Fault::DropBefore) => return Ok(()),
         Some(Fault::Latency(delay)) => tokio::time::sleep(delay).await,
@@ -344,6 +577,67 @@ async fn serve(shared: Arc<Shared>, mut client: TcpStream) -> std::io::Result<()
     let answer = forward(&shared.upstream, &request).await?;
     client.write_all(&with_connection_close(&answer)).await?;
     client.shutdown().await
+}
+
+/// Serves a request as an eventually consistent AWS would: an old answer, `NoSuchBucket` for a
+/// bucket just created, or the emulator's answer (remembered if it answers a read).
+async fn lagging(
+    shared: &Shared,
+    c: Consistency,
+    request: &Request,
+    (service, operation): (&str, &str),
+    mut client: TcpStream,
+) -> std::io::Result<()> {
+    let access = request.access(service, operation);
+    let seen = shared.lagging.lock().expect("lagging lock").before(access);
+    let count = |kind: &str| {
+        *shared
+            .stats
+            .lock()
+            .expect("stats lock")
+            .faults
+            .entry(kind.to_owned())
+            .or_default() += 1;
+    };
+    let answer = match seen {
+        Seen::Stale(old, kind) => {
+            count(kind);
+            old
+        }
+        Seen::NoSuchBucket(bucket) => {
+            count("NoSuchBucket");
+            no_such_bucket(&bucket)
+        }
+        Seen::Forward(access) => {
+            let answer = forward(&shared.upstream, request).await?;
+            if let Some(access) = access {
+                shared
+                    .lagging
+                    .lock()
+                    .expect("lagging lock")
+                    .after(access, &answer, c);
+            }
+            answer
+        }
+    };
+    client.write_all(&with_connection_close(&answer)).await?;
+    client.shutdown().await
+}
+
+/// S3's answer for a bucket that does not exist (the S3 API Reference, "Error responses":
+/// `NoSuchBucket`, 404).
+fn no_such_bucket(bucket: &str) -> Vec<u8> {
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NoSuchBucket</Code>\
+         <Message>The specified bucket does not exist</Message><BucketName>{bucket}</BucketName>\
+         <RequestId>fault-proxy</RequestId></Error>"
+    );
+    format!(
+        "HTTP/1.1 404 Not Found\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n\
+         x-amz-request-id: fault-proxy\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
 }
 
 /// The n-th draw of a plan: splitmix64 of (seed, n), so draws never depend on timing.
@@ -509,6 +803,57 @@ mod tests {
             first.iter().map(Option::is_some).collect::<Vec<_>>(),
             reseeded.iter().map(Option::is_some).collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn reads_after_a_write_see_the_old_answer_for_a_seeded_window() {
+        let c = Consistency {
+            max_stale: 3,
+            seed: 5,
+        };
+        let key = || ("s3".to_owned(), "b".to_owned(), "lifecycle".to_owned());
+        let read = || Some(Access::Read(key()));
+        let write = || {
+            Some(Access::Write {
+                bucket: "b".into(),
+                sub: Some("lifecycle".into()),
+            })
+        };
+        let mut lag = Lagging::default();
+        // A request forwarded, and its answer seen.
+        let pass = |lag: &mut Lagging, access: Option<Access>, answer: &[u8]| {
+            let Seen::Forward(Some(access)) = lag.before(access) else {
+                panic!("forwarded")
+            };
+            lag.after(access, answer, c);
+        };
+        let old = b"HTTP/1.1 404 Not Found\r\n\r\nNoSuchLifecycleConfiguration".to_vec();
+        pass(&mut lag, read(), &old);
+        pass(&mut lag, write(), b"HTTP/1.1 200 OK\r\n\r\n");
+        let window = c.window(1);
+        assert!((1..=3).contains(&window));
+        for _ in 0..window {
+            assert!(matches!(lag.before(read()), Seen::Stale(a, "StaleRead") if a == old));
+        }
+        assert!(matches!(lag.before(read()), Seen::Forward(Some(_))));
+        // A refused write changes nothing, so nothing is stale after it.
+        pass(&mut lag, write(), b"HTTP/1.1 400 Bad Request\r\n\r\n");
+        assert!(matches!(lag.before(read()), Seen::Forward(Some(_))));
+
+        // Right after CreateBucket, reads and writes of the bucket answer NoSuchBucket.
+        pass(
+            &mut lag,
+            Some(Access::Create("b".into())),
+            b"HTTP/1.1 200 OK\r\n\r\n",
+        );
+        for _ in 0..c.window(2) {
+            assert!(matches!(lag.before(write()), Seen::NoSuchBucket(b) if b == "b"));
+        }
+        assert!(matches!(lag.before(write()), Seen::Forward(Some(_))));
+        // Each write's window is drawn from the seed and its index.
+        let windows: Vec<u64> = (0..100).map(|n| c.window(n)).collect();
+        assert!(windows.iter().all(|w| (1..=3).contains(w)));
+        assert!(windows.contains(&1) && windows.contains(&3));
     }
 
     #[test]
