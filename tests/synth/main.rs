@@ -9,6 +9,7 @@ mod examples;
 mod getting_started;
 mod laws;
 mod robustness;
+mod roles;
 mod split;
 
 /// Every logical id a template refers to: `Ref`, `Fn::GetAtt`, `${Id}`/`${Id.Attr}` in `Fn::Sub`,
