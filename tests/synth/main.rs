@@ -8,6 +8,7 @@ mod desired;
 mod examples;
 mod getting_started;
 mod laws;
+mod policy;
 mod robustness;
 mod roles;
 mod split;

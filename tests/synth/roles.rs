@@ -111,7 +111,11 @@ fn features_app() -> App {
         BuildProject::builder()
             .name("roles-build")
             .codecommit_source(&repo)
-            .buildspec(InlineBuildSpec::new().build(["make"]).artifacts(["dist/**/*"]))
+            .buildspec(
+                InlineBuildSpec::new()
+                    .build(["make"])
+                    .artifacts(["dist/**/*"]),
+            )
             .vpc("vpc-0a1b2c3d", ["subnet-0a1b2c3d"], ["sg-0a1b2c3d"])
             .s3_cache(&bucket, "cache")
             .encryption_key(key)
@@ -142,13 +146,19 @@ fn features_app() -> App {
                 Stage::new("Source")
                     .action(S3Source::new("Fetch", &bucket, "source.zip").output(&source)),
             )
-            .stage(Stage::new("Build").action(
-                CodeBuild::new("Build", &build).input(&source).output(&built),
-            ))
-            .stage(Stage::new("Approve").action(
-                ManualApproval::new("Approve")
-                    .notify("arn:aws:sns:eu-west-1:123456789012:roles-approvals"),
-            ))
+            .stage(
+                Stage::new("Build").action(
+                    CodeBuild::new("Build", &build)
+                        .input(&source)
+                        .output(&built),
+                ),
+            )
+            .stage(
+                Stage::new("Approve").action(
+                    ManualApproval::new("Approve")
+                        .notify("arn:aws:sns:eu-west-1:123456789012:roles-approvals"),
+                ),
+            )
             .stage(
                 Stage::new("Publish")
                     .action(S3Deploy::new("Site", &site).input(&built))
