@@ -10,6 +10,7 @@ pub(crate) use support::harness;
 mod apply;
 mod concurrent;
 mod crash;
+mod permissions;
 mod proxy;
 mod report;
 mod sdk;
