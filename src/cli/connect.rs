@@ -142,6 +142,34 @@ async fn connect_with(
     })
 }
 
+/// The region `target` resolves to, for a command that needs no AWS call: the app is validated
+/// and the configuration chain read, nothing is sent.
+pub(super) async fn offline_region(app: &App, target: &Target) -> Result<String, CliError> {
+    crate::validate::validate(app).map_err(|e| CliError::new(INVALID, e))?;
+    let mut options = match &target.endpoint_url {
+        Some(url) if target.local => ClientOptions::local(url),
+        _ if target.local => ClientOptions::local("http://127.0.0.1:4566"),
+        _ => ClientOptions::default(),
+    };
+    if let Some(profile) = &target.profile {
+        options = options.profile(profile);
+    }
+    if let Some(region) = &target.region {
+        options = options.region(region);
+    }
+    let clients = Clients::load(&options)
+        .await
+        .map_err(|e| CliError::new("cannot configure the AWS clients", e))?;
+    let region = clients.region().to_owned();
+    if !is_region_name(&region) {
+        return Err(CliError::message(format!(
+            "{region:?} is not an AWS region name (such as eu-west-1): check --region, AWS_REGION \
+             and the profile's `region`; nothing was sent to AWS"
+        )));
+    }
+    Ok(region)
+}
+
 /// Runs `work`, which blocks (the emulator's launcher waits up to its start timeout), on tokio's
 /// blocking pool, so that the runtime's threads go on driving the program's other tasks.
 pub(super) async fn off_runtime<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {

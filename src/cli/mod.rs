@@ -26,6 +26,10 @@
 //!   (`--json`: `{"format_version", "app", "drifted": [...], "missing": [...]}`: `drifted` holds the
 //!   plan's update and replace entries, `missing` its create entries, resources deleted outside or
 //!   never applied, each in the plan's JSON form and `format_version`);
+//! - `policy [--account ID]` prints the least-privilege IAM policy (JSON) of the principal that
+//!   runs the commands below and above for this app, scoped to its resources and to the roles
+//!   under `/pipewright/<app>/<region>/` (see [`deployer_policy`](crate::synth::deployer_policy));
+//!   with `--account` nothing is sent to AWS;
 //! - `push [DIR] [--pipeline NAME] [--branch B]` puts DIR on the branch the pipeline's CodeCommit
 //!   source watches (the git `HEAD` of a work tree, else one commit of DIR's files), over the
 //!   repository's HTTPS URL with SigV4-signed credentials on AWS and none on the emulator;
@@ -141,6 +145,8 @@ enum Command {
     Destroy(commands::destroy::Args),
     /// Report resources changed outside pipewright (exit 2 on drift).
     Drift(commands::drift::Args),
+    /// Print the least-privilege IAM policy that running this app's commands needs.
+    Policy(commands::policy::Args),
     /// Put a directory on the branch a pipeline's CodeCommit source watches.
     Push(commands::push::Args),
     /// Start an execution of a pipeline and follow it to its end (exit 1 unless it succeeds).
@@ -262,6 +268,7 @@ async fn run_on(
                 Command::Apply(apply) => apply.run(&app, target, live, out, err).await,
                 Command::Destroy(destroy) => destroy.run(&app, target, live, out, err).await,
                 Command::Drift(drift) => drift.run(&app, target, out).await,
+                Command::Policy(policy) => policy.run(&app, target, out).await,
                 Command::Push(push) => push.run(&app, target, &mut console, out).await,
                 Command::Run(run) => run.run(&app, target, &mut console, out).await,
                 Command::Watch(watch) => watch.run(&app, target, &mut console, out).await,

@@ -558,8 +558,8 @@ struct Expander<'a> {
     project_clones: BTreeMap<LogicalId, BTreeSet<&'a str>>,
     /// Project id → env values of the actions running it.
     project_action_env: BTreeMap<LogicalId, Vec<&'a EnvValue>>,
-    /// Application id → artifact buckets of the pipelines that deploy to it.
-    application_buckets: BTreeMap<LogicalId, BTreeSet<&'a str>>,
+    /// Application id → artifact buckets (and keys) of the pipelines that deploy to it.
+    application_buckets: BTreeMap<LogicalId, BTreeSet<(&'a str, Option<&'a KmsKeyArn>)>>,
 }
 
 impl<'a> Expander<'a> {
@@ -618,7 +618,7 @@ impl<'a> Expander<'a> {
                             self.application_buckets
                                 .entry(g.application.id.clone())
                                 .or_default()
-                                .insert(store.name.as_str());
+                                .insert((store.name.as_str(), bucket_key(store)));
                         }
                     }
                     _ => {}
@@ -1033,6 +1033,9 @@ impl<'a> Expander<'a> {
                         ]
                     }),
                 ));
+                // CodeDeploy reads a Lambda revision's AppSpec from the pipeline's artifact
+                // bucket with this role (AWSCodeDeployRoleForLambda grants s3:GetObject).
+                st.extend(self.revision_statements(id));
                 st.push(hooks_statement());
             }
             ComputePlatform::Ecs => {
@@ -1086,13 +1089,7 @@ impl<'a> Expander<'a> {
                     ],
                     "Elastic Load Balancing describe calls have no resource-level permissions",
                 ));
-                if let Some(buckets) = self.application_buckets.get(id) {
-                    st.push(statement(
-                        "ReadRevision",
-                        &["s3:GetObject", "s3:GetObjectVersion"],
-                        buckets.iter().map(|b| Arn::s3(format!("{b}/*"))),
-                    ));
-                }
+                st.extend(self.revision_statements(id));
                 st.extend(pass_task_roles(roles));
                 st.push(hooks_statement());
             }
@@ -1114,6 +1111,30 @@ impl<'a> Expander<'a> {
             Principal::CodeDeploy,
             st,
         );
+    }
+
+    /// Reading the revisions pipelines hand an ECS or Lambda application: CodeDeploy fetches
+    /// the AppSpec from the artifact bucket with the service role (`AWSCodeDeployRoleForECS`
+    /// and `AWSCodeDeployRoleForLambda` grant `s3:GetObject`), and decrypts it with the
+    /// bucket's key when the bucket has one.
+    fn revision_statements(&self, id: &LogicalId) -> Vec<Statement> {
+        let Some(buckets) = self.application_buckets.get(id) else {
+            return Vec::new();
+        };
+        let mut st = vec![statement(
+            "ReadRevision",
+            &["s3:GetObject", "s3:GetObjectVersion"],
+            buckets.iter().map(|(b, _)| Arn::s3(format!("{b}/*"))),
+        )];
+        let keys: BTreeSet<&KmsKeyArn> = buckets.iter().filter_map(|(_, k)| *k).collect();
+        if !keys.is_empty() {
+            st.push(statement(
+                "DecryptRevision",
+                &["kms:Decrypt", "kms:DescribeKey"],
+                keys.iter().map(|k| Arn::Literal(k.to_string())),
+            ));
+        }
+        st
     }
 
     fn group(&mut self, id: &LogicalId, g: &'a StoredDeploymentGroup) {
@@ -1309,12 +1330,23 @@ impl<'a> Expander<'a> {
         let mut st = vec![
             statement(
                 "ArtifactStoreObjects",
-                &["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
+                // CodePipeline writes artifacts with the bucket-owner-full-control ACL, hence
+                // s3:PutObjectAcl (CodePipeline User Guide, "CodePipeline service role policy").
+                &[
+                    "s3:GetObject",
+                    "s3:GetObjectVersion",
+                    "s3:PutObject",
+                    "s3:PutObjectAcl",
+                ],
                 [Arn::s3(format!("{}/*", store.name))],
             ),
             statement(
                 "ArtifactStoreBucket",
-                &["s3:GetBucketLocation", "s3:GetBucketVersioning"],
+                &[
+                    "s3:GetBucketAcl",
+                    "s3:GetBucketLocation",
+                    "s3:GetBucketVersioning",
+                ],
                 [Arn::s3(store.name.as_str())],
             ),
         ];

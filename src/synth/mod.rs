@@ -14,12 +14,14 @@
 
 mod cfn;
 pub mod graph;
+mod policy;
 mod template;
 
 use std::collections::BTreeMap;
 
 pub use cfn::Template;
 pub use graph::GraphFormat;
+pub use policy::{DeployerPolicy, PolicyStatement, deployer_policy};
 pub use template::{TAG_APP, TAG_ID};
 
 use crate::model::{App, LogicalId};

@@ -11,6 +11,7 @@ mod apply;
 mod concurrent;
 mod consistency;
 mod crash;
+mod permissions;
 mod proxy;
 mod report;
 mod sdk;

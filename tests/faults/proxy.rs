@@ -144,8 +144,22 @@ impl Stats {
     }
 }
 
+/// One request as it went through the proxy, for tests that check what was asked of AWS.
+#[derive(Clone, Debug)]
+pub(crate) struct Recorded {
+    /// The SigV4 signing name (`s3`, `iam`, `codepipeline`…).
+    pub(crate) service: String,
+    /// The operation, as [`Stats::requests`] names it.
+    pub(crate) operation: String,
+    /// The request target: path and query.
+    pub(crate) target: String,
+    /// The body, as text (lossy).
+    pub(crate) body: String,
+}
+
 struct Shared {
     upstream: String,
+    log: Mutex<Vec<Recorded>>,
     plan: Mutex<FaultPlan>,
     stats: Mutex<Stats>,
     counter: AtomicU64,
@@ -324,6 +338,7 @@ impl FaultProxy {
         let endpoint = format!("http://{}", listener.local_addr().expect("bound address"));
         let shared = Arc::new(Shared {
             upstream,
+            log: Mutex::new(Vec::new()),
             plan: Mutex::new(plan),
             stats: Mutex::new(Stats::default()),
             counter: AtomicU64::new(0),
@@ -364,6 +379,11 @@ impl FaultProxy {
         let (tx, rx) = tokio::sync::oneshot::channel();
         *self.shared.tripwire.lock().expect("tripwire lock") = Some((n, tx));
         rx
+    }
+
+    /// Every request so far, in the order received.
+    pub(crate) fn recorded(&self) -> Vec<Recorded> {
+        self.shared.log.lock().expect("log lock").clone()
     }
 
     /// What went through so far.
@@ -518,6 +538,17 @@ async fn serve(shared: Arc<Shared>, mut client: TcpStream) -> std::io::Result<()
     };
     let n = shared.counter.fetch_add(1, Ordering::Relaxed);
     let (service, operation) = (request.service(), request.operation());
+    shared.log.lock().expect("log lock").push(Recorded {
+        service: service.clone(),
+        operation: operation.clone(),
+        target: request
+            .head
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or("/")
+            .to_owned(),
+        body: String::from_utf8_lossy(&request.body).into_owned(),
+    });
     let (fault, consistency) = {
         let plan = shared.plan.lock().expect("plan lock");
         (draw(&plan, n, &service, &operation), plan.consistency)

@@ -267,7 +267,14 @@ async fn a_repository_key_named_by_arn_reads_back_without_drift() {
 
     let c = clients().await;
     let (provider, env) = crate::support::aws::provider_with(c.clone()).await;
-    let id = "1234abcd-12ab-34cd-56ef-1234567890ab";
+    // The key must exist: CodeCommit refuses one that does not (see the test below).
+    let kms = aws_sdk_kms::Client::new(&crate::harness::sdk_config().await);
+    let created = kms.create_key().send().await.expect("create key");
+    let id = created
+        .key_metadata()
+        .map(|m| m.key_id().to_owned())
+        .expect("a key id");
+    let id = id.as_str();
     let key = format!("arn:aws:kms:{}:{}:key/{id}", env.region, env.account);
     let name = unique("keyed");
     let mut app = App::new(unique("kk")).expect("app name");
@@ -316,4 +323,76 @@ async fn a_repository_key_named_by_arn_reads_back_without_drift() {
     .await
     .expect("listing succeeds");
     assert!(report.succeeded(), "{report}");
+}
+
+/// A repository whose KMS key does not exist is refused at create, as on AWS
+/// (`EncryptionKeyNotFoundException`, CreateRepository in the CodeCommit API Reference), and the
+/// apply says which repository and which field.
+#[tokio::test]
+async fn a_repository_key_that_does_not_exist_is_refused_naming_the_repository_and_field() {
+    use pipewright::engine::{self, ApplyOptions};
+    use pipewright::model::{App, Repository};
+
+    let c = clients().await;
+    let (provider, env) = crate::support::aws::provider_with(c.clone()).await;
+    let key = format!(
+        "arn:aws:kms:{}:{}:key/0000aaaa-00aa-00aa-00aa-000000000000",
+        env.region, env.account
+    );
+    let name = unique("nokeyrepo");
+    let mut app = App::new(unique("nk")).expect("app name");
+    app.add(
+        Repository::builder()
+            .name(&name)
+            .kms_key(&key)
+            .build()
+            .expect("repository"),
+    );
+    let desired = engine::resolve(&app.desired(), &env).expect("resolves");
+    let plan = engine::plan(&desired, &provider, 4).await.expect("plans");
+    let report = engine::apply(&plan, &provider, &ApplyOptions::default()).await;
+    assert!(!report.succeeded(), "a made-up key is refused: {report}");
+    use pipewright::engine::Status;
+    let said: Vec<String> = report
+        .outcomes
+        .iter()
+        .filter_map(|o| match &o.status {
+            Status::Failed { error, .. } => {
+                Some(format!("{}: {} {error}", o.physical_name, error.code))
+            }
+            _ => None,
+        })
+        .collect();
+    let said = said.join("\n");
+    for part in [
+        name.as_str(),
+        "kms_key",
+        key.as_str(),
+        "EncryptionKeyNotFoundException",
+    ] {
+        assert!(said.contains(part), "the failure names {part}: {said}");
+    }
+    assert_eq!(
+        code(
+            c.codecommit
+                .get_repository()
+                .repository_name(&name)
+                .send()
+                .await
+        ),
+        "RepositoryDoesNotExistException",
+        "nothing was created"
+    );
+    assert_eq!(
+        code(
+            c.codecommit
+                .create_repository()
+                .repository_name(unique("nokeyid"))
+                .kms_key_id("0000aaaa-00aa-00aa-00aa-000000000000")
+                .send()
+                .await
+        ),
+        "EncryptionKeyNotFoundException",
+        "a bare key id is checked as well"
+    );
 }

@@ -8,7 +8,9 @@ mod desired;
 mod examples;
 mod getting_started;
 mod laws;
+mod policy;
 mod robustness;
+mod roles;
 mod split;
 
 /// Every logical id a template refers to: `Ref`, `Fn::GetAtt`, `${Id}`/`${Id.Attr}` in `Fn::Sub`,

@@ -69,22 +69,21 @@ _CLOSED_MESSAGE = (
 
 def _key_id(context: RequestContext, key: str | None) -> str | None:
     """The id of the KMS key ``key`` names: CodeCommit takes a key id, key ARN, alias name or alias
-    ARN (CreateRepository ``kmsKeyId``: "see KeyId in the Decrypt API description") and answers with
-    the key's id (RepositoryMetadata ``kmsKeyId``: "The ID of the Key Management Service encryption
-    key"). An alias that names no key is EncryptionKeyNotFoundException."""
+    ARN and answers with the key's id (RepositoryMetadata ``kmsKeyId``: "The ID of the Key
+    Management Service encryption key"). A key or alias that names no key of the account and
+    region is EncryptionKeyNotFoundException, as on AWS (see ``kms_keys``)."""
     if not key:
         return None
-    resource = key.split(":", 5)[5] if key.startswith("arn:") and key.count(":") >= 5 else key
-    if resource.startswith("key/"):
-        return resource[len("key/") :]
-    if resource.startswith("alias/"):
-        from localstack.services.kms.models import kms_stores
+    from localstack.services.kms.models import kms_stores
 
-        alias = kms_stores[context.account_id][context.region].aliases.get(resource)
-        if alias is None:
-            raise aws_error("EncryptionKeyNotFoundException", "No encryption key was found.")
-        return alias.metadata["TargetKeyId"]
-    return resource
+    from .kms_keys import KeyNotFound, resolve_key_id
+
+    kms = kms_stores[context.account_id][context.region]
+    aliases = {name: alias.metadata["TargetKeyId"] for name, alias in kms.aliases.items()}
+    try:
+        return resolve_key_id(key, context.account_id, context.region, kms.keys, aliases)
+    except KeyNotFound:
+        raise aws_error("EncryptionKeyNotFoundException", "No encryption key was found.") from None
 
 
 # The user tag limit is CodeCommit's quota (https://docs.aws.amazon.com/codecommit/latest/userguide/limits.html).

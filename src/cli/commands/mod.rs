@@ -10,6 +10,7 @@ pub(super) mod graph;
 pub(super) mod local;
 pub(super) mod logs;
 pub(super) mod plan;
+pub(super) mod policy;
 pub(super) mod push;
 pub(super) mod retry;
 pub(super) mod run;

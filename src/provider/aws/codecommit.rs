@@ -50,6 +50,26 @@ fn closed_to_new_repositories(e: ProviderError, name: &str) -> ProviderError {
     )
 }
 
+/// What CodeCommit answers for a KMS key that does not exist.
+const NO_KEY: &str = "EncryptionKeyNotFoundException";
+
+/// A create or key change refused because the repository's key does not exist, naming the
+/// repository, the field and the key.
+fn key_not_found(e: ProviderError, name: &str, key: Option<&str>) -> ProviderError {
+    match key {
+        Some(key) if e.code == NO_KEY => ProviderError::new(
+            e.class,
+            NO_KEY,
+            format!(
+                "repository \"{name}\": kms_key \"{key}\" names no KMS key CodeCommit can use \
+                 in this account and region; create the key or fix the ARN ({})",
+                e.message
+            ),
+        ),
+        _ => e,
+    }
+}
+
 /// Reads a repository and its tags (unless `known_tags` has them); `None` when it does not
 /// exist. Its key id reads back as an ARN under `key_arns` (see [`key_arn`]).
 pub(crate) async fn read(
@@ -163,7 +183,10 @@ pub(crate) async fn create(cc: &Client, r: &Resource) -> Result<(), ProviderErro
         .set_tags(Some(tags_of(p).into_iter().collect()))
         .send()
         .await
-        .map_err(|e| closed_to_new_repositories(sdk_error(e), &r.physical_name))
+        .map_err(|e| {
+            let e = closed_to_new_repositories(sdk_error(e), &r.physical_name);
+            key_not_found(e, &r.physical_name, str_prop(p, "KmsKeyId"))
+        })
         .map(|_| ())
 }
 
@@ -189,7 +212,7 @@ pub(crate) async fn update(
             .kms_key_id(key)
             .send()
             .await
-            .map_err(sdk_error)?;
+            .map_err(|e| key_not_found(sdk_error(e), name, Some(key)))?;
     }
     if let Some((set, remove)) = tag_delta(fields) {
         let set: std::collections::HashMap<_, _> = set.into_iter().collect();
