@@ -335,6 +335,8 @@ struct Work {
     action: String,
     id: String,
     done: bool,
+    /// Polls since the work ended whose reads of its end (last log pages, reports) failed.
+    unread_ends: u32,
     kind: WorkKind,
 }
 
@@ -360,6 +362,11 @@ type InstanceSeen = (String, String, Option<(String, String)>);
 /// How many log pages a build that just ended is read to the end with, at most.
 const FINAL_LOG_PAGES: u32 = 10;
 
+/// How many more polls the end of an ended build (its last log pages, its reports) is read
+/// again after a read failed, before the watch gives up on it: a lost answer must not lose log
+/// lines, nor a broken log stream hold the execution's end for ever.
+const END_READS: u32 = 5;
+
 impl Work {
     /// Reads what changed; the events, and how many calls it took.
     async fn follow(
@@ -379,6 +386,7 @@ impl Work {
                     return 1;
                 };
                 let mut calls = 1;
+                let mut complete = true;
                 tell_phases(&stage, &action, &build, phases, events);
                 let ended = build.status.is_final();
                 *seen_running |= !ended;
@@ -407,20 +415,25 @@ impl Work {
                                         break;
                                     }
                                 }
-                                Err(_) => break,
+                                Err(_) => {
+                                    // The cursor stays: the next poll reads on from there.
+                                    complete = false;
+                                    break;
+                                }
                             }
                         }
                     } else if build.failure().is_some() || build.status != BuildStatus::Succeeded {
                         calls += 1;
-                        if let Ok(page) = source.log_events(c.log(), &LogFrom::Tail(tail)).await {
-                            events.extend(page.lines.into_iter().map(log_line));
+                        match source.log_events(c.log(), &LogFrom::Tail(tail)).await {
+                            Ok(page) => events.extend(page.lines.into_iter().map(log_line)),
+                            Err(_) => complete = false,
                         }
                     }
                 }
-                if ended {
-                    if !build.report_arns.is_empty() {
-                        calls += 1;
-                        if let Ok(reports) = source.reports(&build.report_arns).await {
+                if ended && complete && !build.report_arns.is_empty() {
+                    calls += 1;
+                    match source.reports(&build.report_arns).await {
+                        Ok(reports) => {
                             events.extend(reports.into_iter().map(|report| {
                                 WatchEvent::TestReport {
                                     stage: stage.clone(),
@@ -429,8 +442,15 @@ impl Work {
                                 }
                             }));
                         }
+                        Err(_) => complete = false,
                     }
-                    self.done = true;
+                }
+                if ended {
+                    if complete || self.unread_ends >= END_READS {
+                        self.done = true;
+                    } else {
+                        self.unread_ends += 1;
+                    }
                 }
                 calls
             }
@@ -639,7 +659,7 @@ impl Watch {
         }
         let execution = retry(policy, || source.execution(pipeline, &id), |_| {}).await?;
         let state = retry(policy, || source.state(pipeline), |_| {}).await?;
-        let now = Observation::of(
+        let mut now = Observation::of(
             &id,
             (execution.status.clone(), execution.status_summary),
             state,
@@ -679,6 +699,7 @@ impl Watch {
                             action: action.name.clone(),
                             id: external.to_owned(),
                             done: false,
+                            unread_ends: 0,
                             kind,
                         });
                         self.work.len() - 1
@@ -692,8 +713,16 @@ impl Watch {
                 }
             }
         }
+        // An ended execution whose work was not read to its end (a log page or a report whose
+        // read failed) is told ended at a later poll, after the rest of that work.
+        let settled = self.work.iter().all(|w| w.done);
+        let ended = execution.status.is_final() && settled;
+        if execution.status.is_final() && !settled {
+            events.retain(|e| !matches!(e, WatchEvent::Execution { .. }));
+            now.status.clone_from(&self.seen.status);
+        }
         // The end comes last, after what the actions' work told on the way.
-        if execution.status.is_final()
+        if ended
             && let Some(i) = events
                 .iter()
                 .position(|e| matches!(e, WatchEvent::Execution { .. }))
@@ -716,7 +745,7 @@ impl Watch {
             Duration::ZERO
         };
         self.interval = Some(adaptive.max(budget));
-        self.done = execution.status.is_final();
+        self.done = ended;
         self.pending.extend(events);
         self.seen = now;
         Ok(())

@@ -13,3 +13,4 @@ mod crash;
 mod proxy;
 mod report;
 mod sdk;
+mod watch;

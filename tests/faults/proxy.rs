@@ -57,6 +57,8 @@ pub(crate) struct FaultPlan {
     pub(crate) service: Option<String>,
     /// Only requests for this operation (`GetPipeline`, `CreateRole`…).
     pub(crate) operation: Option<String>,
+    /// At most this many faults in all (the first matching requests drawn to fail).
+    pub(crate) limit: Option<u64>,
 }
 
 impl FaultPlan {
@@ -72,6 +74,7 @@ impl FaultPlan {
             seed,
             service: None,
             operation: None,
+            limit: None,
         }
     }
 
@@ -82,6 +85,12 @@ impl FaultPlan {
 
     pub(crate) fn operation(mut self, operation: &str) -> Self {
         self.operation = Some(operation.to_owned());
+        self
+    }
+
+    /// Injects at most `n` faults; every request after those goes through.
+    pub(crate) fn limit(mut self, n: u64) -> Self {
+        self.limit = Some(n);
         self
     }
 }
@@ -110,8 +119,17 @@ struct Shared {
     plan: Mutex<FaultPlan>,
     stats: Mutex<Stats>,
     counter: AtomicU64,
-    /// The request index at which to trip, and who to tell.
-    tripwire: Mutex<Option<(u64, tokio::sync::oneshot::Sender<String>)>>,
+    /// The request at which to trip, and who to tell.
+    tripwire: Mutex<Option<(Trip, tokio::sync::oneshot::Sender<String>)>>,
+}
+
+/// Which request trips the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Trip {
+    /// The n-th request (from 0).
+    At(u64),
+    /// The first request for this operation.
+    Operation(String),
 }
 
 /// A running proxy; it stops when dropped.
@@ -177,7 +195,15 @@ impl FaultProxy {
     /// moment to kill the client, after a change it will never hear about.
     pub(crate) fn trip_at(&self, n: u64) -> tokio::sync::oneshot::Receiver<String> {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        *self.shared.tripwire.lock().expect("tripwire lock") = Some((n, tx));
+        *self.shared.tripwire.lock().expect("tripwire lock") = Some((Trip::At(n), tx));
+        rx
+    }
+
+    /// As [`trip_at`](Self::trip_at), on the first request for `operation`.
+    pub(crate) fn trip_on(&self, operation: &str) -> tokio::sync::oneshot::Receiver<String> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let trip = Trip::Operation(operation.to_owned());
+        *self.shared.tripwire.lock().expect("tripwire lock") = Some((trip, tx));
         rx
     }
 
@@ -290,11 +316,12 @@ async fn serve(shared: Arc<Shared>, mut client: TcpStream) -> std::io::Result<()
     let n = shared.counter.fetch_add(1, Ordering::Relaxed);
     let (service, operation) = (request.service(), request.operation());
     let fault = {
-        let plan = shared.plan.lock().expect("plan lock");
-        draw(&plan, n, &service, &operation)
-    };
-    {
         let mut stats = shared.stats.lock().expect("stats lock");
+        let fault = {
+            let plan = shared.plan.lock().expect("plan lock");
+            draw(&plan, n, &service, &operation)
+                .filter(|_| plan.limit.is_none_or(|limit| stats.total_faults() < limit))
+        };
         *stats
             .requests
             .entry(format!("{service}:{operation}"))
@@ -306,12 +333,14 @@ async fn serve(shared: Arc<Shared>, mut client: TcpStream) -> std::io::Result<()
             };
             *stats.faults.entry(kind).or_default() += 1;
         }
-    }
+        fault
+    };
 
     let tripped = {
         let mut wire = shared.tripwire.lock().expect("tripwire lock");
         match wire.take() {
-            Some((at, tx)) if at == n => Some(tx),
+            Some((Trip::At(at), tx)) if at == n => Some(tx),
+            Some((Trip::Operation(op), tx)) if op == operation => Some(tx),
             other => {
                 *wire = other;
                 None

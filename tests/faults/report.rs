@@ -2,7 +2,7 @@
 //! passed) into the target directory; `scripts/reliability` puts the sections together, and CI
 //! checks that the committed file matches, so the report cannot go stale.
 
-use crate::support::report::write;
+use crate::support::report::{write, write_figures};
 
 /// One row of the fault table.
 pub(crate) struct FaultRow {
@@ -112,3 +112,64 @@ pub(crate) fn record_concurrent_crashes(kills: usize, exhaustive: bool) {
     );
     write("32-concurrent-crashes", &md);
 }
+
+pub(crate) fn record_watching(rows: &[crate::watch::WatchRow], outage: &crate::watch::Outage) {
+    let mut figures = String::from(
+        "verb  failing         seed  requests  faults injected (each tried again)  time\n",
+    );
+    for r in rows {
+        let faults: Vec<String> = r.faults.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        figures.push_str(&format!(
+            "{:5} {:14.14}  {:4}  {:8}  {:34}  {:.1} s\n",
+            r.verb,
+            r.what,
+            r.seed.map_or("-".to_owned(), |s| s.to_string()),
+            r.requests,
+            if faults.is_empty() {
+                "none".to_owned()
+            } else {
+                faults.join(", ")
+            },
+            r.seconds
+        ));
+    }
+    figures.push_str(&format!(
+        "outage: the watch ended {:.1} s after the outage began, {} requests refused\n",
+        outage.seconds, outage.refused
+    ));
+    write_figures("25-watching-faults", &figures);
+    let mut md = format!(
+        "## Watching through faults\n\n\
+         A pipeline of a CodeCommit source, a build that prints {} numbered lines and a manual \
+         approval is followed with `--json` through the fault proxy, the same kinds of fault as \
+         above drawn on every request: the execution's and the pipeline's state, the build, its \
+         log pages, the approval's answer from `--approve`. Each run told the same stages and \
+         actions in the same order, each with the same last status, as the run without faults; \
+         every log line exactly once and in order; the approval answered once; and it ended \
+         with the execution's outcome (`Succeeded`, exit 0). Each failed request was tried \
+         again (by the SDK's retries, the watch's read retries, or its next poll). The test \
+         writes, for each run, its requests, the faults injected by kind and its time to \
+         `target/tmp/figures/25-watching-faults.txt` (they depend on timing).\n\n\
+         | verb | faulty requests | seed | same stages and actions | every line once | outcome |\n\
+         |---|---|---|---|---|---|\n",
+        crate::watch::LINES
+    );
+    for r in rows {
+        let seed = r.seed.map_or("-".to_owned(), |s| s.to_string());
+        md.push_str(&format!(
+            "| `{}` | {} | {seed} | held | held | held |\n",
+            r.verb, r.what,
+        ));
+    }
+    md.push_str(&format!(
+        "\nA total outage while watching (the proxy refuses every request once the watch reads \
+         the build's log) ends the watch within its read retries, with exit {} and \
+         `` {}: CAUSE ``; the execution itself runs on to its approval. Before this was \
+         tested, a lost answer to `--approve` ended the watch with exit 1 \
+         (`ApprovalAlreadyCompletedException` from the SDK's retry of its own answer); the \
+         CLI now reads the approval's state when its answer meets that error.\n",
+        outage.code, outage.message
+    ));
+    write("25-watching-faults", &md);
+}
+
