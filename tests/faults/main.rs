@@ -14,3 +14,4 @@ mod proxy;
 mod report;
 mod sdk;
 mod watch;
+mod watch_killed;

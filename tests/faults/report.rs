@@ -173,3 +173,20 @@ pub(crate) fn record_watching(rows: &[crate::watch::WatchRow], outage: &crate::w
     write("25-watching-faults", &md);
 }
 
+pub(crate) fn record_killed_watches(killed: &[crate::watch_killed::Killed]) {
+    let mut md = String::from(
+        "## Watches killed\n\n\
+         The pipeline of the section above; the CLI, in its own process, killed with SIGKILL \
+         at each of these moments. Each time the execution carried on in the emulator without \
+         it, and a new `watch --approve` followed that same execution (the latest, or the one \
+         named by `--execution`) to its end: `Succeeded`, exit 0, and, when it saw the build \
+         run, every log line once and in order.\n\n\
+         | killed | when | the execution went on | a new watch reported its end |\n\
+         |---|---|---|---|\n",
+    );
+    for k in killed {
+        md.push_str(&format!("| `{}` | {} | held | held |\n", k.verb, k.when));
+    }
+    write("26-watches-killed", &md);
+}
+
