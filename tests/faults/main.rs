@@ -11,6 +11,7 @@ mod apply;
 mod concurrent;
 mod crash;
 mod proxy;
+mod push_killed;
 mod report;
 mod sdk;
 mod watch;

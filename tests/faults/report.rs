@@ -190,3 +190,35 @@ pub(crate) fn record_killed_watches(killed: &[crate::watch_killed::Killed]) {
     write("26-watches-killed", &md);
 }
 
+pub(crate) fn record_push_kills(kills: &[crate::push_killed::PushKill]) {
+    let figures: String = kills
+        .iter()
+        .map(|k| {
+            let kept = if k.kept_old { "old" } else { "new" };
+            format!(
+                "killed at {}‰ of git push: the branch had the {kept} commit; killed: {}\n",
+                k.at,
+                k.running.join(", ")
+            )
+        })
+        .collect();
+    write_figures("27-pushes-killed", &figures);
+    let at: Vec<String> = kills.iter().map(|k| format!("{}‰", k.at)).collect();
+    let md = format!(
+        "## Pushes killed\n\n\
+         `push` of a folder with an 8 MiB incompressible file to a branch of the app's \
+         repository, the CLI in a process group of its own, killed with SIGKILL with `git` and \
+         its remote helper, at {} seeded moments of `git push`'s run (per mille of the time it takes \
+         in a whole push: {}). Each time nothing \
+         of the group was left running; a fresh clone of the branch passed `git fsck --full \
+         --strict`; the branch pointed at the commit it had before or at the new one (the \
+         folder's tree, on top of the old commit), never at anything else; and a rerun of \
+         `push` put the folder on the branch, on top of what the kill left. \
+         `PIPEWRIGHT_EXHAUSTIVE=1` kills it at 10 moments. (Which of the two a kill left, \
+         and whether a push ran faster than the measured one and ended first, depends on \
+         timing: `target/tmp/figures/27-pushes-killed.txt` says.)\n",
+        kills.len(),
+        at.join(", ")
+    );
+    write("27-pushes-killed", &md);
+}
