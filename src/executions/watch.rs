@@ -363,8 +363,9 @@ type InstanceSeen = (String, String, Option<(String, String)>);
 const FINAL_LOG_PAGES: u32 = 10;
 
 /// How many more polls the end of an ended build (its last log pages, its reports) is read
-/// again after a read failed, before the watch gives up on it: a lost answer must not lose log
-/// lines, nor a broken log stream hold the execution's end for ever.
+/// on after a read failed or its pages ran past [`FINAL_LOG_PAGES`], before the watch gives up
+/// on it: a lost answer must not lose log lines, nor a broken log stream hold the execution's
+/// end for ever.
 const END_READS: u32 = 5;
 
 impl Work {
@@ -406,7 +407,7 @@ impl Work {
                             events.extend(lines.into_iter().map(log_line));
                         }
                     } else if *seen_running {
-                        for _ in 0..FINAL_LOG_PAGES {
+                        for page in 0..FINAL_LOG_PAGES {
                             calls += 1;
                             match c.page(source).await {
                                 Ok((lines, more)) => {
@@ -414,6 +415,8 @@ impl Work {
                                     if !more {
                                         break;
                                     }
+                                    // More than a poll's pages: read on at the next poll.
+                                    complete &= page + 1 < FINAL_LOG_PAGES;
                                 }
                                 Err(_) => {
                                     // The cursor stays: the next poll reads on from there.
@@ -1478,5 +1481,158 @@ mod watch_tests {
         assert!(is_deployment_id("d-ABCDEF123"));
         assert!(!is_deployment_id("d-abcdef123"));
         assert!(!is_deployment_id(BUILD_ID));
+    }
+
+    /// The fake, with every log read from a moment on failing a few times: a build that ended
+    /// whose last pages could not be read at once.
+    struct LateLogFailures {
+        inner: FakeExecutions,
+        from: tokio::time::Instant,
+        failures: std::sync::atomic::AtomicU32,
+    }
+
+    impl Executions for LateLogFailures {
+        fn start<'a>(
+            &'a self,
+            pipeline: &'a str,
+            request: &'a crate::executions::StartRequest,
+        ) -> crate::provider::api::BoxFuture<'a, Result<ExecutionId, ProviderError>> {
+            self.inner.start(pipeline, request)
+        }
+        fn execution<'a>(
+            &'a self,
+            pipeline: &'a str,
+            id: &'a ExecutionId,
+        ) -> crate::provider::api::BoxFuture<'a, Result<crate::executions::Execution, ProviderError>>
+        {
+            self.inner.execution(pipeline, id)
+        }
+        fn executions<'a>(
+            &'a self,
+            pipeline: &'a str,
+            limit: usize,
+        ) -> crate::provider::api::BoxFuture<
+            'a,
+            Result<Vec<crate::executions::ExecutionSummary>, ProviderError>,
+        > {
+            self.inner.executions(pipeline, limit)
+        }
+        fn state<'a>(
+            &'a self,
+            pipeline: &'a str,
+        ) -> crate::provider::api::BoxFuture<'a, Result<PipelineState, ProviderError>> {
+            self.inner.state(pipeline)
+        }
+        fn approve<'a>(
+            &'a self,
+            pipeline: &'a str,
+            stage: &'a str,
+            action: &'a str,
+            token: &'a ApprovalToken,
+            decision: crate::executions::Decision,
+            comment: &'a str,
+        ) -> crate::provider::api::BoxFuture<'a, Result<(), ProviderError>> {
+            self.inner
+                .approve(pipeline, stage, action, token, decision, comment)
+        }
+        fn stop<'a>(
+            &'a self,
+            pipeline: &'a str,
+            id: &'a ExecutionId,
+            abandon: bool,
+            reason: &'a str,
+        ) -> crate::provider::api::BoxFuture<'a, Result<(), ProviderError>> {
+            self.inner.stop(pipeline, id, abandon, reason)
+        }
+        fn retry_stage<'a>(
+            &'a self,
+            pipeline: &'a str,
+            id: &'a ExecutionId,
+            stage: &'a str,
+            mode: crate::executions::RetryMode,
+        ) -> crate::provider::api::BoxFuture<'a, Result<ExecutionId, ProviderError>> {
+            self.inner.retry_stage(pipeline, id, stage, mode)
+        }
+        fn git_remote<'a>(
+            &'a self,
+            repository: &'a str,
+        ) -> crate::provider::api::BoxFuture<'a, Result<crate::executions::GitRemote, ProviderError>>
+        {
+            self.inner.git_remote(repository)
+        }
+        fn build<'a>(
+            &'a self,
+            id: &'a str,
+        ) -> crate::provider::api::BoxFuture<'a, Result<Build, ProviderError>> {
+            self.inner.build(id)
+        }
+        fn log_events<'a>(
+            &'a self,
+            log: &'a crate::executions::LogStream,
+            from: &'a LogFrom,
+        ) -> crate::provider::api::BoxFuture<'a, Result<crate::executions::LogPage, ProviderError>>
+        {
+            use std::sync::atomic::Ordering;
+            if tokio::time::Instant::now() >= self.from
+                && self
+                    .failures
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+                    .is_ok()
+            {
+                return Box::pin(async {
+                    Err(ProviderError::other("InternalFailure", "injected"))
+                });
+            }
+            self.inner.log_events(log, from)
+        }
+        fn reports<'a>(
+            &'a self,
+            arns: &'a [String],
+        ) -> crate::provider::api::BoxFuture<'a, Result<Vec<ReportSummary>, ProviderError>>
+        {
+            self.inner.reports(arns)
+        }
+        fn deployment<'a>(
+            &'a self,
+            id: &'a str,
+        ) -> crate::provider::api::BoxFuture<'a, Result<crate::executions::Deployment, ProviderError>>
+        {
+            self.inner.deployment(id)
+        }
+    }
+
+    /// Regression: the last pages of a build that had just ended were read once, and a failed
+    /// read lost every line not yet told.
+    #[tokio::test(start_paused = true)]
+    async fn an_ended_builds_last_log_pages_are_read_again_when_a_read_fails() {
+        let run_for = Duration::from_secs(20);
+        // One line a page, so that lines are still unread when the build ends.
+        let source = Arc::new(LateLogFailures {
+            inner: failing_build(run_for).log_page_size(1),
+            from: tokio::time::Instant::now() + run_for,
+            failures: std::sync::atomic::AtomicU32::new(2),
+        });
+        let mut watch = Watch::new(
+            source.clone(),
+            "shop",
+            Follow::Latest,
+            WatchOptions::default(),
+        );
+        let events = all(&mut watch).await;
+        let expected: Vec<String> = (0..30).map(|i| format!("line {i}")).collect();
+        assert_eq!(log_messages(&events), expected, "{events:#?}");
+        assert_eq!(
+            source.failures.load(std::sync::atomic::Ordering::Relaxed),
+            0,
+            "the failures were injected"
+        );
+        assert_eq!(
+            events.last(),
+            Some(&WatchEvent::Execution {
+                status: ExecutionStatus::Failed,
+                summary: None
+            }),
+            "the end is told last"
+        );
     }
 }
