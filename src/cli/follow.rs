@@ -12,10 +12,13 @@ use tokio::sync::mpsc;
 use super::connect::Session;
 use super::error::{CliError, Exit};
 use super::render::{Layout, Renderer, Style};
+use crate::engine::{RetryPolicy, retry};
 use crate::executions::{
-    Decision, ExecutionId, ExecutionStatus, Executions, Follow, Watch, WatchEvent, WatchOptions,
+    ActionStatus, ApprovalToken, Decision, ExecutionId, ExecutionStatus, Executions, Follow, Watch,
+    WatchEvent, WatchOptions,
 };
 use crate::model::ResourceKind;
+use crate::provider::api::ProviderError;
 
 /// `--pipeline NAME`, shared by every execution command.
 #[derive(Debug, Clone, clap::Args)]
@@ -366,6 +369,9 @@ pub(super) async fn follow_with(
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let live = renderer.is_live();
+    // The execution being followed, once the watch has found it: an error after that says
+    // how to pick it up again, since losing touch with AWS stops the watch, not the execution.
+    let mut following: Option<ExecutionId> = None;
     loop {
         let next = tokio::select! {
             biased;
@@ -380,8 +386,20 @@ pub(super) async fn follow_with(
             }
         };
         let Some(event) = next else { break };
-        let event = event
-            .map_err(|e| CliError::new(format!("cannot follow pipeline \"{pipeline}\""), e))?;
+        let event = event.map_err(|e| match &following {
+            Some(id) => CliError::new(
+                format!(
+                    "lost touch with AWS while following execution {id} of \"{pipeline}\"; the \
+                     execution itself may still be running (`watch --pipeline {pipeline} \
+                     --execution {id}` picks it up again)"
+                ),
+                e,
+            ),
+            None => CliError::new(format!("cannot follow pipeline \"{pipeline}\""), e),
+        })?;
+        if let WatchEvent::Following { id } = &event {
+            following = Some(id.clone());
+        }
         renderer.event(&event, out);
         if let WatchEvent::ApprovalWaiting {
             stage,
@@ -390,17 +408,16 @@ pub(super) async fn follow_with(
         } = &event
             && approve
         {
-            source
-                .approve(
-                    pipeline,
-                    stage,
-                    action,
-                    token,
-                    Decision::Approve,
-                    "approved by --approve",
-                )
-                .await
-                .map_err(|e| CliError::new(format!("cannot approve {stage}/{action}"), e))?;
+            answer(
+                source,
+                pipeline,
+                following.as_ref(),
+                (stage, action, token),
+                Decision::Approve,
+                "approved by --approve",
+            )
+            .await
+            .map_err(|e| CliError::new(format!("cannot approve {stage}/{action}"), e))?;
             renderer.approved(stage, action, out);
         }
     }
@@ -410,6 +427,45 @@ pub(super) async fn follow_with(
             "pipeline \"{pipeline}\": the execution ended without a status"
         ))),
     }
+}
+
+/// Answers the approval `stage`/`action` waiting with `token` in `execution`.
+///
+/// `PutApprovalResult` is no read: when its answer is lost on the way back (a dropped
+/// connection after AWS acted), the SDK's retry meets `ApprovalAlreadyCompletedException` for
+/// the answer it gave itself. That error is taken as done when the pipeline's state shows the
+/// approval in that execution ended as `decision` asked (approved: succeeded; rejected: failed),
+/// and returned otherwise.
+pub(super) async fn answer(
+    source: &Arc<dyn Executions>,
+    pipeline: &str,
+    execution: Option<&ExecutionId>,
+    (stage, action, token): (&str, &str, &ApprovalToken),
+    decision: Decision,
+    comment: &str,
+) -> Result<(), ProviderError> {
+    let Err(e) = source
+        .approve(pipeline, stage, action, token, decision, comment)
+        .await
+    else {
+        return Ok(());
+    };
+    if e.code != "ApprovalAlreadyCompletedException" {
+        return Err(e);
+    }
+    let wanted = match decision {
+        Decision::Approve => ActionStatus::Succeeded,
+        Decision::Reject => ActionStatus::Failed,
+    };
+    let state = retry(&RetryPolicy::READS, || source.state(pipeline), |_| {}).await?;
+    let done = state.stages.iter().any(|s| {
+        s.name == stage
+            && execution.is_none_or(|id| s.execution.as_ref() == Some(id))
+            && s.actions
+                .iter()
+                .any(|a| a.name == action && a.status.as_ref() == Some(&wanted))
+    });
+    if done { Ok(()) } else { Err(e) }
 }
 
 /// Aborts a task when dropped.

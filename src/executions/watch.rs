@@ -335,6 +335,8 @@ struct Work {
     action: String,
     id: String,
     done: bool,
+    /// Polls since the work ended whose reads of its end (last log pages, reports) failed.
+    unread_ends: u32,
     kind: WorkKind,
 }
 
@@ -360,6 +362,12 @@ type InstanceSeen = (String, String, Option<(String, String)>);
 /// How many log pages a build that just ended is read to the end with, at most.
 const FINAL_LOG_PAGES: u32 = 10;
 
+/// How many more polls the end of an ended build (its last log pages, its reports) is read
+/// on after a read failed or its pages ran past [`FINAL_LOG_PAGES`], before the watch gives up
+/// on it: a lost answer must not lose log lines, nor a broken log stream hold the execution's
+/// end for ever.
+const END_READS: u32 = 5;
+
 impl Work {
     /// Reads what changed; the events, and how many calls it took.
     async fn follow(
@@ -379,6 +387,7 @@ impl Work {
                     return 1;
                 };
                 let mut calls = 1;
+                let mut complete = true;
                 tell_phases(&stage, &action, &build, phases, events);
                 let ended = build.status.is_final();
                 *seen_running |= !ended;
@@ -398,7 +407,7 @@ impl Work {
                             events.extend(lines.into_iter().map(log_line));
                         }
                     } else if *seen_running {
-                        for _ in 0..FINAL_LOG_PAGES {
+                        for page in 0..FINAL_LOG_PAGES {
                             calls += 1;
                             match c.page(source).await {
                                 Ok((lines, more)) => {
@@ -406,21 +415,28 @@ impl Work {
                                     if !more {
                                         break;
                                     }
+                                    // More than a poll's pages: read on at the next poll.
+                                    complete &= page + 1 < FINAL_LOG_PAGES;
                                 }
-                                Err(_) => break,
+                                Err(_) => {
+                                    // The cursor stays: the next poll reads on from there.
+                                    complete = false;
+                                    break;
+                                }
                             }
                         }
                     } else if build.failure().is_some() || build.status != BuildStatus::Succeeded {
                         calls += 1;
-                        if let Ok(page) = source.log_events(c.log(), &LogFrom::Tail(tail)).await {
-                            events.extend(page.lines.into_iter().map(log_line));
+                        match source.log_events(c.log(), &LogFrom::Tail(tail)).await {
+                            Ok(page) => events.extend(page.lines.into_iter().map(log_line)),
+                            Err(_) => complete = false,
                         }
                     }
                 }
-                if ended {
-                    if !build.report_arns.is_empty() {
-                        calls += 1;
-                        if let Ok(reports) = source.reports(&build.report_arns).await {
+                if ended && complete && !build.report_arns.is_empty() {
+                    calls += 1;
+                    match source.reports(&build.report_arns).await {
+                        Ok(reports) => {
                             events.extend(reports.into_iter().map(|report| {
                                 WatchEvent::TestReport {
                                     stage: stage.clone(),
@@ -429,8 +445,15 @@ impl Work {
                                 }
                             }));
                         }
+                        Err(_) => complete = false,
                     }
-                    self.done = true;
+                }
+                if ended {
+                    if complete || self.unread_ends >= END_READS {
+                        self.done = true;
+                    } else {
+                        self.unread_ends += 1;
+                    }
                 }
                 calls
             }
@@ -639,7 +662,7 @@ impl Watch {
         }
         let execution = retry(policy, || source.execution(pipeline, &id), |_| {}).await?;
         let state = retry(policy, || source.state(pipeline), |_| {}).await?;
-        let now = Observation::of(
+        let mut now = Observation::of(
             &id,
             (execution.status.clone(), execution.status_summary),
             state,
@@ -679,6 +702,7 @@ impl Watch {
                             action: action.name.clone(),
                             id: external.to_owned(),
                             done: false,
+                            unread_ends: 0,
                             kind,
                         });
                         self.work.len() - 1
@@ -692,8 +716,16 @@ impl Watch {
                 }
             }
         }
+        // An ended execution whose work was not read to its end (a log page or a report whose
+        // read failed) is told ended at a later poll, after the rest of that work.
+        let settled = self.work.iter().all(|w| w.done);
+        let ended = execution.status.is_final() && settled;
+        if execution.status.is_final() && !settled {
+            events.retain(|e| !matches!(e, WatchEvent::Execution { .. }));
+            now.status.clone_from(&self.seen.status);
+        }
         // The end comes last, after what the actions' work told on the way.
-        if execution.status.is_final()
+        if ended
             && let Some(i) = events
                 .iter()
                 .position(|e| matches!(e, WatchEvent::Execution { .. }))
@@ -716,7 +748,7 @@ impl Watch {
             Duration::ZERO
         };
         self.interval = Some(adaptive.max(budget));
-        self.done = execution.status.is_final();
+        self.done = ended;
         self.pending.extend(events);
         self.seen = now;
         Ok(())
@@ -1449,5 +1481,158 @@ mod watch_tests {
         assert!(is_deployment_id("d-ABCDEF123"));
         assert!(!is_deployment_id("d-abcdef123"));
         assert!(!is_deployment_id(BUILD_ID));
+    }
+
+    /// The fake, with every log read from a moment on failing a few times: a build that ended
+    /// whose last pages could not be read at once.
+    struct LateLogFailures {
+        inner: FakeExecutions,
+        from: tokio::time::Instant,
+        failures: std::sync::atomic::AtomicU32,
+    }
+
+    impl Executions for LateLogFailures {
+        fn start<'a>(
+            &'a self,
+            pipeline: &'a str,
+            request: &'a crate::executions::StartRequest,
+        ) -> crate::provider::api::BoxFuture<'a, Result<ExecutionId, ProviderError>> {
+            self.inner.start(pipeline, request)
+        }
+        fn execution<'a>(
+            &'a self,
+            pipeline: &'a str,
+            id: &'a ExecutionId,
+        ) -> crate::provider::api::BoxFuture<'a, Result<crate::executions::Execution, ProviderError>>
+        {
+            self.inner.execution(pipeline, id)
+        }
+        fn executions<'a>(
+            &'a self,
+            pipeline: &'a str,
+            limit: usize,
+        ) -> crate::provider::api::BoxFuture<
+            'a,
+            Result<Vec<crate::executions::ExecutionSummary>, ProviderError>,
+        > {
+            self.inner.executions(pipeline, limit)
+        }
+        fn state<'a>(
+            &'a self,
+            pipeline: &'a str,
+        ) -> crate::provider::api::BoxFuture<'a, Result<PipelineState, ProviderError>> {
+            self.inner.state(pipeline)
+        }
+        fn approve<'a>(
+            &'a self,
+            pipeline: &'a str,
+            stage: &'a str,
+            action: &'a str,
+            token: &'a ApprovalToken,
+            decision: crate::executions::Decision,
+            comment: &'a str,
+        ) -> crate::provider::api::BoxFuture<'a, Result<(), ProviderError>> {
+            self.inner
+                .approve(pipeline, stage, action, token, decision, comment)
+        }
+        fn stop<'a>(
+            &'a self,
+            pipeline: &'a str,
+            id: &'a ExecutionId,
+            abandon: bool,
+            reason: &'a str,
+        ) -> crate::provider::api::BoxFuture<'a, Result<(), ProviderError>> {
+            self.inner.stop(pipeline, id, abandon, reason)
+        }
+        fn retry_stage<'a>(
+            &'a self,
+            pipeline: &'a str,
+            id: &'a ExecutionId,
+            stage: &'a str,
+            mode: crate::executions::RetryMode,
+        ) -> crate::provider::api::BoxFuture<'a, Result<ExecutionId, ProviderError>> {
+            self.inner.retry_stage(pipeline, id, stage, mode)
+        }
+        fn git_remote<'a>(
+            &'a self,
+            repository: &'a str,
+        ) -> crate::provider::api::BoxFuture<'a, Result<crate::executions::GitRemote, ProviderError>>
+        {
+            self.inner.git_remote(repository)
+        }
+        fn build<'a>(
+            &'a self,
+            id: &'a str,
+        ) -> crate::provider::api::BoxFuture<'a, Result<Build, ProviderError>> {
+            self.inner.build(id)
+        }
+        fn log_events<'a>(
+            &'a self,
+            log: &'a crate::executions::LogStream,
+            from: &'a LogFrom,
+        ) -> crate::provider::api::BoxFuture<'a, Result<crate::executions::LogPage, ProviderError>>
+        {
+            use std::sync::atomic::Ordering;
+            if tokio::time::Instant::now() >= self.from
+                && self
+                    .failures
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+                    .is_ok()
+            {
+                return Box::pin(async {
+                    Err(ProviderError::other("InternalFailure", "injected"))
+                });
+            }
+            self.inner.log_events(log, from)
+        }
+        fn reports<'a>(
+            &'a self,
+            arns: &'a [String],
+        ) -> crate::provider::api::BoxFuture<'a, Result<Vec<ReportSummary>, ProviderError>>
+        {
+            self.inner.reports(arns)
+        }
+        fn deployment<'a>(
+            &'a self,
+            id: &'a str,
+        ) -> crate::provider::api::BoxFuture<'a, Result<crate::executions::Deployment, ProviderError>>
+        {
+            self.inner.deployment(id)
+        }
+    }
+
+    /// Regression: the last pages of a build that had just ended were read once, and a failed
+    /// read lost every line not yet told.
+    #[tokio::test(start_paused = true)]
+    async fn an_ended_builds_last_log_pages_are_read_again_when_a_read_fails() {
+        let run_for = Duration::from_secs(20);
+        // One line a page, so that lines are still unread when the build ends.
+        let source = Arc::new(LateLogFailures {
+            inner: failing_build(run_for).log_page_size(1),
+            from: tokio::time::Instant::now() + run_for,
+            failures: std::sync::atomic::AtomicU32::new(2),
+        });
+        let mut watch = Watch::new(
+            source.clone(),
+            "shop",
+            Follow::Latest,
+            WatchOptions::default(),
+        );
+        let events = all(&mut watch).await;
+        let expected: Vec<String> = (0..30).map(|i| format!("line {i}")).collect();
+        assert_eq!(log_messages(&events), expected, "{events:#?}");
+        assert_eq!(
+            source.failures.load(std::sync::atomic::Ordering::Relaxed),
+            0,
+            "the failures were injected"
+        );
+        assert_eq!(
+            events.last(),
+            Some(&WatchEvent::Execution {
+                status: ExecutionStatus::Failed,
+                summary: None
+            }),
+            "the end is told last"
+        );
     }
 }

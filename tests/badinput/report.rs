@@ -73,8 +73,8 @@ pub(crate) fn record_scan(runs: &[String]) {
          Secrets Manager behind the app's `PARAMETER_STORE` and `SECRETS_MANAGER` variables, \
          stdout and stderr of each run below contained none of them. The app's build echoes \
          those variables and prints its whole environment (`env`): the emulator masks their \
-         values as `***` in the build's log, as CodeBuild does, so `watch`, `logs` and `run` \
-         show the log without them (and `tests/localstack/build_secrets.rs` finds no value of \
+         values as `***` in the build's log, as CodeBuild does, so `watch`, `logs`, `run` \
+         and the log events of `run --json` show the log without them (and `tests/localstack/build_secrets.rs` finds no value of \
          the host's environment in such a log either).\n\n\
          | run | held |\n|---|---|\n",
     );

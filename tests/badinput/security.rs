@@ -1,8 +1,8 @@
 //! Nothing pipewright prints carries a credential or a secret: `plan`, `apply`, `drift`,
-//! `destroy` and their errors, and `push`, `watch`, `logs` and `run` of a pipeline whose build
-//! echoes its secret variables and prints its whole environment, at every verbosity, against
-//! LocalStack, with distinctive credentials in the environment and distinctive values stored
-//! behind the app's PARAMETER_STORE and SECRETS_MANAGER variables.
+//! `destroy` and their errors, and `push`, `watch`, `logs`, `run` and `run --json` of a
+//! pipeline whose build echoes its secret variables and prints its whole environment, at every
+//! verbosity, against LocalStack, with distinctive credentials in the environment and
+//! distinctive values stored behind the app's PARAMETER_STORE and SECRETS_MANAGER variables.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -33,8 +33,10 @@ pub(crate) fn secrets_app(name: &str) -> Result<App, BuildError> {
     let project = app.add(
         BuildProject::builder()
             .name(format!("{name}-build"))
-            // A build that shows every secret it has, as a careless buildspec would.
+            // A build that shows every secret it has, as a careless buildspec would; it runs a
+            // moment first, so that a watch sees it running and streams its log.
             .buildspec(InlineBuildSpec::new().build([
+                "sleep 2",
                 "echo \"db=$DB_PASSWORD api=$API_TOKEN release=$RELEASE_TOKEN stage=$STAGE\"",
                 "env",
             ]))
@@ -256,6 +258,16 @@ fn no_output_at_any_verbosity_carries_a_credential_or_a_secret() {
             run(&app, endpoint, &["run"], *flag, *log),
             Some(0),
         );
+        // Machine output too: the log lines travel as JSON events, masked as in the log.
+        let json = run(&app, endpoint, &["run", "--json"], *flag, *log);
+        assert!(
+            json.stdout
+                .contains(r#""message":"db=*** api=*** release=*** stage=prod""#),
+            "run --json {label}: {}\n{}",
+            json.stdout,
+            json.stderr
+        );
+        record(format!("run --json {label}"), json, Some(0));
     }
     record(
         "executions --json".into(),

@@ -1,6 +1,8 @@
-//! The fault tier: the SDK clients and the engine through a proxy that injects throttling,
-//! server errors, dropped connections and latency between them and the emulator; `apply` killed
-//! mid-run; two applies at once. Each test writes its section of `RELIABILITY.md` once it passed.
+//! The fault tier: the SDK clients, the engine and the CLI through a proxy that injects
+//! throttling, server errors, dropped connections and latency between them and the emulator;
+//! `apply`, `destroy`, `run`, `watch` and `push` killed mid-run; two applies at once; watching
+//! through faults; a busy emulator of its own. Each test writes its section of
+//! `RELIABILITY.md` once it passed.
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -8,10 +10,14 @@ mod support;
 pub(crate) use support::harness;
 
 mod apply;
+mod busy;
 mod concurrent;
 mod consistency;
 mod crash;
 mod permissions;
 mod proxy;
+mod push_killed;
 mod report;
 mod sdk;
+mod watch;
+mod watch_killed;

@@ -67,6 +67,8 @@ pub(crate) struct FaultPlan {
     pub(crate) operation: Option<String>,
     /// Whether reads after writes see the old state for a while (whatever `rate` says).
     pub(crate) consistency: Option<Consistency>,
+    /// At most this many faults in all (the first matching requests drawn to fail).
+    pub(crate) limit: Option<u64>,
 }
 
 /// Eventual consistency, as AWS documents it for S3 ("Bucket configurations have an eventual
@@ -103,6 +105,7 @@ impl FaultPlan {
             service: None,
             operation: None,
             consistency: None,
+            limit: None,
         }
     }
 
@@ -121,6 +124,12 @@ impl FaultPlan {
 
     pub(crate) fn operation(mut self, operation: &str) -> Self {
         self.operation = Some(operation.to_owned());
+        self
+    }
+
+    /// Injects at most `n` faults; every request after those goes through.
+    pub(crate) fn limit(mut self, n: u64) -> Self {
+        self.limit = Some(n);
         self
     }
 }
@@ -163,8 +172,8 @@ struct Shared {
     plan: Mutex<FaultPlan>,
     stats: Mutex<Stats>,
     counter: AtomicU64,
-    /// The request index at which to trip, and who to tell.
-    tripwire: Mutex<Option<(u64, tokio::sync::oneshot::Sender<String>)>>,
+    /// The request at which to trip, and who to tell.
+    tripwire: Mutex<Option<(Trip, tokio::sync::oneshot::Sender<String>)>>,
     /// What eventual consistency remembers.
     lagging: Mutex<Lagging>,
 }
@@ -312,6 +321,15 @@ impl Lagging {
     }
 }
 
+/// Which request trips the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Trip {
+    /// The n-th request (from 0).
+    At(u64),
+    /// The first request for this operation.
+    Operation(String),
+}
+
 /// A running proxy; it stops when dropped.
 pub(crate) struct FaultProxy {
     endpoint: String,
@@ -377,7 +395,15 @@ impl FaultProxy {
     /// moment to kill the client, after a change it will never hear about.
     pub(crate) fn trip_at(&self, n: u64) -> tokio::sync::oneshot::Receiver<String> {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        *self.shared.tripwire.lock().expect("tripwire lock") = Some((n, tx));
+        *self.shared.tripwire.lock().expect("tripwire lock") = Some((Trip::At(n), tx));
+        rx
+    }
+
+    /// As [`trip_at`](Self::trip_at), on the first request for `operation`.
+    pub(crate) fn trip_on(&self, operation: &str) -> tokio::sync::oneshot::Receiver<String> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let trip = Trip::Operation(operation.to_owned());
+        *self.shared.tripwire.lock().expect("tripwire lock") = Some((trip, tx));
         rx
     }
 
@@ -549,12 +575,14 @@ async fn serve(shared: Arc<Shared>, mut client: TcpStream) -> std::io::Result<()
             .to_owned(),
         body: String::from_utf8_lossy(&request.body).into_owned(),
     });
-    let (fault, consistency) = {
-        let plan = shared.plan.lock().expect("plan lock");
-        (draw(&plan, n, &service, &operation), plan.consistency)
-    };
-    {
+    let consistency = shared.plan.lock().expect("plan lock").consistency;
+    let fault = {
         let mut stats = shared.stats.lock().expect("stats lock");
+        let fault = {
+            let plan = shared.plan.lock().expect("plan lock");
+            draw(&plan, n, &service, &operation)
+                .filter(|_| plan.limit.is_none_or(|limit| stats.total_faults() < limit))
+        };
         *stats
             .requests
             .entry(format!("{service}:{operation}"))
@@ -566,12 +594,14 @@ async fn serve(shared: Arc<Shared>, mut client: TcpStream) -> std::io::Result<()
             };
             *stats.faults.entry(kind).or_default() += 1;
         }
-    }
+        fault
+    };
 
     let tripped = {
         let mut wire = shared.tripwire.lock().expect("tripwire lock");
         match wire.take() {
-            Some((at, tx)) if at == n => Some(tx),
+            Some((Trip::At(at), tx)) if at == n => Some(tx),
+            Some((Trip::Operation(op), tx)) if op == operation => Some(tx),
             other => {
                 *wire = other;
                 None

@@ -2,7 +2,7 @@
 //! passed) into the target directory; `scripts/reliability` puts the sections together, and CI
 //! checks that the committed file matches, so the report cannot go stale.
 
-use crate::support::report::write;
+use crate::support::report::{write, write_figures};
 
 /// One row of the fault table.
 pub(crate) struct FaultRow {
@@ -155,4 +155,159 @@ pub(crate) fn record_consistency(rows: &[ConsistencyRow], baseline: u64) {
         ));
     }
     write("25-consistency", &md);
+}
+
+pub(crate) fn record_watching(rows: &[crate::watch::WatchRow], outage: &crate::watch::Outage) {
+    let mut figures = String::from(
+        "verb  failing         seed  requests  faults injected (each tried again)  time\n",
+    );
+    for r in rows {
+        let faults: Vec<String> = r.faults.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        figures.push_str(&format!(
+            "{:5} {:14.14}  {:4}  {:8}  {:34}  {:.1} s\n",
+            r.verb,
+            r.what,
+            r.seed.map_or("-".to_owned(), |s| s.to_string()),
+            r.requests,
+            if faults.is_empty() {
+                "none".to_owned()
+            } else {
+                faults.join(", ")
+            },
+            r.seconds
+        ));
+    }
+    figures.push_str(&format!(
+        "outage: the watch ended {:.1} s after the outage began, {} requests refused\n",
+        outage.seconds, outage.refused
+    ));
+    write_figures("25-watching-faults", &figures);
+    let mut md = format!(
+        "## Watching through faults\n\n\
+         A pipeline of a CodeCommit source, a build that prints {} numbered lines and a manual \
+         approval is followed with `--json` through the fault proxy, the same kinds of fault as \
+         above drawn on every request: the execution's and the pipeline's state, the build, its \
+         log pages, the approval's answer from `--approve`. Each run told the same stages and \
+         actions in the same order, each with the same last status, as the run without faults; \
+         every log line exactly once and in order; the approval answered once; and it ended \
+         with the execution's outcome (`Succeeded`, exit 0). Each failed request was tried \
+         again (by the SDK's retries, the watch's read retries, or its next poll). The test \
+         writes, for each run, its requests, the faults injected by kind and its time to \
+         `target/tmp/figures/25-watching-faults.txt` (they depend on timing).\n\n\
+         | verb | faulty requests | seed | same stages and actions | every line once | outcome |\n\
+         |---|---|---|---|---|---|\n",
+        crate::watch::LINES
+    );
+    for r in rows {
+        let seed = r.seed.map_or("-".to_owned(), |s| s.to_string());
+        md.push_str(&format!(
+            "| `{}` | {} | {seed} | held | held | held |\n",
+            r.verb, r.what,
+        ));
+    }
+    md.push_str(&format!(
+        "\nA total outage while watching (the proxy refuses every request once the watch reads \
+         the build's log) ends the watch within its read retries, with exit {} and \
+         `` {}: CAUSE ``; the execution itself runs on to its approval. Before this was \
+         tested, a lost answer to `--approve` ended the watch with exit 1 \
+         (`ApprovalAlreadyCompletedException` from the SDK's retry of its own answer); the \
+         CLI now reads the approval's state when its answer meets that error.\n",
+        outage.code, outage.message
+    ));
+    write("25-watching-faults", &md);
+}
+
+pub(crate) fn record_killed_watches(killed: &[crate::watch_killed::Killed]) {
+    let mut md = String::from(
+        "## Watches killed\n\n\
+         The pipeline of the section above; the CLI, in its own process, killed with SIGKILL \
+         at each of these moments. Each time the execution carried on in the emulator without \
+         it, and a new `watch --approve` followed that same execution (the latest, or the one \
+         named by `--execution`) to its end: `Succeeded`, exit 0, and, when it saw the build \
+         run, every log line once and in order.\n\n\
+         | killed | when | the execution went on | a new watch reported its end |\n\
+         |---|---|---|---|\n",
+    );
+    for k in killed {
+        md.push_str(&format!("| `{}` | {} | held | held |\n", k.verb, k.when));
+    }
+    write("26-watches-killed", &md);
+}
+
+pub(crate) fn record_push_kills(kills: &[crate::push_killed::PushKill]) {
+    let figures: String = kills
+        .iter()
+        .map(|k| {
+            let kept = if k.kept_old { "old" } else { "new" };
+            format!(
+                "killed at {}‰ of git push: the branch had the {kept} commit; killed: {}\n",
+                k.at,
+                k.running.join(", ")
+            )
+        })
+        .collect();
+    write_figures("27-pushes-killed", &figures);
+    let at: Vec<String> = kills.iter().map(|k| format!("{}‰", k.at)).collect();
+    let md = format!(
+        "## Pushes killed\n\n\
+         `push` of a folder with an 8 MiB incompressible file to a branch of the app's \
+         repository, the CLI in a process group of its own, killed with SIGKILL with `git` and \
+         its remote helper, at {} seeded moments of `git push`'s run (per mille of the time it takes \
+         in a whole push: {}). Each time nothing \
+         of the group was left running; a fresh clone of the branch passed `git fsck --full \
+         --strict`; the branch pointed at the commit it had before or at the new one (the \
+         folder's tree, on top of the old commit), never at anything else; and a rerun of \
+         `push` put the folder on the branch, on top of what the kill left. \
+         `PIPEWRIGHT_EXHAUSTIVE=1` kills it at 10 moments. (Which of the two a kill left, \
+         and whether a push ran faster than the measured one and ended first, depends on \
+         timing: `target/tmp/figures/27-pushes-killed.txt` says.)\n",
+        kills.len(),
+        at.join(", ")
+    );
+    write("27-pushes-killed", &md);
+}
+
+pub(crate) fn record_busy(b: &crate::busy::Busy) {
+    write_figures(
+        "45-busy",
+        &format!(
+            "pipelines {}, failing {}\nslowest push --watch: {:.1} s\n\
+             emulator threads: baseline {}, peak {}, after {}\n\
+             emulator RSS (kB): baseline {}, peak {}, after {}\n\
+             processes of the emulator seen while builds ran: {}\n\
+             watch of the stopped emulator ended {:.1} s after the stop\n",
+            b.pipelines,
+            b.failing,
+            b.slowest,
+            b.threads.0,
+            b.threads.1,
+            b.threads.2,
+            b.rss_kb.0,
+            b.rss_kb.1,
+            b.rss_kb.2,
+            b.children_seen,
+            b.watch_seconds
+        ),
+    );
+    let md = format!(
+        "## A busy emulator\n\n\
+         An emulator of its own (a second LocalStack instance) and {} pipelines of a source and \
+         a build, pushed at once, each push followed by `push --watch` in a CLI process of its \
+         own ({} of the {} commits carry a `FAIL` file that fails their build; \
+         `PIPEWRIGHT_EXHAUSTIVE=1` pushes {}). Every watch ended as its commit deserved: exit 0 \
+         and `Succeeded`, or exit 1 and `Failed`. Once the work was done, the emulator's thread \
+         count was back to its baseline. Then every pipeline was pushed again and the emulator \
+         stopped while the builds ran: none of the processes it had started (every descendant, \
+         and its process group, scanned in `/proc`) was left, and a `watch` of it ended with \
+         exit 1 and `` {}: CAUSE ``. The test writes the slowest watch's time, the emulator's \
+         threads and memory (RSS) at baseline, peak and after, to \
+         `target/tmp/figures/45-busy.txt`. Not covered yet: deployments in flight, and \
+         memory held to its baseline (the emulator's Python process keeps what it grew to).\n",
+        b.pipelines,
+        b.failing,
+        b.pipelines,
+        crate::busy::PIPELINES_EXHAUSTIVE,
+        b.watch_message
+    );
+    write("45-busy", &md);
 }

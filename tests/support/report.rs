@@ -15,3 +15,12 @@ pub(crate) fn write(name: &str, markdown: &str) {
     std::fs::create_dir_all(&dir).expect("create the report directory");
     std::fs::write(dir.join(format!("{name}.md")), markdown).expect("write a report section");
 }
+
+/// Writes figures that depend on timing (requests, retries, seconds) for the section `name`
+/// to `<target>/tmp/figures/NAME.txt`: for the person who ran the test, kept out of the
+/// checked report, which must read the same on every run.
+pub(crate) fn write_figures(name: &str, text: &str) {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("figures");
+    std::fs::create_dir_all(&dir).expect("create the figures directory");
+    std::fs::write(dir.join(format!("{name}.txt")), text).expect("write figures");
+}

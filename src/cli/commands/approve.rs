@@ -5,7 +5,7 @@ use std::io::Write;
 
 use crate::cli::connect::{Target, connect};
 use crate::cli::error::{CliError, Exit};
-use crate::cli::follow::PipelineArg;
+use crate::cli::follow::{PipelineArg, answer};
 use crate::executions::{ActionStatus, Decision};
 use crate::model::App;
 
@@ -46,7 +46,7 @@ impl Args {
                 s.actions.iter().filter_map(|a| {
                     let token = a.token.clone()?;
                     (a.status == Some(ActionStatus::InProgress))
-                        .then(|| (s.name.clone(), a.name.clone(), token))
+                        .then(|| (s.name.clone(), a.name.clone(), (token, s.execution.clone())))
                 })
             })
             .collect();
@@ -76,17 +76,22 @@ impl Args {
                 }
             },
         };
-        let (stage, action, token) = chosen;
+        let (stage, action, (token, execution)) = chosen;
         let decision = if self.reject {
             Decision::Reject
         } else {
             Decision::Approve
         };
-        session
-            .executions
-            .approve(&pipeline, stage, action, token, decision, &self.comment)
-            .await
-            .map_err(|e| CliError::new(format!("cannot answer {stage}/{action}"), e))?;
+        answer(
+            &session.executions,
+            &pipeline,
+            execution.as_ref(),
+            (stage, action, token),
+            decision,
+            &self.comment,
+        )
+        .await
+        .map_err(|e| CliError::new(format!("cannot answer {stage}/{action}"), e))?;
         let word = if self.reject { "rejected" } else { "approved" };
         let _ = writeln!(out, "{stage}/{action}: {word}");
         Ok(0)

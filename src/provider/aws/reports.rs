@@ -199,8 +199,9 @@ pub(crate) async fn delete(cb: &Client, arn: &str) -> Result<(), ProviderError> 
         Ok(_) => Ok(()),
         Err(e) => {
             let e = sdk_error(e);
-            // The SDK's own retry of a delete whose answer was lost (a dropped connection)
-            // meets the group gone, and that too is `InvalidInputException`: read again.
+            // DeleteReportGroup has no not-found error: a missing group is InvalidInputException.
+            // A retry after a lost answer meets the group its first attempt deleted, so that
+            // error is success when the group is gone.
             if e.code == "InvalidInputException" && read(cb, arn).await?.is_none() {
                 return Ok(());
             }
