@@ -8,7 +8,9 @@ use aws_sdk_resourcegroupstagging::types::TagFilter;
 
 use super::Clients;
 use super::common::{TagPairs, all_pages, sdk_error};
-use super::{codebuild, codecommit, codedeploy, codepipeline, eventbridge, iam, logs, reports, s3};
+use super::{
+    codebuild, codecommit, codedeploy, codepipeline, ecr, eventbridge, iam, logs, reports, s3,
+};
 use crate::model::ResourceKind;
 use crate::provider::api::{
     BoxFuture, FieldChange, Observed, Owned, Provider, ProviderError, Resource, TAG_APP, TAG_ID,
@@ -317,6 +319,7 @@ fn api(kind: ResourceKind) -> &'static dyn KindApi {
         ResourceKind::EventRule => &eventbridge::EventRules,
         ResourceKind::LogGroup => &logs::LogGroups,
         ResourceKind::ReportGroup => &reports::ReportGroups,
+        ResourceKind::ImageRepository => &ecr::ImageRepositories,
     }
 }
 
