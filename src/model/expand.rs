@@ -1555,6 +1555,86 @@ mod tests {
         );
     }
 
+    /// A project that pushes to a repository gets exactly ECR's push actions on it and a login
+    /// token on `*`, and depends on it; a project that does not gets no ECR action at all.
+    #[test]
+    fn a_push_grants_exactly_the_push_actions_on_its_repository() {
+        use crate::model::{App, ImageRepository, InlineBuildSpec};
+        let mut app = App::new("shop").unwrap();
+        let web = app.add(ImageRepository::builder().name("shop/web"));
+        app.add(ImageRepository::builder().name("shop/other"));
+        app.add(
+            BuildProject::builder()
+                .name("pusher")
+                .no_source()
+                .pushes_to(&web)
+                .buildspec(InlineBuildSpec::new().build(["docker push $REPOSITORY_URI"])),
+        );
+        app.add(
+            BuildProject::builder()
+                .name("tester")
+                .no_source()
+                .buildspec(InlineBuildSpec::new().build(["make test"])),
+        );
+        let desired = app.desired();
+        let role = |name: &str| {
+            desired
+                .resources
+                .iter()
+                .find_map(|r| match &r.spec {
+                    Definition::Role(role) if r.physical_name.contains(name) => Some(role),
+                    _ => None,
+                })
+                .unwrap_or_else(|| panic!("a role for {name}"))
+        };
+        let pusher = role("pusher");
+        let push = pusher
+            .statements
+            .iter()
+            .find(|s| s.sid == "PushImages")
+            .expect("a push statement");
+        assert_eq!(
+            push.actions,
+            [
+                "ecr:BatchCheckLayerAvailability",
+                "ecr:BatchGetImage",
+                "ecr:CompleteLayerUpload",
+                "ecr:InitiateLayerUpload",
+                "ecr:PutImage",
+                "ecr:UploadLayerPart",
+            ]
+        );
+        assert_eq!(
+            push.resources,
+            [Arn::of(ResourceKind::ImageRepository, "shop/web")]
+        );
+        let login = pusher
+            .statements
+            .iter()
+            .find(|s| s.sid == "EcrLogin")
+            .expect("a login statement");
+        assert_eq!(
+            (login.actions.as_slice(), login.resources.as_slice()),
+            (&["ecr:GetAuthorizationToken"][..], &[Arn::Any][..])
+        );
+        assert!(login.wildcard_reason.is_some());
+        let ecr_actions = |r: &Role| {
+            r.statements
+                .iter()
+                .flat_map(|s| &s.actions)
+                .filter(|a| a.starts_with("ecr:"))
+                .count()
+        };
+        assert_eq!(ecr_actions(pusher), 7, "the push actions and the login only");
+        assert_eq!(ecr_actions(role("tester")), 0);
+        let project = desired
+            .resources
+            .iter()
+            .find(|r| r.physical_name == "pusher")
+            .unwrap();
+        assert!(project.depends_on.contains(web.id()));
+    }
+
     #[test]
     fn secrets_and_parameters_are_scoped() {
         assert_eq!(
