@@ -1625,7 +1625,11 @@ mod tests {
                 .filter(|a| a.starts_with("ecr:"))
                 .count()
         };
-        assert_eq!(ecr_actions(pusher), 7, "the push actions and the login only");
+        assert_eq!(
+            ecr_actions(pusher),
+            7,
+            "the push actions and the login only"
+        );
         assert_eq!(ecr_actions(role("tester")), 0);
         let project = desired
             .resources

@@ -11,7 +11,9 @@
 #[path = "../support/mod.rs"]
 mod support;
 
-pub(crate) use support::examples::{ecs_blue_green, lambda_canary, multi_env, reference};
+pub(crate) use support::examples::{
+    container, ecs_blue_green, lambda_canary, multi_env, reference,
+};
 pub(crate) use support::harness;
 
 mod artifacts;
