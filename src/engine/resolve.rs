@@ -276,6 +276,9 @@ impl Resolver<'_> {
             }
             (_, "Arn") => kind.arn(p, r, a, n),
             (ResourceKind::Repository, "Name") => Some(n.clone()),
+            (ResourceKind::ImageRepository, "RepositoryUri") => {
+                Some(format!("{a}.dkr.ecr.{r}.{}/{n}", self.env.url_suffix()))
+            }
             (ResourceKind::Repository, "CloneUrlHttp") => Some(format!(
                 "https://git-codecommit.{r}.{}/v1/repos/{n}",
                 self.env.url_suffix()

@@ -6,8 +6,8 @@ use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{
-    Application, ArtifactBucket, BuildError, BuildProject, IntoResource, NameError, Pipeline,
-    Repository, ResourceKind, StoredDeploymentConfig, StoredDeploymentGroup,
+    Application, ArtifactBucket, BuildError, BuildProject, ImageRepository, IntoResource,
+    NameError, Pipeline, Repository, ResourceKind, StoredDeploymentConfig, StoredDeploymentGroup,
     names::{AppName, TagKey},
 };
 
@@ -105,6 +105,8 @@ pub enum Node {
     DeploymentGroup(StoredDeploymentGroup),
     /// A CodePipeline pipeline.
     Pipeline(Pipeline),
+    /// An Amazon ECR repository.
+    ImageRepository(ImageRepository),
 }
 
 impl Node {
@@ -119,6 +121,7 @@ impl Node {
             Self::DeploymentConfig(_) => ResourceKind::DeploymentConfig,
             Self::DeploymentGroup(_) => ResourceKind::DeploymentGroup,
             Self::Pipeline(_) => ResourceKind::Pipeline,
+            Self::ImageRepository(_) => ResourceKind::ImageRepository,
         }
     }
 
@@ -133,6 +136,7 @@ impl Node {
             Self::DeploymentConfig(c) => c.name.to_string(),
             Self::DeploymentGroup(g) => format!("{}/{}", g.application_name, g.name),
             Self::Pipeline(p) => p.name.to_string(),
+            Self::ImageRepository(r) => r.name.to_string(),
         }
     }
 
@@ -150,6 +154,7 @@ impl Node {
                 &[g.application_name.as_str(), g.name.as_str()],
             ),
             Self::Pipeline(p) => LogicalId::derive("Pipeline", &[p.name.as_str()]),
+            Self::ImageRepository(r) => LogicalId::derive("Ecr", &[r.name.as_str()]),
         }
     }
 }
@@ -447,6 +452,13 @@ impl App {
     pub(crate) fn repository(&self, r: &NodeRef) -> Option<&Repository> {
         match self.resolve(r) {
             Some(Node::Repository(x)) => Some(x),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn image_repository(&self, r: &NodeRef) -> Option<&ImageRepository> {
+        match self.resolve(r) {
+            Some(Node::ImageRepository(x)) => Some(x),
             _ => None,
         }
     }

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use super::app::{HandleOf, Node, NodeRef, Resource, Tags, private::Sealed};
 use super::{
-    ArtifactBucket, BuildError, Built, EnvVarName, KmsKeyArn, Problems, ProjectName, Repository,
-    RoleArn,
+    ArtifactBucket, BuildError, Built, EnvVarName, ImageRepository, KmsKeyArn, Problems,
+    ProjectName, Repository, RoleArn,
 };
 
 /// Where a project's source comes from.
@@ -693,11 +693,28 @@ pub struct BuildProject {
     pub encryption_key: Option<KmsKeyArn>,
     /// An existing service role to use instead of the derived one.
     pub service_role: Option<RoleArn>,
+    /// The ECR repositories its builds push images to ([`BuildProjectBuilder::pushes_to`]).
+    pub image_pushes: Vec<ImagePush>,
     /// User tags.
     pub tags: Tags,
 }
 
+/// An ECR repository a project's builds push images to, and the environment variable that
+/// holds its URI (`<account>.dkr.ecr.<region>.amazonaws.com/<name>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImagePush {
+    /// The repository.
+    pub repository: NodeRef,
+    /// The variable holding its URI.
+    pub variable: EnvVarName,
+}
+
 impl BuildProject {
+    /// The variable a build reads the URI of the repository it pushes to from, unless
+    /// [`BuildProjectBuilder::pushes_to_as`] names another: `REPOSITORY_URI`, the name the
+    /// CodeBuild User Guide's Docker sample for Amazon ECR uses.
+    pub const REPOSITORY_URI: &'static str = "REPOSITORY_URI";
+
     /// Starts a builder.
     pub fn builder() -> BuildProjectBuilder {
         BuildProjectBuilder::default()
@@ -747,6 +764,7 @@ pub struct BuildProjectBuilder {
     report_groups: Vec<ReportGroup>,
     encryption_key: Option<String>,
     service_role: Option<String>,
+    pushes: Vec<(NodeRef, String)>,
     tags: Vec<(String, String)>,
 }
 
@@ -809,6 +827,27 @@ impl BuildProjectBuilder {
     /// Privileged mode (Docker builds).
     pub fn privileged(mut self, on: bool) -> Self {
         self.environment.privileged = on;
+        self
+    }
+
+    /// Lets the builds push images to `repository`, whose URI they find in `REPOSITORY_URI`
+    /// ([`BuildProject::REPOSITORY_URI`]). The derived role gets exactly ECR's push actions on
+    /// that repository, and `ecr:GetAuthorizationToken` (which takes no resource) to log in
+    /// (Amazon ECR User Guide, "IAM permissions for pushing an image"). A Docker build also
+    /// needs [`BuildProjectBuilder::privileged`].
+    pub fn pushes_to(self, repository: impl HandleOf<ImageRepository>) -> Self {
+        self.pushes_to_as(repository, BuildProject::REPOSITORY_URI)
+    }
+
+    /// As [`BuildProjectBuilder::pushes_to`], with the repository's URI in `variable` (for a
+    /// project that pushes to more than one repository).
+    pub fn pushes_to_as(
+        mut self,
+        repository: impl HandleOf<ImageRepository>,
+        variable: impl Into<String>,
+    ) -> Self {
+        self.pushes
+            .push((repository.node_ref().clone(), variable.into()));
         self
     }
 
@@ -952,6 +991,18 @@ impl BuildProjectBuilder {
                 environment.variables.push(EnvVar { name, value });
             }
         }
+        let image_pushes = self
+            .pushes
+            .into_iter()
+            .filter_map(|(repository, v)| {
+                let field = format!("image_pushes[{}].variable", repository.name());
+                p.parse(field, v, EnvVarName::new)
+                    .map(|variable| ImagePush {
+                        repository,
+                        variable,
+                    })
+            })
+            .collect();
         let encryption_key = self
             .encryption_key
             .and_then(|k| p.parse("encryption_key", k, KmsKeyArn::new));
@@ -983,6 +1034,7 @@ impl BuildProjectBuilder {
             report_groups: self.report_groups,
             encryption_key,
             service_role,
+            image_pushes,
             tags,
         });
         p.finish("project", raw_name.as_deref(), value)

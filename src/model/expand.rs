@@ -8,9 +8,9 @@ use super::app::{App, LogicalId, Node, NodeRef};
 use super::kind::{ArnScope, ResourceKind, render_arn};
 use super::{
     Action, ActionKind, Application, ArtifactBucket, BucketRef, BuildProject, BuildSource, Cache,
-    ChangeDetection, ComputePlatform, ConfigRef, Encryption, EnvValue, KmsKeyArn, Pipeline,
-    PipelineName, ReportExport, ReportGroup, Repository, RoleArn, SourceFormat,
-    StoredDeploymentConfig, StoredDeploymentGroup, Target,
+    ChangeDetection, ComputePlatform, ConfigRef, Encryption, EnvValue, EnvVarName, ImageRepository,
+    KmsKeyArn, Pipeline, PipelineName, ReportExport, ReportGroup, Repository, RoleArn,
+    SourceFormat, StoredDeploymentConfig, StoredDeploymentGroup, Target,
 };
 
 /// A role a resource runs as: derived by pipewright, or given by the user.
@@ -180,6 +180,8 @@ pub struct EventRule {
 pub enum Definition<'a> {
     /// A repository.
     Repository(&'a Repository),
+    /// An Amazon ECR repository.
+    ImageRepository(&'a ImageRepository),
     /// An artifact bucket.
     Bucket(&'a ArtifactBucket),
     /// The TLS-only policy of a bucket.
@@ -201,6 +203,8 @@ pub enum Definition<'a> {
         artifact_key: Option<&'a KmsKeyArn>,
         /// Its log group.
         log_group: LogicalId,
+        /// The ECR repositories it pushes to: logical id, name, and the variable holding the URI.
+        images: Vec<(LogicalId, String, &'a EnvVarName)>,
     },
     /// A CodeDeploy application.
     Application(&'a Application),
@@ -707,6 +711,15 @@ impl<'a> Expander<'a> {
                 }
                 Node::DeploymentGroup(g) => self.group(id, g),
                 Node::Pipeline(p) => self.pipeline(id, p),
+                Node::ImageRepository(r) => {
+                    self.push(
+                        id.clone(),
+                        ResourceKind::ImageRepository,
+                        r.name.to_string(),
+                        BTreeSet::new(),
+                        Definition::ImageRepository(r),
+                    );
+                }
             }
         }
         Desired {
@@ -730,8 +743,22 @@ impl<'a> Expander<'a> {
                 .map(|b| (bucket.id.clone(), b.name.to_string())),
             _ => None,
         };
+        let images: Vec<(LogicalId, String, &'a EnvVarName)> = p
+            .image_pushes
+            .iter()
+            .filter_map(|push| {
+                app.image_repository(&push.repository).map(|r| {
+                    (
+                        push.repository.id.clone(),
+                        r.name.to_string(),
+                        &push.variable,
+                    )
+                })
+            })
+            .collect();
         deps.extend(repository.iter().map(|r| r.0.clone()));
         deps.extend(cache_bucket.iter().map(|r| r.0.clone()));
+        deps.extend(images.iter().map(|r| r.0.clone()));
         let buckets = self.project_buckets.get(id).cloned().unwrap_or_default();
         let artifact_key = buckets.iter().find_map(|(_, k)| *k);
         let log_group = p.log_group();
@@ -799,6 +826,29 @@ impl<'a> Expander<'a> {
                 self.project_clones.get(id).cloned().unwrap_or_default();
             if let Some((_, name)) = &repository {
                 clones.insert(name.as_str());
+            }
+            if !images.is_empty() {
+                // Amazon ECR User Guide, "IAM permissions for pushing an image": these actions
+                // on the repository, and a token to log in to the registry.
+                st.push(statement(
+                    "PushImages",
+                    &[
+                        "ecr:BatchCheckLayerAvailability",
+                        "ecr:BatchGetImage",
+                        "ecr:CompleteLayerUpload",
+                        "ecr:InitiateLayerUpload",
+                        "ecr:PutImage",
+                        "ecr:UploadLayerPart",
+                    ],
+                    images
+                        .iter()
+                        .map(|(_, name, _)| Arn::of(ResourceKind::ImageRepository, name)),
+                ));
+                st.push(wildcard(
+                    "EcrLogin",
+                    &["ecr:GetAuthorizationToken"],
+                    "ecr:GetAuthorizationToken supports no resource-level permission: it names no repository",
+                ));
             }
             if !clones.is_empty() {
                 st.push(statement(
@@ -912,6 +962,7 @@ impl<'a> Expander<'a> {
                 cache_bucket,
                 artifact_key: p.encryption_key.as_ref().or(artifact_key),
                 log_group: log_id,
+                images,
             },
         );
     }
@@ -1534,6 +1585,90 @@ mod tests {
             Arn::s3("b/*").render("aws", "eu-west-1", "1"),
             "arn:aws:s3:::b/*"
         );
+    }
+
+    /// A project that pushes to a repository gets exactly ECR's push actions on it and a login
+    /// token on `*`, and depends on it; a project that does not gets no ECR action at all.
+    #[test]
+    fn a_push_grants_exactly_the_push_actions_on_its_repository() {
+        use crate::model::{App, ImageRepository, InlineBuildSpec};
+        let mut app = App::new("shop").unwrap();
+        let web = app.add(ImageRepository::builder().name("shop/web"));
+        app.add(ImageRepository::builder().name("shop/other"));
+        app.add(
+            BuildProject::builder()
+                .name("pusher")
+                .no_source()
+                .pushes_to(&web)
+                .buildspec(InlineBuildSpec::new().build(["docker push $REPOSITORY_URI"])),
+        );
+        app.add(
+            BuildProject::builder()
+                .name("tester")
+                .no_source()
+                .buildspec(InlineBuildSpec::new().build(["make test"])),
+        );
+        let desired = app.desired();
+        let role = |name: &str| {
+            desired
+                .resources
+                .iter()
+                .find_map(|r| match &r.spec {
+                    Definition::Role(role) if r.physical_name.contains(name) => Some(role),
+                    _ => None,
+                })
+                .unwrap_or_else(|| panic!("a role for {name}"))
+        };
+        let pusher = role("pusher");
+        let push = pusher
+            .statements
+            .iter()
+            .find(|s| s.sid == "PushImages")
+            .expect("a push statement");
+        assert_eq!(
+            push.actions,
+            [
+                "ecr:BatchCheckLayerAvailability",
+                "ecr:BatchGetImage",
+                "ecr:CompleteLayerUpload",
+                "ecr:InitiateLayerUpload",
+                "ecr:PutImage",
+                "ecr:UploadLayerPart",
+            ]
+        );
+        assert_eq!(
+            push.resources,
+            [Arn::of(ResourceKind::ImageRepository, "shop/web")]
+        );
+        let login = pusher
+            .statements
+            .iter()
+            .find(|s| s.sid == "EcrLogin")
+            .expect("a login statement");
+        assert_eq!(
+            (login.actions.as_slice(), login.resources.as_slice()),
+            (&["ecr:GetAuthorizationToken"][..], &[Arn::Any][..])
+        );
+        assert!(login.wildcard_reason.is_some());
+        let ecr_actions = |r: &Role| {
+            r.statements
+                .iter()
+                .flat_map(|s| &s.actions)
+                .filter(|a| a.starts_with("ecr:"))
+                .count()
+        };
+        assert_eq!(
+            ecr_actions(pusher),
+            7,
+            "the push actions and the login only"
+        );
+        assert_eq!(ecr_actions(role("tester")), 0);
+        let project = desired
+            .resources
+            .iter()
+            .find(|r| r.physical_name == "pusher")
+            .unwrap();
+        assert!(project.depends_on.contains(web.id()));
     }
 
     #[test]

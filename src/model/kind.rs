@@ -38,6 +38,8 @@ pub enum ResourceKind {
     LogGroup,
     /// `AWS::CodeBuild::ReportGroup`: a group of a CodeBuild project's test or coverage reports.
     ReportGroup,
+    /// `AWS::ECR::Repository`: an Amazon ECR repository of container images.
+    ImageRepository,
 }
 
 /// How the diff treats a kind's properties (from the CloudFormation registry schemas).
@@ -159,7 +161,7 @@ const fn arn(service: &'static str, scope: ArnScope, prefix: &'static str) -> Op
 
 impl ResourceKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ResourceKind; 12] = [
+    pub const ALL: [ResourceKind; 13] = [
         Self::Repository,
         Self::Bucket,
         Self::BucketPolicy,
@@ -172,6 +174,7 @@ impl ResourceKind {
         Self::EventRule,
         Self::LogGroup,
         Self::ReportGroup,
+        Self::ImageRepository,
     ];
 
     /// Everything known about this kind: the one table.
@@ -521,6 +524,43 @@ impl ResourceKind {
                     }
                 }
             }
+            Self::ImageRepository => {
+                const {
+                    &KindInfo {
+                        word: "image repository",
+                        path_word: "image_repository",
+                        cfn_type: "AWS::ECR::Repository",
+                        taggable: true,
+                        rules: KindRules {
+                            // CloudFormation registry schema: `RepositoryName` and
+                            // `EncryptionConfiguration` are create-only; mutability, scanning,
+                            // the lifecycle and repository policies and tags change in place.
+                            create_only: &["/RepositoryName", "/EncryptionConfiguration"],
+                            sets: &[
+                                "/Tags",
+                                "/RepositoryPolicyText/Statement",
+                                "/RepositoryPolicyText/Statement/*/Action",
+                                "/RepositoryPolicyText/Statement/*/Resource",
+                            ],
+                            // Absent means "no policy" and "AWS's key": a removal from the
+                            // model is a change the provider sends.
+                            exact: &[
+                                "/EncryptionConfiguration",
+                                "/LifecyclePolicy",
+                                "/RepositoryPolicyText",
+                            ],
+                            strings: &[],
+                        },
+                        parent: None,
+                        // After the projects that push to it and the deployments that pull.
+                        delete_rank: 7,
+                        arn: arn("ecr", Regional, "repository/"),
+                        record: None,
+                        // DescribeRepositories fails whole when one name does not exist.
+                        bulk: BulkRead::One,
+                    }
+                }
+            }
         }
     }
 
@@ -709,6 +749,11 @@ mod tests {
                 "arn:aws:codebuild:eu-west-1:123456789012:report-group/shop-build-unit",
                 ResourceKind::ReportGroup,
                 "shop-build-unit",
+            ),
+            (
+                "arn:aws:ecr:eu-west-1:123456789012:repository/shop/web",
+                ResourceKind::ImageRepository,
+                "shop/web",
             ),
         ];
         for (arn, kind, name) in cases {

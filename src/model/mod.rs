@@ -10,6 +10,7 @@ mod bucket;
 mod build;
 mod deploy;
 mod expand;
+mod image;
 mod kind;
 mod names;
 mod pipeline;
@@ -21,7 +22,7 @@ pub use bucket::{AccessLog, ArtifactBucket, ArtifactBucketBuilder, Encryption};
 pub(crate) use build::action_env_json;
 pub use build::{
     BuildProject, BuildProjectBuilder, BuildSource, BuildSpec, Cache, ComputeType, EnvValue,
-    EnvVar, Environment, EnvironmentType, Image, InlineBuildSpec, LocalCacheMode, Logs,
+    EnvVar, Environment, EnvironmentType, Image, ImagePush, InlineBuildSpec, LocalCacheMode, Logs,
     ReportExport, ReportFormat, ReportGroup, ReportKind, VpcConfig,
 };
 pub use deploy::{
@@ -36,14 +37,19 @@ pub use expand::{
     Arn, Definition, Desired, DesiredResource, EventRule, Principal, REGION_VAR, ResolvedConfig,
     Role, RolePurpose, RoleRef, Statement, Used, role_path,
 };
+pub use image::{
+    ImageEncryption, ImageRepository, ImageRepositoryBuilder, Lifecycle, REPOSITORY_POLICY_MAX,
+    TagMutability,
+};
 pub use kind::{
     ArnFormat, ArnScope, BulkRead, KindInfo, KindRules, OwnershipRecord, ResourceKind, TAG_APP,
     TAG_ID, render_arn,
 };
 pub use names::{
     ActionName, AppName, ApplicationName, ArtifactName, BucketName, DeploymentConfigName,
-    DeploymentGroupName, EnvVarName, KmsKeyArn, NameError, Namespace, PipelineName, ProjectName,
-    RepositoryName, RoleArn, StageName, TAG_VALUE_MAX, TagKey, TopicArn, VariableName,
+    DeploymentGroupName, EnvVarName, ImageRepositoryName, KmsKeyArn, NameError, Namespace,
+    PipelineName, ProjectName, RepositoryName, RoleArn, StageName, TAG_VALUE_MAX, TagKey, TopicArn,
+    VariableName,
 };
 pub use pipeline::{
     Action, ActionCategory, ActionKind, Artifact, BucketRef, ChangeDetection, CodeBuild,
@@ -293,6 +299,7 @@ macro_rules! builder_into_resource {
 }
 
 builder_into_resource!(RepositoryBuilder => Repository);
+builder_into_resource!(ImageRepositoryBuilder => ImageRepository);
 builder_into_resource!(ArtifactBucketBuilder => ArtifactBucket);
 builder_into_resource!(BuildProjectBuilder => BuildProject);
 builder_into_resource!(PipelineBuilder => Pipeline);

@@ -40,6 +40,7 @@ fn breach(kind: &str, v: &str) -> Option<String> {
         "app name" => (1, 32, Box::new(lower_and("-"))),
         "repository name" => (1, 100, Box::new(alnum_and("._-"))),
         "bucket name" => (3, 63, Box::new(lower_and(".-"))),
+        "image repository name" => (2, 256, Box::new(lower_and("._-/"))),
         "project name" => (2, 150, Box::new(alnum_and("-_"))),
         "application name" | "deployment group name" | "deployment config name" => {
             (1, 100, Box::new(alnum_and("+=,.@_-")))
@@ -94,6 +95,9 @@ fn breach(kind: &str, v: &str) -> Option<String> {
         "bucket name" if v.contains("..") => "it holds '..'".into(),
         "bucket name" if looks_like_ip(v) => "it is shaped like an IP address".into(),
         "repository name" if v.ends_with(".git") => "it ends in '.git'".into(),
+        "image repository name" => {
+            "a '.', '_', '-' or '/' starts or ends it or a part, or two of them meet".into()
+        }
         _ => return None,
     })
 }
@@ -196,6 +200,25 @@ name_type!(
     "1 to 100 characters of A-Z, a-z, 0-9, '.', '_' and '-', not ending in '.git'",
     |s| len_in(s, 1, 100) && chars_in(s, "._-") && !s.ends_with(".git")
 );
+
+name_type!(
+    /// An Amazon ECR repository name (ECR API Reference, `CreateRepository`: 2 to 256 characters
+    /// matching `(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*`).
+    ImageRepositoryName,
+    "image repository name",
+    "2 to 256 characters: lower-case words of a-z and 0-9 joined by single '.', '_' or '-', \
+     in '/'-separated parts",
+    |s| len_in(s, 2, 256) && s.split('/').all(ecr_part)
+);
+
+/// One `/`-separated part of an ECR repository name: `[a-z0-9]+(?:[._-][a-z0-9]+)*`.
+fn ecr_part(part: &str) -> bool {
+    part.split(['.', '_', '-']).all(|w| {
+        !w.is_empty()
+            && w.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    })
+}
 
 name_type!(
     /// An S3 bucket name (general purpose bucket naming rules).
@@ -404,6 +427,32 @@ mod tests {
         assert!(RepositoryName::new("shop-api").is_ok());
         assert!(RepositoryName::new("").is_err());
         assert!(RepositoryName::new("a".repeat(101)).is_err());
+    }
+
+    #[test]
+    fn image_repository_name_rules() {
+        for good in ["ab", "shop/web", "shop-api/web_v2.1", &"a".repeat(256)] {
+            assert!(ImageRepositoryName::new(good).is_ok(), "{good} refused");
+        }
+        for bad in [
+            "a",
+            "Shop",
+            "shop//web",
+            "/shop",
+            "shop/",
+            "shop--web",
+            "shop-",
+            ".shop",
+            "shop web",
+            &"a".repeat(257),
+        ] {
+            assert!(ImageRepositoryName::new(bad).is_err(), "{bad} accepted");
+        }
+        let e = ImageRepositoryName::new("Shop").unwrap_err();
+        assert_eq!(
+            e.breach().as_deref(),
+            Some("capital letters are not allowed ('S' is character 1)")
+        );
     }
 
     #[test]

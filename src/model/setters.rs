@@ -19,6 +19,36 @@ const SETTERS: &[(ResourceKind, &str, &str)] = &[
     ),
     (ResourceKind::Repository, "/Tags", "RepositoryBuilder::tag"),
     (
+        ResourceKind::ImageRepository,
+        "/ImageTagMutability",
+        "ImageRepositoryBuilder::mutable_tags",
+    ),
+    (
+        ResourceKind::ImageRepository,
+        "/ImageScanningConfiguration",
+        "ImageRepositoryBuilder::scan_on_push",
+    ),
+    (
+        ResourceKind::ImageRepository,
+        "/EncryptionConfiguration",
+        "ImageRepositoryBuilder::kms_key",
+    ),
+    (
+        ResourceKind::ImageRepository,
+        "/LifecyclePolicy",
+        "ImageRepositoryBuilder::keep_last_images, expire_untagged_after_days",
+    ),
+    (
+        ResourceKind::ImageRepository,
+        "/RepositoryPolicyText",
+        "ImageRepositoryBuilder::policy",
+    ),
+    (
+        ResourceKind::ImageRepository,
+        "/Tags",
+        "ImageRepositoryBuilder::tag",
+    ),
+    (
         ResourceKind::Bucket,
         "/BucketEncryption",
         "ArtifactBucketBuilder::kms_key",

@@ -189,6 +189,24 @@ pub(crate) enum Properties {
     LogGroup(LogGroupProps),
     /// `AWS::CodeBuild::ReportGroup`.
     ReportGroup(ReportGroupProps),
+    /// `AWS::ECR::Repository`.
+    ImageRepository(ImageRepositoryProps),
+}
+
+/// `AWS::ECR::Repository` properties.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ImageRepositoryProps {
+    pub(crate) repository_name: String,
+    pub(crate) image_tag_mutability: &'static str,
+    pub(crate) image_scanning_configuration: serde_json::Value,
+    pub(crate) encryption_configuration: serde_json::Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) lifecycle_policy: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) repository_policy_text: Option<serde_json::Value>,
+    pub(crate) empty_on_delete: bool,
+    pub(crate) tags: Vec<Tag>,
 }
 
 /// `AWS::CodeBuild::ReportGroup` properties.
@@ -311,7 +329,7 @@ pub(crate) struct ProjectEnvironment {
     pub(crate) compute_type: &'static str,
     pub(crate) privileged_mode: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub(crate) environment_variables: Vec<BTreeMap<&'static str, String>>,
+    pub(crate) environment_variables: Vec<BTreeMap<&'static str, Expr>>,
 }
 
 /// `AWS::CodeDeploy::Application` properties.

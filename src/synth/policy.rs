@@ -154,6 +154,20 @@ pub fn deployer_policy(
     // Owned roles are listed with a path prefix; iam:ListRoles has no resource-level
     // permission (IAM Service Authorization Reference: no resource types).
     b.add("ListRoles", &["iam:ListRoles"], ["*".to_owned()]);
+    // A plan reads ahead with listings that show which of the app's pipelines, deployment
+    // configurations, applications and rules exist; these list actions take no resource
+    // (Service Authorization Reference: no resource types for ListPipelines, ListApplications,
+    // ListDeploymentConfigs and ListRules).
+    b.add(
+        "ReadAheadListings",
+        &[
+            "codedeploy:ListApplications",
+            "codedeploy:ListDeploymentConfigs",
+            "codepipeline:ListPipelines",
+            "events:ListRules",
+        ],
+        ["*".to_owned()],
+    );
 
     let app_name = desired.app.name().as_str();
     let path = role_path(app_name).replace(REGION_VAR, region);
@@ -195,6 +209,7 @@ pub fn deployer_policy(
                 b.add(
                     "Repositories",
                     &[
+                        "codecommit:BatchGetRepositories",
                         "codecommit:CreateRepository",
                         "codecommit:DeleteRepository",
                         "codecommit:GetRepository",
@@ -286,6 +301,26 @@ pub fn deployer_policy(
                 );
                 pass("codebuild.amazonaws.com", role);
             }
+            Definition::ImageRepository(_) => b.add(
+                "ImageRepositories",
+                &[
+                    "ecr:CreateRepository",
+                    "ecr:DeleteLifecyclePolicy",
+                    "ecr:DeleteRepository",
+                    "ecr:DeleteRepositoryPolicy",
+                    "ecr:DescribeRepositories",
+                    "ecr:GetLifecyclePolicy",
+                    "ecr:GetRepositoryPolicy",
+                    "ecr:ListTagsForResource",
+                    "ecr:PutImageScanningConfiguration",
+                    "ecr:PutImageTagMutability",
+                    "ecr:PutLifecyclePolicy",
+                    "ecr:SetRepositoryPolicy",
+                    "ecr:TagResource",
+                    "ecr:UntagResource",
+                ],
+                [arn(ResourceKind::ImageRepository, name)],
+            ),
             Definition::ReportGroup { .. } => b.add(
                 "ReportGroups",
                 &[
@@ -329,6 +364,7 @@ pub fn deployer_policy(
             Definition::Application(_) => b.add(
                 "DeployApplications",
                 &[
+                    "codedeploy:BatchGetApplications",
                     "codedeploy:CreateApplication",
                     "codedeploy:DeleteApplication",
                     "codedeploy:GetApplication",
@@ -356,6 +392,7 @@ pub fn deployer_policy(
                 b.add(
                     "DeploymentGroups",
                     &[
+                        "codedeploy:BatchGetDeploymentGroups",
                         "codedeploy:BatchGetDeploymentTargets",
                         "codedeploy:CreateDeploymentGroup",
                         "codedeploy:DeleteDeploymentGroup",

@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 use super::cfn::*;
 use crate::model::{
     ActionKind, AppName, Arn, BucketRef, BuildSource, BuildSpec, Cache, ConfigRule, Definition,
-    DesiredResource, Encryption, HealthyHosts, LogicalId, ResourceKind, RoleRef, SourceFormat,
-    TagFilter, Tags, Target, TrafficRouting, action_env_json,
+    DesiredResource, Encryption, HealthyHosts, ImageEncryption, LogicalId, ResourceKind, RoleRef,
+    SourceFormat, TagFilter, Tags, Target, TrafficRouting, action_env_json,
 };
 use crate::model::{ChangeDetection, RolePurpose, Statement};
 
@@ -131,6 +131,32 @@ pub(crate) fn render(app: &AppName, d: &DesiredResource<'_>) -> CfnResource {
             kms_key_id: r.kms_key.as_ref().map(ToString::to_string),
             tags: tags(app, &d.id, &r.tags),
         }),
+        Definition::ImageRepository(r) => {
+            let encryption = match &r.encryption {
+                ImageEncryption::Aes256 => json!({"EncryptionType": "AES256"}),
+                ImageEncryption::Kms(k) => json!({"EncryptionType": "KMS", "KmsKey": k.as_str()}),
+            };
+            if matches!(r.encryption, ImageEncryption::Aes256) {
+                metadata.checkov = skip(&[(
+                    "CKV_AWS_136",
+                    "images are encrypted at rest with AES-256 (ECR's default); a customer managed key is ImageRepositoryBuilder::kms_key",
+                )]);
+            }
+            Properties::ImageRepository(ImageRepositoryProps {
+                repository_name: r.name.to_string(),
+                image_tag_mutability: r.tag_mutability.as_str(),
+                image_scanning_configuration: json!({"ScanOnPush": r.scan_on_push}),
+                encryption_configuration: encryption,
+                lifecycle_policy: r
+                    .lifecycle
+                    .render()
+                    .map(|text| json!({"LifecyclePolicyText": text})),
+                repository_policy_text: r.policy.clone(),
+                // Destroy deletes the images with the repository.
+                empty_on_delete: true,
+                tags: tags(app, &d.id, &r.tags),
+            })
+        }
         Definition::Bucket(b) => {
             // Only the checkov checks that apply to CloudFormation buckets and can fail here are
             // skipped, each with why (checkov 3.3.30 has no CloudFormation check for SSE-KMS,
@@ -214,6 +240,7 @@ pub(crate) fn render(app: &AppName, d: &DesiredResource<'_>) -> CfnResource {
             cache_bucket,
             artifact_key,
             log_group,
+            images,
         } => {
             let mut source = BTreeMap::new();
             let mut artifacts = BTreeMap::new();
@@ -279,11 +306,18 @@ pub(crate) fn render(app: &AppName, d: &DesiredResource<'_>) -> CfnResource {
                         .iter()
                         .map(|v| {
                             BTreeMap::from([
-                                ("Name", v.name.to_string()),
-                                ("Type", v.value.type_name().to_owned()),
-                                ("Value", v.value.value().to_owned()),
+                                ("Name", Expr::Str(v.name.to_string())),
+                                ("Type", Expr::from(v.value.type_name())),
+                                ("Value", Expr::Str(v.value.value().to_owned())),
                             ])
                         })
+                        .chain(images.iter().map(|(id, _, var)| {
+                            BTreeMap::from([
+                                ("Name", Expr::Str(var.to_string())),
+                                ("Type", Expr::from("PLAINTEXT")),
+                                ("Value", refs.att(id, "RepositoryUri")),
+                            ])
+                        }))
                         .collect(),
                 },
                 timeout_in_minutes: p.timeout_minutes,

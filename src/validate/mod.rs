@@ -93,6 +93,7 @@ pub fn check(app: &App) -> Vec<Violation> {
             Node::DeploymentConfig(c) => v.config(&at, c),
             Node::DeploymentGroup(g) => v.group(&at, g),
             Node::Pipeline(p) => v.pipeline(&at, p, complete),
+            Node::ImageRepository(r) => v.tags(&at, &r.tags),
         }
     }
     for f in failures {
@@ -413,7 +414,43 @@ impl<'a> Checker<'a> {
         }
         self.logs(at, p);
         self.reports(at, p);
+        self.image_pushes(at, p);
         self.tags(at, &p.tags);
+    }
+
+    /// The ECR repositories the project pushes to: each one of this app, each URI in a variable
+    /// of its own, named unlike the project's environment variables (CodeBuild takes a
+    /// variable name once per project).
+    fn image_pushes(&mut self, at: &str, p: &BuildProject) {
+        let mut names: BTreeSet<&str> = p
+            .environment
+            .variables
+            .iter()
+            .map(|v| v.name.as_str())
+            .collect();
+        let mut repos = BTreeSet::new();
+        for push in &p.image_pushes {
+            let path = format!("{at}.image_pushes[{}]", push.repository.name());
+            self.reference(
+                format!("{path}.repository"),
+                &push.repository,
+                ResourceKind::ImageRepository,
+            );
+            if !repos.insert(&push.repository) {
+                self.push(
+                    path.clone(),
+                    push.repository.name(),
+                    "the project pushes to this repository twice",
+                );
+            }
+            if !names.insert(push.variable.as_str()) {
+                self.push(
+                    format!("{path}.variable"),
+                    push.variable.as_str(),
+                    "another environment variable of the project has this name: give the repository URI its own (BuildProjectBuilder::pushes_to_as)",
+                );
+            }
+        }
     }
 
     /// The project's report groups and the buildspec's reports that go to them: each group is

@@ -110,6 +110,15 @@ const BREACHES: &[(&str, &str)] = &[
     ("app name of 33 characters", "it has 33 characters"),
     ("repository name ending in .git", "it ends in '.git'"),
     (
+        "image repository name with capitals",
+        "capital letters are not allowed ('S' is character 1)",
+    ),
+    (
+        "image repository name with an empty part",
+        "a '.', '_', '-' or '/' starts or ends it or a part, or two of them meet",
+    ),
+    ("image repository name of 1 character", "it has 1 character"),
+    (
         "bucket name with capitals",
         "capital letters are not allowed ('S' is character 1)",
     ),
@@ -270,6 +279,13 @@ fn other() -> Result<App, BuildError> {
 fn project(f: fn(BuildProjectBuilder) -> BuildProjectBuilder) -> Result<App, BuildError> {
     plus(|fx| {
         fx.app.add(f(BuildProject::builder().name("p1")).build()?);
+        Ok(())
+    })
+}
+
+fn image_repo(f: fn(ImageRepositoryBuilder) -> ImageRepositoryBuilder) -> Result<App, BuildError> {
+    plus(|fx| {
+        fx.app.add(f(ImageRepository::builder()).build()?);
         Ok(())
     })
 }
@@ -505,6 +521,177 @@ pub(crate) const CASES: &[Case] = &[
             field: "name",
             value: S("shop.git"),
             rule: RepositoryName::RULE,
+        },
+    },
+    Case {
+        rule: "name: image repository",
+        name: "image repository name with capitals",
+        app: || image_repo(|r| r.name("Shop/web")),
+        expect: Refused {
+            resource: "image repository",
+            name: "Shop/web",
+            field: "name",
+            value: S("Shop/web"),
+            rule: ImageRepositoryName::RULE,
+        },
+    },
+    Case {
+        rule: "name: image repository",
+        name: "image repository name with an empty part",
+        app: || image_repo(|r| r.name("shop//web")),
+        expect: Refused {
+            resource: "image repository",
+            name: "shop//web",
+            field: "name",
+            value: S("shop//web"),
+            rule: ImageRepositoryName::RULE,
+        },
+    },
+    Case {
+        rule: "name: image repository",
+        name: "image repository name of 1 character",
+        app: || image_repo(|r| r.name("s")),
+        expect: Refused {
+            resource: "image repository",
+            name: "s",
+            field: "name",
+            value: S("s"),
+            rule: ImageRepositoryName::RULE,
+        },
+    },
+    Case {
+        rule: "image repository: a KMS key is named by its key ARN",
+        name: "image repository key named by an alias",
+        app: || {
+            image_repo(|r| {
+                r.name("shop/web")
+                    .kms_key("arn:aws:kms:eu-west-1:123456789012:alias/images")
+            })
+        },
+        expect: Refused {
+            resource: "image repository",
+            name: "shop/web",
+            field: "kms_key",
+            value: S("arn:aws:kms:eu-west-1:123456789012:alias/images"),
+            rule: "an image repository's key is named by its key ARN (arn:<partition>:kms:<region>:<account>:key/<id>), not an alias: ECR returns the key ARN",
+        },
+    },
+    Case {
+        rule: "image repository: a lifecycle rule's count is positive",
+        name: "image repository keeping the last 0 images",
+        app: || image_repo(|r| r.name("shop/web").keep_last_images(0)),
+        expect: Refused {
+            resource: "image repository",
+            name: "shop/web",
+            field: "lifecycle.keep_last_images",
+            value: S("0"),
+            rule: "a lifecycle rule's count is a positive integer (ECR: countNumber)",
+        },
+    },
+    Case {
+        rule: "image repository: a lifecycle rule's count is positive",
+        name: "image repository expiring untagged images after 0 days",
+        app: || image_repo(|r| r.name("shop/web").expire_untagged_after_days(0)),
+        expect: Refused {
+            resource: "image repository",
+            name: "shop/web",
+            field: "lifecycle.expire_untagged_after_days",
+            value: S("0"),
+            rule: "a lifecycle rule's count is a positive integer (ECR: countNumber)",
+        },
+    },
+    Case {
+        rule: "image repository: the policy is a JSON policy document",
+        name: "image repository policy without statements",
+        app: || image_repo(|r| r.name("shop/web").policy(r#"{"Version":"2012-10-17"}"#)),
+        expect: Refused {
+            resource: "image repository",
+            name: "shop/web",
+            field: "policy",
+            value: S(r#"{"Version":"2012-10-17"}"#),
+            rule: "a repository policy is a JSON object with a non-empty \"Statement\" list, at most 10240 characters (ECR: SetRepositoryPolicy)",
+        },
+    },
+    Case {
+        rule: "image repository: the policy is a JSON policy document",
+        name: "image repository policy that is not JSON",
+        app: || image_repo(|r| r.name("shop/web").policy("allow all")),
+        expect: Refused {
+            resource: "image repository",
+            name: "shop/web",
+            field: "policy",
+            value: S("allow all"),
+            rule: "a repository policy is a JSON object with a non-empty \"Statement\" list, at most 10240 characters (ECR: SetRepositoryPolicy)",
+        },
+    },
+    Case {
+        rule: "project: pushes to an image repository of the app",
+        name: "project pushing to another app's image repository",
+        app: || {
+            let mut o = other()?;
+            let foreign = o.add(ImageRepository::builder().name("other/web").build()?);
+            plus(|fx| {
+                fx.app.add(
+                    BuildProject::builder()
+                        .name("p1")
+                        .pushes_to(&foreign)
+                        .build()?,
+                );
+                Ok(())
+            })
+        },
+        expect: Invalid {
+            path: "project[p1].image_pushes[other/web].repository",
+            value: S("other/web"),
+            rule: "must be a image_repository added to this app",
+        },
+    },
+    Case {
+        rule: "project: the repository URI has a variable of its own",
+        name: "project whose REPOSITORY_URI is also an environment variable",
+        app: || {
+            plus(|fx| {
+                let web = fx
+                    .app
+                    .add(ImageRepository::builder().name("shop/web").build()?);
+                fx.app.add(
+                    BuildProject::builder()
+                        .name("p1")
+                        .env("REPOSITORY_URI", EnvValue::Plaintext("x".into()))
+                        .pushes_to(&web)
+                        .build()?,
+                );
+                Ok(())
+            })
+        },
+        expect: Invalid {
+            path: "project[p1].image_pushes[shop/web].variable",
+            value: S("REPOSITORY_URI"),
+            rule: "another environment variable of the project has this name: give the repository URI its own (BuildProjectBuilder::pushes_to_as)",
+        },
+    },
+    Case {
+        rule: "project: the repository URI has a variable of its own",
+        name: "project pushing to one repository twice",
+        app: || {
+            plus(|fx| {
+                let web = fx
+                    .app
+                    .add(ImageRepository::builder().name("shop/web").build()?);
+                fx.app.add(
+                    BuildProject::builder()
+                        .name("p1")
+                        .pushes_to(&web)
+                        .pushes_to_as(&web, "WEB_URI")
+                        .build()?,
+                );
+                Ok(())
+            })
+        },
+        expect: Invalid {
+            path: "project[p1].image_pushes[shop/web]",
+            value: S("shop/web"),
+            rule: "the project pushes to this repository twice",
         },
     },
     Case {

@@ -78,6 +78,7 @@ fn every_name_newtype_has_a_case() {
     let rules = [
         AppName::RULE,
         RepositoryName::RULE,
+        ImageRepositoryName::RULE,
         BucketName::RULE,
         ProjectName::RULE,
         ApplicationName::RULE,

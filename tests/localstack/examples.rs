@@ -21,7 +21,7 @@ use pipewright::provider::aws::{AwsProvider, Clients};
 use serde_json::Value;
 
 use crate::harness::{clients, code, endpoint, unique};
-use crate::{ecs_blue_green, lambda_canary, multi_env, reference};
+use crate::{container, ecs_blue_green, lambda_canary, multi_env, reference};
 
 type AddExample = fn(&mut App, &str) -> Result<(), BuildError>;
 
@@ -163,6 +163,21 @@ async fn leftovers(c: &Clients, prefix: &str) -> Vec<String> {
     keep(
         "repository",
         repos
+            .iter()
+            .filter_map(|r| r.repository_name())
+            .map(str::to_owned)
+            .collect(),
+    );
+    let images = c
+        .ecr
+        .describe_repositories()
+        .into_paginator()
+        .items()
+        .send();
+    let images = images.try_collect().await.expect("list image repositories");
+    keep(
+        "image repository",
+        images
             .iter()
             .filter_map(|r| r.repository_name())
             .map(str::to_owned)
@@ -853,6 +868,11 @@ async fn reference_example_lifecycle_through_the_cli() {
 #[tokio::test]
 async fn ecs_blue_green_example_lifecycle_through_the_cli() {
     lifecycle("xe", ecs_blue_green::add_ecs_blue_green, &[], "web-image").await;
+}
+
+#[tokio::test]
+async fn container_example_lifecycle_through_the_cli() {
+    lifecycle("xc", container::add_container, &[], "web-image").await;
 }
 
 #[tokio::test]

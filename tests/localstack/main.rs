@@ -11,7 +11,9 @@
 #[path = "../support/mod.rs"]
 mod support;
 
-pub(crate) use support::examples::{ecs_blue_green, lambda_canary, multi_env, reference};
+pub(crate) use support::examples::{
+    container, ecs_blue_green, lambda_canary, multi_env, reference,
+};
 pub(crate) use support::harness;
 
 mod artifacts;
@@ -23,11 +25,13 @@ mod codecommit;
 mod codedeploy;
 mod codepipeline;
 mod deployments;
+mod ecr;
 mod eventbridge;
 mod examples;
 mod executions;
 mod git;
 mod iam;
+mod image_repositories;
 mod logs;
 mod ownership;
 mod reconcile;

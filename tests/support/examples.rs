@@ -15,6 +15,9 @@ pub(crate) mod lambda_canary;
 #[path = "../../examples/multi_env.rs"]
 pub(crate) mod multi_env;
 
+#[path = "../../examples/container.rs"]
+pub(crate) mod container;
+
 /// Adds an example's resources to an app, every name prefixed.
 pub(crate) type AddExample = fn(&mut App, &str) -> Result<(), BuildError>;
 
@@ -30,7 +33,7 @@ pub(crate) struct Example {
 }
 
 /// Every example, in a fixed order.
-pub(crate) const ALL: [Example; 4] = [
+pub(crate) const ALL: [Example; 5] = [
     Example {
         name: "reference",
         app: reference::app,
@@ -50,6 +53,11 @@ pub(crate) const ALL: [Example; 4] = [
         name: "multi_env",
         app: multi_env::app,
         add: multi_env::add_multi_env,
+    },
+    Example {
+        name: "container",
+        app: container::app,
+        add: container::add_container,
     },
 ];
 

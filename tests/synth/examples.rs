@@ -3,7 +3,7 @@
 use pipewright::model::App;
 use pipewright::synth::{self, GraphFormat};
 
-use crate::support::examples::{ecs_blue_green, lambda_canary, multi_env, reference};
+use crate::support::examples::{container, ecs_blue_green, lambda_canary, multi_env, reference};
 
 fn check(name: &str, app: &App) {
     let templates = synth::synthesize(app).expect("examples synthesize");
@@ -39,6 +39,11 @@ fn reference() {
 #[test]
 fn ecs_blue_green() {
     check("ecs_blue_green", &ecs_blue_green::app().unwrap());
+}
+
+#[test]
+fn container() {
+    check("container", &container::app().unwrap());
 }
 
 #[test]

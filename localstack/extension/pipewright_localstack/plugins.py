@@ -45,6 +45,13 @@ def codepipeline() -> Service:
     return _service(CodePipelineProvider())
 
 
+@aws_provider(api="ecr")
+def ecr() -> Service:
+    from .ecr import EcrProvider
+
+    return _service(EcrProvider())
+
+
 @aws_provider(api="resourcegroupstaggingapi", name="pipewright")
 def resourcegroupstaggingapi() -> Service:
     # The tagging API reads the Code* providers' modules only when they are loaded; nothing to

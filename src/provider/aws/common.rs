@@ -26,6 +26,7 @@ const NOT_FOUND: &[&str] = &[
     "DeploymentConfigDoesNotExistException",
     "DeploymentGroupDoesNotExistException",
     "PipelineNotFoundException",
+    "RepositoryNotFoundException",
 ];
 
 /// Error codes of throttling that outlasted the SDK's own retries. The tagging API names its
@@ -51,6 +52,7 @@ const ALREADY_EXISTS: &[&str] = &[
     "DeploymentGroupAlreadyExistsException",
     "DeploymentConfigAlreadyExistsException",
     "PipelineNameInUseException",
+    "RepositoryAlreadyExistsException",
 ];
 
 /// Error codes of server-side failures worth another attempt.

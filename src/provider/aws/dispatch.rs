@@ -10,7 +10,9 @@ use tokio::task::JoinSet;
 
 use super::Clients;
 use super::common::{TagPairs, all_pages, sdk_error};
-use super::{codebuild, codecommit, codedeploy, codepipeline, eventbridge, iam, logs, reports, s3};
+use super::{
+    codebuild, codecommit, codedeploy, codepipeline, ecr, eventbridge, iam, logs, reports, s3,
+};
 use crate::model::{BulkRead, ResourceKind};
 use crate::provider::api::{
     BoxFuture, FieldChange, Observed, Owned, Provider, ProviderError, Resource, TAG_APP, TAG_ID,
@@ -438,6 +440,7 @@ fn api(kind: ResourceKind) -> &'static dyn KindApi {
         ResourceKind::EventRule => &eventbridge::EventRules,
         ResourceKind::LogGroup => &logs::LogGroups,
         ResourceKind::ReportGroup => &reports::ReportGroups,
+        ResourceKind::ImageRepository => &ecr::ImageRepositories,
     }
 }
 

@@ -15,6 +15,7 @@ mod codedeploy;
 mod codepipeline;
 mod common;
 mod dispatch;
+mod ecr;
 mod eventbridge;
 mod executions;
 mod iam;
