@@ -2681,7 +2681,7 @@ pub(crate) const CASES: &[Case] = &[
         app: || many_projects(200),
         expect: Invalid {
             path: "role[shop-pipeline-ship-eu-west-1].Policies",
-            value: S("13950 characters"),
+            value: S("13986 characters"),
             rule: "a role's inline policies total at most 10240 characters in IAM (white space not counted); this derived policy lists every resource pipeline \"ship\" uses: split it so that fewer resources share one role",
         },
     },
