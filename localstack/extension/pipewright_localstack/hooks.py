@@ -261,9 +261,7 @@ def pipewright_iam_role_paths():
         # resource. This operation does not return the following attributes, even though they
         # are an attribute of the returned object: PermissionsBoundary, RoleLastUsed, Tags"
         # (IAM API Reference, ListRoles): a caller must not learn a role's owner from here.
-        response["Roles"] = [
-            _listed_role(role) for role in roles[start:end]
-        ]
+        response["Roles"] = [_listed_role(role) for role in roles[start:end]]
         response["IsTruncated"] = end < len(roles)
         if end < len(roles):
             response["Marker"] = str(end)

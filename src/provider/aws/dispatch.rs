@@ -44,7 +44,7 @@ pub struct AwsProvider {
     listed_tags: Arc<Mutex<HashMap<(ResourceKind, String), TagPairs>>>,
     records: Arc<Mutex<HashMap<(ResourceKind, String), Record>>>,
     /// What [`Provider::prefetch`] learned, each answer taken by the one read it is for.
-    ahead: Arc<Mutex<HashMap<(ResourceKind, String), Option<Observed>>>>,
+    ahead: Arc<Mutex<AheadMap>>,
     /// The app's roles as the last listing found them (`ListRoles` under the app's path, tags
     /// from `ListRoleTags`): what a read would ask `GetRole` for.
     listed_roles: Arc<Mutex<HashMap<String, (aws_sdk_iam::types::Role, TagPairs)>>>,
@@ -52,6 +52,9 @@ pub struct AwsProvider {
     /// the resource may exist, made by this very run.
     unanswered: Arc<Mutex<BTreeSet<(ResourceKind, String)>>>,
 }
+
+/// What reading ahead learned, by resource.
+type AheadMap = HashMap<(ResourceKind, String), Option<Observed>>;
 
 /// Answers of a kind's [`KindApi::read_ahead`]: a name with what AWS has under it (`None`:
 /// nothing). A name left out is read on its own.
