@@ -739,6 +739,12 @@ async fn confirmed(
 ) -> Result<Vec<Owned>, EngineError> {
     let (mut kept, mut pending): (Vec<Owned>, Vec<Owned>) =
         owned.into_iter().partition(|o| !to_confirm(o));
+    // In bulk where the provider can: the reads below are then answered from what it read.
+    let keys: Vec<(ResourceKind, String)> = pending
+        .iter()
+        .map(|o| (o.kind, o.physical_name.clone()))
+        .collect();
+    provider.prefetch(&keys).await;
     pending.reverse();
     let mut set: JoinSet<(Owned, Result<Option<Observed>, ProviderError>)> = JoinSet::new();
     loop {

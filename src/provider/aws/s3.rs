@@ -505,6 +505,78 @@ fn lifecycle(p: &Value) -> Result<Option<BucketLifecycleConfiguration>, Provider
         .map_err(build_error)
 }
 
+fn public_access(p: &Value) -> PublicAccessBlockConfiguration {
+    let c = &p["PublicAccessBlockConfiguration"];
+    let flag = |k: &str| c[k].as_bool().unwrap_or(true);
+    PublicAccessBlockConfiguration::builder()
+        .block_public_acls(flag("BlockPublicAcls"))
+        .block_public_policy(flag("BlockPublicPolicy"))
+        .ignore_public_acls(flag("IgnorePublicAcls"))
+        .restrict_public_buckets(flag("RestrictPublicBuckets"))
+        .build()
+}
+
+fn ownership(p: &Value) -> Result<Option<OwnershipControls>, ProviderError> {
+    let Some(o) = p
+        .pointer("/OwnershipControls/Rules/0/ObjectOwnership")
+        .and_then(Value::as_str)
+    else {
+        return Ok(None);
+    };
+    let rule = OwnershipControlsRule::builder()
+        .object_ownership(ObjectOwnership::from(o))
+        .build()
+        .map_err(build_error)?;
+    OwnershipControls::builder()
+        .rules(rule)
+        .build()
+        .map(Some)
+        .map_err(build_error)
+}
+
+/// The parts of a new bucket's configuration that S3 gives every new bucket, and that may
+/// already be as `r` wants them: default encryption with SSE-S3 ("Amazon S3 now applies
+/// server-side encryption with Amazon S3 managed keys (SSE-S3) as the base level of encryption
+/// for every bucket", since January 2023), Block Public Access on and ACLs off, i.e. object
+/// ownership `BucketOwnerEnforced` ("all newly created buckets ... have S3 Block Public Access
+/// enabled and ACLs disabled", since April 2023; the Amazon S3 User Guide, "Default encryption"
+/// and "Controlling ownership of objects"), and the tags `CreateBucket` was given. Each is read
+/// once (side by side) and left out of the writes when it already shows what is wanted: a
+/// bucket this process has just created has no older state a read could show instead, and on
+/// any other bucket a read that shows exactly what is wanted leaves nothing to write. Returns
+/// the properties found as wanted.
+async fn shown_already(s3: &Client, r: &Resource) -> Result<Vec<&'static str>, ProviderError> {
+    let (name, p) = (r.physical_name.as_str(), &r.properties);
+    let wanted_encryption = encryption(p)?.and_then(|c| encryption_value(c.rules()));
+    let wanted_access = p
+        .get("PublicAccessBlockConfiguration")
+        .map(|_| public_access_value(&public_access(p)));
+    let wanted_ownership = ownership(p)?.map(|c| ownership_value(&c));
+    let wanted_tags = Some(tags_value(tags_of(p)));
+    let shows = |wanted: Option<Value>, seen: Result<Option<Value>, ProviderError>| {
+        seen.map(|seen| wanted.is_some() && seen == wanted)
+    };
+    let (encryption, access, owner, tags) = tokio::join!(
+        on_bucket(name, || read_encryption(s3, name)),
+        on_bucket(name, || read_public_access(s3, name)),
+        on_bucket(name, || read_ownership(s3, name)),
+        on_bucket(name, || read_tags(s3, name)),
+    );
+    let found = [
+        ("BucketEncryption", shows(wanted_encryption, encryption)?),
+        (
+            "PublicAccessBlockConfiguration",
+            shows(wanted_access, access)?,
+        ),
+        ("OwnershipControls", shows(wanted_ownership, owner)?),
+        ("Tags", shows(wanted_tags, tags)?),
+    ];
+    Ok(found
+        .into_iter()
+        .filter_map(|(part, shown)| shown.then_some(part))
+        .collect())
+}
+
 fn tagging(pairs: &[(String, String)]) -> Result<Tagging, ProviderError> {
     let tags = pairs
         .iter()
@@ -540,14 +612,7 @@ async fn configure(
         settle(name, "encryption", &wanted, || read_encryption(s3, name)).await?;
     }
     if touched("PublicAccessBlockConfiguration") {
-        let c = &p["PublicAccessBlockConfiguration"];
-        let flag = |k: &str| c[k].as_bool().unwrap_or(true);
-        let c = PublicAccessBlockConfiguration::builder()
-            .block_public_acls(flag("BlockPublicAcls"))
-            .block_public_policy(flag("BlockPublicPolicy"))
-            .ignore_public_acls(flag("IgnorePublicAcls"))
-            .restrict_public_buckets(flag("RestrictPublicBuckets"))
-            .build();
+        let c = public_access(p);
         on_bucket(name, || async {
             s3.put_public_access_block()
                 .bucket(name)
@@ -564,18 +629,8 @@ async fn configure(
         .await?;
     }
     if touched("OwnershipControls")
-        && let Some(o) = p
-            .pointer("/OwnershipControls/Rules/0/ObjectOwnership")
-            .and_then(Value::as_str)
+        && let Some(c) = ownership(p)?
     {
-        let rule = OwnershipControlsRule::builder()
-            .object_ownership(ObjectOwnership::from(o))
-            .build()
-            .map_err(build_error)?;
-        let c = OwnershipControls::builder()
-            .rules(rule)
-            .build()
-            .map_err(build_error)?;
         on_bucket(name, || async {
             s3.put_bucket_ownership_controls()
                 .bucket(name)
@@ -724,9 +779,12 @@ pub(crate) async fn create(s3: &Client, region: &str, r: &Resource) -> Result<()
         Err(_) => {}
     }
     created?;
-    put_tags(s3, r).await?;
-    let present = |k: &str| r.properties.get(k).is_some();
-    configure(s3, r, present).await
+    let shown = shown_already(s3, r).await?;
+    if !shown.contains(&"Tags") {
+        put_tags(s3, r).await?;
+    }
+    let wanted = |k: &str| r.properties.get(k).is_some() && !shown.contains(&k);
+    configure(s3, r, wanted).await
 }
 
 /// Puts the parts of the configuration that changed, and the tags.
