@@ -490,6 +490,27 @@ async fn an_apply_from_nothing_and_a_no_op_plan_read_in_bulk() {
         "{} reads besides the bucket's: {ops:#?}",
         reads(&ops) - bucket_reads
     );
+    // What every new bucket has already (SSE-S3, Block Public Access, ACLs off) and the tags
+    // `CreateBucket` carried are read once, and not written again; the rest is written once.
+    for op in [
+        "PutBucketEncryption",
+        "PutPublicAccessBlock",
+        "PutBucketOwnershipControls",
+        "PutBucketTagging",
+    ] {
+        assert_eq!(ops.get(op), None, "{op} on a new bucket: {ops:#?}");
+    }
+    for op in [
+        "GetBucketEncryption",
+        "GetPublicAccessBlock",
+        "GetBucketOwnershipControls",
+        "GetBucketTagging",
+    ] {
+        assert_eq!(ops.get(op), Some(&1), "{op} on a new bucket: {ops:#?}");
+    }
+    for op in ["PutBucketVersioning", "PutBucketLifecycleConfiguration"] {
+        assert_eq!(ops.get(op), Some(&1), "{op} on a new bucket: {ops:#?}");
+    }
 
     let (fresh, calls) = counted().await;
     assert!(plan(&desired, &fresh).await.is_empty());
@@ -517,5 +538,52 @@ async fn an_apply_from_nothing_and_a_no_op_plan_read_in_bulk() {
         "{made} calls for {resources} resources: {ops:#?}"
     );
 
+    destroy(&desired, &provider).await;
+}
+
+/// A new bucket's settings that S3 gives every bucket are read rather than written: where the
+/// model wants something else (SSE-KMS under its key, versioning off), the apply from nothing
+/// still writes it, S3 shows it, and the next plan is empty.
+#[tokio::test]
+async fn a_new_bucket_gets_what_differs_from_s3s_defaults() {
+    let (provider, env, c) = provider().await;
+    let kms = aws_sdk_kms::Client::new(&crate::harness::sdk_config().await);
+    let id = kms
+        .create_key()
+        .send()
+        .await
+        .expect("create key")
+        .key_metadata()
+        .map(|m| m.key_id().to_owned())
+        .expect("a key id");
+    let key = format!("arn:aws:kms:{}:{}:key/{id}", env.region, env.account);
+    let name = unique("kmsb");
+    let mut app = App::new(unique("kb")).expect("app name");
+    app.add(
+        pipewright::model::ArtifactBucket::builder()
+            .name(&name)
+            .kms_key(&key)
+            .versioned(false)
+            .build()
+            .expect("bucket"),
+    );
+    let desired = engine::resolve(&app.desired(), &env).expect("resolves");
+    apply(&plan(&desired, &provider).await, &provider, false).await;
+    let rules =
+        c.s3.get_bucket_encryption()
+            .bucket(&name)
+            .send()
+            .await
+            .expect("encryption")
+            .server_side_encryption_configuration()
+            .map(|c| c.rules().to_vec())
+            .unwrap_or_default();
+    let by_default = rules
+        .first()
+        .and_then(|r| r.apply_server_side_encryption_by_default())
+        .expect("a default rule");
+    assert_eq!(by_default.sse_algorithm().as_str(), "aws:kms");
+    assert_eq!(by_default.kms_master_key_id(), Some(key.as_str()));
+    assert!(plan(&desired, &provider).await.is_empty());
     destroy(&desired, &provider).await;
 }
