@@ -23,6 +23,8 @@ use std::time::Duration;
 
 use super::dispatch::kind_api;
 use aws_sdk_s3::Client;
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::types::{
     AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, BucketLocationConstraint,
     BucketLoggingStatus, BucketVersioningStatus, CreateBucketConfiguration, Delete,
@@ -588,6 +590,30 @@ fn tagging(pairs: &[(String, String)]) -> Result<Tagging, ProviderError> {
         .map_err(build_error)
 }
 
+/// Writes one part of `bucket`'s configuration (`what`), tried again while a new bucket still
+/// answers `NoSuchBucket`, then waits until two reads in a row show `wanted`.
+async fn put_settled<T, E, W, WF, R, RF>(
+    bucket: &str,
+    what: &str,
+    wanted: Option<Value>,
+    mut write: W,
+    read: R,
+) -> Result<(), ProviderError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    W: FnMut() -> WF,
+    WF: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    R: FnMut() -> RF,
+    RF: Future<Output = Result<Option<Value>, ProviderError>>,
+{
+    on_bucket(bucket, || {
+        let sent = write();
+        async move { sent.await.map(drop).map_err(sdk_error) }
+    })
+    .await?;
+    settle(bucket, what, &wanted, read).await.map(drop)
+}
+
 /// Puts every part of the configuration that `touched` selects, each followed by a wait until
 /// S3 shows it.
 async fn configure(
@@ -599,52 +625,42 @@ async fn configure(
     if touched("BucketEncryption")
         && let Some(c) = encryption(p)?
     {
-        on_bucket(name, || async {
+        let wanted = encryption_value(c.rules());
+        let put = || {
             s3.put_bucket_encryption()
                 .bucket(name)
                 .server_side_encryption_configuration(c.clone())
                 .send()
-                .await
-                .map_err(sdk_error)
+        };
+        put_settled(name, "encryption", wanted, put, || {
+            read_encryption(s3, name)
         })
         .await?;
-        let wanted = encryption_value(c.rules());
-        settle(name, "encryption", &wanted, || read_encryption(s3, name)).await?;
     }
     if touched("PublicAccessBlockConfiguration") {
         let c = public_access(p);
-        on_bucket(name, || async {
+        let wanted = Some(public_access_value(&c));
+        let put = || {
             s3.put_public_access_block()
                 .bucket(name)
                 .public_access_block_configuration(c.clone())
                 .send()
-                .await
-                .map_err(sdk_error)
-        })
-        .await?;
-        let wanted = Some(public_access_value(&c));
-        settle(name, "public access block", &wanted, || {
-            read_public_access(s3, name)
-        })
-        .await?;
+        };
+        let read = || read_public_access(s3, name);
+        put_settled(name, "public access block", wanted, put, read).await?;
     }
     if touched("OwnershipControls")
         && let Some(c) = ownership(p)?
     {
-        on_bucket(name, || async {
+        let wanted = Some(ownership_value(&c));
+        let put = || {
             s3.put_bucket_ownership_controls()
                 .bucket(name)
                 .ownership_controls(c.clone())
                 .send()
-                .await
-                .map_err(sdk_error)
-        })
-        .await?;
-        let wanted = Some(ownership_value(&c));
-        settle(name, "ownership controls", &wanted, || {
-            read_ownership(s3, name)
-        })
-        .await?;
+        };
+        let read = || read_ownership(s3, name);
+        put_settled(name, "ownership controls", wanted, put, read).await?;
     }
     if touched("VersioningConfiguration") {
         let enabled = p.pointer("/VersioningConfiguration/Status") == Some(&json!("Enabled"));
@@ -653,52 +669,38 @@ async fn configure(
         } else {
             BucketVersioningStatus::Suspended
         };
-        on_bucket(name, || async {
+        let wanted = Some(json!(status.as_str()));
+        let c = VersioningConfiguration::builder().status(status).build();
+        let put = || {
             s3.put_bucket_versioning()
                 .bucket(name)
-                .versioning_configuration(
-                    VersioningConfiguration::builder()
-                        .status(status.clone())
-                        .build(),
-                )
+                .versioning_configuration(c.clone())
                 .send()
-                .await
-                .map_err(sdk_error)
+        };
+        put_settled(name, "versioning", wanted, put, || {
+            read_versioning(s3, name)
         })
         .await?;
-        let wanted = Some(json!(status.as_str()));
-        settle(name, "versioning", &wanted, || read_versioning(s3, name)).await?;
     }
     if touched("LifecycleConfiguration") {
-        let c = lifecycle(p)?;
-        match &c {
+        let what = "lifecycle configuration";
+        let read = || read_lifecycle(s3, name);
+        match lifecycle(p)? {
             Some(c) => {
-                on_bucket(name, || async {
+                let wanted = lifecycle_value(c.rules());
+                let put = || {
                     s3.put_bucket_lifecycle_configuration()
                         .bucket(name)
                         .lifecycle_configuration(c.clone())
                         .send()
-                        .await
-                        .map_err(sdk_error)
-                })
-                .await?;
+                };
+                put_settled(name, what, wanted, put, read).await?;
             }
             None => {
-                on_bucket(name, || async {
-                    s3.delete_bucket_lifecycle()
-                        .bucket(name)
-                        .send()
-                        .await
-                        .map_err(sdk_error)
-                })
-                .await?;
+                let delete = || s3.delete_bucket_lifecycle().bucket(name).send();
+                put_settled(name, what, None, delete, read).await?;
             }
         }
-        let wanted = c.as_ref().and_then(|c| lifecycle_value(c.rules()));
-        settle(name, "lifecycle configuration", &wanted, || {
-            read_lifecycle(s3, name)
-        })
-        .await?;
     }
     if touched("LoggingConfiguration") {
         let enabled = match p.get("LoggingConfiguration") {
@@ -711,21 +713,20 @@ async fn configure(
             ),
             None => None,
         };
-        on_bucket(name, || async {
+        let wanted = logging_value(enabled.as_ref());
+        let c = BucketLoggingStatus::builder()
+            .set_logging_enabled(enabled)
+            .build();
+        let put = || {
             s3.put_bucket_logging()
                 .bucket(name)
-                .bucket_logging_status(
-                    BucketLoggingStatus::builder()
-                        .set_logging_enabled(enabled.clone())
-                        .build(),
-                )
+                .bucket_logging_status(c.clone())
                 .send()
-                .await
-                .map_err(sdk_error)
+        };
+        put_settled(name, "access logging", wanted, put, || {
+            read_logging(s3, name)
         })
         .await?;
-        let wanted = logging_value(enabled.as_ref());
-        settle(name, "access logging", &wanted, || read_logging(s3, name)).await?;
     }
     Ok(())
 }
@@ -735,20 +736,14 @@ async fn put_tags(s3: &Client, r: &Resource) -> Result<(), ProviderError> {
     let name = r.physical_name.as_str();
     let pairs = tags_of(&r.properties);
     let tags = tagging(&pairs)?;
-    on_bucket(name, || async {
+    let wanted = Some(tags_value(pairs));
+    let put = || {
         s3.put_bucket_tagging()
             .bucket(name)
             .tagging(tags.clone())
             .send()
-            .await
-            .map_err(sdk_error)
-    })
-    .await?;
-    settle(name, "tags", &Some(tags_value(pairs)), || {
-        read_tags(s3, name)
-    })
-    .await?;
-    Ok(())
+    };
+    put_settled(name, "tags", wanted, put, || read_tags(s3, name)).await
 }
 
 /// Creates a bucket in the client's region, then puts its whole configuration and tags.
@@ -951,20 +946,16 @@ pub(crate) async fn put_policy(s3: &Client, r: &Resource) -> Result<(), Provider
     let bucket = r.physical_name.as_str();
     let wanted = r.properties.get("PolicyDocument").cloned();
     let doc = wanted.as_ref().map(Value::to_string).unwrap_or_default();
-    on_bucket(bucket, || async {
+    let put = || {
         s3.put_bucket_policy()
             .bucket(bucket)
             .policy(doc.clone())
             .send()
-            .await
-            .map_err(sdk_error)
-    })
-    .await?;
-    settle(bucket, "policy", &wanted, || {
+    };
+    put_settled(bucket, "policy", wanted.clone(), put, || {
         read_policy_document(s3, bucket)
     })
-    .await?;
-    Ok(())
+    .await
 }
 
 /// Deletes a bucket's policy, then waits until S3 shows it gone; a missing bucket or policy is
