@@ -132,6 +132,32 @@ async fn every_example_applies_and_destroys_with_faults() {
     );
 }
 
+/// Bug: when the answer to `RemoveTargets` was lost, the SDK's retry met a rule without that
+/// target, an entry failed with `ResourceNotFoundException`, and the delete took it for the rule
+/// being gone: `destroy` said done and left the rule, with the app's tags, behind.
+#[tokio::test]
+async fn a_lost_answer_to_remove_targets_still_deletes_the_rule() {
+    let (direct, env) = provider_at(endpoint()).await;
+    let prefix = unique("rmt");
+    let desired = resolved(&reference_app(&prefix), &env);
+    let plan = engine::plan(&desired, &direct, 8).await.expect("plans");
+    let report = engine::apply(&plan, &direct, &ApplyOptions::default()).await;
+    assert!(report.succeeded(), "{report}");
+    let lost = FaultPlan::new(1.0, &[Fault::DropAfter], 7)
+        .operation("RemoveTargets")
+        .limit(1);
+    let proxy = FaultProxy::start(endpoint(), lost).await;
+    let (faulty, _) = provider_at(proxy.endpoint()).await;
+    let options = ApplyOptions::default().retry(quick_retries());
+    let report = engine::destroy(&prefix, Some(&desired), &faulty, &options)
+        .await
+        .expect("destroy plan");
+    assert!(report.succeeded(), "{report}");
+    assert_eq!(proxy.stats().total_faults(), 1, "the answer was lost once");
+    let left = direct.list_owned(&prefix).await.expect("list owned");
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
 #[tokio::test]
 async fn with_every_request_failing_apply_stops_within_its_budget_then_a_rerun_converges() {
     let (direct, env) = provider_at(endpoint()).await;

@@ -249,7 +249,10 @@ fn failed<'a>(
     ))
 }
 
-/// Removes the targets `ids` of `rule`, checking every entry.
+/// Removes the targets `ids` of `rule`, checking every entry. A target the rule does not have
+/// (an entry failed with `ResourceNotFoundException`) is removed already: most often by this
+/// very call, whose answer was lost and which the SDK sent again. Taken for a failure, that
+/// entry would read as the rule being gone, and a delete would stop before `DeleteRule`.
 async fn remove_targets(eb: &Client, rule: &str, ids: Vec<String>) -> Result<(), ProviderError> {
     let out = eb
         .remove_targets()
@@ -263,6 +266,7 @@ async fn remove_targets(eb: &Client, rule: &str, ids: Vec<String>) -> Result<(),
         rule,
         out.failed_entries()
             .iter()
+            .filter(|f| f.error_code() != Some("ResourceNotFoundException"))
             .map(|f| (f.target_id(), f.error_code(), f.error_message())),
     )
 }
