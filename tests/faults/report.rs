@@ -240,9 +240,15 @@ pub(crate) fn record_push_kills(kills: &[crate::push_killed::PushKill]) {
         .map(|k| {
             let kept = if k.kept_old { "old" } else { "new" };
             format!(
-                "killed at {}‰ of git push: the branch had the {kept} commit; killed: {}\n",
+                "killed at {}‰ of git push: the branch had the {kept} commit; killed: {}; \
+                 its temporary folder {}\n",
                 k.at,
-                k.running.join(", ")
+                k.running.join(", "),
+                if k.killed_left {
+                    "was left, and the rerun removed it"
+                } else {
+                    "was not left"
+                }
             )
         })
         .collect();
@@ -257,7 +263,9 @@ pub(crate) fn record_push_kills(kills: &[crate::push_killed::PushKill]) {
          of the group was left running; a fresh clone of the branch passed `git fsck --full \
          --strict`; the branch pointed at the commit it had before or at the new one (the \
          folder's tree, on top of the old commit), never at anything else; and a rerun of \
-         `push` put the folder on the branch, on top of what the kill left. \
+         `push` put the folder on the branch, on top of what the kill left, and removed the \
+         temporary folder (`pipewright-push-PID-*`) the killed push left behind: a push sweeps \
+         those whose process no longer runs. \
          `PIPEWRIGHT_EXHAUSTIVE=1` kills it at 10 moments. (Which of the two a kill left, \
          and whether a push ran faster than the measured one and ended first, depends on \
          timing: `target/tmp/figures/27-pushes-killed.txt` says.)\n",
