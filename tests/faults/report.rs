@@ -182,6 +182,8 @@ pub(crate) fn record_watching(rows: &[crate::watch::WatchRow], outage: &crate::w
         outage.seconds, outage.refused
     ));
     write_figures("25-watching-faults", &figures);
+    let options = pipewright::executions::WatchOptions::default();
+    let wait = options.approval.max(options.slow);
     let mut md = format!(
         "## Watching through faults\n\n\
          A pipeline of a CodeCommit source, a build that prints {} numbered lines and a manual \
@@ -207,12 +209,20 @@ pub(crate) fn record_watching(rows: &[crate::watch::WatchRow], outage: &crate::w
     }
     md.push_str(&format!(
         "\nA total outage while watching (the proxy refuses every request once the watch reads \
-         the build's log) ends the watch within its read retries, with exit {} and \
+         the build's log) ends the watch within the bound it enforces: a poll (its reads with \
+         the SDK's retries and the watch's own) that has not ended within {} s ends the watch, \
+         and the first poll the outage meets begins at most {} s after it (the longest wait \
+         between polls), so the outage is told at most {} s after it began (the time this run \
+         took is in the figures). It ended with exit {} and \
          `` {}: CAUSE ``; the execution itself runs on to its approval. Before this was \
          tested, a lost answer to `--approve` ended the watch with exit 1 \
          (`ApprovalAlreadyCompletedException` from the SDK's retry of its own answer); the \
          CLI now reads the approval's state when its answer meets that error.\n",
-        outage.code, outage.message
+        options.give_up.as_secs(),
+        wait.as_secs(),
+        (options.give_up + wait).as_secs(),
+        outage.code,
+        outage.message
     ));
     write("25-watching-faults", &md);
 }
