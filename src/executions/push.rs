@@ -208,11 +208,59 @@ pub async fn push(dir: &Path, remote: &GitRemote, branch: &str) -> Result<Pushed
         .duration_since(SystemTime::UNIX_EPOCH)
         .unwrap_or_default()
         .as_nanos();
-    let temp = std::env::temp_dir().join(format!("pipewright-push-{}-{stamp}", std::process::id()));
+    let temp_root = std::env::temp_dir();
+    // A push killed before its clean-up (SIGKILL, a closed laptop) left its folder: the next
+    // one removes those whose process is gone.
+    sweep_stale_folders(&temp_root);
+    let temp = temp_root.join(format!("{TEMP_PREFIX}{}-{stamp}", std::process::id()));
     std::fs::create_dir_all(&temp).map_err(PushError::Temp)?;
     let result = commit_and_push(dir, remote, &refspec_target, &temp).await;
     let _ = std::fs::remove_dir_all(&temp);
     result
+}
+
+/// The start of a push's temporary folder's name: `pipewright-push-<pid>-<nanoseconds>`.
+const TEMP_PREFIX: &str = "pipewright-push-";
+
+/// Removes the temporary folders under `root` that pushes left when killed: only names of our
+/// pattern (`pipewright-push-<pid>-<digits>`) whose process `<pid>` no longer runs. A folder of
+/// a running push, or of a pid that was reused since, is left (the safe side); one that cannot
+/// be removed (another user's) is left too.
+fn sweep_stale_folders(root: &Path) {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(stale_folder_pid) else {
+            continue;
+        };
+        if pid != std::process::id() && !process_runs(pid) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// The pid in a temporary folder's name, when the name is exactly our pattern.
+fn stale_folder_pid(name: &str) -> Option<u32> {
+    let (pid, stamp) = name.strip_prefix(TEMP_PREFIX)?.split_once('-')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (digits(pid) && digits(stamp)).then(|| pid.parse().ok())?
+}
+
+/// Whether process `pid` runs: `/proc/<pid>` where there is a `/proc`, else `kill -0` (which
+/// also says no for another user's process: its folder then cannot be removed anyway).
+fn process_runs(pid: u32) -> bool {
+    if Path::new("/proc/self").exists() {
+        return Path::new(&format!("/proc/{pid}")).exists();
+    }
+    std::process::Command::new("kill")
+        .args(["-0", &pid.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map_or(true, |s| s.success())
 }
 
 async fn commit_and_push(
@@ -472,6 +520,38 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(err, PushError::NotADirectory(_)), "{err}");
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn only_our_folders_whose_process_is_gone_are_swept() {
+        let root = scratch("sweep");
+        // A pid that ran and ended (reaped: `/proc` no longer has it).
+        let mut ended = std::process::Command::new("true").spawn().unwrap();
+        let dead = ended.id();
+        ended.wait().unwrap();
+        let names = [
+            format!("pipewright-push-{dead}-17"),
+            format!("pipewright-push-{}-18", std::process::id()),
+            format!("pipewright-push-{dead}-x"),
+            format!("pipewright-push-test-{dead}-y"),
+            format!("other-{dead}-19"),
+        ];
+        for name in &names {
+            std::fs::create_dir_all(root.join(name).join("git")).unwrap();
+        }
+        sweep_stale_folders(&root);
+        let mut left: Vec<String> = std::fs::read_dir(&root)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        let mut kept = names[1..].to_vec();
+        kept.sort();
+        assert_eq!(left, kept, "only the dead push's folder goes");
+        assert_eq!(stale_folder_pid("pipewright-push-12-34"), Some(12));
+        assert_eq!(stale_folder_pid("pipewright-push-12-"), None);
+        assert_eq!(stale_folder_pid("pipewright-push-99999999999-1"), None);
         let _ = std::fs::remove_dir_all(&root);
     }
 }

@@ -10,7 +10,7 @@ use super::{
     StageState, StageStatus,
 };
 use crate::engine::{RetryPolicy, retry};
-use crate::provider::api::ProviderError;
+use crate::provider::api::{ErrorClass, ProviderError};
 
 /// Which execution a [`Watch`] follows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,6 +166,11 @@ pub struct WatchOptions {
     pub approval: Duration,
     /// Retries of each read (throttling and network failures), on tokio's clock.
     pub retry: RetryPolicy,
+    /// The longest a poll may take, its reads and their retries (the SDK's own included)
+    /// together: a poll still unanswered then ends the watch with an error (25 s by default).
+    /// A total outage is so reported at most this long after the first poll it meets began,
+    /// that poll coming at most [`approval`](Self::approval) after the outage itself.
+    pub give_up: Duration,
     /// How long [`Follow::Commit`] waits for the execution to appear (a push's event takes a
     /// moment to start it).
     pub appear: Duration,
@@ -183,10 +188,15 @@ impl Default for WatchOptions {
             slow: Duration::from_secs(5),
             approval: Duration::from_secs(10),
             retry: RetryPolicy::READS,
+            give_up: GIVE_UP,
             appear: Duration::from_secs(60),
         }
     }
 }
+
+/// [`WatchOptions::give_up`]'s default: long enough for the SDK's and the watch's retries to
+/// ride out ordinary throttling and failed requests, short enough that an outage is told soon.
+pub(crate) const GIVE_UP: Duration = Duration::from_secs(25);
 
 /// One look at the execution: its status and the stages whose latest run is this execution's.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -538,6 +548,8 @@ pub struct Watch {
     polls: u64,
     calls: u64,
     work: Vec<Work>,
+    /// The last failure a read's retry met, for the error of a poll that ran out of time.
+    last_failure: std::sync::Mutex<Option<ProviderError>>,
 }
 
 impl Watch {
@@ -562,6 +574,7 @@ impl Watch {
             polls: 0,
             calls: 0,
             work: Vec::new(),
+            last_failure: std::sync::Mutex::new(None),
         }
     }
 
@@ -593,7 +606,18 @@ impl Watch {
             if let Some(interval) = self.interval {
                 tokio::time::sleep(interval).await;
             }
-            if let Err(e) = self.poll().await {
+            // Once the execution is known, a poll is bounded as a whole (before, the wait for
+            // a commit's execution to appear is bounded by `appear`, and each read by itself).
+            let polled = if self.id.is_some() {
+                let give_up = self.options.give_up;
+                match tokio::time::timeout(give_up, self.poll()).await {
+                    Ok(polled) => polled,
+                    Err(_) => Err(self.out_of_time()),
+                }
+            } else {
+                self.poll().await
+            };
+            if let Err(e) = polled {
                 self.done = true;
                 return Some(Err(e));
             }
@@ -614,16 +638,32 @@ impl Watch {
         last.ok_or_else(|| ProviderError::other("NoExecution", "the watch ended without a status"))
     }
 
+    /// The error of a poll that did not end within [`WatchOptions::give_up`].
+    fn out_of_time(&self) -> ProviderError {
+        no_answer(self.options.give_up, &self.last_failure)
+    }
+
     async fn poll(&mut self) -> Result<(), ProviderError> {
         self.polls += 1;
         let (source, pipeline, policy) =
             (&self.source, self.pipeline.as_str(), &self.options.retry);
+        let last_failure = &self.last_failure;
+        let failed = |r: crate::engine::Retrying<'_>| {
+            *last_failure
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(r.error.clone());
+        };
         let id = match (&self.id, &self.follow) {
             (Some(id), _) | (None, Follow::Id(id)) => id.clone(),
             (None, Follow::Commit(commit)) => {
                 let deadline = tokio::time::Instant::now() + self.options.appear;
                 loop {
-                    let recent = retry(policy, || source.executions(pipeline, 20), |_| {}).await?;
+                    let recent = bounded(
+                        self.options.give_up,
+                        last_failure,
+                        retry(policy, || source.executions(pipeline, 20), failed),
+                    )
+                    .await?;
                     let found = recent.into_iter().find(|e| {
                         e.source_revisions
                             .iter()
@@ -646,7 +686,12 @@ impl Watch {
                 }
             }
             (None, Follow::Latest) => {
-                let latest = retry(policy, || source.executions(pipeline, 1), |_| {}).await?;
+                let latest = bounded(
+                    self.options.give_up,
+                    last_failure,
+                    retry(policy, || source.executions(pipeline, 1), failed),
+                )
+                .await?;
                 latest.into_iter().next().map(|e| e.id).ok_or_else(|| {
                     ProviderError::other(
                         "PipelineExecutionNotFoundException",
@@ -660,8 +705,18 @@ impl Watch {
                 .push_back(WatchEvent::Following { id: id.clone() });
             self.id = Some(id.clone());
         }
-        let execution = retry(policy, || source.execution(pipeline, &id), |_| {}).await?;
-        let state = retry(policy, || source.state(pipeline), |_| {}).await?;
+        let execution = bounded(
+            self.options.give_up,
+            last_failure,
+            retry(policy, || source.execution(pipeline, &id), failed),
+        )
+        .await?;
+        let state = bounded(
+            self.options.give_up,
+            last_failure,
+            retry(policy, || source.state(pipeline), failed),
+        )
+        .await?;
         let mut now = Observation::of(
             &id,
             (execution.status.clone(), execution.status_summary),
@@ -753,6 +808,36 @@ impl Watch {
         self.seen = now;
         Ok(())
     }
+}
+
+/// `read` (a read and its retries), ended with an error when it takes longer than `limit`.
+async fn bounded<T>(
+    limit: Duration,
+    last_failure: &std::sync::Mutex<Option<ProviderError>>,
+    read: impl Future<Output = Result<T, ProviderError>>,
+) -> Result<T, ProviderError> {
+    tokio::time::timeout(limit, read)
+        .await
+        .unwrap_or_else(|_| Err(no_answer(limit, last_failure)))
+}
+
+/// What a watch whose reads went `limit` without an answer says: that, and the last failure
+/// its retries met.
+fn no_answer(
+    limit: Duration,
+    last_failure: &std::sync::Mutex<Option<ProviderError>>,
+) -> ProviderError {
+    let last = last_failure
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take();
+    let message = format!(
+        "no answer within {} s{}",
+        limit.as_secs(),
+        last.map(|e| format!(" (last failure: {e})"))
+            .unwrap_or_default()
+    );
+    ProviderError::new(ErrorClass::Transient, "RequestTimeout", message)
 }
 
 impl std::fmt::Debug for Watch {
@@ -1489,6 +1574,30 @@ mod watch_tests {
         inner: FakeExecutions,
         from: tokio::time::Instant,
         failures: std::sync::atomic::AtomicU32,
+        /// From when every read takes this long and then fails, as reads through a network
+        /// that went away do (the SDK's own retries inside).
+        outage: Option<(tokio::time::Instant, Duration)>,
+    }
+
+    impl LateLogFailures {
+        /// Whether the outage has begun: then the failing read.
+        fn down<'a, T: Send + 'a>(
+            &self,
+        ) -> Option<crate::provider::api::BoxFuture<'a, Result<T, ProviderError>>> {
+            let (from, slow) = self.outage?;
+            (tokio::time::Instant::now() >= from).then(|| {
+                let failing: crate::provider::api::BoxFuture<'a, Result<T, ProviderError>> =
+                    Box::pin(async move {
+                        tokio::time::sleep(slow).await;
+                        Err(ProviderError::new(
+                            ErrorClass::Transient,
+                            "DispatchFailure",
+                            "connection refused",
+                        ))
+                    });
+                failing
+            })
+        }
     }
 
     impl Executions for LateLogFailures {
@@ -1505,6 +1614,9 @@ mod watch_tests {
             id: &'a ExecutionId,
         ) -> crate::provider::api::BoxFuture<'a, Result<crate::executions::Execution, ProviderError>>
         {
+            if let Some(down) = self.down() {
+                return down;
+            }
             self.inner.execution(pipeline, id)
         }
         fn executions<'a>(
@@ -1515,12 +1627,18 @@ mod watch_tests {
             'a,
             Result<Vec<crate::executions::ExecutionSummary>, ProviderError>,
         > {
+            if let Some(down) = self.down() {
+                return down;
+            }
             self.inner.executions(pipeline, limit)
         }
         fn state<'a>(
             &'a self,
             pipeline: &'a str,
         ) -> crate::provider::api::BoxFuture<'a, Result<PipelineState, ProviderError>> {
+            if let Some(down) = self.down() {
+                return down;
+            }
             self.inner.state(pipeline)
         }
         fn approve<'a>(
@@ -1564,6 +1682,9 @@ mod watch_tests {
             &'a self,
             id: &'a str,
         ) -> crate::provider::api::BoxFuture<'a, Result<Build, ProviderError>> {
+            if let Some(down) = self.down() {
+                return down;
+            }
             self.inner.build(id)
         }
         fn log_events<'a>(
@@ -1573,6 +1694,9 @@ mod watch_tests {
         ) -> crate::provider::api::BoxFuture<'a, Result<crate::executions::LogPage, ProviderError>>
         {
             use std::sync::atomic::Ordering;
+            if let Some(down) = self.down() {
+                return down;
+            }
             if tokio::time::Instant::now() >= self.from
                 && self
                     .failures
@@ -1611,6 +1735,7 @@ mod watch_tests {
             inner: failing_build(run_for).log_page_size(1),
             from: tokio::time::Instant::now() + run_for,
             failures: std::sync::atomic::AtomicU32::new(2),
+            outage: None,
         });
         let mut watch = Watch::new(
             source.clone(),
@@ -1634,5 +1759,46 @@ mod watch_tests {
             }),
             "the end is told last"
         );
+    }
+
+    /// Regression: a total outage took over a minute to be told (the SDK's retries inside each
+    /// of the watch's read retries); a poll is now bounded by `give_up`, whatever its reads do.
+    #[tokio::test(start_paused = true)]
+    async fn a_total_outage_ends_the_watch_within_its_give_up_time() {
+        let began = tokio::time::Instant::now() + Duration::from_secs(30);
+        let source = Arc::new(LateLogFailures {
+            inner: FakeExecutions::scripted("shop", "e1", script()),
+            from: began,
+            failures: std::sync::atomic::AtomicU32::new(0),
+            // Each read takes 20 s to fail: four of them in a row would take well over a minute.
+            outage: Some((began, Duration::from_secs(20))),
+        });
+        let options = WatchOptions::default();
+        let (give_up, longest_wait) = (options.give_up, options.approval.max(options.slow));
+        assert_eq!(give_up, Duration::from_secs(25));
+        let mut watch = Watch::new(source, "shop", Follow::Latest, options);
+        let error = loop {
+            match watch.next().await {
+                Some(Ok(_)) => {}
+                Some(Err(e)) => break e,
+                None => panic!("the watch ended without an error"),
+            }
+        };
+        let ended = tokio::time::Instant::now();
+        assert!(ended > began, "the watch ended before the outage");
+        let told = ended - began;
+        assert!(
+            told <= longest_wait + give_up,
+            "told {told:?} after the outage"
+        );
+        assert_eq!(error.code, "RequestTimeout");
+        assert!(
+            error.message.contains("no answer within 25 s")
+                && error
+                    .message
+                    .contains("DispatchFailure: connection refused"),
+            "{error}"
+        );
+        assert!(watch.next().await.is_none(), "the watch is over");
     }
 }

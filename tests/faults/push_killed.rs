@@ -2,7 +2,8 @@
 //! pushes a directory with a large file, and the whole group (the CLI, `git push`, its remote
 //! helper) is killed with SIGKILL at seeded moments of its `git push`'s run. After each kill the
 //! repository is intact (a fresh clone passes `git fsck --full`), the branch points at the
-//! commit it had or at the new one, never at anything else, and a rerun pushes.
+//! commit it had or at the new one, never at anything else, and a rerun pushes and removes the
+//! temporary folder the killed push left.
 
 use std::path::Path;
 use std::process::Stdio;
@@ -138,6 +139,8 @@ pub(crate) struct PushKill {
     pub(crate) kept_old: bool,
     /// The processes of the group the kill ended.
     pub(crate) running: Vec<String>,
+    /// Whether the kill left the push's temporary folder (the rerun removed it).
+    pub(crate) killed_left: bool,
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -232,6 +235,18 @@ async fn push_killed_mid_transfer_leaves_the_repository_intact_and_a_rerun_pushe
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
 
+        // The killed push's temporary folder outlived it (the kill gave it no time to clean).
+        let left_by = |pid: u32| -> Vec<String> {
+            let ours = format!("pipewright-push-{pid}-");
+            std::fs::read_dir(std::env::temp_dir())
+                .expect("the temporary folder")
+                .flatten()
+                .filter_map(|e| e.file_name().into_string().ok())
+                .filter(|n| n.starts_with(&ours))
+                .collect()
+        };
+        let killed_left = !left_by(pgid).is_empty();
+
         let (now, now_tree) = cloned(&url, &clone);
         let kept_old = now == commit;
         if !kept_old {
@@ -251,11 +266,18 @@ async fn push_killed_mid_transfer_leaves_the_repository_intact_and_a_rerun_pushe
             at,
             kept_old,
             running,
+            killed_left,
         });
 
         // The rerun pushes (again, when the killed one got through: nothing to add then).
         let rerun = cli_at(app(), endpoint(), &push, limit).await;
         expect(&rerun, 0, "the push after a kill");
+        // ... and swept what the killed one left: nothing of it remains.
+        assert_eq!(
+            left_by(pgid),
+            Vec::<String>::new(),
+            "the killed push's folder after the rerun"
+        );
         let (after, after_tree) = cloned(&url, &clone);
         assert_eq!(after_tree, new_tree, "the rerun pushed the folder");
         assert_eq!(

@@ -182,6 +182,8 @@ pub(crate) fn record_watching(rows: &[crate::watch::WatchRow], outage: &crate::w
         outage.seconds, outage.refused
     ));
     write_figures("25-watching-faults", &figures);
+    let options = pipewright::executions::WatchOptions::default();
+    let wait = options.approval.max(options.slow);
     let mut md = format!(
         "## Watching through faults\n\n\
          A pipeline of a CodeCommit source, a build that prints {} numbered lines and a manual \
@@ -207,12 +209,20 @@ pub(crate) fn record_watching(rows: &[crate::watch::WatchRow], outage: &crate::w
     }
     md.push_str(&format!(
         "\nA total outage while watching (the proxy refuses every request once the watch reads \
-         the build's log) ends the watch within its read retries, with exit {} and \
+         the build's log) ends the watch within the bound it enforces: a poll (its reads with \
+         the SDK's retries and the watch's own) that has not ended within {} s ends the watch, \
+         and the first poll the outage meets begins at most {} s after it (the longest wait \
+         between polls), so the outage is told at most {} s after it began (the time this run \
+         took is in the figures). It ended with exit {} and \
          `` {}: CAUSE ``; the execution itself runs on to its approval. Before this was \
          tested, a lost answer to `--approve` ended the watch with exit 1 \
          (`ApprovalAlreadyCompletedException` from the SDK's retry of its own answer); the \
          CLI now reads the approval's state when its answer meets that error.\n",
-        outage.code, outage.message
+        options.give_up.as_secs(),
+        wait.as_secs(),
+        (options.give_up + wait).as_secs(),
+        outage.code,
+        outage.message
     ));
     write("25-watching-faults", &md);
 }
@@ -240,9 +250,15 @@ pub(crate) fn record_push_kills(kills: &[crate::push_killed::PushKill]) {
         .map(|k| {
             let kept = if k.kept_old { "old" } else { "new" };
             format!(
-                "killed at {}‰ of git push: the branch had the {kept} commit; killed: {}\n",
+                "killed at {}‰ of git push: the branch had the {kept} commit; killed: {}; \
+                 its temporary folder {}\n",
                 k.at,
-                k.running.join(", ")
+                k.running.join(", "),
+                if k.killed_left {
+                    "was left, and the rerun removed it"
+                } else {
+                    "was not left"
+                }
             )
         })
         .collect();
@@ -257,7 +273,9 @@ pub(crate) fn record_push_kills(kills: &[crate::push_killed::PushKill]) {
          of the group was left running; a fresh clone of the branch passed `git fsck --full \
          --strict`; the branch pointed at the commit it had before or at the new one (the \
          folder's tree, on top of the old commit), never at anything else; and a rerun of \
-         `push` put the folder on the branch, on top of what the kill left. \
+         `push` put the folder on the branch, on top of what the kill left, and removed the \
+         temporary folder (`pipewright-push-PID-*`) the killed push left behind: a push sweeps \
+         those whose process no longer runs. \
          `PIPEWRIGHT_EXHAUSTIVE=1` kills it at 10 moments. (Which of the two a kill left, \
          and whether a push ran faster than the measured one and ended first, depends on \
          timing: `target/tmp/figures/27-pushes-killed.txt` says.)\n",
@@ -271,42 +289,56 @@ pub(crate) fn record_busy(b: &crate::busy::Busy) {
     write_figures(
         "45-busy",
         &format!(
-            "pipelines {}, failing {}\nslowest push --watch: {:.1} s\n\
+            "pipelines {}, failing {}, deploying {}\nslowest push --watch: {:.1} s\n\
+             deployments seen in flight while builds ran: {}\n\
              emulator threads: baseline {}, peak {}, after {}\n\
-             emulator RSS (kB): baseline {}, peak {}, after {}\n\
-             processes of the emulator seen while builds ran: {}\n\
+             emulator RSS (kB): baseline {}, peak {}, after {} (at most +{}%)\n\
+             processes of the emulator seen while builds ran: {}, hooks running at the stop: {}\n\
              watch of the stopped emulator ended {:.1} s after the stop\n",
             b.pipelines,
             b.failing,
+            b.deploying,
             b.slowest,
+            b.overlap,
             b.threads.0,
             b.threads.1,
             b.threads.2,
             b.rss_kb.0,
             b.rss_kb.1,
             b.rss_kb.2,
+            b.rss_margin,
             b.children_seen,
+            b.hooks_at_stop,
             b.watch_seconds
         ),
     );
     let md = format!(
         "## A busy emulator\n\n\
-         An emulator of its own (a second LocalStack instance) and {} pipelines of a source and \
-         a build, pushed at once, each push followed by `push --watch` in a CLI process of its \
-         own ({} of the {} commits carry a `FAIL` file that fails their build; \
-         `PIPEWRIGHT_EXHAUSTIVE=1` pushes {}). Every watch ended as its commit deserved: exit 0 \
-         and `Succeeded`, or exit 1 and `Failed`. Once the work was done, the emulator's thread \
-         count was back to its baseline. Then every pipeline was pushed again and the emulator \
-         stopped while the builds ran: none of the processes it had started (every descendant, \
-         and its process group, scanned in `/proc`) was left, and a `watch` of it ended with \
-         exit 1 and `` {}: CAUSE ``. The test writes the slowest watch's time, the emulator's \
-         threads and memory (RSS) at baseline, peak and after, to \
-         `target/tmp/figures/45-busy.txt`. Not covered yet: deployments in flight, and \
-         memory held to its baseline (the emulator's Python process keeps what it grew to).\n",
+         An emulator of its own (a second LocalStack instance, deployment hooks on) and {} \
+         pipelines pushed at once, each push followed by `push --watch` in a CLI process of its \
+         own: {} of them end in a CodeDeploy deployment (EC2/on-premises, all at once) to an \
+         instance of the emulator whose `ApplicationStart` hook runs for 6 s, the others build \
+         for 6 s, and {} of the {} commits carry a `FAIL` file that fails their build \
+         (`PIPEWRIGHT_EXHAUSTIVE=1` pushes {}). A warm-up round first, then the busy round: in \
+         each, every watch ended as its commit deserved (exit 0 and `Succeeded`, or exit 1 and \
+         `Failed`), and in the busy round at least {} deployment's hook ran while builds ran \
+         (3 with `PIPEWRIGHT_EXHAUSTIVE=1`). Once the busy round's work was done, the emulator's \
+         thread count was back to its baseline (taken after the warm-up round) and its memory \
+         (RSS) at most {}% above it: the emulator's Python process keeps memory it grew to, so \
+         the bound is a margin over a warmed-up baseline, and a leak per round exceeds it. Then \
+         every pipeline was pushed again and the emulator stopped while builds and deployment \
+         hooks ran: none of the processes it had started (every descendant, and its process \
+         group, scanned in `/proc`) was left, and a `watch` of it ended with exit 1 and \
+         `` {}: CAUSE ``. The test writes the slowest watch's time, the deployments seen in \
+         flight, the emulator's threads and memory at baseline, peak and after, to \
+         `target/tmp/figures/45-busy.txt`.\n",
         b.pipelines,
+        b.deploying,
         b.failing,
         b.pipelines,
         crate::busy::PIPELINES_EXHAUSTIVE,
+        1,
+        b.rss_margin,
         b.watch_message
     );
     write("45-busy", &md);

@@ -311,8 +311,9 @@ pub(crate) struct Outage {
 }
 
 /// Starts an execution, watches it through the proxy, and once the watch follows the running
-/// build, the proxy refuses everything: the watch ends within its retry budget, exit 1, saying
-/// the execution may still be running, and it does run on to its approval.
+/// build, the proxy refuses everything: the watch ends within the bound it enforces (a poll
+/// unanswered for `WatchOptions::give_up`, after at most the longest wait between polls), exit
+/// 1, saying the execution may still be running, and it does run on to its approval.
 async fn outage_while_watching(prefix: &str) -> Outage {
     let limit = Duration::from_secs(240);
     let c = clients().await;
@@ -348,6 +349,17 @@ async fn outage_while_watching(prefix: &str) -> Outage {
     let seconds = cut.elapsed().as_secs_f64();
     let refused = proxy.stats().total_requests() - before;
     expect(&run, 1, "watch through a total outage");
+    // The bound the watch enforces: a poll unanswered for `give_up` ends it, and that poll
+    // comes at most the longest wait between polls after the outage began (a few seconds more
+    // for the CLI to start, print and exit on a loaded machine).
+    let options = pipewright::executions::WatchOptions::default();
+    let bound = options.give_up + options.approval.max(options.slow);
+    assert!(
+        seconds <= (bound + Duration::from_secs(10)).as_secs_f64(),
+        "the outage was told {seconds:.1} s after it began (bound {} s)\n{}",
+        bound.as_secs(),
+        run.err
+    );
     let message = run.err.lines().next().unwrap_or_default().to_owned();
     assert!(
         message.contains(&format!("execution {id} of \"{prefix}\""))

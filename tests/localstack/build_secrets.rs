@@ -2,7 +2,8 @@
 //! variables and prints its whole environment (`env`) leaves none of their values in CloudWatch
 //! Logs (CodeBuild masks them as `***`, "Data protection in AWS CodeBuild"), and its environment
 //! holds nothing of the host's: not the test process's variables (its `AWS_*` credentials,
-//! `HOME`...), nor the emulator process's own.
+//! `HOME`...), nor the emulator process's own, nor any path outside the emulator's state folder
+//! but the system's (the host's HOME, this checkout, its user's cargo and rustup folders).
 
 use std::collections::BTreeMap;
 
@@ -36,6 +37,16 @@ const ALLOWED: &[&str] = &[
     "OLDPWD",
     "SHLVL",
     "_",
+];
+
+/// The only folders outside the emulator's state folder a build's PATH may name.
+const SYSTEM_DIRS: &[&str] = &[
+    "/usr/local/sbin",
+    "/usr/local/bin",
+    "/usr/sbin",
+    "/usr/bin",
+    "/sbin",
+    "/bin",
 ];
 
 /// The emulator process's environment, when this run started it (its pid file is in the
@@ -283,6 +294,45 @@ async fn a_build_printing_its_environment_logs_no_secret_and_nothing_of_the_host
         home.ends_with("/home") && home.contains("/builds/"),
         "{home}"
     );
+
+    // No path from outside the emulator's state folder but the system's: once the instance
+    // folder is taken out, neither the environment nor the log names the host's HOME, this
+    // checkout, or the host user's cargo and rustup folders (the toolchain comes through links).
+    let state = hosts
+        .iter()
+        .find_map(|(_, e)| e.get("PIPEWRIGHT_INSTANCE_DIR").cloned())
+        .unwrap_or_else(|| home.split("/builds/").next().unwrap_or_default().to_owned());
+    let host_home = std::env::var("HOME").unwrap_or_default();
+    let mut outside = vec![
+        ("the host's HOME", host_home.clone()),
+        ("the checkout", env!("CARGO_MANIFEST_DIR").to_owned()),
+    ];
+    for (name, default) in [("CARGO_HOME", ".cargo"), ("RUSTUP_HOME", ".rustup")] {
+        let dir = std::env::var(name).unwrap_or_else(|_| format!("{host_home}/{default}"));
+        outside.push((name, dir));
+    }
+    let inside = |value: &str| value.replace(state.as_str(), "<state>");
+    for (what, path) in outside.iter().filter(|(_, p)| p.len() > 1) {
+        for (name, value) in &printed {
+            assert!(
+                !inside(value).contains(path.as_str()),
+                "the build's {name}={value} names {what} ({path})"
+            );
+        }
+        for line in &lines {
+            assert!(
+                !inside(line).contains(path.as_str()),
+                "the build's log names {what} ({path}): {line}"
+            );
+        }
+    }
+    let path = printed.get("PATH").expect("the build has a PATH");
+    for dir in path.split(':') {
+        assert!(
+            dir.starts_with(&format!("{state}/")) || SYSTEM_DIRS.contains(&dir),
+            "the build's PATH has {dir}, outside the state folder: {path}"
+        );
+    }
 
     c.codebuild
         .delete_project()

@@ -782,7 +782,7 @@ async fn opted_in_hooks_run_time_out_and_stop() {
             ("appspec.yml", &spec(30)),
             (
                 "scripts/start.sh",
-                "#!/bin/sh\necho \"event=$LIFECYCLE_EVENT group=$DEPLOYMENT_GROUP_NAME id=$DEPLOYMENT_GROUP_ID\"\necho \"key=${AWS_ACCESS_KEY_ID:-none} cwd=$(basename \"$PWD\")\"\n",
+                "#!/bin/sh\necho \"event=$LIFECYCLE_EVENT group=$DEPLOYMENT_GROUP_NAME id=$DEPLOYMENT_GROUP_ID\"\necho \"key=${AWS_ACCESS_KEY_ID:-none} cwd=$(basename \"$PWD\")\"\necho \"path=$PATH\"\n",
             ),
         ]),
     )
@@ -821,6 +821,11 @@ async fn opted_in_hooks_run_time_out_and_stop() {
         "{log}"
     );
     assert!(log.contains("key=none cwd=deployment-archive"), "{log}");
+    // Only the system's folders on its PATH, none of the host user's (the emulator's own PATH).
+    assert!(
+        log.contains("[stdout]path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"),
+        "{log}"
+    );
 
     // Its timeout is enforced.
     let info = f.deploy(&c, "g", "slow.zip").await;

@@ -352,3 +352,38 @@ phases:
     assert services.logs[-1] == capped[0]  # nothing stored after it, phase lines included
     assert "after-the-flood" not in services.logs
     assert any("line 100 of a noisy build" in line for line in services.logs)
+
+
+def test_the_host_toolchain_reaches_a_build_through_links_in_its_own_folder(tmp_path, monkeypatch):
+    # A toolchain outside the build's folder, as the host's ~/.rustup one is.
+    host = tmp_path / "host-home" / ".rustup" / "toolchains" / "stable" / "bin"
+    host.mkdir(parents=True)
+    for name in ("cargo", "rustc"):
+        tool = host / name
+        tool.write_text(f'#!/bin/sh\necho {name}-ran "$@"\n')
+        tool.chmod(0o755)
+    monkeypatch.setattr(runner, "_TOOLCHAIN", sorted(host.iterdir()))
+    build = make_build(
+        tmp_path,
+        """version: 0.2
+phases:
+  build:
+    commands:
+      - cargo build --release
+      - rustc --version
+      - echo "path=$PATH"
+""",
+    )
+    root = tmp_path / "build"
+    services = run(build)
+    assert build.doc["buildStatus"] == "SUCCEEDED", services.logs
+    assert "cargo-ran build --release" in services.logs
+    assert "rustc-ran --version" in services.logs
+    links = root / "toolchain" / "bin"
+    assert f"path={':'.join(runner.SYSTEM_PATH)}:{links}" in services.logs
+    # Neither the log nor the environment names the host's folder.
+    assert not [line for line in services.logs if "host-home" in line], services.logs
+    assert any(f"linked in {links}" in line for line in services.logs), services.logs
+    # The links went with the build's folder; what they pointed to is untouched.
+    assert not root.exists()
+    assert sorted(p.name for p in host.iterdir()) == ["cargo", "rustc"]

@@ -14,7 +14,7 @@ use crate::model::App;
 /// execution. Exit 0 when the execution succeeds, 1 otherwise.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Example: watch follows the pipeline's latest execution; Ctrl-C stops watching (exit 130), never the execution, and says how to stop it. Exit 0 when the execution succeeds, 1 otherwise. --json prints NDJSON events."
+    after_help = "Example: watch follows the pipeline's latest execution; Ctrl-C stops watching (exit 130), never the execution, and says how to stop it. Exit 0 when the execution succeeds, 1 otherwise. --json prints NDJSON events. When AWS stops answering, the watch gives up once a poll has gone 25 s without an answer (at most 35 s after the outage began) and exits 1, saying the execution may still be running."
 )]
 pub(crate) struct Args {
     #[command(flatten)]

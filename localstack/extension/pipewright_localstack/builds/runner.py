@@ -16,8 +16,9 @@ Security: the user's commands run on the host, like CodeBuild runs them in its c
 workspace, ``HOME`` and ``TMPDIR`` are folders of the build under the emulator's state folder; the
 environment is made from scratch (a fixed ``PATH``, the build's variables, the emulator's endpoint
 and test credentials), so nothing of the host's environment (AWS credentials, ``HOME``, SSH
-agent...) reaches the build. Each build's shell leads its own process group (a new session): a
-timeout, StopBuild or the emulator's shutdown kill the whole group.
+agent...) reaches the build, and no path outside the state folder but the system's: the host's
+toolchain comes through links in the build's folder. Each build's shell leads its own process
+group (a new session): a timeout, StopBuild or the emulator's shutdown kill the whole group.
 """
 
 from __future__ import annotations
@@ -191,20 +192,21 @@ class _Ended(Exception):
 
 
 # The toolchain the host provides in place of the build image, found once.
-_TOOLCHAIN: list[str] | None = None
+_TOOLCHAIN: list[Path] | None = None
 
 
-def host_toolchain() -> list[str]:
-    """Folders of host tools added to the build's PATH: the Rust toolchain's ``bin``, if any.
+def host_toolchain() -> list[Path]:
+    """The host's Rust tools that stand in for the image's: the toolchain's binaries, if any.
 
     ``rustc --print sysroot`` names the real toolchain (not rustup's proxies, which need the
-    host's HOME); its ``bin`` has ``cargo`` and ``rustc``.
+    host's HOME and RUSTUP_HOME); its ``bin`` has ``cargo`` and ``rustc``. A build never sees
+    these paths: it gets links to them in a folder of its own (``toolchain_links``).
     """
     global _TOOLCHAIN
     if _TOOLCHAIN is None:
         import pwd
 
-        found: list[str] = []
+        found: list[Path] = []
         # The launcher gives LocalStack a HOME of its own; rustup's proxies find their toolchains
         # under the user's real one. Run from "/" so that no rust-toolchain file chooses.
         home = pwd.getpwuid(os.getuid()).pw_dir
@@ -220,12 +222,36 @@ def host_toolchain() -> list[str]:
                     cwd="/",
                     env={**os.environ, "HOME": home},
                 ).stdout.strip()
-                if sysroot and (Path(sysroot) / "bin" / "cargo").exists():
-                    found.append(str(Path(sysroot) / "bin"))
+                bin_dir = Path(sysroot) / "bin" if sysroot else None
+                if bin_dir is not None and (bin_dir / "cargo").exists():
+                    found = sorted(
+                        p for p in bin_dir.iterdir() if p.is_file() and os.access(p, os.X_OK)
+                    )
             except (OSError, subprocess.SubprocessError):
                 pass
         _TOOLCHAIN = found
     return _TOOLCHAIN
+
+
+def toolchain_links(folder: Path, tools: list[Path]) -> Path | None:
+    """``folder`` made a bin dir of links to ``tools``; None when there is no tool.
+
+    The build's PATH names this folder, inside the build's own, instead of the host's toolchain
+    folder (which lies under the host user's HOME, e.g. ``~/.rustup``). The binaries behind the
+    links are the host's, read-only to the build in spirit: ``rustc`` finds its standard library
+    from where its binary really is, and ``cargo`` runs the ``rustc`` it finds on PATH, so neither
+    needs ``RUSTUP_HOME`` or ``CARGO_HOME`` (a build's ``CARGO_HOME`` is its own
+    ``$HOME/.cargo``). What rustup does not do here: a ``rust-toolchain.toml`` in the source
+    chooses nothing, the host's default toolchain builds.
+    """
+    if not tools:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    for tool in tools:
+        link = folder / tool.name
+        if not link.is_symlink():
+            link.symlink_to(tool)
+    return folder
 
 
 class _Logs:
@@ -446,6 +472,7 @@ class Runner:
         self.deadline = time.monotonic() + build.timeout_seconds
         self.src_dir = build.root / "src"
         self.shell: _Shell | None = None
+        self.path = ":".join(SYSTEM_PATH)  # with the toolchain's links once provisioned
 
     # The record.
 
@@ -589,13 +616,16 @@ class Runner:
             f"Running on the host, not in a container: image {environment.get('image')} "
             f"({environment.get('computeType')}, {environment.get('type')}) is not honoured"
         )
-        tools = host_toolchain()
+        # The host's toolchain, through links in the build's folder: the log and the build's
+        # PATH name only the build's folder and the system's.
+        tools = toolchain_links(build.root / "toolchain" / "bin", host_toolchain())
+        self.path = ":".join([*SYSTEM_PATH, *([str(tools)] if tools else [])])
         logs.container(
             "Host environment: PATH is "
-            + ":".join([*SYSTEM_PATH, *tools])
+            + self.path
             + "; "
             + (
-                f"the host's Rust toolchain ({tools[0]}) stands in for the image's"
+                f"the host's Rust toolchain, linked in {tools}, stands in for the image's"
                 if tools
                 else "no host toolchain is added"
             )
@@ -695,7 +725,7 @@ class Runner:
         self.logs.hide(secrets)
 
         env = {
-            "PATH": ":".join([*SYSTEM_PATH, *host_toolchain()]),
+            "PATH": self.path,
             "HOME": str(build.root / "home"),
             "TMPDIR": str(build.root / "tmp"),
             "LANG": "C.UTF-8",

@@ -39,6 +39,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from ..builds.runner import SYSTEM_PATH
 from . import appspec, planner
 
 LOG = logging.getLogger(__name__)
@@ -284,7 +285,9 @@ def run_script(
             )
     home.mkdir(parents=True, exist_ok=True)
     env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        # The system's folders only, as a build's: the emulator's own PATH names the host
+        # user's folders (~/.cargo/bin, a Python environment), which a hook has no business with.
+        "PATH": ":".join(SYSTEM_PATH),
         "HOME": str(home),
         "LANG": os.environ.get("LANG", "C.UTF-8"),
         **environment,
