@@ -157,12 +157,14 @@ pub fn deployer_policy(
     // A plan reads ahead with listings that show which of the app's pipelines, deployment
     // configurations, applications and rules exist; these list actions take no resource
     // (Service Authorization Reference: no resource types for ListPipelines, ListApplications,
-    // ListDeploymentConfigs and ListRules).
+    // ListDeploymentConfigs, ListRules, and CodeArtifact's ListDomains and ListRepositories).
     b.add(
         "ReadAheadListings",
         &[
             "codedeploy:ListApplications",
             "codedeploy:ListDeploymentConfigs",
+            "codeartifact:ListDomains",
+            "codeartifact:ListRepositories",
             "codepipeline:ListPipelines",
             "events:ListRules",
         ],
@@ -321,6 +323,50 @@ pub fn deployer_policy(
                 ],
                 [arn(ResourceKind::ImageRepository, name)],
             ),
+            Definition::ArtifactDomain(domain) => {
+                b.add(
+                    "ArtifactDomains",
+                    &[
+                        "codeartifact:CreateDomain",
+                        "codeartifact:DeleteDomain",
+                        "codeartifact:DescribeDomain",
+                        "codeartifact:ListTagsForResource",
+                        "codeartifact:TagResource",
+                        "codeartifact:UntagResource",
+                    ],
+                    [arn(ResourceKind::ArtifactDomain, name)],
+                );
+                // CreateDomain with a key: "your IAM role must have kms:DescribeKey and
+                // kms:CreateGrant permissions on the encryption key" (CodeArtifact API
+                // Reference, CreateDomain: encryptionKey).
+                if let Some(key) = &domain.encryption_key {
+                    b.add(
+                        "ArtifactDomainKeys",
+                        &["kms:CreateGrant", "kms:DescribeKey"],
+                        [key.to_string()],
+                    );
+                }
+            }
+            Definition::ArtifactRepository { .. } => {
+                b.add(
+                    "ArtifactRepositories",
+                    &[
+                        "codeartifact:AssociateExternalConnection",
+                        // Naming a repository as an upstream is authorized on the upstream
+                        // (CodeArtifact User Guide, "Add or remove upstream repositories").
+                        "codeartifact:AssociateWithDownstreamRepository",
+                        "codeartifact:CreateRepository",
+                        "codeartifact:DeleteRepository",
+                        "codeartifact:DescribeRepository",
+                        "codeartifact:DisassociateExternalConnection",
+                        "codeartifact:ListTagsForResource",
+                        "codeartifact:TagResource",
+                        "codeartifact:UntagResource",
+                        "codeartifact:UpdateRepository",
+                    ],
+                    [arn(ResourceKind::ArtifactRepository, name)],
+                );
+            }
             Definition::ReportGroup { .. } => b.add(
                 "ReportGroups",
                 &[

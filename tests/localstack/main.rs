@@ -16,10 +16,12 @@ pub(crate) use support::examples::{
 };
 pub(crate) use support::harness;
 
+mod artifact_repositories;
 mod artifacts;
 mod build_logs;
 mod build_secrets;
 mod builds;
+mod codeartifact;
 mod codebuild;
 mod codecommit;
 mod codedeploy;
