@@ -465,12 +465,6 @@ impl<'a> Checker<'a> {
                         r.domain_name
                     ),
                 );
-            } else if up.name == r.name {
-                self.push(
-                    path,
-                    up.physical_name(),
-                    "a repository is not its own upstream",
-                );
             } else if !seen.insert(u) {
                 self.push(path, up.physical_name(), "this upstream is given twice");
             } else if self.upstream_reaches(u, r) {
