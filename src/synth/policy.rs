@@ -157,14 +157,13 @@ pub fn deployer_policy(
     // A plan reads ahead with listings that show which of the app's pipelines, deployment
     // configurations, applications and rules exist; these list actions take no resource
     // (Service Authorization Reference: no resource types for ListPipelines, ListApplications,
-    // ListDeploymentConfigs, ListRules, and CodeArtifact's ListDomains and ListRepositories).
+    // ListDeploymentConfigs and ListRules; CodeArtifact's ListDomains and ListRepositories are
+    // added below for an app with CodeArtifact resources).
     b.add(
         "ReadAheadListings",
         &[
             "codedeploy:ListApplications",
             "codedeploy:ListDeploymentConfigs",
-            "codeartifact:ListDomains",
-            "codeartifact:ListRepositories",
             "codepipeline:ListPipelines",
             "events:ListRules",
         ],
@@ -325,16 +324,33 @@ pub fn deployer_policy(
             ),
             Definition::ArtifactDomain(domain) => {
                 b.add(
+                    "ReadAheadListings",
+                    &["codeartifact:ListDomains"],
+                    ["*".to_owned()],
+                );
+                b.add(
                     "ArtifactDomains",
                     &[
                         "codeartifact:CreateDomain",
                         "codeartifact:DeleteDomain",
                         "codeartifact:DescribeDomain",
+                        "codeartifact:ListRepositoriesInDomain",
                         "codeartifact:ListTagsForResource",
                         "codeartifact:TagResource",
                         "codeartifact:UntagResource",
                     ],
                     [arn(ResourceKind::ArtifactDomain, name)],
+                );
+                // Deleting the domain first deletes its repositories that carry the app's tag
+                // (CodeArtifact refuses to delete a domain with repositories): their tags are
+                // read, and they are deleted, under the domain's repository ARNs.
+                b.add(
+                    "ArtifactDomainRepositories",
+                    &[
+                        "codeartifact:DeleteRepository",
+                        "codeartifact:ListTagsForResource",
+                    ],
+                    [format!("{}/*", arn(ResourceKind::ArtifactRepository, name))],
                 );
                 // CreateDomain with a key: "your IAM role must have kms:DescribeKey and
                 // kms:CreateGrant permissions on the encryption key" (CodeArtifact API
@@ -348,6 +364,11 @@ pub fn deployer_policy(
                 }
             }
             Definition::ArtifactRepository { .. } => {
+                b.add(
+                    "ReadAheadListings",
+                    &["codeartifact:ListRepositories"],
+                    ["*".to_owned()],
+                );
                 b.add(
                     "ArtifactRepositories",
                     &[

@@ -12,7 +12,7 @@
 mod support;
 
 pub(crate) use support::examples::{
-    container, ecs_blue_green, lambda_canary, multi_env, reference,
+    container, ecs_blue_green, lambda_canary, library, multi_env, reference,
 };
 pub(crate) use support::harness;
 
