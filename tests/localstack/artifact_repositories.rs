@@ -1,8 +1,9 @@
 //! The lifecycle of a CodeArtifact domain and its repositories through the engine and the AWS
 //! provider: create (an upstream before the repository naming it), an empty plan, updates in
 //! place (description, upstreams, external connection), a replacement forced by the domain's
-//! key, drift repaired, a same-named repository of someone else's left alone, prune, and destroy
-//! deleting the repositories before their domain and leaving nothing.
+//! key, drift repaired, a same-named repository of someone else's left alone, prune, a project
+//! publishing to a repository (its login variables and its role's CodeArtifact grants as IAM
+//! holds them), and destroy deleting the repositories before their domain and leaving nothing.
 
 use std::sync::Arc;
 
@@ -10,7 +11,8 @@ use serde_json::json;
 
 use pipewright::engine::{self, ApplyOptions, Change, Env, ResolvedApp};
 use pipewright::model::{
-    App, ArtifactDomain, ArtifactRepository, ExternalConnection, ResourceKind,
+    App, ArtifactDomain, ArtifactRepository, BuildProject, ExternalConnection, InlineBuildSpec,
+    ResourceKind,
 };
 use pipewright::provider::api::Provider;
 
@@ -263,7 +265,103 @@ async fn a_package_domain_lives_and_dies_with_the_app() {
         "pruned"
     );
 
-    // Destroyed: the repository before its domain, nothing left.
+    // A project publishing to the repository: the login variables in its environment and
+    // exactly CodeArtifact's read and publish actions, with the bearer token for CodeArtifact
+    // only, in its role as IAM holds it.
+    let mut with_build = App::new(&name).expect("app name");
+    let dom = with_build.add(ArtifactDomain::builder().name(&domain).encryption_key(KEY));
+    let store = with_build.add(
+        ArtifactRepository::builder()
+            .domain(&dom)
+            .name("store")
+            .external_connection(ExternalConnection::Pypi),
+    );
+    with_build.add(
+        BuildProject::builder()
+            .name(&name)
+            .no_source()
+            .publishes_to(&store)
+            .buildspec(InlineBuildSpec::new().build(["twine upload dist/*"])),
+    );
+    let fewer = resolved(&with_build, &env);
+    apply(&plan(&fewer, &provider).await, &provider).await;
+    assert!(plan(&fewer, &provider).await.is_empty());
+    let project = c
+        .codebuild
+        .batch_get_projects()
+        .names(&name)
+        .send()
+        .await
+        .expect("project");
+    let vars: std::collections::BTreeMap<String, String> = project.projects()[0]
+        .environment()
+        .map(|e| e.environment_variables())
+        .unwrap_or_default()
+        .iter()
+        .map(|v| (v.name().to_owned(), v.value().to_owned()))
+        .collect();
+    let wanted: std::collections::BTreeMap<String, String> = [
+        ("CODEARTIFACT_DOMAIN", domain.as_str()),
+        ("CODEARTIFACT_DOMAIN_OWNER", "000000000000"),
+        ("CODEARTIFACT_REPOSITORY", "store"),
+        ("CODEARTIFACT_REGION", c.region()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    assert_eq!(vars, wanted);
+    let role = fewer
+        .resources
+        .iter()
+        .find(|r| r.resource.kind == ResourceKind::Role)
+        .expect("a build role");
+    let seen = provider
+        .read(ResourceKind::Role, &role.resource.physical_name)
+        .await
+        .expect("reads")
+        .expect("the role exists");
+    let statements = seen.properties["Policies"][0]["PolicyDocument"]["Statement"]
+        .as_array()
+        .expect("statements")
+        .clone();
+    let one = |v: &serde_json::Value| match v {
+        serde_json::Value::Array(a) if a.len() == 1 => a[0].clone(),
+        other => other.clone(),
+    };
+    let by_sid = |sid: &str| {
+        statements
+            .iter()
+            .find(|s| s["Sid"] == sid)
+            .unwrap_or_else(|| panic!("a {sid} statement: {statements:?}"))
+            .clone()
+    };
+    let region = c.region();
+    assert_eq!(
+        one(&by_sid("PackagesLogin")["Resource"]),
+        json!(format!(
+            "arn:aws:codeartifact:{region}:000000000000:domain/{domain}"
+        ))
+    );
+    assert_eq!(
+        one(&by_sid("ReadPackages")["Resource"]),
+        json!(format!(
+            "arn:aws:codeartifact:{region}:000000000000:repository/{domain}/store"
+        ))
+    );
+    assert_eq!(
+        one(&by_sid("PublishPackages")["Resource"]),
+        json!(format!(
+            "arn:aws:codeartifact:{region}:000000000000:package/{domain}/store/*"
+        ))
+    );
+    let bearer = by_sid("PackagesBearerToken");
+    assert_eq!(one(&bearer["Action"]), json!("sts:GetServiceBearerToken"));
+    assert_eq!(
+        one(&bearer["Condition"]["StringEquals"]["sts:AWSServiceName"]),
+        json!("codeartifact.amazonaws.com")
+    );
+
+    // Destroyed: the project, the repository before its domain, nothing left.
     engine::destroy(
         &fewer.app,
         Some(&fewer),
