@@ -31,7 +31,6 @@ The tagging API lists domains and repositories (``tagged_resources``).
 
 from __future__ import annotations
 
-import re
 import secrets
 import uuid
 from dataclasses import dataclass, field
@@ -42,25 +41,14 @@ from localstack.services.stores import AccountRegionBundle, LocalAttribute
 
 from .common import aws_error, now, paginate
 from .dispatch import Provider
+from .packages import (
+    DOMAIN,
+    EXTERNAL_CONNECTIONS,
+    REPOSITORY,
+    connection_problem,
+    upstream_problem,
+)
 from .state import MAX_TAGS, Store, existing_store, locked, locked_in, reject_system_tags
-
-_DOMAIN = re.compile(r"^[a-z][a-z0-9\-]{0,48}[a-z0-9]$")
-_REPOSITORY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{1,99}$")
-
-# AssociateExternalConnection, ``externalConnection``: the supported values and the package
-# format of each.
-EXTERNAL_CONNECTIONS = {
-    "public:npmjs": "npm",
-    "public:nuget-org": "nuget",
-    "public:pypi": "pypi",
-    "public:maven-central": "maven",
-    "public:maven-googleandroid": "maven",
-    "public:maven-gradleplugins": "maven",
-    "public:maven-commonsware": "maven",
-    "public:maven-clojars": "maven",
-    "public:ruby-gems-org": "ruby",
-    "public:crates-io": "cargo",
-}
 
 # GetRepositoryEndpoint: "A repository has one endpoint for each package format".
 _FORMATS = ("cargo", "generic", "maven", "npm", "nuget", "pypi", "ruby", "swift")
@@ -112,7 +100,7 @@ def _conflict(message: str):
 
 
 def _check_domain_name(name: str) -> None:
-    if not _DOMAIN.match(name or ""):
+    if not DOMAIN.match(name or ""):
         raise _invalid(
             "1 validation error detected: Value at 'domain' failed to satisfy constraint: Member "
             "must satisfy regular expression pattern: [a-z][a-z0-9\\-]{0,48}[a-z0-9]"
@@ -120,7 +108,7 @@ def _check_domain_name(name: str) -> None:
 
 
 def _check_repository_name(name: str, member: str = "repository") -> None:
-    if not _REPOSITORY.match(name or ""):
+    if not REPOSITORY.match(name or ""):
         raise _invalid(
             f"1 validation error detected: Value at '{member}' failed to satisfy constraint: "
             "Member must satisfy regular expression pattern: [A-Za-z0-9][A-Za-z0-9._\\-]{1,99}"
@@ -215,36 +203,25 @@ def _repository(store: CodeArtifactStore, domain: str, name: str) -> Repository:
     return r
 
 
+def _raise(problem) -> None:
+    if problem is not None:
+        code, message = problem
+        status = {"ResourceNotFoundException": 404, "ConflictException": 409}.get(code, 400)
+        raise aws_error(code, message, status)
+
+
 def _checked_upstreams(store: CodeArtifactStore, domain: str, name: str, given) -> list[str]:
-    """The upstream names of ``given`` (``[{repositoryName}]``): each a repository of the domain,
-    none the repository itself, no cycle through them."""
+    """The upstream names of ``given`` (``[{repositoryName}]``), checked (``packages``)."""
     names = [u.get("repositoryName") or "" for u in given or []]
-    for u in names:
-        _check_repository_name(u, "upstreams.member.repositoryName")
-        if u == name:
-            raise _invalid(f"Repository {name} cannot be its own upstream")
-        if (domain, u) not in store.repositories:
-            raise _not_found("Repository", u)
-    if len(set(names)) != len(names):
-        raise _invalid("An upstream repository is given more than once")
-    # A cycle: the repository is reachable from one of its new upstreams.
-    stack, seen = list(names), set()
-    while stack:
-        u = stack.pop()
-        if u == name:
-            raise _invalid(f"Adding these upstreams to {name} would create a cycle")
-        if u in seen:
-            continue
-        seen.add(u)
-        upstream = store.repositories.get((domain, u))
-        if upstream is not None:
-            stack.extend(upstream.upstreams)
-    if names and store.repositories.get((domain, name)) is not None:
-        if store.repositories[(domain, name)].external_connections:
-            raise _conflict(
-                f"Repository {name} has an external connection: a repository can have one or "
-                "more upstream repositories, or an external connection"
-            )
+    in_domain = {n: r for (dom, n), r in store.repositories.items() if dom == domain}
+    _raise(
+        upstream_problem(
+            {n: r.upstreams for n, r in in_domain.items()},
+            {n: r.external_connections for n, r in in_domain.items()},
+            name,
+            names,
+        )
+    )
     return names
 
 
@@ -413,20 +390,9 @@ class CodeArtifactProvider(Provider):
         _check_owner(context, request)
         domain, name = request.get("domain") or "", request.get("repository") or ""
         connection = request.get("externalConnection") or ""
-        if connection not in EXTERNAL_CONNECTIONS:
-            raise _invalid(f"{connection} is not a supported external connection")
         with locked(codeartifact_stores, context) as store:
             r = _repository(store, domain, name)
-            if r.external_connections:
-                raise _conflict(
-                    f"Repository {name} already has an external connection: one external "
-                    "connection is allowed per repository"
-                )
-            if r.upstreams:
-                raise _conflict(
-                    f"Repository {name} has upstream repositories: a repository can have one or "
-                    "more upstream repositories, or an external connection"
-                )
+            _raise(connection_problem(name, r.upstreams, r.external_connections, connection))
             r.external_connections = [connection]
             return {"repository": _repository_out(r)}
 
