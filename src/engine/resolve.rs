@@ -258,6 +258,16 @@ impl Resolver<'_> {
         match self.names.get(id) {
             // CloudFormation's Ref of a repository is its id, which is not known in advance.
             Some((ResourceKind::Repository, _)) | None => Err(self.fail(format!("Ref {id}"))),
+            // CloudFormation's Ref of a CodeArtifact domain or repository is its ARN.
+            Some((kind @ (ResourceKind::ArtifactDomain | ResourceKind::ArtifactRepository), n)) => {
+                let Env {
+                    partition: p,
+                    region: r,
+                    account: a,
+                } = self.env;
+                kind.arn(p, r, a, n)
+                    .ok_or_else(|| self.fail(format!("Ref {id}")))
+            }
             Some((_, name)) => Ok(name.clone()),
         }
     }
@@ -275,7 +285,16 @@ impl Resolver<'_> {
                 kind.arn(p, r, a, &format!("{}{n}", &path[1..]))
             }
             (_, "Arn") => kind.arn(p, r, a, n),
-            (ResourceKind::Repository, "Name") => Some(n.clone()),
+            (ResourceKind::Repository | ResourceKind::ArtifactDomain, "Name") => Some(n.clone()),
+            // A CodeArtifact repository's physical name is `<domain>/<repository>`.
+            (ResourceKind::ArtifactRepository, "Name") => {
+                n.split_once('/').map(|(_, name)| name.to_owned())
+            }
+            (ResourceKind::ArtifactRepository, "DomainName") => {
+                n.split_once('/').map(|(domain, _)| domain.to_owned())
+            }
+            (ResourceKind::ArtifactDomain, "Owner")
+            | (ResourceKind::ArtifactRepository, "DomainOwner") => Some(a.clone()),
             (ResourceKind::ImageRepository, "RepositoryUri") => {
                 Some(format!("{a}.dkr.ecr.{r}.{}/{n}", self.env.url_suffix()))
             }

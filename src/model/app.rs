@@ -6,8 +6,9 @@ use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{
-    Application, ArtifactBucket, BuildError, BuildProject, ImageRepository, IntoResource,
-    NameError, Pipeline, Repository, ResourceKind, StoredDeploymentConfig, StoredDeploymentGroup,
+    Application, ArtifactBucket, ArtifactDomain, ArtifactRepository, BuildError, BuildProject,
+    ImageRepository, IntoResource, NameError, Pipeline, Repository, ResourceKind,
+    StoredDeploymentConfig, StoredDeploymentGroup,
     names::{AppName, TagKey},
 };
 
@@ -107,6 +108,10 @@ pub enum Node {
     Pipeline(Pipeline),
     /// An Amazon ECR repository.
     ImageRepository(ImageRepository),
+    /// An AWS CodeArtifact domain.
+    ArtifactDomain(ArtifactDomain),
+    /// An AWS CodeArtifact repository.
+    ArtifactRepository(ArtifactRepository),
 }
 
 impl Node {
@@ -122,6 +127,8 @@ impl Node {
             Self::DeploymentGroup(_) => ResourceKind::DeploymentGroup,
             Self::Pipeline(_) => ResourceKind::Pipeline,
             Self::ImageRepository(_) => ResourceKind::ImageRepository,
+            Self::ArtifactDomain(_) => ResourceKind::ArtifactDomain,
+            Self::ArtifactRepository(_) => ResourceKind::ArtifactRepository,
         }
     }
 
@@ -137,6 +144,8 @@ impl Node {
             Self::DeploymentGroup(g) => format!("{}/{}", g.application_name, g.name),
             Self::Pipeline(p) => p.name.to_string(),
             Self::ImageRepository(r) => r.name.to_string(),
+            Self::ArtifactDomain(d) => d.name.to_string(),
+            Self::ArtifactRepository(r) => r.physical_name(),
         }
     }
 
@@ -155,6 +164,10 @@ impl Node {
             ),
             Self::Pipeline(p) => LogicalId::derive("Pipeline", &[p.name.as_str()]),
             Self::ImageRepository(r) => LogicalId::derive("Ecr", &[r.name.as_str()]),
+            Self::ArtifactDomain(d) => LogicalId::derive("PackageDomain", &[d.name.as_str()]),
+            Self::ArtifactRepository(r) => {
+                LogicalId::derive("PackageRepo", &[r.domain_name.as_str(), r.name.as_str()])
+            }
         }
     }
 }
@@ -459,6 +472,13 @@ impl App {
     pub(crate) fn image_repository(&self, r: &NodeRef) -> Option<&ImageRepository> {
         match self.resolve(r) {
             Some(Node::ImageRepository(x)) => Some(x),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn artifact_repository(&self, r: &NodeRef) -> Option<&ArtifactRepository> {
+        match self.resolve(r) {
+            Some(Node::ArtifactRepository(x)) => Some(x),
             _ => None,
         }
     }

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use super::app::{HandleOf, Node, NodeRef, Resource, Tags, private::Sealed};
 use super::{
-    ArtifactBucket, BuildError, Built, EnvVarName, ImageRepository, KmsKeyArn, Problems,
-    ProjectName, Repository, RoleArn,
+    ArtifactBucket, ArtifactRepository, BuildError, Built, EnvVarName, ImageRepository, KmsKeyArn,
+    Problems, ProjectName, Repository, RoleArn,
 };
 
 /// Where a project's source comes from.
@@ -695,6 +695,9 @@ pub struct BuildProject {
     pub service_role: Option<RoleArn>,
     /// The ECR repositories its builds push images to ([`BuildProjectBuilder::pushes_to`]).
     pub image_pushes: Vec<ImagePush>,
+    /// The CodeArtifact repositories its builds read packages from or publish to
+    /// ([`BuildProjectBuilder::reads_packages_from`], [`BuildProjectBuilder::publishes_to`]).
+    pub packages: Vec<PackageAccess>,
     /// User tags.
     pub tags: Tags,
 }
@@ -709,7 +712,28 @@ pub struct ImagePush {
     pub variable: EnvVarName,
 }
 
+/// A CodeArtifact repository a project's builds use, and whether they publish to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageAccess {
+    /// The repository.
+    pub repository: NodeRef,
+    /// Whether the builds publish to it (else they only read from it).
+    pub publish: bool,
+}
+
 impl BuildProject {
+    /// The environment variables a build that uses a CodeArtifact repository logs in with
+    /// (`aws codeartifact login --tool <tool> --domain $CODEARTIFACT_DOMAIN --domain-owner
+    /// $CODEARTIFACT_DOMAIN_OWNER --repository $CODEARTIFACT_REPOSITORY --region
+    /// $CODEARTIFACT_REGION`): the domain, its owner (the account), the repository and the
+    /// region, the four things `login` and `GetRepositoryEndpoint` take.
+    pub const CODEARTIFACT_VARIABLES: [&'static str; 4] = [
+        "CODEARTIFACT_DOMAIN",
+        "CODEARTIFACT_DOMAIN_OWNER",
+        "CODEARTIFACT_REPOSITORY",
+        "CODEARTIFACT_REGION",
+    ];
+
     /// The variable a build reads the URI of the repository it pushes to from, unless
     /// [`BuildProjectBuilder::pushes_to_as`] names another: `REPOSITORY_URI`, the name the
     /// CodeBuild User Guide's Docker sample for Amazon ECR uses.
@@ -765,6 +789,7 @@ pub struct BuildProjectBuilder {
     encryption_key: Option<String>,
     service_role: Option<String>,
     pushes: Vec<(NodeRef, String)>,
+    packages: Vec<PackageAccess>,
     tags: Vec<(String, String)>,
 }
 
@@ -848,6 +873,32 @@ impl BuildProjectBuilder {
     ) -> Self {
         self.pushes
             .push((repository.node_ref().clone(), variable.into()));
+        self
+    }
+
+    /// Lets the builds read packages from a CodeArtifact repository (and, through it, from its
+    /// upstreams and external connection). The derived role gets
+    /// `codeartifact:GetAuthorizationToken` on the repository's domain,
+    /// `codeartifact:GetRepositoryEndpoint` and `codeartifact:ReadFromRepository` on the
+    /// repository, and `sts:GetServiceBearerToken` (which CodeArtifact's token needs, on `*`,
+    /// only for `codeartifact.amazonaws.com`); the builds find the repository in
+    /// [`BuildProject::CODEARTIFACT_VARIABLES`]. A project logs in to one repository.
+    pub fn reads_packages_from(mut self, repository: impl HandleOf<ArtifactRepository>) -> Self {
+        self.packages.push(PackageAccess {
+            repository: repository.node_ref().clone(),
+            publish: false,
+        });
+        self
+    }
+
+    /// As [`BuildProjectBuilder::reads_packages_from`], and lets the builds publish package
+    /// versions to the repository: `codeartifact:PublishPackageVersion` and
+    /// `codeartifact:PutPackageMetadata` on the packages of that repository.
+    pub fn publishes_to(mut self, repository: impl HandleOf<ArtifactRepository>) -> Self {
+        self.packages.push(PackageAccess {
+            repository: repository.node_ref().clone(),
+            publish: true,
+        });
         self
     }
 
@@ -1035,6 +1086,7 @@ impl BuildProjectBuilder {
             encryption_key,
             service_role,
             image_pushes,
+            packages: self.packages,
             tags,
         });
         p.finish("project", raw_name.as_deref(), value)

@@ -7,10 +7,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::app::{App, LogicalId, Node, NodeRef};
 use super::kind::{ArnScope, ResourceKind, render_arn};
 use super::{
-    Action, ActionKind, Application, ArtifactBucket, BucketRef, BuildProject, BuildSource, Cache,
-    ChangeDetection, ComputePlatform, ConfigRef, Encryption, EnvValue, EnvVarName, ImageRepository,
-    KmsKeyArn, Pipeline, PipelineName, ReportExport, ReportGroup, Repository, RoleArn,
-    SourceFormat, StoredDeploymentConfig, StoredDeploymentGroup, Target,
+    Action, ActionKind, Application, ArtifactBucket, ArtifactDomain, ArtifactRepository, BucketRef,
+    BuildProject, BuildSource, Cache, ChangeDetection, ComputePlatform, ConfigRef, Encryption,
+    EnvValue, EnvVarName, ImageRepository, KmsKeyArn, Pipeline, PipelineName, ReportExport,
+    ReportGroup, Repository, RoleArn, SourceFormat, StoredDeploymentConfig, StoredDeploymentGroup,
+    Target,
 };
 
 /// A role a resource runs as: derived by pipewright, or given by the user.
@@ -182,6 +183,17 @@ pub enum Definition<'a> {
     Repository(&'a Repository),
     /// An Amazon ECR repository.
     ImageRepository(&'a ImageRepository),
+    /// An AWS CodeArtifact domain.
+    ArtifactDomain(&'a ArtifactDomain),
+    /// An AWS CodeArtifact repository.
+    ArtifactRepository {
+        /// The repository.
+        repository: &'a ArtifactRepository,
+        /// Its domain's logical id.
+        domain: LogicalId,
+        /// Its upstreams' logical ids and repository names, in the order searched.
+        upstreams: Vec<(LogicalId, String)>,
+    },
     /// An artifact bucket.
     Bucket(&'a ArtifactBucket),
     /// The TLS-only policy of a bucket.
@@ -205,6 +217,8 @@ pub enum Definition<'a> {
         log_group: LogicalId,
         /// The ECR repositories it pushes to: logical id, name, and the variable holding the URI.
         images: Vec<(LogicalId, String, &'a EnvVarName)>,
+        /// The CodeArtifact repository its `CODEARTIFACT_*` variables name, by logical id.
+        packages: Option<LogicalId>,
     },
     /// A CodeDeploy application.
     Application(&'a Application),
@@ -720,6 +734,41 @@ impl<'a> Expander<'a> {
                         Definition::ImageRepository(r),
                     );
                 }
+                Node::ArtifactDomain(d) => {
+                    self.push(
+                        id.clone(),
+                        ResourceKind::ArtifactDomain,
+                        d.name.to_string(),
+                        BTreeSet::new(),
+                        Definition::ArtifactDomain(d),
+                    );
+                }
+                Node::ArtifactRepository(r) => {
+                    let upstreams: Vec<(LogicalId, String)> = r
+                        .upstreams
+                        .iter()
+                        .filter_map(|u| {
+                            app.artifact_repository(u)
+                                .map(|x| (u.id.clone(), x.name.to_string()))
+                        })
+                        .collect();
+                    // The upstreams exist before the repository naming them, and it is deleted
+                    // before them.
+                    let mut deps: BTreeSet<LogicalId> =
+                        upstreams.iter().map(|(id, _)| id.clone()).collect();
+                    deps.insert(r.domain.id.clone());
+                    self.push(
+                        id.clone(),
+                        ResourceKind::ArtifactRepository,
+                        r.physical_name(),
+                        deps,
+                        Definition::ArtifactRepository {
+                            repository: r,
+                            domain: r.domain.id.clone(),
+                            upstreams,
+                        },
+                    );
+                }
             }
         }
         Desired {
@@ -759,6 +808,23 @@ impl<'a> Expander<'a> {
         deps.extend(repository.iter().map(|r| r.0.clone()));
         deps.extend(cache_bucket.iter().map(|r| r.0.clone()));
         deps.extend(images.iter().map(|r| r.0.clone()));
+        // The CodeArtifact repositories it uses: (logical id, domain name, repository name,
+        // publishes).
+        let packages: Vec<(LogicalId, String, String, bool)> = p
+            .packages
+            .iter()
+            .filter_map(|a| {
+                app.artifact_repository(&a.repository).map(|r| {
+                    (
+                        a.repository.id.clone(),
+                        r.domain_name.clone(),
+                        r.name.to_string(),
+                        a.publish,
+                    )
+                })
+            })
+            .collect();
+        deps.extend(packages.iter().map(|r| r.0.clone()));
         let buckets = self.project_buckets.get(id).cloned().unwrap_or_default();
         let artifact_key = buckets.iter().find_map(|(_, k)| *k);
         let log_group = p.log_group();
@@ -849,6 +915,60 @@ impl<'a> Expander<'a> {
                     &["ecr:GetAuthorizationToken"],
                     "ecr:GetAuthorizationToken supports no resource-level permission: it names no repository",
                 ));
+            }
+            if !packages.is_empty() {
+                // CodeArtifact User Guide, "AWS CodeArtifact authentication and tokens" and
+                // "Using CodeArtifact with CodeBuild": a token for the domain, the repository's
+                // endpoint and reads; publishing writes package versions and their metadata,
+                // authorized on the packages of the repository.
+                st.push(statement(
+                    "PackagesLogin",
+                    &["codeartifact:GetAuthorizationToken"],
+                    packages
+                        .iter()
+                        .map(|(_, domain, _, _)| Arn::of(ResourceKind::ArtifactDomain, domain)),
+                ));
+                st.push(statement(
+                    "ReadPackages",
+                    &[
+                        "codeartifact:GetRepositoryEndpoint",
+                        "codeartifact:ReadFromRepository",
+                    ],
+                    packages.iter().map(|(_, domain, repo, _)| {
+                        Arn::of(
+                            ResourceKind::ArtifactRepository,
+                            &format!("{domain}/{repo}"),
+                        )
+                    }),
+                ));
+                let published: Vec<Arn> = packages
+                    .iter()
+                    .filter(|(_, _, _, publish)| *publish)
+                    .map(|(_, domain, repo, _)| {
+                        Arn::regional("codeartifact", format!("package/{domain}/{repo}/*"))
+                    })
+                    .collect();
+                if !published.is_empty() {
+                    st.push(statement(
+                        "PublishPackages",
+                        &[
+                            "codeartifact:PublishPackageVersion",
+                            "codeartifact:PutPackageMetadata",
+                        ],
+                        published,
+                    ));
+                }
+                let mut bearer = wildcard(
+                    "PackagesBearerToken",
+                    &["sts:GetServiceBearerToken"],
+                    "sts:GetServiceBearerToken supports no resource-level permission; the condition limits it to CodeArtifact",
+                );
+                bearer.condition = Some((
+                    "StringEquals",
+                    "sts:AWSServiceName",
+                    vec![Arn::Literal("codeartifact.amazonaws.com".into())],
+                ));
+                st.push(bearer);
             }
             if !clones.is_empty() {
                 st.push(statement(
@@ -963,6 +1083,7 @@ impl<'a> Expander<'a> {
                 artifact_key: p.encryption_key.as_ref().or(artifact_key),
                 log_group: log_id,
                 images,
+                packages: packages.first().map(|(id, ..)| id.clone()),
             },
         );
     }
@@ -1585,6 +1706,112 @@ mod tests {
             Arn::s3("b/*").render("aws", "eu-west-1", "1"),
             "arn:aws:s3:::b/*"
         );
+    }
+
+    /// A project that reads from a CodeArtifact repository gets the login token on its domain,
+    /// the endpoint and reads on the repository and the bearer token for CodeArtifact only; one
+    /// that publishes also writes the repository's packages; one that does neither gets no
+    /// CodeArtifact or STS action.
+    #[test]
+    fn package_grants_are_exactly_codeartifacts_read_and_publish_actions() {
+        use crate::model::{App, ArtifactDomain, ArtifactRepository, InlineBuildSpec};
+        let mut app = App::new("shop").unwrap();
+        let domain = app.add(ArtifactDomain::builder().name("shop"));
+        let libs = app.add(ArtifactRepository::builder().domain(&domain).name("libs"));
+        let spec = || InlineBuildSpec::new().build(["make"]);
+        for (name, publish) in [("reader", false), ("publisher", true)] {
+            let b = BuildProject::builder()
+                .name(name)
+                .no_source()
+                .buildspec(spec());
+            app.add(if publish {
+                b.publishes_to(&libs)
+            } else {
+                b.reads_packages_from(&libs)
+            });
+        }
+        app.add(
+            BuildProject::builder()
+                .name("tester")
+                .no_source()
+                .buildspec(spec()),
+        );
+        let desired = app.desired();
+        let role = |name: &str| {
+            desired
+                .resources
+                .iter()
+                .find_map(|r| match &r.spec {
+                    Definition::Role(role) if r.physical_name.contains(name) => Some(role),
+                    _ => None,
+                })
+                .unwrap_or_else(|| panic!("a role for {name}"))
+        };
+        let grants = |r: &Role| -> Vec<(&'static str, Vec<&'static str>, Vec<Arn>)> {
+            r.statements
+                .iter()
+                .filter(|s| {
+                    s.actions
+                        .iter()
+                        .any(|a| a.starts_with("codeartifact:") || a.starts_with("sts:"))
+                })
+                .map(|s| (s.sid, s.actions.clone(), s.resources.clone()))
+                .collect()
+        };
+        let read = vec![
+            (
+                "PackagesLogin",
+                vec!["codeartifact:GetAuthorizationToken"],
+                vec![Arn::of(ResourceKind::ArtifactDomain, "shop")],
+            ),
+            (
+                "ReadPackages",
+                vec![
+                    "codeartifact:GetRepositoryEndpoint",
+                    "codeartifact:ReadFromRepository",
+                ],
+                vec![Arn::of(ResourceKind::ArtifactRepository, "shop/libs")],
+            ),
+            (
+                "PackagesBearerToken",
+                vec!["sts:GetServiceBearerToken"],
+                vec![Arn::Any],
+            ),
+        ];
+        assert_eq!(grants(role("reader")), read);
+        let mut publish = read.clone();
+        publish.insert(
+            2,
+            (
+                "PublishPackages",
+                vec![
+                    "codeartifact:PublishPackageVersion",
+                    "codeartifact:PutPackageMetadata",
+                ],
+                vec![Arn::regional("codeartifact", "package/shop/libs/*")],
+            ),
+        );
+        assert_eq!(grants(role("publisher")), publish);
+        assert!(grants(role("tester")).is_empty());
+        let bearer = role("reader")
+            .statements
+            .iter()
+            .find(|s| s.sid == "PackagesBearerToken")
+            .expect("the bearer token");
+        assert_eq!(
+            bearer.condition,
+            Some((
+                "StringEquals",
+                "sts:AWSServiceName",
+                vec![Arn::Literal("codeartifact.amazonaws.com".into())]
+            ))
+        );
+        let project = desired
+            .resources
+            .iter()
+            .find(|r| r.physical_name == "reader")
+            .unwrap();
+        assert!(project.depends_on.contains(libs.id()));
     }
 
     /// A project that pushes to a repository gets exactly ECR's push actions on it and a login

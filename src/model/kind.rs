@@ -40,6 +40,10 @@ pub enum ResourceKind {
     ReportGroup,
     /// `AWS::ECR::Repository`: an Amazon ECR repository of container images.
     ImageRepository,
+    /// `AWS::CodeArtifact::Domain`: the AWS CodeArtifact domain of package repositories.
+    ArtifactDomain,
+    /// `AWS::CodeArtifact::Repository`: an AWS CodeArtifact repository of packages.
+    ArtifactRepository,
 }
 
 /// How the diff treats a kind's properties (from the CloudFormation registry schemas).
@@ -161,7 +165,7 @@ const fn arn(service: &'static str, scope: ArnScope, prefix: &'static str) -> Op
 
 impl ResourceKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ResourceKind; 13] = [
+    pub const ALL: [ResourceKind; 15] = [
         Self::Repository,
         Self::Bucket,
         Self::BucketPolicy,
@@ -175,6 +179,8 @@ impl ResourceKind {
         Self::LogGroup,
         Self::ReportGroup,
         Self::ImageRepository,
+        Self::ArtifactDomain,
+        Self::ArtifactRepository,
     ];
 
     /// Everything known about this kind: the one table.
@@ -561,6 +567,63 @@ impl ResourceKind {
                     }
                 }
             }
+            Self::ArtifactDomain => {
+                const {
+                    &KindInfo {
+                        word: "artifact domain",
+                        path_word: "artifact_domain",
+                        cfn_type: "AWS::CodeArtifact::Domain",
+                        taggable: true,
+                        rules: KindRules {
+                            // CloudFormation registry schema: `DomainName` and `EncryptionKey`
+                            // are create-only. Without a key AWS uses its managed one and
+                            // DescribeDomain names it: the key is not `exact`, so that is not
+                            // taken for a change.
+                            create_only: &["/DomainName", "/EncryptionKey"],
+                            sets: &["/Tags"],
+                            exact: &[],
+                            strings: &[],
+                        },
+                        parent: None,
+                        // After its repositories (DeleteDomain refuses a domain that has any).
+                        delete_rank: 9,
+                        arn: arn("codeartifact", Regional, "domain/"),
+                        record: None,
+                        // ListDomains answers with everything DescribeDomain does but tags.
+                        bulk: BulkRead::Listing,
+                    }
+                }
+            }
+            Self::ArtifactRepository => {
+                const {
+                    &KindInfo {
+                        word: "artifact repository",
+                        path_word: "artifact_repository",
+                        cfn_type: "AWS::CodeArtifact::Repository",
+                        taggable: true,
+                        rules: KindRules {
+                            // CloudFormation registry schema: `RepositoryName`, `DomainName` and
+                            // `DomainOwner` are create-only; the description, upstreams and
+                            // external connections change in place. Upstreams are searched in
+                            // order, so they are a list, not a set.
+                            create_only: &["/RepositoryName", "/DomainName"],
+                            sets: &["/Tags"],
+                            // Absent means "none": a removal from the model is a change.
+                            exact: &["/Description", "/Upstreams", "/ExternalConnections"],
+                            strings: &[],
+                        },
+                        parent: Some((Self::ArtifactDomain, "/DomainName")),
+                        // After the projects that read from or publish to it, before its
+                        // domain.
+                        delete_rank: 7,
+                        arn: arn("codeartifact", Regional, "repository/"),
+                        record: None,
+                        // ListRepositories (by name prefix) shows which exist; a read then
+                        // asks DescribeRepository for the upstreams and connection.
+                        bulk: BulkRead::Listing,
+                    }
+                }
+            }
         }
     }
 
@@ -754,6 +817,16 @@ mod tests {
                 "arn:aws:ecr:eu-west-1:123456789012:repository/shop/web",
                 ResourceKind::ImageRepository,
                 "shop/web",
+            ),
+            (
+                "arn:aws:codeartifact:eu-west-1:123456789012:domain/shop",
+                ResourceKind::ArtifactDomain,
+                "shop",
+            ),
+            (
+                "arn:aws:codeartifact:eu-west-1:123456789012:repository/shop/libs",
+                ResourceKind::ArtifactRepository,
+                "shop/libs",
             ),
         ];
         for (arn, kind, name) in cases {

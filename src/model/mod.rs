@@ -13,6 +13,7 @@ mod expand;
 mod image;
 mod kind;
 mod names;
+mod packages;
 mod pipeline;
 mod repository;
 mod setters;
@@ -23,7 +24,7 @@ pub(crate) use build::action_env_json;
 pub use build::{
     BuildProject, BuildProjectBuilder, BuildSource, BuildSpec, Cache, ComputeType, EnvValue,
     EnvVar, Environment, EnvironmentType, Image, ImagePush, InlineBuildSpec, LocalCacheMode, Logs,
-    ReportExport, ReportFormat, ReportGroup, ReportKind, VpcConfig,
+    PackageAccess, ReportExport, ReportFormat, ReportGroup, ReportKind, VpcConfig,
 };
 pub use deploy::{
     Application, AutoRollback, CodeDeployActionPlatform, ComputePlatform, ConfigRef, ConfigRule,
@@ -46,10 +47,14 @@ pub use kind::{
     TAG_ID, render_arn,
 };
 pub use names::{
-    ActionName, AppName, ApplicationName, ArtifactName, BucketName, DeploymentConfigName,
-    DeploymentGroupName, EnvVarName, ImageRepositoryName, KmsKeyArn, NameError, Namespace,
-    PipelineName, ProjectName, RepositoryName, RoleArn, StageName, TAG_VALUE_MAX, TagKey, TopicArn,
-    VariableName,
+    ActionName, AppName, ApplicationName, ArtifactDomainName, ArtifactName, ArtifactRepositoryName,
+    BucketName, DeploymentConfigName, DeploymentGroupName, EnvVarName, ImageRepositoryName,
+    KmsKeyArn, NameError, Namespace, PipelineName, ProjectName, RepositoryName, RoleArn, StageName,
+    TAG_VALUE_MAX, TagKey, TopicArn, VariableName,
+};
+pub use packages::{
+    ARTIFACT_DESCRIPTION_MAX, ArtifactDomain, ArtifactDomainBuilder, ArtifactRepository,
+    ArtifactRepositoryBuilder, ExternalConnection,
 };
 pub use pipeline::{
     Action, ActionCategory, ActionKind, Artifact, BucketRef, ChangeDetection, CodeBuild,
@@ -300,6 +305,8 @@ macro_rules! builder_into_resource {
 
 builder_into_resource!(RepositoryBuilder => Repository);
 builder_into_resource!(ImageRepositoryBuilder => ImageRepository);
+builder_into_resource!(ArtifactDomainBuilder => ArtifactDomain);
+builder_into_resource!(ArtifactRepositoryBuilder => ArtifactRepository);
 builder_into_resource!(ArtifactBucketBuilder => ArtifactBucket);
 builder_into_resource!(BuildProjectBuilder => BuildProject);
 builder_into_resource!(PipelineBuilder => Pipeline);

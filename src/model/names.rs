@@ -41,6 +41,8 @@ fn breach(kind: &str, v: &str) -> Option<String> {
         "repository name" => (1, 100, Box::new(alnum_and("._-"))),
         "bucket name" => (3, 63, Box::new(lower_and(".-"))),
         "image repository name" => (2, 256, Box::new(lower_and("._-/"))),
+        "artifact domain name" => (2, 50, Box::new(lower_and("-"))),
+        "artifact repository name" => (2, 100, Box::new(alnum_and("._-"))),
         "project name" => (2, 150, Box::new(alnum_and("-_"))),
         "application name" | "deployment group name" | "deployment config name" => {
             (1, 100, Box::new(alnum_and("+=,.@_-")))
@@ -90,6 +92,13 @@ fn breach(kind: &str, v: &str) -> Option<String> {
             format!("it starts with {first:?}")
         }
         "project name" if !first.is_ascii_alphanumeric() => format!("it starts with {first:?}"),
+        "artifact domain name" if !first.is_ascii_lowercase() => {
+            format!("it starts with {first:?}")
+        }
+        "artifact domain name" if last == '-' => format!("it ends with {last:?}"),
+        "artifact repository name" if !first.is_ascii_alphanumeric() => {
+            format!("it starts with {first:?}")
+        }
         "bucket name" if !first.is_ascii_alphanumeric() => format!("it starts with {first:?}"),
         "bucket name" if !last.is_ascii_alphanumeric() => format!("it ends with {last:?}"),
         "bucket name" if v.contains("..") => "it holds '..'".into(),
@@ -219,6 +228,27 @@ fn ecr_part(part: &str) -> bool {
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
     })
 }
+
+name_type!(
+    /// An AWS CodeArtifact domain name (CodeArtifact API Reference, `CreateDomain`: 2 to 50
+    /// characters matching `[a-z][a-z0-9\-]{0,48}[a-z0-9]`).
+    ArtifactDomainName,
+    "artifact domain name",
+    "2 to 50 characters of a-z, 0-9 and '-', starting with a letter and not ending with '-'",
+    |s| len_in(s, 2, 50)
+        && s.starts_with(|c: char| c.is_ascii_lowercase())
+        && !s.ends_with('-')
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+);
+
+name_type!(
+    /// An AWS CodeArtifact repository name (CodeArtifact API Reference, `CreateRepository`: 2 to
+    /// 100 characters matching `[A-Za-z0-9][A-Za-z0-9._\-]{1,99}`).
+    ArtifactRepositoryName,
+    "artifact repository name",
+    "2 to 100 characters of A-Z, a-z, 0-9, '.', '_' and '-', starting with a letter or digit",
+    |s| len_in(s, 2, 100) && s.starts_with(|c: char| c.is_ascii_alphanumeric()) && chars_in(s, "._-")
+);
 
 name_type!(
     /// An S3 bucket name (general purpose bucket naming rules).
@@ -452,6 +482,43 @@ mod tests {
         assert_eq!(
             e.breach().as_deref(),
             Some("capital letters are not allowed ('S' is character 1)")
+        );
+    }
+
+    #[test]
+    fn artifact_domain_and_repository_name_rules() {
+        for good in ["ab", "shop-packages", &format!("a{}", "0".repeat(49))] {
+            assert!(ArtifactDomainName::new(good).is_ok(), "{good} refused");
+        }
+        for bad in ["a", "Shop", "1shop", "shop-", "shop_x", &"a".repeat(51)] {
+            assert!(ArtifactDomainName::new(bad).is_err(), "{bad} accepted");
+        }
+        assert_eq!(
+            ArtifactDomainName::new("shop-")
+                .unwrap_err()
+                .breach()
+                .as_deref(),
+            Some("it ends with '-'")
+        );
+        for good in ["ab", "Shop.Libs_v2-x", &"a".repeat(100)] {
+            assert!(ArtifactRepositoryName::new(good).is_ok(), "{good} refused");
+        }
+        for bad in [
+            "a",
+            ".libs",
+            "-libs",
+            "shop libs",
+            "shop/libs",
+            &"a".repeat(101),
+        ] {
+            assert!(ArtifactRepositoryName::new(bad).is_err(), "{bad} accepted");
+        }
+        assert_eq!(
+            ArtifactRepositoryName::new("_libs")
+                .unwrap_err()
+                .breach()
+                .as_deref(),
+            Some("it starts with '_'")
         );
     }
 

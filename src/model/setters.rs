@@ -8,6 +8,36 @@ use super::ResourceKind;
 /// patterns of a kind come first. `*` stands for one path segment.
 const SETTERS: &[(ResourceKind, &str, &str)] = &[
     (
+        ResourceKind::ArtifactDomain,
+        "/EncryptionKey",
+        "ArtifactDomainBuilder::encryption_key",
+    ),
+    (
+        ResourceKind::ArtifactDomain,
+        "/Tags",
+        "ArtifactDomainBuilder::tag",
+    ),
+    (
+        ResourceKind::ArtifactRepository,
+        "/Description",
+        "ArtifactRepositoryBuilder::description",
+    ),
+    (
+        ResourceKind::ArtifactRepository,
+        "/Upstreams",
+        "ArtifactRepositoryBuilder::upstream",
+    ),
+    (
+        ResourceKind::ArtifactRepository,
+        "/ExternalConnections",
+        "ArtifactRepositoryBuilder::external_connection",
+    ),
+    (
+        ResourceKind::ArtifactRepository,
+        "/Tags",
+        "ArtifactRepositoryBuilder::tag",
+    ),
+    (
         ResourceKind::Repository,
         "/RepositoryDescription",
         "RepositoryBuilder::description",

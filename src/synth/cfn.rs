@@ -191,6 +191,35 @@ pub(crate) enum Properties {
     ReportGroup(ReportGroupProps),
     /// `AWS::ECR::Repository`.
     ImageRepository(ImageRepositoryProps),
+    /// `AWS::CodeArtifact::Domain`.
+    ArtifactDomain(ArtifactDomainProps),
+    /// `AWS::CodeArtifact::Repository`.
+    ArtifactRepository(ArtifactRepositoryProps),
+}
+
+/// `AWS::CodeArtifact::Domain` properties.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ArtifactDomainProps {
+    pub(crate) domain_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) encryption_key: Option<String>,
+    pub(crate) tags: Vec<Tag>,
+}
+
+/// `AWS::CodeArtifact::Repository` properties.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ArtifactRepositoryProps {
+    pub(crate) repository_name: String,
+    pub(crate) domain_name: Expr,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) description: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) upstreams: Vec<Expr>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) external_connections: Vec<&'static str>,
+    pub(crate) tags: Vec<Tag>,
 }
 
 /// `AWS::ECR::Repository` properties.

@@ -157,7 +157,8 @@ pub fn deployer_policy(
     // A plan reads ahead with listings that show which of the app's pipelines, deployment
     // configurations, applications and rules exist; these list actions take no resource
     // (Service Authorization Reference: no resource types for ListPipelines, ListApplications,
-    // ListDeploymentConfigs and ListRules).
+    // ListDeploymentConfigs and ListRules; CodeArtifact's ListDomains and ListRepositories are
+    // added below for an app with CodeArtifact resources).
     b.add(
         "ReadAheadListings",
         &[
@@ -321,6 +322,72 @@ pub fn deployer_policy(
                 ],
                 [arn(ResourceKind::ImageRepository, name)],
             ),
+            Definition::ArtifactDomain(domain) => {
+                b.add(
+                    "ReadAheadListings",
+                    &["codeartifact:ListDomains"],
+                    ["*".to_owned()],
+                );
+                b.add(
+                    "ArtifactDomains",
+                    &[
+                        "codeartifact:CreateDomain",
+                        "codeartifact:DeleteDomain",
+                        "codeartifact:DescribeDomain",
+                        "codeartifact:ListRepositoriesInDomain",
+                        "codeartifact:ListTagsForResource",
+                        "codeartifact:TagResource",
+                        "codeartifact:UntagResource",
+                    ],
+                    [arn(ResourceKind::ArtifactDomain, name)],
+                );
+                // Deleting the domain first deletes its repositories that carry the app's tag
+                // (CodeArtifact refuses to delete a domain with repositories): their tags are
+                // read, and they are deleted, under the domain's repository ARNs.
+                b.add(
+                    "ArtifactDomainRepositories",
+                    &[
+                        "codeartifact:DeleteRepository",
+                        "codeartifact:ListTagsForResource",
+                    ],
+                    [format!("{}/*", arn(ResourceKind::ArtifactRepository, name))],
+                );
+                // CreateDomain with a key: "your IAM role must have kms:DescribeKey and
+                // kms:CreateGrant permissions on the encryption key" (CodeArtifact API
+                // Reference, CreateDomain: encryptionKey).
+                if let Some(key) = &domain.encryption_key {
+                    b.add(
+                        "ArtifactDomainKeys",
+                        &["kms:CreateGrant", "kms:DescribeKey"],
+                        [key.to_string()],
+                    );
+                }
+            }
+            Definition::ArtifactRepository { .. } => {
+                b.add(
+                    "ReadAheadListings",
+                    &["codeartifact:ListRepositories"],
+                    ["*".to_owned()],
+                );
+                b.add(
+                    "ArtifactRepositories",
+                    &[
+                        "codeartifact:AssociateExternalConnection",
+                        // Naming a repository as an upstream is authorized on the upstream
+                        // (CodeArtifact User Guide, "Add or remove upstream repositories").
+                        "codeartifact:AssociateWithDownstreamRepository",
+                        "codeartifact:CreateRepository",
+                        "codeartifact:DeleteRepository",
+                        "codeartifact:DescribeRepository",
+                        "codeartifact:DisassociateExternalConnection",
+                        "codeartifact:ListTagsForResource",
+                        "codeartifact:TagResource",
+                        "codeartifact:UntagResource",
+                        "codeartifact:UpdateRepository",
+                    ],
+                    [arn(ResourceKind::ArtifactRepository, name)],
+                );
+            }
             Definition::ReportGroup { .. } => b.add(
                 "ReportGroups",
                 &[

@@ -157,6 +157,30 @@ pub(crate) fn render(app: &AppName, d: &DesiredResource<'_>) -> CfnResource {
                 tags: tags(app, &d.id, &r.tags),
             })
         }
+        Definition::ArtifactDomain(domain) => Properties::ArtifactDomain(ArtifactDomainProps {
+            domain_name: domain.name.to_string(),
+            encryption_key: domain.encryption_key.as_ref().map(ToString::to_string),
+            tags: tags(app, &d.id, &domain.tags),
+        }),
+        Definition::ArtifactRepository {
+            repository,
+            domain,
+            upstreams,
+        } => Properties::ArtifactRepository(ArtifactRepositoryProps {
+            repository_name: repository.name.to_string(),
+            domain_name: refs.att(domain, "Name"),
+            description: repository.description.clone(),
+            upstreams: upstreams
+                .iter()
+                .map(|(id, _)| refs.att(id, "Name"))
+                .collect(),
+            external_connections: repository
+                .external_connection
+                .iter()
+                .map(|c| c.as_str())
+                .collect(),
+            tags: tags(app, &d.id, &repository.tags),
+        }),
         Definition::Bucket(b) => {
             // Only the checkov checks that apply to CloudFormation buckets and can fail here are
             // skipped, each with why (checkov 3.3.30 has no CloudFormation check for SSE-KMS,
@@ -241,6 +265,7 @@ pub(crate) fn render(app: &AppName, d: &DesiredResource<'_>) -> CfnResource {
             artifact_key,
             log_group,
             images,
+            packages,
         } => {
             let mut source = BTreeMap::new();
             let mut artifacts = BTreeMap::new();
@@ -289,6 +314,27 @@ pub(crate) fn render(app: &AppName, d: &DesiredResource<'_>) -> CfnResource {
                 logs.insert("StreamName".into(), json!(s));
             }
             let key = artifact_key.map(ToString::to_string);
+            // The variables a build logs in to its CodeArtifact repository with.
+            let package_vars: Vec<BTreeMap<&'static str, Expr>> = packages
+                .iter()
+                .flat_map(|id| {
+                    let [domain, owner, repository, region] =
+                        crate::model::BuildProject::CODEARTIFACT_VARIABLES;
+                    [
+                        (domain, refs.att(id, "DomainName")),
+                        (owner, refs.att(id, "DomainOwner")),
+                        (repository, refs.att(id, "Name")),
+                        (region, Expr::Ref("AWS::Region".into())),
+                    ]
+                })
+                .map(|(name, value)| {
+                    BTreeMap::from([
+                        ("Name", Expr::Str(name.to_owned())),
+                        ("Type", Expr::from("PLAINTEXT")),
+                        ("Value", value),
+                    ])
+                })
+                .collect();
             Properties::Project(Box::new(ProjectProps {
                 name: p.name.to_string(),
                 description: p.description.clone(),
@@ -318,6 +364,7 @@ pub(crate) fn render(app: &AppName, d: &DesiredResource<'_>) -> CfnResource {
                                 ("Value", refs.att(id, "RepositoryUri")),
                             ])
                         }))
+                        .chain(package_vars)
                         .collect(),
                 },
                 timeout_in_minutes: p.timeout_minutes,

@@ -21,10 +21,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use crate::model::{
-    Action, ActionKind, App, ArtifactBucket, BucketRef, BuildProject, BuildSource, BuildSpec,
-    Cache, ComputePlatform, ConfigRef, ConfigRule, EnvVar, ExecutionMode, HealthyHosts, LogicalId,
-    Node, NodeRef, Pipeline, PipelineType, ReportExport, ReportGroup, ResourceKind, RollbackEvent,
-    StoredDeploymentConfig, StoredDeploymentGroup, Tags, Target, TrafficRouting, action_env_json,
+    Action, ActionKind, App, ArtifactBucket, ArtifactRepository, BucketRef, BuildProject,
+    BuildSource, BuildSpec, Cache, ComputePlatform, ConfigRef, ConfigRule, EnvVar, ExecutionMode,
+    HealthyHosts, LogicalId, Node, NodeRef, Pipeline, PipelineType, ReportExport, ReportGroup,
+    ResourceKind, RollbackEvent, StoredDeploymentConfig, StoredDeploymentGroup, Tags, Target,
+    TrafficRouting, action_env_json,
 };
 
 /// One broken rule.
@@ -94,6 +95,8 @@ pub fn check(app: &App) -> Vec<Violation> {
             Node::DeploymentGroup(g) => v.group(&at, g),
             Node::Pipeline(p) => v.pipeline(&at, p, complete),
             Node::ImageRepository(r) => v.tags(&at, &r.tags),
+            Node::ArtifactDomain(d) => v.tags(&at, &d.tags),
+            Node::ArtifactRepository(r) => v.artifact_repository(&at, r),
         }
     }
     for f in failures {
@@ -415,7 +418,138 @@ impl<'a> Checker<'a> {
         self.logs(at, p);
         self.reports(at, p);
         self.image_pushes(at, p);
+        self.packages(at, p);
         self.tags(at, &p.tags);
+    }
+
+    /// A CodeArtifact repository: its domain one of this app, a description CodeArtifact takes,
+    /// and upstreams that are other repositories of the same domain, each once, with no cycle
+    /// through them (`UpdateRepository`: CodeArtifact refuses a cycle), and not together with an
+    /// external connection (`AssociateExternalConnection`: "A repository can have one or more
+    /// upstream repositories, or an external connection").
+    fn artifact_repository(&mut self, at: &str, r: &ArtifactRepository) {
+        self.reference(
+            format!("{at}.domain"),
+            &r.domain,
+            ResourceKind::ArtifactDomain,
+        );
+        self.max_len(
+            at,
+            "description",
+            r.description.as_deref(),
+            crate::model::ARTIFACT_DESCRIPTION_MAX,
+        );
+        if let Some(d) = &r.description
+            && d.chars().any(char::is_control)
+        {
+            self.push(
+                format!("{at}.description"),
+                d,
+                "no control characters (CreateRepository: description matches \\P{C}*)",
+            );
+        }
+        let mut seen = BTreeSet::new();
+        for (i, u) in r.upstreams.iter().enumerate() {
+            let path = format!("{at}.upstreams[{i}]");
+            let Some(Node::ArtifactRepository(up)) =
+                self.reference(path.clone(), u, ResourceKind::ArtifactRepository)
+            else {
+                continue;
+            };
+            if up.domain != r.domain {
+                self.push(
+                    path,
+                    up.physical_name(),
+                    format!(
+                        "an upstream must be a repository of the same domain ({})",
+                        r.domain_name
+                    ),
+                );
+            } else if !seen.insert(u) {
+                self.push(path, up.physical_name(), "this upstream is given twice");
+            } else if self.upstream_reaches(u, r) {
+                self.push(
+                    path,
+                    up.physical_name(),
+                    format!(
+                        "the upstreams form a cycle: {} is upstream of {} through this one",
+                        r.physical_name(),
+                        up.physical_name()
+                    ),
+                );
+            }
+        }
+        if !r.upstreams.is_empty()
+            && let Some(c) = r.external_connection
+        {
+            self.push(
+                format!("{at}.external_connection"),
+                c,
+                "a repository has upstream repositories or an external connection, not both \
+                 (AssociateExternalConnection): put the connection on an upstream",
+            );
+        }
+        self.tags(at, &r.tags);
+    }
+
+    /// Whether `target` is found by following upstreams from `from` (bounded by the app's size).
+    fn upstream_reaches(&self, from: &NodeRef, target: &ArtifactRepository) -> bool {
+        let mut stack = vec![from];
+        let mut visited = BTreeSet::new();
+        while let Some(n) = stack.pop() {
+            if !visited.insert(n) {
+                continue;
+            }
+            let Some(repo) = self.app.artifact_repository(n) else {
+                continue;
+            };
+            if repo.domain == target.domain && repo.name == target.name {
+                return true;
+            }
+            stack.extend(repo.upstreams.iter());
+        }
+        false
+    }
+
+    /// The CodeArtifact repositories the project reads from or publishes to: each one of this
+    /// app, given once, and one in all (the `CODEARTIFACT_*` variables name one repository),
+    /// whose variables no environment variable of the project already has.
+    fn packages(&mut self, at: &str, p: &BuildProject) {
+        let mut repos = BTreeSet::new();
+        for (i, access) in p.packages.iter().enumerate() {
+            let path = format!("{at}.packages[{i}]");
+            self.reference(
+                format!("{path}.repository"),
+                &access.repository,
+                ResourceKind::ArtifactRepository,
+            );
+            if !repos.insert(&access.repository) {
+                self.push(
+                    path,
+                    access.repository.name(),
+                    "the project uses this repository twice: publishes_to also reads",
+                );
+            } else if repos.len() > 1 {
+                self.push(
+                    path,
+                    access.repository.name(),
+                    "a project logs in to one CodeArtifact repository (its CODEARTIFACT_* \
+                     variables name one): read through that repository's upstreams",
+                );
+            }
+        }
+        if p.packages.is_empty() {
+            return;
+        }
+        for v in &p.environment.variables {
+            if BuildProject::CODEARTIFACT_VARIABLES.contains(&v.name.as_str()) {
+                self.push(
+                    format!("{at}.environment.variables[{}]", v.name),
+                    v.name.as_str(),
+                    "pipewright sets this variable for the project's CodeArtifact repository",
+                );
+            }
+        }
     }
 
     /// The ECR repositories the project pushes to: each one of this app, each URI in a variable

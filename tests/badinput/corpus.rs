@@ -119,6 +119,22 @@ const BREACHES: &[(&str, &str)] = &[
     ),
     ("image repository name of 1 character", "it has 1 character"),
     (
+        "artifact domain name with capitals",
+        "capital letters are not allowed ('S' is character 1)",
+    ),
+    (
+        "artifact domain name ending with a hyphen",
+        "it ends with '-'",
+    ),
+    (
+        "artifact repository name starting with a dot",
+        "it starts with '.'",
+    ),
+    (
+        "artifact repository name of 101 characters",
+        "it has 101 characters",
+    ),
+    (
         "bucket name with capitals",
         "capital letters are not allowed ('S' is character 1)",
     ),
@@ -287,6 +303,26 @@ fn image_repo(f: fn(ImageRepositoryBuilder) -> ImageRepositoryBuilder) -> Result
     plus(|fx| {
         fx.app.add(f(ImageRepository::builder()).build()?);
         Ok(())
+    })
+}
+
+/// The fixture plus the CodeArtifact domain `shop`, its repository `store`, and what `f` adds.
+fn packages(
+    f: impl FnOnce(
+        &mut Fx,
+        &Handle<ArtifactDomain>,
+        &Handle<ArtifactRepository>,
+    ) -> Result<(), BuildError>,
+) -> Result<App, BuildError> {
+    plus(|fx| {
+        let domain = fx.app.add(ArtifactDomain::builder().name("shop").build()?);
+        let store = fx.app.add(
+            ArtifactRepository::builder()
+                .domain(&domain)
+                .name("store")
+                .build()?,
+        );
+        f(fx, &domain, &store)
     })
 }
 
@@ -692,6 +728,397 @@ pub(crate) const CASES: &[Case] = &[
             path: "project[p1].image_pushes[shop/web]",
             value: S("shop/web"),
             rule: "the project pushes to this repository twice",
+        },
+    },
+    Case {
+        rule: "name: artifact domain",
+        name: "artifact domain name with capitals",
+        app: || {
+            plus(|fx| {
+                fx.app.add(ArtifactDomain::builder().name("Shop").build()?);
+                Ok(())
+            })
+        },
+        expect: Refused {
+            resource: "artifact_domain",
+            name: "Shop",
+            field: "name",
+            value: S("Shop"),
+            rule: ArtifactDomainName::RULE,
+        },
+    },
+    Case {
+        rule: "name: artifact domain",
+        name: "artifact domain name ending with a hyphen",
+        app: || {
+            plus(|fx| {
+                fx.app.add(ArtifactDomain::builder().name("shop-").build()?);
+                Ok(())
+            })
+        },
+        expect: Refused {
+            resource: "artifact_domain",
+            name: "shop-",
+            field: "name",
+            value: S("shop-"),
+            rule: ArtifactDomainName::RULE,
+        },
+    },
+    Case {
+        rule: "name: artifact repository",
+        name: "artifact repository name starting with a dot",
+        app: || {
+            packages(|fx, d, _| {
+                fx.app.add(
+                    ArtifactRepository::builder()
+                        .domain(d)
+                        .name(".libs")
+                        .build()?,
+                );
+                Ok(())
+            })
+        },
+        expect: Refused {
+            resource: "artifact_repository",
+            name: ".libs",
+            field: "name",
+            value: S(".libs"),
+            rule: ArtifactRepositoryName::RULE,
+        },
+    },
+    Case {
+        rule: "name: artifact repository",
+        name: "artifact repository name of 101 characters",
+        app: || {
+            packages(|fx, d, _| {
+                fx.app.add(
+                    ArtifactRepository::builder()
+                        .domain(d)
+                        .name("l".repeat(101))
+                        .build()?,
+                );
+                Ok(())
+            })
+        },
+        expect: Refused {
+            resource: "artifact_repository",
+            name: "lllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll",
+            field: "name",
+            value: Rep("l", 101),
+            rule: ArtifactRepositoryName::RULE,
+        },
+    },
+    Case {
+        rule: "artifact domain: a KMS key is named by its key ARN",
+        name: "artifact domain key named by an alias",
+        app: || {
+            plus(|fx| {
+                fx.app.add(
+                    ArtifactDomain::builder()
+                        .name("shop")
+                        .encryption_key("arn:aws:kms:eu-west-1:123456789012:alias/packages")
+                        .build()?,
+                );
+                Ok(())
+            })
+        },
+        expect: Refused {
+            resource: "artifact_domain",
+            name: "shop",
+            field: "encryption_key",
+            value: S("arn:aws:kms:eu-west-1:123456789012:alias/packages"),
+            rule: "a domain's key is named by its key ARN (arn:<partition>:kms:<region>:<account>:key/<id>), not an alias: CodeArtifact returns the key ARN, which an alias cannot be compared with",
+        },
+    },
+    Case {
+        rule: "artifact repository: in a domain of the app",
+        name: "artifact repository without a domain",
+        app: || {
+            plus(|fx| {
+                fx.app
+                    .add(ArtifactRepository::builder().name("libs").build()?);
+                Ok(())
+            })
+        },
+        expect: Refused {
+            resource: "artifact_repository",
+            name: "libs",
+            field: "domain",
+            value: Missing,
+            rule: "is required",
+        },
+    },
+    Case {
+        rule: "artifact repository: in a domain of the app",
+        name: "artifact repository in another app's domain",
+        app: || {
+            let mut o = other()?;
+            let foreign = o.add(ArtifactDomain::builder().name("other").build()?);
+            plus(|fx| {
+                fx.app.add(
+                    ArtifactRepository::builder()
+                        .domain(&foreign)
+                        .name("libs")
+                        .build()?,
+                );
+                Ok(())
+            })
+        },
+        expect: Invalid {
+            path: "artifact_repository[other/libs].domain",
+            value: S("other"),
+            rule: "must be a artifact_domain added to this app",
+        },
+    },
+    Case {
+        rule: "artifact repository: one external connection",
+        name: "artifact repository with two external connections",
+        app: || {
+            packages(|fx, d, _| {
+                fx.app.add(
+                    ArtifactRepository::builder()
+                        .domain(d)
+                        .name("libs")
+                        .external_connection(ExternalConnection::Npmjs)
+                        .external_connection(ExternalConnection::Pypi)
+                        .build()?,
+                );
+                Ok(())
+            })
+        },
+        expect: Refused {
+            resource: "artifact_repository",
+            name: "libs",
+            field: "external_connection",
+            value: S("public:npmjs, public:pypi"),
+            rule: "one external connection per repository (AssociateExternalConnection: \"One external connection is allowed per repository\")",
+        },
+    },
+    Case {
+        rule: "artifact repository: upstreams or an external connection",
+        name: "artifact repository with upstreams and an external connection",
+        app: || {
+            packages(|fx, d, store| {
+                fx.app.add(
+                    ArtifactRepository::builder()
+                        .domain(d)
+                        .name("libs")
+                        .upstream(store)
+                        .external_connection(ExternalConnection::Pypi)
+                        .build()?,
+                );
+                Ok(())
+            })
+        },
+        expect: Invalid {
+            path: "artifact_repository[shop/libs].external_connection",
+            value: S("public:pypi"),
+            rule: "a repository has upstream repositories or an external connection, not both (AssociateExternalConnection): put the connection on an upstream",
+        },
+    },
+    Case {
+        rule: "artifact repository: upstreams in the same domain, once, without a cycle",
+        name: "artifact repository with an upstream in another domain",
+        app: || {
+            packages(|fx, _, store| {
+                let other = fx.app.add(ArtifactDomain::builder().name("tools").build()?);
+                fx.app.add(
+                    ArtifactRepository::builder()
+                        .domain(&other)
+                        .name("libs")
+                        .upstream(store)
+                        .build()?,
+                );
+                Ok(())
+            })
+        },
+        expect: Invalid {
+            path: "artifact_repository[tools/libs].upstreams[0]",
+            value: S("shop/store"),
+            rule: "an upstream must be a repository of the same domain (tools)",
+        },
+    },
+    Case {
+        rule: "artifact repository: upstreams in the same domain, once, without a cycle",
+        name: "artifact repository with one upstream twice",
+        app: || {
+            packages(|fx, d, store| {
+                fx.app.add(
+                    ArtifactRepository::builder()
+                        .domain(d)
+                        .name("libs")
+                        .upstream(store)
+                        .upstream(store)
+                        .build()?,
+                );
+                Ok(())
+            })
+        },
+        expect: Invalid {
+            path: "artifact_repository[shop/libs].upstreams[1]",
+            value: S("shop/store"),
+            rule: "this upstream is given twice",
+        },
+    },
+    Case {
+        rule: "artifact repository: upstreams in the same domain, once, without a cycle",
+        name: "artifact repository that is its own upstream",
+        app: || {
+            packages(|fx, d, store| {
+                // A second repository of the same name, naming the first: the same repository
+                // twice (and so the same logical id twice).
+                fx.app.add(
+                    ArtifactRepository::builder()
+                        .domain(d)
+                        .name("store")
+                        .upstream(store)
+                        .build()?,
+                );
+                Ok(())
+            })
+        },
+        expect: All(&[
+            "artifact_repository[shop/store] \"PackageRepoShopStore\": logical id must be unique in the app; artifact_repository[shop/store] has the same one (names differ only in case or punctuation, or are equal)",
+            "artifact_repository[shop/store].upstreams[0] \"shop/store\": the upstreams form a cycle: shop/store is upstream of shop/store through this one",
+        ]),
+    },
+    Case {
+        rule: "artifact repository: a description CodeArtifact takes",
+        name: "artifact repository description of 1001 characters",
+        app: || {
+            packages(|fx, d, _| {
+                fx.app.add(
+                    ArtifactRepository::builder()
+                        .domain(d)
+                        .name("libs")
+                        .description("d".repeat(1001))
+                        .build()?,
+                );
+                Ok(())
+            })
+        },
+        expect: Invalid {
+            path: "artifact_repository[shop/libs].description",
+            value: Rep("d", 1001),
+            rule: "at most 1000 characters",
+        },
+    },
+    Case {
+        rule: "artifact repository: a description CodeArtifact takes",
+        name: "artifact repository description with a control character",
+        app: || {
+            packages(|fx, d, _| {
+                fx.app.add(
+                    ArtifactRepository::builder()
+                        .domain(d)
+                        .name("libs")
+                        .description("line\u{7}bell")
+                        .build()?,
+                );
+                Ok(())
+            })
+        },
+        expect: Invalid {
+            path: "artifact_repository[shop/libs].description",
+            value: S("line\u{7}bell"),
+            rule: "no control characters (CreateRepository: description matches \\P{C}*)",
+        },
+    },
+    Case {
+        rule: "project: uses one CodeArtifact repository of the app",
+        name: "project reading from another app's artifact repository",
+        app: || {
+            let mut o = other()?;
+            let d = o.add(ArtifactDomain::builder().name("other").build()?);
+            let foreign = o.add(
+                ArtifactRepository::builder()
+                    .domain(&d)
+                    .name("libs")
+                    .build()?,
+            );
+            plus(|fx| {
+                fx.app.add(
+                    BuildProject::builder()
+                        .name("p1")
+                        .reads_packages_from(&foreign)
+                        .build()?,
+                );
+                Ok(())
+            })
+        },
+        expect: Invalid {
+            path: "project[p1].packages[0].repository",
+            value: S("other/libs"),
+            rule: "must be a artifact_repository added to this app",
+        },
+    },
+    Case {
+        rule: "project: uses one CodeArtifact repository of the app",
+        name: "project using two artifact repositories",
+        app: || {
+            packages(|fx, d, store| {
+                let libs = fx.app.add(
+                    ArtifactRepository::builder()
+                        .domain(d)
+                        .name("libs")
+                        .build()?,
+                );
+                fx.app.add(
+                    BuildProject::builder()
+                        .name("p1")
+                        .reads_packages_from(store)
+                        .publishes_to(&libs)
+                        .build()?,
+                );
+                Ok(())
+            })
+        },
+        expect: Invalid {
+            path: "project[p1].packages[1]",
+            value: S("shop/libs"),
+            rule: "a project logs in to one CodeArtifact repository (its CODEARTIFACT_* variables name one): read through that repository's upstreams",
+        },
+    },
+    Case {
+        rule: "project: uses one CodeArtifact repository of the app",
+        name: "project using one artifact repository twice",
+        app: || {
+            packages(|fx, _, store| {
+                fx.app.add(
+                    BuildProject::builder()
+                        .name("p1")
+                        .reads_packages_from(store)
+                        .publishes_to(store)
+                        .build()?,
+                );
+                Ok(())
+            })
+        },
+        expect: Invalid {
+            path: "project[p1].packages[1]",
+            value: S("shop/store"),
+            rule: "the project uses this repository twice: publishes_to also reads",
+        },
+    },
+    Case {
+        rule: "project: uses one CodeArtifact repository of the app",
+        name: "project whose CODEARTIFACT_DOMAIN is also an environment variable",
+        app: || {
+            packages(|fx, _, store| {
+                fx.app.add(
+                    BuildProject::builder()
+                        .name("p1")
+                        .env("CODEARTIFACT_DOMAIN", EnvValue::Plaintext("x".into()))
+                        .reads_packages_from(store)
+                        .build()?,
+                );
+                Ok(())
+            })
+        },
+        expect: Invalid {
+            path: "project[p1].environment.variables[CODEARTIFACT_DOMAIN]",
+            value: S("CODEARTIFACT_DOMAIN"),
+            rule: "pipewright sets this variable for the project's CodeArtifact repository",
         },
     },
     Case {
@@ -2690,6 +3117,11 @@ pub(crate) const CASES: &[Case] = &[
 /// Rules the type system enforces, so no model breaking them can be written (each is a
 /// `compile_fail` example in the library's docs).
 pub(crate) const BY_TYPES: &[(&str, &str, &str)] = &[
+    (
+        "artifact repository: upstreams in the same domain, once, without a cycle",
+        "the upstreams form a cycle: {} is upstream of {} through this one",
+        "an upstream is a `Handle<ArtifactRepository>`, which exists only once that repository is added, so distinct repositories never form a cycle (one added twice under one name, refused as a duplicate, is the case above)",
+    ),
     (
         "deployment config: rule fits the platform",
         "server configurations set minimum healthy hosts; Lambda and ECS configurations set traffic routing",

@@ -79,6 +79,8 @@ fn every_name_newtype_has_a_case() {
         AppName::RULE,
         RepositoryName::RULE,
         ImageRepositoryName::RULE,
+        ArtifactDomainName::RULE,
+        ArtifactRepositoryName::RULE,
         BucketName::RULE,
         ProjectName::RULE,
         ApplicationName::RULE,

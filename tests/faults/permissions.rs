@@ -6,7 +6,8 @@
 //! Resources: S3 requests name their bucket (and key) in the path and IAM requests their role,
 //! so those are checked against the statement's resources too; the JSON protocols' resources
 //! are not rebuilt here, so for CodeCommit, CodeBuild, CodeDeploy, CodePipeline, EventBridge,
-//! CloudWatch Logs, STS and the tagging API the action alone is checked.
+//! CloudWatch Logs, STS and the tagging API the action alone is checked. CodeArtifact's REST
+//! requests are named by method and path (`codeartifact_action`), and also checked by action.
 //!
 //! Not covered: the execution verbs (push, run, watch, approve, logs, executions, stop, retry),
 //! whose actions the policy grants but whose requests do not go through this proxy.
@@ -39,6 +40,30 @@ fn s3_action(operation: &str) -> Option<&'static str> {
         "DeleteBucketOwnershipControls" => "s3:PutBucketOwnershipControls",
         "DeleteBucketPublicAccessBlock" => "s3:PutBucketPublicAccessBlock",
         "DeleteObjects" => "s3:DeleteObject",
+        _ => return None,
+    })
+}
+
+/// CodeArtifact's operation for a REST request, from its method and path (the CodeArtifact API
+/// Reference gives each operation's `METHOD /v1/...`; the proxy names REST requests by method).
+fn codeartifact_action(method: &str, target: &str) -> Option<&'static str> {
+    let path = target.split('?').next().unwrap_or("");
+    Some(match (method, path) {
+        ("POST", "/v1/domain") => "CreateDomain",
+        ("GET", "/v1/domain") => "DescribeDomain",
+        ("DELETE", "/v1/domain") => "DeleteDomain",
+        ("POST", "/v1/domains") => "ListDomains",
+        ("POST", "/v1/domain/repositories") => "ListRepositoriesInDomain",
+        ("POST", "/v1/repository") => "CreateRepository",
+        ("GET", "/v1/repository") => "DescribeRepository",
+        ("PUT", "/v1/repository") => "UpdateRepository",
+        ("DELETE", "/v1/repository") => "DeleteRepository",
+        ("POST", "/v1/repositories") => "ListRepositories",
+        ("POST", "/v1/repository/external-connection") => "AssociateExternalConnection",
+        ("DELETE", "/v1/repository/external-connection") => "DisassociateExternalConnection",
+        ("POST", "/v1/tag") => "TagResource",
+        ("POST", "/v1/untag") => "UntagResource",
+        ("POST", "/v1/tags") => "ListTagsForResource",
         _ => return None,
     })
 }
@@ -79,6 +104,11 @@ fn needs(r: &Recorded, env: &Env, roles: &str) -> Vec<(String, Option<String>)> 
             _ => {}
         }
         return out;
+    }
+    if r.service == "codeartifact" {
+        let operation = codeartifact_action(&r.operation, &r.target)
+            .map_or_else(|| format!("{} {}", r.operation, r.target), str::to_owned);
+        return vec![(format!("codeartifact:{operation}"), None)];
     }
     let action = format!("{}:{}", prefix(&r.service), r.operation);
     let resource = (r.service == "iam")

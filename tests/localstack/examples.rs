@@ -21,7 +21,7 @@ use pipewright::provider::aws::{AwsProvider, Clients};
 use serde_json::Value;
 
 use crate::harness::{clients, code, endpoint, unique};
-use crate::{container, ecs_blue_green, lambda_canary, multi_env, reference};
+use crate::{container, ecs_blue_green, lambda_canary, library, multi_env, reference};
 
 type AddExample = fn(&mut App, &str) -> Result<(), BuildError>;
 
@@ -181,6 +181,38 @@ async fn leftovers(c: &Clients, prefix: &str) -> Vec<String> {
             .iter()
             .filter_map(|r| r.repository_name())
             .map(str::to_owned)
+            .collect(),
+    );
+    let domains = c
+        .codeartifact
+        .list_domains()
+        .into_paginator()
+        .items()
+        .send();
+    let domains = domains.try_collect().await.expect("list artifact domains");
+    keep(
+        "artifact domain",
+        domains
+            .iter()
+            .filter_map(|d| d.name())
+            .map(str::to_owned)
+            .collect(),
+    );
+    let packages = c
+        .codeartifact
+        .list_repositories()
+        .into_paginator()
+        .items()
+        .send();
+    let packages = packages
+        .try_collect()
+        .await
+        .expect("list artifact repositories");
+    keep(
+        "artifact repository",
+        packages
+            .iter()
+            .filter_map(|r| Some(format!("{}/{}", r.domain_name()?, r.name()?)))
             .collect(),
     );
     let projects = c.codebuild.list_projects().into_paginator().items().send();
@@ -873,6 +905,11 @@ async fn ecs_blue_green_example_lifecycle_through_the_cli() {
 #[tokio::test]
 async fn container_example_lifecycle_through_the_cli() {
     lifecycle("xc", container::add_container, &[], "web-image").await;
+}
+
+#[tokio::test]
+async fn library_example_lifecycle_through_the_cli() {
+    lifecycle("xk", library::add_library, &[], "shop-lib").await;
 }
 
 #[tokio::test]

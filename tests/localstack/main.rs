@@ -12,14 +12,16 @@
 mod support;
 
 pub(crate) use support::examples::{
-    container, ecs_blue_green, lambda_canary, multi_env, reference,
+    container, ecs_blue_green, lambda_canary, library, multi_env, reference,
 };
 pub(crate) use support::harness;
 
+mod artifact_repositories;
 mod artifacts;
 mod build_logs;
 mod build_secrets;
 mod builds;
+mod codeartifact;
 mod codebuild;
 mod codecommit;
 mod codedeploy;

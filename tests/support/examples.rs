@@ -18,6 +18,9 @@ pub(crate) mod multi_env;
 #[path = "../../examples/container.rs"]
 pub(crate) mod container;
 
+#[path = "../../examples/library.rs"]
+pub(crate) mod library;
+
 /// Adds an example's resources to an app, every name prefixed.
 pub(crate) type AddExample = fn(&mut App, &str) -> Result<(), BuildError>;
 
@@ -33,7 +36,7 @@ pub(crate) struct Example {
 }
 
 /// Every example, in a fixed order.
-pub(crate) const ALL: [Example; 5] = [
+pub(crate) const ALL: [Example; 6] = [
     Example {
         name: "reference",
         app: reference::app,
@@ -58,6 +61,11 @@ pub(crate) const ALL: [Example; 5] = [
         name: "container",
         app: container::app,
         add: container::add_container,
+    },
+    Example {
+        name: "library",
+        app: library::app,
+        add: library::add_library,
     },
 ];
 

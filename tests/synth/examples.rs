@@ -3,7 +3,9 @@
 use pipewright::model::App;
 use pipewright::synth::{self, GraphFormat};
 
-use crate::support::examples::{container, ecs_blue_green, lambda_canary, multi_env, reference};
+use crate::support::examples::{
+    container, ecs_blue_green, lambda_canary, library, multi_env, reference,
+};
 
 fn check(name: &str, app: &App) {
     let templates = synth::synthesize(app).expect("examples synthesize");
@@ -44,6 +46,11 @@ fn ecs_blue_green() {
 #[test]
 fn container() {
     check("container", &container::app().unwrap());
+}
+
+#[test]
+fn library() {
+    check("library", &library::app().unwrap());
 }
 
 #[test]

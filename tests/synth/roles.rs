@@ -107,10 +107,24 @@ fn features_app() -> App {
             .build()
             .expect("a valid repository"),
     );
+    let domain = app.add(
+        ArtifactDomain::builder()
+            .name("roles")
+            .build()
+            .expect("a valid domain"),
+    );
+    let libs = app.add(
+        ArtifactRepository::builder()
+            .domain(&domain)
+            .name("libs")
+            .build()
+            .expect("a valid repository"),
+    );
     let build = app.add(
         BuildProject::builder()
             .name("roles-build")
             .codecommit_source(&repo)
+            .publishes_to(&libs)
             .buildspec(
                 InlineBuildSpec::new()
                     .build(["make"])

@@ -52,6 +52,13 @@ def ecr() -> Service:
     return _service(EcrProvider())
 
 
+@aws_provider(api="codeartifact")
+def codeartifact() -> Service:
+    from .codeartifact import CodeArtifactProvider
+
+    return _service(CodeArtifactProvider())
+
+
 @aws_provider(api="resourcegroupstaggingapi", name="pipewright")
 def resourcegroupstaggingapi() -> Service:
     # The tagging API reads the Code* providers' modules only when they are loaded; nothing to

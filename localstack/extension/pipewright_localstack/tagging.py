@@ -8,7 +8,8 @@ creates a backend for every moto service (about 1.7 s and 170 MB).
 GetResources, GetTagKeys and GetTagValues are answered here from the stores that hold the data:
 LocalStack's S3 and EventBridge stores, CloudWatch Logs groups (moto's backend, LocalStack's tag
 store, read through this extension's ``logs`` provider), ECR repositories (moto's backend, read
-through this extension's ``ecr`` provider) and the Code* stores of this extension
+through this extension's ``ecr`` provider), CodeArtifact domains and repositories (this
+extension's ``codeartifact`` store) and the Code* stores of this extension
 (each read under its store's lock, one service after the other). A service whose module was never
 imported has never been called and so holds nothing; such services are skipped rather than
 imported, which keeps the first call cheap. The other operations
@@ -93,6 +94,14 @@ def _ecr_repositories(account_id: str, region: str) -> Iterator[Tagged]:
         yield Tagged(arn, "ecr", "repository", tags)
 
 
+def _codeartifact(account_id: str, region: str) -> Iterator[Tagged]:
+    provider_module = _loaded(f"{__package__}.codeartifact")
+    if provider_module is None:
+        return
+    for arn, kind, tags in provider_module.tagged_resources(account_id, region):
+        yield Tagged(arn, "codeartifact", kind, tags)
+
+
 def tagged_resources(account_id: str, region: str) -> list[Tagged]:
     """Every resource with at least one tag, sorted by ARN.
 
@@ -108,6 +117,7 @@ def tagged_resources(account_id: str, region: str) -> list[Tagged]:
         *_log_groups(account_id, region),
         *_code_services(account_id, region),
         *_ecr_repositories(account_id, region),
+        *_codeartifact(account_id, region),
     ]
     return sorted((r for r in found if r.tags), key=lambda r: r.arn)
 

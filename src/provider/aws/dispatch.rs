@@ -11,7 +11,8 @@ use tokio::task::JoinSet;
 use super::Clients;
 use super::common::{TagPairs, all_pages, sdk_error};
 use super::{
-    codebuild, codecommit, codedeploy, codepipeline, ecr, eventbridge, iam, logs, reports, s3,
+    codeartifact, codebuild, codecommit, codedeploy, codepipeline, ecr, eventbridge, iam, logs,
+    reports, s3,
 };
 use crate::model::{BulkRead, ResourceKind};
 use crate::provider::api::{
@@ -444,6 +445,8 @@ fn api(kind: ResourceKind) -> &'static dyn KindApi {
         ResourceKind::LogGroup => &logs::LogGroups,
         ResourceKind::ReportGroup => &reports::ReportGroups,
         ResourceKind::ImageRepository => &ecr::ImageRepositories,
+        ResourceKind::ArtifactDomain => &codeartifact::ArtifactDomains,
+        ResourceKind::ArtifactRepository => &codeartifact::ArtifactRepositories,
     }
 }
 

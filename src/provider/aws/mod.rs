@@ -9,6 +9,7 @@
 //! LocalStack on loopback cannot serve virtual-hosted bucket names.
 
 mod clients;
+mod codeartifact;
 mod codebuild;
 mod codecommit;
 mod codedeploy;
