@@ -629,7 +629,11 @@ async fn serve(shared: Arc<Shared>, mut client: TcpStream) -> std::io::Result<()
             return Ok(());
         }
         Some(error @ (Fault::Throttle | Fault::ServerError | Fault::Unavailable)) => {
-            let answer = error_response(error, &service, request.header("x-amz-target").is_some());
+            // JSON errors for the JSON protocols: awsJson (an `X-Amz-Target` header) and
+            // restJson (CodeArtifact, Lambda), whose SDKs cannot read an XML error body.
+            let json = request.header("x-amz-target").is_some()
+                || matches!(service.as_str(), "codeartifact" | "lambda");
+            let answer = error_response(error, &service, json);
             client.write_all(&answer).await?;
             return client.shutdown().await;
         }
@@ -732,6 +736,12 @@ fn error_response(fault: Fault, service: &str, json_protocol: bool) -> Vec<u8> {
         (Fault::ServerError, _) => (500, "Internal Server Error", "InternalFailure"),
         _ => (503, "Service Unavailable", "ServiceUnavailable"),
     };
+    // restJson's error code travels in this header (its body need not name it).
+    let error_type = if json_protocol {
+        format!("x-amzn-ErrorType: {code}\r\n")
+    } else {
+        String::new()
+    };
     let (content_type, body) = if json_protocol {
         (
             "application/x-amz-json-1.1",
@@ -756,7 +766,7 @@ fn error_response(fault: Fault, service: &str, json_protocol: bool) -> Vec<u8> {
     };
     format!(
         "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
-         x-amzn-RequestId: fault-proxy\r\nConnection: close\r\n\r\n{body}",
+         x-amzn-RequestId: fault-proxy\r\n{error_type}Connection: close\r\n\r\n{body}",
         body.len()
     )
     .into_bytes()
