@@ -24,7 +24,7 @@ Where AWS checks the key, and how it refuses one that names no key of the accoun
   errors are InvalidInputException, ResourceAlreadyExistsException and
   AccountLimitExceededException, none about keys); a build whose artifacts it encrypts fails in
   UPLOAD_ARTIFACTS with "KMS.NotFoundException: Key '<ARN>' does not exist"
-  (awsdocs/aws-cloudformation-user-guide#645).
+  (awsdocs/aws-cloudformation-user-guide#645), as the build runner does here.
 
 An AWS managed key's alias (``alias/aws/<service>``) always names a key: AWS creates the key the
 first time a service uses it ("This CMK is created in your account the first time", ECR User
