@@ -559,6 +559,9 @@ def localstack_environment(instance: Instance, port: int, run_hooks: bool = Fals
             "CONFIG_DIR": str(dirs["home"] / ".localstack"),
             "PROVIDER_OVERRIDE_RESOURCEGROUPSTAGGINGAPI": "pipewright",
             "PROVIDER_OVERRIDE_LOGS": "pipewright",
+            # S3 checks the KMS key an object is written under, as AWS does ("KMS.NotFoundException"
+            # for a key that does not exist, aws/aws-cli#4507); LocalStack skips it by default.
+            "S3_SKIP_KMS_KEY_VALIDATION": "0",
             # LocalStack's Lambda with functions that are Active without a container runtime
             # (LocalStack logs that this variable is deprecated and ignored: it is not ignored,
             # the warning dates from its old Lambda provider).

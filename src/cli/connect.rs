@@ -115,7 +115,9 @@ async fn connect_with(
     // Limits that depend on the partition and region (the size of derived policies, whose ARNs
     // name both) are known before any call.
     let expanded = app.desired();
-    let violations = engine::check_limits_in(&expanded, engine::partition_of(&region), &region);
+    let partition = engine::partition_of(&region);
+    let mut violations = engine::check_keys_in(app, partition, &region);
+    violations.extend(engine::check_limits_in(&expanded, partition, &region));
     if !violations.is_empty() {
         let e = crate::validate::ValidationError { violations };
         return Err(CliError::new(INVALID, e));

@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 use super::resolve::{Env, ResolvedApp, resolve};
-use crate::model::{Desired, ResourceKind};
+use crate::model::{App, Desired, Encryption, ImageEncryption, KmsKeyArn, Node, ResourceKind};
 use crate::provider::api::kind_word;
 use crate::validate::Violation;
 
@@ -106,6 +106,64 @@ pub fn check_limits_in(desired: &Desired<'_>, partition: &str, region: &str) -> 
     resolve(desired, &env)
         .map(|resolved| check_limits(&resolved))
         .unwrap_or_default()
+}
+
+/// The KMS keys of `app` that cannot serve it in `partition` and `region`, each with its path.
+///
+/// A key is regional and lives in one partition: ECR's key "must exist in the same Region as the
+/// repository" (ECR API Reference, EncryptionConfiguration `kmsKey`), S3 takes only a key of the
+/// bucket's Region ("the KMS key must be in the same Region as the bucket", Amazon S3 User Guide,
+/// "Specifying server-side encryption with AWS KMS"), and an ARN of another partition names
+/// nothing the account can reach. CodeCommit, CodeBuild and CloudWatch Logs encrypt in the
+/// resource's own Region too, so every key is held to the same rule; the account may differ (a
+/// cross-account key is allowed where its key policy says so).
+#[must_use]
+pub fn check_keys_in(app: &App, partition: &str, region: &str) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let mut check = |path: String, key: &KmsKeyArn| {
+        let parts: Vec<&str> = key.as_str().splitn(6, ':').collect();
+        let (key_partition, key_region) = (parts.get(1), parts.get(3));
+        if key_partition != Some(&partition) || key_region != Some(&region) {
+            out.push(Violation {
+                path,
+                value: key.to_string(),
+                rule: format!(
+                    "a KMS key must be in the app's partition and region ({partition}, {region}): \
+                     AWS takes no key of another region"
+                ),
+            });
+        }
+    };
+    for node in app.nodes() {
+        let at = format!("{}[{}]", node.kind().info().path_word, node.display_name());
+        match node {
+            Node::Repository(r) => {
+                if let Some(k) = &r.kms_key {
+                    check(format!("{at}.kms_key"), k);
+                }
+            }
+            Node::Bucket(b) => {
+                if let Encryption::Kms(k) = &b.encryption {
+                    check(format!("{at}.kms_key"), k);
+                }
+            }
+            Node::Project(p) => {
+                if let Some(k) = &p.encryption_key {
+                    check(format!("{at}.encryption_key"), k);
+                }
+                if let Some(k) = &p.logs.kms_key {
+                    check(format!("{at}.logs.kms_key"), k);
+                }
+            }
+            Node::ImageRepository(r) => {
+                if let ImageEncryption::Kms(k) = &r.encryption {
+                    check(format!("{at}.kms_key"), k);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// Whether a string in `v` ends with `suffix`.

@@ -51,7 +51,9 @@ pub use apply::{
 pub use diff::{
     Change, ChangeKind, KindRules, ReplaceStrategy, changed_fields, diff, normalize, rules,
 };
-pub use limits::{ROLE_POLICY_MAX, check_limits, check_limits_in, partition_of, policy_chars};
+pub use limits::{
+    ROLE_POLICY_MAX, check_keys_in, check_limits, check_limits_in, partition_of, policy_chars,
+};
 pub use plan::{
     FORMAT_VERSION, GroupMove, Mode, ObservedMap, Plan, PlannedChange, Retained, Summary,
     build_destroy_plan, build_plan, delete_rank, plan, plan_destroy, waves,

@@ -1971,6 +1971,71 @@ pub(crate) const CASES: &[Case] = &[
         },
     },
     Case {
+        rule: "KMS key: in the app's partition and region",
+        name: "project key of another region",
+        app: || project(|b| b.encryption_key("arn:aws:kms:us-east-1:123456789012:key/abcd")),
+        expect: Invalid {
+            path: "project[p1].encryption_key",
+            value: S("arn:aws:kms:us-east-1:123456789012:key/abcd"),
+            rule: "a KMS key must be in the app's partition and region (aws, eu-west-1): AWS takes no key of another region",
+        },
+    },
+    Case {
+        rule: "KMS key: in the app's partition and region",
+        name: "log group key of another region",
+        app: || project(|b| b.log_kms_key("arn:aws:kms:eu-central-1:123456789012:key/abcd")),
+        expect: Invalid {
+            path: "project[p1].logs.kms_key",
+            value: S("arn:aws:kms:eu-central-1:123456789012:key/abcd"),
+            rule: "a KMS key must be in the app's partition and region (aws, eu-west-1): AWS takes no key of another region",
+        },
+    },
+    Case {
+        rule: "KMS key: in the app's partition and region",
+        name: "bucket key of another partition",
+        app: || bucket(|b| b.kms_key("arn:aws-cn:kms:eu-west-1:123456789012:key/abcd")),
+        expect: Invalid {
+            path: "bucket[shop-b1].kms_key",
+            value: S("arn:aws-cn:kms:eu-west-1:123456789012:key/abcd"),
+            rule: "a KMS key must be in the app's partition and region (aws, eu-west-1): AWS takes no key of another region",
+        },
+    },
+    Case {
+        rule: "KMS key: in the app's partition and region",
+        name: "image repository key of another region",
+        app: || {
+            image_repo(|r| {
+                r.name("shop/web")
+                    .kms_key("arn:aws:kms:us-west-2:123456789012:key/abcd")
+            })
+        },
+        expect: Invalid {
+            path: "image_repository[shop/web].kms_key",
+            value: S("arn:aws:kms:us-west-2:123456789012:key/abcd"),
+            rule: "a KMS key must be in the app's partition and region (aws, eu-west-1): AWS takes no key of another region",
+        },
+    },
+    Case {
+        rule: "KMS key: in the app's partition and region",
+        name: "repository key of another region",
+        app: || {
+            plus(|fx| {
+                fx.app.add(
+                    Repository::builder()
+                        .name("r1")
+                        .kms_key("arn:aws:kms:ap-south-1:123456789012:key/abcd")
+                        .build()?,
+                );
+                Ok(())
+            })
+        },
+        expect: Invalid {
+            path: "repository[r1].kms_key",
+            value: S("arn:aws:kms:ap-south-1:123456789012:key/abcd"),
+            rule: "a KMS key must be in the app's partition and region (aws, eu-west-1): AWS takes no key of another region",
+        },
+    },
+    Case {
         rule: "project: log key is a KMS key ARN",
         name: "log group key that is not an ARN",
         app: || project(|b| b.log_kms_key("logs-key")),

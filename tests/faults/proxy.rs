@@ -69,6 +69,10 @@ pub(crate) struct FaultPlan {
     pub(crate) consistency: Option<Consistency>,
     /// At most this many faults in all (the first matching requests drawn to fail).
     pub(crate) limit: Option<u64>,
+    /// Whether git's own requests pass through the proxy too: `GetRepository`'s
+    /// `cloneUrlHttp` is answered with the proxy's address in place of the emulator's, so the
+    /// git CLI that `push` runs reaches the repository through it.
+    pub(crate) git: bool,
 }
 
 /// Eventual consistency, as AWS documents it for S3 ("Bucket configurations have an eventual
@@ -106,6 +110,7 @@ impl FaultPlan {
             operation: None,
             consistency: None,
             limit: None,
+            git: false,
         }
     }
 
@@ -124,6 +129,12 @@ impl FaultPlan {
 
     pub(crate) fn operation(mut self, operation: &str) -> Self {
         self.operation = Some(operation.to_owned());
+        self
+    }
+
+    /// Routes git's requests through the proxy as well (see [`FaultPlan::git`]).
+    pub(crate) fn with_git(mut self) -> Self {
+        self.git = true;
         self
     }
 
@@ -168,6 +179,8 @@ pub(crate) struct Recorded {
 
 struct Shared {
     upstream: String,
+    /// The proxy's own address (`127.0.0.1:PORT`).
+    own: String,
     log: Mutex<Vec<Recorded>>,
     plan: Mutex<FaultPlan>,
     stats: Mutex<Stats>,
@@ -353,9 +366,11 @@ impl FaultProxy {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind loopback");
-        let endpoint = format!("http://{}", listener.local_addr().expect("bound address"));
+        let own = listener.local_addr().expect("bound address").to_string();
+        let endpoint = format!("http://{own}");
         let shared = Arc::new(Shared {
             upstream,
+            own,
             log: Mutex::new(Vec::new()),
             plan: Mutex::new(plan),
             stats: Mutex::new(Stats::default()),
@@ -436,8 +451,12 @@ impl Request {
         self.head.split_whitespace().next().unwrap_or("")
     }
 
-    /// The SigV4 signing name, from `Credential=AKID/DATE/REGION/SERVICE/aws4_request`.
+    /// The SigV4 signing name, from `Credential=AKID/DATE/REGION/SERVICE/aws4_request`; git's
+    /// smart HTTP requests to a repository are CodeCommit's.
     fn service(&self) -> String {
+        if self.git_operation().is_some() {
+            return "codecommit".to_owned();
+        }
         self.header("authorization")
             .and_then(|auth| auth.split("Credential=").nth(1))
             .and_then(|scope| scope.split('/').nth(3))
@@ -445,7 +464,25 @@ impl Request {
             .to_owned()
     }
 
+    /// The IAM action a request of git's smart HTTP protocol to a repository
+    /// (`/git/<account>/<region>/v1/repos/<name>/...`) is authorized as: fetching is
+    /// `GitPull`, pushing (`git-receive-pack`, and its reference advertisement) `GitPush`
+    /// (CodeCommit User Guide, "CodeCommit permissions reference": "GitPull", "GitPush").
+    fn git_operation(&self) -> Option<&'static str> {
+        let target = self.head.split_whitespace().nth(1).unwrap_or("/");
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        if !path.starts_with("/git/") || !path.contains("/v1/repos/") {
+            return None;
+        }
+        let push =
+            path.ends_with("/git-receive-pack") || query.contains("service=git-receive-pack");
+        Some(if push { "GitPush" } else { "GitPull" })
+    }
+
     fn operation(&self) -> String {
+        if let Some(git) = self.git_operation() {
+            return git.to_owned();
+        }
         if let Some(target) = self.header("x-amz-target") {
             return target.rsplit('.').next().unwrap_or(target).to_owned();
         }
@@ -639,9 +676,42 @@ async fn serve(shared: Arc<Shared>, mut client: TcpStream) -> std::io::Result<()
         }
         None => {}
     }
-    let answer = forward(&shared.upstream, &request).await?;
+    let mut answer = forward(&shared.upstream, &request).await?;
+    let git = shared.plan.lock().expect("plan lock").git;
+    if git && service == "codecommit" && operation == "GetRepository" {
+        answer = replaced(
+            &answer,
+            &format!("http://{}/git/", shared.upstream),
+            &format!("http://{}/git/", shared.own),
+        );
+    }
     client.write_all(&with_connection_close(&answer)).await?;
     client.shutdown().await
+}
+
+/// The answer with `from` replaced by `to` in its body and its `Content-Length` set to match
+/// (an answer without one is left as it is).
+fn replaced(answer: &[u8], from: &str, to: &str) -> Vec<u8> {
+    let Some(end) = find(answer, b"\r\n\r\n") else {
+        return answer.to_vec();
+    };
+    let head = String::from_utf8_lossy(&answer[..end]);
+    if !head.to_ascii_lowercase().contains("\r\ncontent-length:") {
+        return answer.to_vec();
+    }
+    let body = String::from_utf8_lossy(&answer[end + 4..]).replace(from, to);
+    let mut out = String::new();
+    for (i, line) in head.split("\r\n").enumerate() {
+        if i > 0 && line.to_ascii_lowercase().starts_with("content-length:") {
+            out.push_str(&format!("Content-Length: {}\r\n", body.len()));
+            continue;
+        }
+        out.push_str(line);
+        out.push_str("\r\n");
+    }
+    out.push_str("\r\n");
+    out.push_str(&body);
+    out.into_bytes()
 }
 
 /// Serves a request as an eventually consistent AWS would: an old answer, `NoSuchBucket` for a

@@ -15,7 +15,7 @@ use aws_sdk_codebuild::types::{
 };
 use pipewright::provider::aws::Clients;
 
-use crate::harness::{clients, code, delete_role, role, sdk_config, unique};
+use crate::harness::{clients, code, delete_role, kms_key, role, sdk_config, unique};
 
 struct Fixture {
     c: Clients,
@@ -1129,4 +1129,38 @@ async fn exported_variables_and_secondary_artifacts_reach_later_pipeline_actions
     }
     delete_role(&c, &pipe_role).await;
     delete_role(&c, &build_role).await;
+}
+
+/// A project's `encryptionKey` is not checked when it is set (CreateProject and UpdateProject
+/// take any key, as on AWS): the build that uploads its artifacts under a key that does not exist
+/// fails in `UPLOAD_ARTIFACTS` with KMS's `NotFoundException`, and under a key that exists
+/// uploads them.
+#[tokio::test]
+async fn artifacts_under_a_key_that_does_not_exist_fail_upload_artifacts() {
+    let f = fixture("bld-key", vec![], true).await;
+    let missing = "arn:aws:kms:us-east-1:000000000000:key/0000aaaa-00aa-00aa-00aa-000000000000";
+    let spec = "version: 0.2\nphases:\n  build:\n    commands: [echo out > out.txt]\nartifacts:\n  files: [out.txt]\n";
+    for (key, uploads) in [(missing.to_owned(), false), (kms_key().await, true)] {
+        f.c.codebuild
+            .update_project()
+            .name(&f.project)
+            .encryption_key(&key)
+            .send()
+            .await
+            .expect("UpdateProject takes a key it does not check");
+        let build = f.run(spec).await;
+        if uploads {
+            assert_eq!(build.build_status(), Some(&StatusType::Succeeded), "{key}");
+        } else {
+            assert_eq!(build.build_status(), Some(&StatusType::Failed));
+            assert_eq!(
+                context(&build, "UPLOAD_ARTIFACTS"),
+                (
+                    "CLIENT_ERROR".to_owned(),
+                    format!("KMS.NotFoundException: Key '{missing}' does not exist")
+                )
+            );
+        }
+    }
+    f.cleanup().await;
 }

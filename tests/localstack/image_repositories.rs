@@ -14,7 +14,7 @@ use pipewright::model::{
 };
 use pipewright::provider::api::Provider;
 
-use crate::harness::{clients, unique};
+use crate::harness::{clients, kms_key, unique};
 use crate::support::aws::provider_with;
 
 async fn plan(desired: &ResolvedApp, provider: &Arc<dyn Provider>) -> engine::Plan {
@@ -46,11 +46,10 @@ fn repo_app(
     a
 }
 
-const KEY: &str = "arn:aws:kms:us-east-1:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab";
-
 #[tokio::test]
 async fn an_image_repository_lives_and_dies_with_the_app() {
     let c = clients().await;
+    let key = kms_key().await;
     let (provider, env) = provider_with(c.clone()).await;
     let name = unique("ecr");
     let repo = format!("{name}/web");
@@ -145,7 +144,7 @@ async fn an_image_repository_lives_and_dies_with_the_app() {
         .send()
         .await
         .expect("put image");
-    let desired = resolved(&repo_app(&name, &repo, |r| r.kms_key(KEY)), &env);
+    let desired = resolved(&repo_app(&name, &repo, |r| r.kms_key(&key)), &env);
     let replace = plan(&desired, &provider).await;
     assert_eq!(replace.summary.replace, 1, "{replace}");
     assert!(replace.changes.iter().any(|c| matches!(
@@ -161,7 +160,7 @@ async fn an_image_repository_lives_and_dies_with_the_app() {
         .expect("exists");
     assert_eq!(
         seen.properties["EncryptionConfiguration"],
-        json!({"EncryptionType": "KMS", "KmsKey": KEY})
+        json!({"EncryptionType": "KMS", "KmsKey": key})
     );
 
     // Someone else's repository under a name the model wants: a conflict, left alone.
@@ -172,7 +171,7 @@ async fn an_image_repository_lives_and_dies_with_the_app() {
         .send()
         .await
         .expect("someone else's repository");
-    let mut both = repo_app(&name, &repo, |r| r.kms_key(KEY));
+    let mut both = repo_app(&name, &repo, |r| r.kms_key(&key));
     both.add(
         ImageRepository::builder()
             .name(&theirs)

@@ -7,9 +7,7 @@ use std::collections::HashMap;
 
 use aws_sdk_resourcegroupstagging::types::TagFilter;
 
-use crate::harness::{clients, code, unique};
-
-const KEY: &str = "arn:aws:kms:us-east-1:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+use crate::harness::{clients, code, kms_key, unique};
 
 async fn describe(
     logs: &aws_sdk_cloudwatchlogs::Client,
@@ -40,6 +38,7 @@ async fn tags(logs: &aws_sdk_cloudwatchlogs::Client, arn: &str) -> HashMap<Strin
 #[tokio::test]
 async fn log_group_round_trip() {
     let c = clients().await;
+    let key = kms_key().await;
     let logs = &c.logs;
     let app = unique("logs");
     let name = format!("/aws/codebuild/{}", unique("build"));
@@ -128,7 +127,7 @@ async fn log_group_round_trip() {
     );
     logs.associate_kms_key()
         .log_group_name(&name)
-        .kms_key_id(KEY)
+        .kms_key_id(&key)
         .send()
         .await
         .expect("associate key");
@@ -136,7 +135,7 @@ async fn log_group_round_trip() {
         describe(logs, &name)
             .await
             .and_then(|g| g.kms_key_id().map(str::to_owned)),
-        Some(KEY.to_owned())
+        Some(key.clone())
     );
     logs.disassociate_kms_key()
         .log_group_name(&name)

@@ -34,6 +34,7 @@ mod executions;
 mod git;
 mod iam;
 mod image_repositories;
+mod kms_keys;
 mod logs;
 mod ownership;
 mod reconcile;

@@ -11,7 +11,7 @@ use pipewright::engine::{self, ApplyOptions, ResolvedApp};
 use pipewright::model::ResourceKind;
 use pipewright::provider::api::Provider;
 
-use crate::harness::{clients, unique};
+use crate::harness::{clients, kms_key, unique};
 use crate::support::aws::provider_with;
 use crate::support::examples::reference_app;
 
@@ -137,10 +137,7 @@ async fn every_optional_field_of_a_project_can_be_removed() {
     let logs = desired.resources[p].resource.properties["LogsConfig"].clone();
     let mut streamed = logs.clone();
     streamed["CloudWatchLogs"]["StreamName"] = json!("builds");
-    let key = format!(
-        "arn:aws:kms:{}:{}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-        env.region, env.account
-    );
+    let key = kms_key().await;
     let cases = [
         (
             "VpcConfig",

@@ -166,3 +166,15 @@ pub(crate) async fn delete_role(clients: &Clients, name: &str) {
         .await
         .expect("delete role");
 }
+
+/// A new symmetric key of the emulator's KMS, by ARN: the services refuse a key of the account
+/// and region that does not exist, as AWS does, so a test that sets a key makes a real one.
+pub(crate) async fn kms_key() -> String {
+    let kms = aws_sdk_kms::Client::new(&sdk_config().await);
+    let created = kms.create_key().send().await.expect("create a KMS key");
+    created
+        .key_metadata()
+        .and_then(|m| m.arn())
+        .expect("a new key has an ARN")
+        .to_owned()
+}

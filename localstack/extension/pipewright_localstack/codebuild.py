@@ -514,6 +514,7 @@ def _new_build(
                 "bucket": artifact["location"],
                 "key": key,
                 "packaging": artifact.get("packaging") or "NONE",
+                "encryptionDisabled": bool(artifact.get("encryptionDisabled")),
             }
             outputs.append(output)
             entry = {"location": f"arn:aws:s3:::{artifact['location']}/{key}"}

@@ -74,6 +74,17 @@ def _repository_arn_parts(arn: str) -> tuple[str, str, str]:
     return parts[4], parts[3], parts[5][len("repository/") :]
 
 
+def _check_key_exists(context: RequestContext, key: str) -> None:
+    """A key of this account and region that does not exist is refused (see ``kms_keys``)."""
+    from .kms_keys import KeyNotFound, key_arn, key_id_in_emulator
+
+    try:
+        key_id_in_emulator(key, context.account_id, context.region)
+    except KeyNotFound:
+        arn = key_arn(key, context.account_id, context.region, context.partition)
+        raise aws_error("KmsException", f"Key '{arn}' does not exist") from None
+
+
 class EcrProvider(Provider):
     service = "ecr"
 
@@ -93,6 +104,8 @@ class EcrProvider(Provider):
                 "Invalid parameter at 'encryptionConfiguration': kmsKey can only be given "
                 "with the KMS encryption type",
             )
+        if kind in ("KMS", "KMS_DSSE") and encryption.get("kmsKey"):
+            _check_key_exists(context, encryption["kmsKey"])
         _check_tags(request.get("tags") or [])
         with locked(ecr_stores, context):
             return call_moto(context)

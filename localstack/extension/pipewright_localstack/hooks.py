@@ -44,6 +44,14 @@
   and the hook scripts they run are killed (``deployments.server``).
 - ``pipewright_stop_builds`` (``on_infra_shutdown``): running builds' process groups are killed
   when the emulator stops, so no build command outlives it.
+- ``pipewright_s3_default_key_checked_at_write``: S3 takes any key id at PutBucketEncryption
+  ("Amazon S3 doesn't validate the KMS key ID provided in PutBucketEncryption requests", the
+  botocore model's documentation of PutBucketEncryption), and an object written under that
+  default encryption fails with ``KMS.NotFoundException`` when the key does not exist
+  (aws/aws-cli#4507). LocalStack 4.13 checks only a key the write itself names
+  (``SSEKMSKeyId``), so a bucket whose default key names nothing took every object; the
+  bucket's default key is now checked the same way at PutObject, CopyObject and
+  CreateMultipartUpload.
 - ``pipewright_uuid5_accepts_bytes``: LocalStack 4.13's KMS derives key-material ids with
   ``uuid.uuid5(namespace, <bytes>)``, which only Python 3.12 accepts; on 3.10/3.11 every KMS
   CreateKey failed, and with it every S3 write to a bucket encrypted with ``aws:kms``.
@@ -270,6 +278,35 @@ def pipewright_iam_role_paths():
     list_roles.pipewright_paged = True
     IamProvider.create_role = create_role
     IamProvider.list_roles = list_roles
+
+
+@hooks.on_infra_start()
+def pipewright_s3_default_key_checked_at_write():
+    from localstack.aws.api.s3 import ServerSideEncryption
+    from localstack.services.s3 import provider as s3_provider
+    from localstack.services.s3.utils import validate_kms_key_id
+
+    original = s3_provider.get_encryption_parameters_from_request_and_bucket
+    if getattr(original, "pipewright_checked", False):
+        return
+
+    @functools.wraps(original)
+    def checked(request, s3_bucket, store):
+        parameters = original(request, s3_bucket, store)
+        rule = (s3_bucket.encryption_rule or {}).get("ApplyServerSideEncryptionByDefault") or {}
+        default_key = rule.get("KMSMasterKeyID")
+        if (
+            not config.S3_SKIP_KMS_KEY_VALIDATION
+            and default_key
+            and not request.get("SSEKMSKeyId")
+            and not request.get("SSECustomerKey")
+            and parameters.encryption == ServerSideEncryption.aws_kms
+        ):
+            validate_kms_key_id(default_key, s3_bucket)
+        return parameters
+
+    checked.pipewright_checked = True
+    s3_provider.get_encryption_parameters_from_request_and_bucket = checked
 
 
 @hooks.on_infra_start()

@@ -62,6 +62,23 @@ def _tags(context: RequestContext) -> dict:
     return logs_stores[context.account_id][context.region].TAGS
 
 
+def _check_key_exists(context: RequestContext, key: str | None, log_group_name: str) -> None:
+    """A key of this account and region that does not exist is refused (see ``kms_keys``)."""
+    from .kms_keys import KeyNotFound, key_id_in_emulator
+
+    try:
+        key_id_in_emulator(key, context.account_id, context.region)
+    except KeyNotFound:
+        arn = (
+            f"arn:{context.partition}:logs:{context.region}:{context.account_id}"
+            f":log-group:{log_group_name}"
+        )
+        raise aws_error(
+            "InvalidParameterException",
+            f"The specified KMS key does not exist or is not allowed to be used with Arn '{arn}'",
+        ) from None
+
+
 class PipewrightLogsProvider(LogsProvider):
     """LocalStack's CloudWatch Logs provider with the operations above made AWS-shaped."""
 
@@ -79,6 +96,7 @@ class PipewrightLogsProvider(LogsProvider):
             raise aws_error(
                 "InvalidParameterException", "Specified KMS key must be the ARN of a KMS key."
             )
+        _check_key_exists(context, kms_key_id, log_group_name)
         with _LOCK:
             super().create_log_group(
                 context, log_group_name, kms_key_id=kms_key_id, tags=tags, **kwargs
@@ -127,7 +145,10 @@ class PipewrightLogsProvider(LogsProvider):
                 "InvalidParameterException", "Specified KMS key must be the ARN of a KMS key."
             )
         with _LOCK:
-            self._group(context, log_group_name).kms_key_id = kms_key_id
+            group = self._group(context, log_group_name)
+        _check_key_exists(context, kms_key_id, log_group_name)
+        with _LOCK:
+            group.kms_key_id = kms_key_id
 
     def disassociate_kms_key(
         self,

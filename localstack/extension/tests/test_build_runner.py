@@ -20,12 +20,16 @@ class FakeServices:
         self.objects: dict[tuple[str, str], bytes] = {}
         self.logs: list[str] = []
         self.parameters = {"/shop/token": "s3cret"}
+        self.keys = {"alias/aws/s3"}
 
     def get_object(self, bucket, key):
         return self.objects[(bucket, key)]
 
     def put_object(self, bucket, key, body):
         self.objects[(bucket, key)] = body
+
+    def kms_key_exists(self, key):
+        return key in self.keys
 
     def codecommit_zip(self, location, version):
         raise LookupError("no repositories here")
@@ -354,6 +358,7 @@ phases:
     assert any("line 100 of a noisy build" in line for line in services.logs)
 
 
+<<<<<<< HEAD
 def test_the_host_toolchain_reaches_a_build_through_links_in_its_own_folder(tmp_path, monkeypatch):
     # A toolchain outside the build's folder, as the host's ~/.rustup one is.
     host = tmp_path / "host-home" / ".rustup" / "toolchains" / "stable" / "bin"
@@ -387,3 +392,57 @@ phases:
     # The links went with the build's folder; what they pointed to is untouched.
     assert not root.exists()
     assert sorted(p.name for p in host.iterdir()) == ["cargo", "rustc"]
+=======
+MISSING_KEY = "arn:aws:kms:us-east-1:000000000000:key/0000aaaa-00aa-00aa-00aa-000000000000"
+UPLOADS = """version: 0.2
+phases:
+  build:
+    commands: [echo out > out.txt]
+artifacts:
+  files: [out.txt]
+"""
+
+
+def test_artifacts_under_a_key_that_does_not_exist_fail_the_upload(tmp_path):
+    output = {"identifier": None, "primary": True, "bucket": "b", "key": "k"}
+    build = make_build(tmp_path, UPLOADS, outputs=[output])
+    build.doc["encryptionKey"] = MISSING_KEY
+    services = run(build)
+    upload = next(p for p in build.doc["phases"] if p["phaseType"] == "UPLOAD_ARTIFACTS")
+    assert upload["phaseStatus"] == "FAILED"
+    assert upload["contexts"] == [
+        {
+            "statusCode": "CLIENT_ERROR",
+            "message": f"KMS.NotFoundException: Key '{MISSING_KEY}' does not exist",
+        }
+    ]
+    assert build.doc["buildStatus"] == "FAILED"
+    assert services.objects == {}
+
+
+def test_artifacts_under_the_managed_key_or_unencrypted_are_uploaded(tmp_path):
+    build = make_build(
+        tmp_path / "managed",
+        UPLOADS,
+        outputs=[{"identifier": None, "primary": True, "bucket": "b", "key": "k"}],
+    )
+    build.doc["encryptionKey"] = "arn:aws:kms:us-east-1:000000000000:alias/aws/s3"
+    services = FakeServices()
+    services.keys.add(build.doc["encryptionKey"])
+    assert ("b", "k") in run(build, services).objects
+    plain = make_build(
+        tmp_path / "plain",
+        UPLOADS,
+        outputs=[
+            {
+                "identifier": None,
+                "primary": True,
+                "bucket": "b",
+                "key": "k",
+                "encryptionDisabled": True,
+            }
+        ],
+    )
+    plain.doc["encryptionKey"] = MISSING_KEY
+    assert ("b", "k") in run(plain).objects
+>>>>>>> pol

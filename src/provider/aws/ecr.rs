@@ -186,6 +186,27 @@ fn encryption(p: &Value) -> Result<EncryptionConfiguration, ProviderError> {
         .map_err(super::common::build_error)
 }
 
+/// A create refused because the repository's key does not exist (ECR answers `KmsException`,
+/// EncryptionConfiguration `kmsKey`: "The key must exist in the same Region as the
+/// repository"), naming the repository, the field and the key.
+fn key_refused(e: ProviderError, name: &str, p: &serde_json::Value) -> ProviderError {
+    match p
+        .pointer("/EncryptionConfiguration/KmsKey")
+        .and_then(|k| k.as_str())
+    {
+        Some(key) if e.code == "KmsException" => ProviderError::new(
+            e.class,
+            e.code.clone(),
+            format!(
+                "image repository \"{name}\": kms_key \"{key}\" names no KMS key ECR can use in \
+                 this account and region; create the key or fix the ARN ({})",
+                e.message
+            ),
+        ),
+        _ => e,
+    }
+}
+
 /// Creates the repository with its settings and tags, then its policies (which
 /// `CreateRepository` does not take).
 pub(crate) async fn create(ecr: &Client, r: &Resource) -> Result<(), ProviderError> {
@@ -198,7 +219,7 @@ pub(crate) async fn create(ecr: &Client, r: &Resource) -> Result<(), ProviderErr
         .set_tags(Some(tags(tags_of(p))?))
         .send()
         .await
-        .map_err(sdk_error)?;
+        .map_err(|e| key_refused(sdk_error(e), name, p))?;
     put_lifecycle(ecr, name, p).await?;
     put_policy(ecr, name, p).await
 }

@@ -128,17 +128,39 @@ async fn read_ahead(p: &AwsProvider, names: &[String]) -> Result<Ahead, Provider
     Ok(out)
 }
 
+/// A create or key change refused because the group's key does not exist or may not be used
+/// (CreateLogGroup and AssociateKmsKey answer `InvalidParameterException`, the CloudWatch Logs
+/// API Reference), naming the group, the field and the key.
+fn key_refused(e: ProviderError, name: &str, key: Option<&str>) -> ProviderError {
+    match key {
+        Some(key) if e.code == "InvalidParameterException" && e.message.contains("KMS key") => {
+            ProviderError::new(
+                e.class,
+                e.code.clone(),
+                format!(
+                    "log group \"{name}\": log_kms_key \"{key}\" names no KMS key CloudWatch Logs \
+                     can use in this account and region; create the key (its policy must let \
+                     logs.<region>.amazonaws.com use it) or fix the ARN ({})",
+                    e.message
+                ),
+            )
+        }
+        _ => e,
+    }
+}
+
 /// Creates a log group with its key and tags, then its retention policy (which
 /// `CreateLogGroup` does not take).
 pub(crate) async fn create(logs: &Client, r: &Resource) -> Result<(), ProviderError> {
     let (name, p) = (r.physical_name.as_str(), &r.properties);
+    let key = str_prop(p, "KmsKeyId");
     logs.create_log_group()
         .log_group_name(name)
-        .set_kms_key_id(str_prop(p, "KmsKeyId").map(str::to_owned))
+        .set_kms_key_id(key.map(str::to_owned))
         .set_tags(Some(tags_of(p).into_iter().collect()))
         .send()
         .await
-        .map_err(sdk_error)?;
+        .map_err(|e| key_refused(sdk_error(e), name, key))?;
     if let Some(days) = int_at(p, "/RetentionInDays") {
         put_retention(logs, name, days).await?;
     }
@@ -184,7 +206,7 @@ pub(crate) async fn update(
                     .kms_key_id(key)
                     .send()
                     .await
-                    .map_err(sdk_error)?;
+                    .map_err(|e| key_refused(sdk_error(e), name, Some(key)))?;
             }
             None => {
                 logs.disassociate_kms_key()

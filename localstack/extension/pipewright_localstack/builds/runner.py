@@ -94,6 +94,8 @@ class Services(Protocol):
 
     def put_object(self, bucket: str, key: str, body: bytes) -> None: ...
 
+    def kms_key_exists(self, key: str) -> bool: ...
+
     def codecommit_zip(self, location: str, version: str | None) -> tuple[bytes, str]: ...
 
     def parameter(self, name: str) -> str: ...
@@ -825,6 +827,26 @@ class Runner:
         for output in build.outputs:
             if output.get("type") == "NO_ARTIFACTS":
                 continue
+            # CodeBuild encrypts what it uploads with the build's key (``encryptionKey``, the
+            # AWS managed ``alias/aws/s3`` unless the project names one) and fails the upload
+            # when that key does not exist ("CLIENT_ERROR: Error in UPLOAD_ARTIFACTS phase:
+            # KMS.NotFoundException: Key '<ARN>' does not exist",
+            # awsdocs/aws-cloudformation-user-guide#645; see ``kms_keys``).
+            key_name = build.doc.get("encryptionKey")
+            if (
+                key_name
+                and not output.get("encryptionDisabled")
+                and not self.services.kms_key_exists(key_name)
+            ):
+                from ..kms_keys import key_arn
+
+                arn = key_arn(key_name, build.account_id, build.region)
+                return _Outcome(
+                    False,
+                    "FAILED",
+                    "CLIENT_ERROR",
+                    f"KMS.NotFoundException: Key '{arn}' does not exist",
+                )
             ident = output.get("identifier")
             if output.get("primary"):
                 # With several outputs, each is named after a secondary artifact; the first may

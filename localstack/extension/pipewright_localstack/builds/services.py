@@ -48,6 +48,15 @@ class EmulatorServices:
     def put_object(self, bucket: str, key: str, body: bytes) -> None:
         self._clients.s3.put_object(Bucket=bucket, Key=key, Body=body)
 
+    def kms_key_exists(self, key: str) -> bool:
+        from ..kms_keys import KeyNotFound, key_id_in_emulator
+
+        try:
+            key_id_in_emulator(key, self.account_id, self.region)
+        except KeyNotFound:
+            return False
+        return True
+
     def codecommit_zip(self, location: str, version: str | None) -> tuple[bytes, str]:
         from .. import gitstore
 
