@@ -358,7 +358,6 @@ phases:
     assert any("line 100 of a noisy build" in line for line in services.logs)
 
 
-<<<<<<< HEAD
 def test_the_host_toolchain_reaches_a_build_through_links_in_its_own_folder(tmp_path, monkeypatch):
     # A toolchain outside the build's folder, as the host's ~/.rustup one is.
     host = tmp_path / "host-home" / ".rustup" / "toolchains" / "stable" / "bin"
@@ -392,7 +391,8 @@ phases:
     # The links went with the build's folder; what they pointed to is untouched.
     assert not root.exists()
     assert sorted(p.name for p in host.iterdir()) == ["cargo", "rustc"]
-=======
+
+
 MISSING_KEY = "arn:aws:kms:us-east-1:000000000000:key/0000aaaa-00aa-00aa-00aa-000000000000"
 UPLOADS = """version: 0.2
 phases:
@@ -445,4 +445,3 @@ def test_artifacts_under_the_managed_key_or_unencrypted_are_uploaded(tmp_path):
     )
     plain.doc["encryptionKey"] = MISSING_KEY
     assert ("b", "k") in run(plain).objects
->>>>>>> pol
