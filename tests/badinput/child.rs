@@ -91,6 +91,8 @@ impl Run {
 /// A child about to run: `app` with CLI `args`, in an empty environment plus what is added.
 pub(crate) struct Child {
     command: Command,
+    /// The child's empty home, removed once it has run.
+    home: PathBuf,
 }
 
 impl Child {
@@ -111,7 +113,7 @@ impl Child {
             .env("AWS_CONFIG_FILE", home.join("config"))
             .env("AWS_SHARED_CREDENTIALS_FILE", home.join("credentials"))
             .env("AWS_EC2_METADATA_DISABLED", "true");
-        Self { command }
+        Self { command, home }
     }
 
     pub(crate) fn env(mut self, key: &str, value: &str) -> Self {
@@ -163,6 +165,7 @@ impl Child {
         let took = started.elapsed();
         let stdout = String::from_utf8_lossy(&out.join().unwrap_or_default()).into_owned();
         let stderr = String::from_utf8_lossy(&err.join().unwrap_or_default()).into_owned();
+        let _ = std::fs::remove_dir_all(&self.home);
         Run {
             code: status.code(),
             stdout: strip_harness(&stdout),
