@@ -26,14 +26,18 @@ async fn two_applies_at_once_converge_to_one_end_state() {
         let prefix = unique("race");
         let desired = resolved(&reference_app(&prefix), &env);
         let options = ApplyOptions::default().retry(quick_retries());
-        let run = |provider| {
-            let (desired, options) = (&desired, &options);
-            async move {
-                let plan = engine::plan(desired, &provider, 8).await.expect("plan");
-                engine::apply(&plan, &provider, options).await
-            }
+        // Both plan from nothing before either applies, so that both create every resource:
+        // planned and applied each in one go, a fast apply could finish before the other's
+        // plan had read, leaving it nothing to create and no race.
+        let plan = |provider| {
+            let desired = &desired;
+            async move { engine::plan(desired, &provider, 8).await.expect("plan") }
         };
-        let (a, b) = tokio::join!(run(first.clone()), run(second));
+        let (plan_a, plan_b) = tokio::join!(plan(first.clone()), plan(second.clone()));
+        let (a, b) = tokio::join!(
+            engine::apply(&plan_a, &first, &options),
+            engine::apply(&plan_b, &second, &options)
+        );
         for report in [&a, &b] {
             assert!(report.succeeded(), "{report}: {:#?}", report.outcomes);
         }

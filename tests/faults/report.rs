@@ -62,7 +62,8 @@ pub(crate) fn record_concurrency(runs: usize) {
     let md = format!(
         "## Concurrent applies\n\n\
          Two applies of the same app at once, from nothing, each with its own clients ({runs} \
-         times). Both succeeded: where one met a resource the other had just created (with the \
+         times), both planned before either applied, so that each creates every resource. Both \
+         succeeded: where one met a resource the other had just created (with the \
          app's tags for that resource), it took it over instead of failing. The end state had \
          every resource once, tagged, and a plan after it was empty.\n"
     );
