@@ -132,6 +132,38 @@ async fn every_example_applies_and_destroys_with_faults() {
     );
 }
 
+/// Bug: when the answer to `CreateDeploymentConfig` was lost, the SDK's own retry met the
+/// configuration the lost call had made, and the create failed with
+/// `DeploymentConfigAlreadyExistsException`: a configuration carries no tags, so nothing said it
+/// was the app's, and the groups and the pipeline behind it were skipped.
+#[tokio::test]
+async fn a_lost_answer_to_create_deployment_config_is_taken_as_the_apps() {
+    let (direct, env) = provider_at(endpoint()).await;
+    let prefix = unique("cfg");
+    let example = examples::ALL
+        .iter()
+        .find(|e| e.name == "multi_env")
+        .expect("the multi_env example has a custom configuration");
+    let mut app = App::new(prefix.as_str()).expect("a valid app name");
+    (example.add)(&mut app, &prefix).expect("valid names");
+    let desired = resolved(&app, &env);
+    let lost = FaultPlan::new(1.0, &[Fault::DropAfter], 11)
+        .operation("CreateDeploymentConfig")
+        .limit(1);
+    let proxy = FaultProxy::start(endpoint(), lost).await;
+    let (faulty, _) = provider_at(proxy.endpoint()).await;
+    let options = ApplyOptions::default().retry(quick_retries());
+    let plan = engine::plan(&desired, &faulty, 8).await.expect("plans");
+    let report = engine::apply(&plan, &faulty, &options).await;
+    assert_eq!(proxy.stats().total_faults(), 1, "the answer was lost once");
+    assert!(report.succeeded(), "{report}: {:#?}", report.outcomes);
+    assert!(plan_is_empty(&desired, &direct).await, "converged");
+    let report = engine::destroy(&prefix, Some(&desired), &direct, &options)
+        .await
+        .expect("destroy plan");
+    assert!(report.succeeded(), "{report}");
+}
+
 /// Bug: when the answer to `RemoveTargets` was lost, the SDK's retry met a rule without that
 /// target, an entry failed with `ResourceNotFoundException`, and the delete took it for the rule
 /// being gone: `destroy` said done and left the rule, with the app's tags, behind.

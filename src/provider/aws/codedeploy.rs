@@ -408,11 +408,20 @@ pub(crate) async fn create_config(cd: &Client, r: &Resource) -> Result<(), Provi
             .set_time_based_linear(linear)
             .build()
     });
+    // Sent once, without the SDK's own retries: a configuration carries no tags, so when an
+    // answer is lost only this provider can know the create may have happened (a retry inside
+    // the SDK would meet `DeploymentConfigAlreadyExistsException` and hide that). The engine
+    // retries instead, and the create that then meets the configuration takes it as its own.
     cd.create_deployment_config()
         .deployment_config_name(&r.physical_name)
         .set_compute_platform(str_prop(p, "ComputePlatform").map(ComputePlatform::from))
         .set_minimum_healthy_hosts(hosts)
         .set_traffic_routing_config(traffic)
+        .customize()
+        .config_override(
+            aws_sdk_codedeploy::config::Builder::default()
+                .retry_config(aws_sdk_codedeploy::config::retry::RetryConfig::disabled()),
+        )
         .send()
         .await
         .map_err(sdk_error)
